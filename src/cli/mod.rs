@@ -1,0 +1,62 @@
+//! The command line: clap definitions and the wiring of the other modules. No business logic
+//! lives here; each subcommand resolves its flags and calls into the library.
+
+pub mod crypt;
+pub mod exit;
+pub mod input;
+pub mod secrets;
+pub mod sign;
+pub mod verify;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A local Huawei Cloud KooGallery marketplace and conformance harness for merchants'
+/// production interfaces.
+#[derive(Debug, Parser)]
+#[command(name = "kgsim", version, about, after_help = exit::HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute a signature step by step (the access key comes from KGSIM_ACCESS_KEY).
+    #[command(subcommand)]
+    Sign(sign::SignCommand),
+    /// Check a captured request or response and name the step that differs.
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
+    /// Encrypt or decrypt V1 sensitive fields.
+    #[command(subcommand)]
+    Crypt(crypt::CryptCommand),
+}
+
+/// Runs a parsed command, writing results to `out`; returns the exit code.
+pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Sign(command) => sign::run(command, out),
+        Command::Verify(command) => verify::run(command, out),
+        Command::Crypt(command) => crypt::run(command, out),
+    }
+}
+
+/// The binary's entry point: parse, run, print errors to stderr, exit.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match run(cli, &mut out) {
+        Ok(code) => exit::code(code),
+        Err(error) => {
+            let _ = out.flush();
+            eprintln!("error: {error:#}");
+            exit::code(exit::USAGE)
+        }
+    }
+}

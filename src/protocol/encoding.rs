@@ -1,0 +1,133 @@
+//! Query strings: how the marketplace encodes parameter values and how a merchant decodes them.
+//!
+//! The marketplace URL-encodes every value and the merchant URL-decodes before verifying the
+//! authToken (spec: koogallery-saas-v1.md §1, §2.2). Base64 tokens and ciphertexts contain
+//! `+`, `/` and `=`; a raw `+` turns into a space when decoded, so kgsim encodes every byte
+//! outside the RFC 3986 unreserved set, as the newer documentation examples do
+//! (`pqlrW7%2BPHC%2F1JE%2BMEjKxC94GGJreoS6PZHd982auw2o%3D`).
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// Everything but `A-Z a-z 0-9 - . _ ~` is percent-encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes one name or value for a query string.
+pub fn encode_component(value: &str) -> String {
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
+}
+
+/// Builds `a=1&b=2` from pairs, encoding names and values, in the given order.
+pub fn build_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(name, value)| format!("{}={}", encode_component(name), encode_component(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A query string could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// A component decoded to bytes that are not UTF-8.
+    #[error("query parameter `{0}` is not valid UTF-8 after URL-decoding")]
+    NotUtf8(String),
+}
+
+/// How `+` is treated when decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlusHandling {
+    /// `+` means a space (`application/x-www-form-urlencoded`, what servlet containers and
+    /// Java's `URLDecoder` do; the default for a merchant).
+    AsSpace,
+    /// `+` stays a literal `+` (RFC 3986 percent-decoding only).
+    Literal,
+}
+
+/// Decodes one query component.
+pub fn decode_component(raw: &str, plus: PlusHandling) -> Result<String, QueryError> {
+    let replaced;
+    let source = match plus {
+        PlusHandling::AsSpace if raw.contains('+') => {
+            replaced = raw.replace('+', " ");
+            replaced.as_str()
+        }
+        _ => raw,
+    };
+    percent_decode_str(source)
+        .decode_utf8()
+        .map(|cow| cow.into_owned())
+        .map_err(|_| QueryError::NotUtf8(raw.to_owned()))
+}
+
+/// Splits a query string into raw (still encoded) `(name, value)` pairs, in order.
+///
+/// A pair without `=` has an empty value; empty segments (`a=1&&b=2`) are skipped.
+pub fn split_query(query: &str) -> Vec<(&str, &str)> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| segment.split_once('=').unwrap_or((segment, "")))
+        .collect()
+}
+
+/// Splits and decodes a query string into `(name, value)` pairs, in order.
+pub fn parse_query(query: &str, plus: PlusHandling) -> Result<Vec<(String, String)>, QueryError> {
+    split_query(query)
+        .into_iter()
+        .map(|(name, value)| {
+            Ok((
+                decode_component(name, plus)?,
+                decode_component(value, plus)?,
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_base64_specials() {
+        assert_eq!(
+            encode_component("pqlrW7+PHC/1JE+MEjKxC94GGJreoS6PZHd982auw2o="),
+            "pqlrW7%2BPHC%2F1JE%2BMEjKxC94GGJreoS6PZHd982auw2o%3D"
+        );
+        assert_eq!(encode_component("a,b c"), "a%2Cb%20c");
+        assert_eq!(encode_component("中"), "%E4%B8%AD");
+        assert_eq!(encode_component("A-z_0.9~"), "A-z_0.9~");
+    }
+
+    #[test]
+    fn decodes_plus_as_space_or_literal() {
+        assert_eq!(
+            decode_component("a+b%2B", PlusHandling::AsSpace).unwrap(),
+            "a b+"
+        );
+        assert_eq!(
+            decode_component("a+b%2B", PlusHandling::Literal).unwrap(),
+            "a+b+"
+        );
+        assert!(decode_component("%FF", PlusHandling::AsSpace).is_err());
+    }
+
+    #[test]
+    fn parses_and_builds_queries() {
+        let built = build_query([("instanceId", "a,b"), ("authToken", "x+y=")]);
+        assert_eq!(built, "instanceId=a%2Cb&authToken=x%2By%3D");
+        let parsed = parse_query(&format!("?{built}&flag"), PlusHandling::AsSpace).unwrap();
+        assert_eq!(
+            parsed,
+            vec![
+                ("instanceId".into(), "a,b".into()),
+                ("authToken".into(), "x+y=".into()),
+                ("flag".into(), String::new()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,356 @@
+//! Field tables: which fields a message carries, which are mandatory, how long each may be.
+//!
+//! Every request and response type in [`crate::protocol::v1`] and [`crate::protocol::v2`]
+//! carries a table generated from the same declaration as the struct itself (see
+//! [`wire_message!`](crate::wire_message)), so a peer's message can be validated field by
+//! field against the spec's tables — including a hostile peer's, which need not parse into
+//! the struct at all.
+
+use serde_json::{Map, Value};
+
+/// Whether a field must be present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// `M` in the spec's table.
+    Mandatory,
+    /// `O` in the spec's table.
+    Optional,
+    /// `O` in the table, but the console's debug page rejects an answer without it
+    /// (spec: koogallery-saas-v1.md §1 FAQ; koogallery-v2-kit-license.md §8.3).
+    ConsoleMandatory,
+}
+
+/// What a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string of at most `max` characters.
+    Text {
+        /// Maximum length in characters.
+        max: usize,
+    },
+    /// A JSON number (or a numeric string, which Java's Jackson coerces).
+    Number,
+    /// A nested object with its own table.
+    Object(&'static [Field]),
+    /// An array of objects with the given table.
+    List(&'static [Field]),
+}
+
+/// One row of a spec table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The name on the wire.
+    pub name: &'static str,
+    /// Whether it must be present.
+    pub presence: Presence,
+    /// What it holds.
+    pub kind: Kind,
+}
+
+/// A string field of at most `max` characters.
+pub const fn text(max: usize) -> Kind {
+    Kind::Text { max }
+}
+
+/// How a field broke its table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    /// A mandatory field is absent (or `null`).
+    Missing {
+        /// Dotted path, e.g. `appInfo.frontEndUrl` or `info[0].instanceId`.
+        path: String,
+    },
+    /// A text field is longer than its maximum.
+    TooLong {
+        /// Dotted path.
+        path: String,
+        /// Its length in characters.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The field holds the wrong JSON type.
+    WrongType {
+        /// Dotted path.
+        path: String,
+        /// What the table says it holds.
+        expected: &'static str,
+    },
+}
+
+impl Violation {
+    /// The dotted path of the offending field.
+    pub fn path(&self) -> &str {
+        match self {
+            Self::Missing { path } | Self::TooLong { path, .. } | Self::WrongType { path, .. } => {
+                path
+            }
+        }
+    }
+}
+
+/// Whether [`Presence::ConsoleMandatory`] fields are required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rules {
+    /// Only the spec tables' `M` fields are required.
+    Tables,
+    /// The console debug page's stricter rules apply too (the default for judging answers).
+    Console,
+}
+
+/// Validates a JSON object against a table; returns every violation, in table order.
+pub fn validate(object: &Map<String, Value>, fields: &[Field], rules: Rules) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    validate_into(object, fields, rules, "", &mut violations);
+    violations
+}
+
+fn validate_into(
+    object: &Map<String, Value>,
+    fields: &[Field],
+    rules: Rules,
+    prefix: &str,
+    out: &mut Vec<Violation>,
+) {
+    for field in fields {
+        let path = if prefix.is_empty() {
+            field.name.to_owned()
+        } else {
+            format!("{prefix}.{}", field.name)
+        };
+        let required = match field.presence {
+            Presence::Mandatory => true,
+            Presence::Optional => false,
+            Presence::ConsoleMandatory => rules == Rules::Console,
+        };
+        match object.get(field.name) {
+            None | Some(Value::Null) => {
+                if required {
+                    out.push(Violation::Missing { path });
+                }
+            }
+            Some(value) => validate_value(value, field.kind, rules, path, out),
+        }
+    }
+}
+
+fn validate_value(value: &Value, kind: Kind, rules: Rules, path: String, out: &mut Vec<Violation>) {
+    match (kind, value) {
+        (Kind::Text { max }, Value::String(s)) => {
+            let len = s.chars().count();
+            if len > max {
+                out.push(Violation::TooLong { path, len, max });
+            }
+        }
+        (Kind::Number, Value::Number(_)) => {}
+        (Kind::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {}
+        (Kind::Object(table), Value::Object(inner)) => {
+            validate_into(inner, table, rules, &path, out);
+        }
+        (Kind::List(table), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let item_path = format!("{path}[{i}]");
+                match item {
+                    Value::Object(inner) => validate_into(inner, table, rules, &item_path, out),
+                    _ => out.push(Violation::WrongType {
+                        path: item_path,
+                        expected: "object",
+                    }),
+                }
+            }
+        }
+        (kind, _) => out.push(Violation::WrongType {
+            path,
+            expected: kind_name(kind),
+        }),
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Text { .. } => "string",
+        Kind::Number => "number",
+        Kind::Object(_) => "object",
+        Kind::List(_) => "array",
+    }
+}
+
+/// Whether an optional field is absent, so that serialisation leaves it out.
+pub trait Absent {
+    /// `true` for a `None`.
+    fn is_absent(&self) -> bool;
+}
+
+impl Absent for String {
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl<T> Absent for Option<T> {
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+/// Used by `skip_serializing_if` on every generated field.
+pub fn is_absent<T: Absent>(value: &T) -> bool {
+    value.is_absent()
+}
+
+/// A message type whose fields come from a spec table.
+pub trait WireMessage: serde::Serialize + serde::de::DeserializeOwned {
+    /// The table the type was declared from.
+    const FIELDS: &'static [Field];
+}
+
+/// Declares a wire message: a serde struct whose fields carry their wire names, and its
+/// [`WireMessage::FIELDS`] table, from one list.
+///
+/// ```ignore
+/// wire_message! {
+///     /// Response to newInstance.
+///     pub struct NewInstanceResponse {
+///         /// The result code.
+///         result_code: String = "resultCode", Mandatory, text(6);
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! wire_message {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $( $(#[$fattr:meta])* $field:ident : $ty:ty = $wire:literal, $presence:ident, $kind:expr ; )*
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+        pub struct $name {
+            $(
+                $(#[$fattr])*
+                #[serde(rename = $wire, skip_serializing_if = "crate::protocol::fields::is_absent")]
+                pub $field: $ty,
+            )*
+        }
+
+        impl $name {
+            /// The spec table this type was declared from.
+            pub const TABLE: &'static [$crate::protocol::fields::Field] = &[
+                $( $crate::protocol::fields::Field {
+                    name: $wire,
+                    presence: $crate::protocol::fields::Presence::$presence,
+                    kind: $kind,
+                }, )*
+            ];
+        }
+
+        impl $crate::protocol::fields::WireMessage for $name {
+            const FIELDS: &'static [$crate::protocol::fields::Field] = Self::TABLE;
+        }
+
+        impl $crate::protocol::fields::Absent for $name {
+            fn is_absent(&self) -> bool {
+                false
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const INNER: &[Field] = &[
+        Field {
+            name: "url",
+            presence: Presence::Mandatory,
+            kind: text(5),
+        },
+        Field {
+            name: "n",
+            presence: Presence::Optional,
+            kind: Kind::Number,
+        },
+    ];
+    const OUTER: &[Field] = &[
+        Field {
+            name: "code",
+            presence: Presence::Mandatory,
+            kind: text(6),
+        },
+        Field {
+            name: "msg",
+            presence: Presence::ConsoleMandatory,
+            kind: text(255),
+        },
+        Field {
+            name: "app",
+            presence: Presence::Optional,
+            kind: Kind::Object(INNER),
+        },
+        Field {
+            name: "list",
+            presence: Presence::Optional,
+            kind: Kind::List(INNER),
+        },
+    ];
+
+    fn check(value: &Value, rules: Rules) -> Vec<Violation> {
+        validate(value.as_object().unwrap(), OUTER, rules)
+    }
+
+    #[test]
+    fn a_valid_object_has_no_violations() {
+        let value = json!({"code": "000000", "msg": "ok", "app": {"url": "x", "n": "1.5"}, "list": [{"url": "y"}]});
+        assert_eq!(check(&value, Rules::Console), vec![]);
+    }
+
+    #[test]
+    fn reports_missing_long_and_mistyped_fields_with_paths() {
+        let value = json!({"code": null, "app": {"url": "toolong"}, "list": [{"n": "x"}, 3]});
+        assert_eq!(
+            check(&value, Rules::Console),
+            vec![
+                Violation::Missing {
+                    path: "code".into()
+                },
+                Violation::Missing { path: "msg".into() },
+                Violation::TooLong {
+                    path: "app.url".into(),
+                    len: 7,
+                    max: 5
+                },
+                Violation::Missing {
+                    path: "list[0].url".into()
+                },
+                Violation::WrongType {
+                    path: "list[0].n".into(),
+                    expected: "number"
+                },
+                Violation::WrongType {
+                    path: "list[1]".into(),
+                    expected: "object"
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn console_mandatory_fields_follow_the_rules() {
+        assert_eq!(check(&json!({"code": "000000"}), Rules::Tables), vec![]);
+        assert_eq!(
+            check(&json!({"code": "000000"}), Rules::Console),
+            vec![Violation::Missing { path: "msg".into() }]
+        );
+    }
+
+    #[test]
+    fn length_counts_characters_not_bytes() {
+        assert_eq!(
+            check(&json!({"code": "中中中中中中", "msg": ""}), Rules::Console),
+            vec![]
+        );
+    }
+}

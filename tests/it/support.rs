@@ -1,0 +1,89 @@
+//! Helpers shared by the integration tests.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The fixed known-answer vectors.
+pub(crate) fn vectors() -> Value {
+    serde_json::from_str(include_str!("../../fixtures/vectors.json")).expect("vectors.json parses")
+}
+
+/// A string from the vectors file.
+pub(crate) fn vector(group: &str, field: &str) -> String {
+    vectors()[group][field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {group}.{field}"))
+        .to_owned()
+}
+
+/// The result of running the binary.
+pub(crate) struct Run {
+    /// Exit code.
+    pub(crate) code: i32,
+    /// Standard output.
+    pub(crate) stdout: String,
+    /// Standard error.
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    /// The value of the first `name: value` line of standard output.
+    pub(crate) fn line(&self, name: &str) -> String {
+        let prefix = format!("{name}: ");
+        self.stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no `{name}:` line in:\n{}\n{}", self.stdout, self.stderr))
+            .to_owned()
+    }
+}
+
+/// Runs `kgsim` with an access key (or none) and optional standard input.
+pub(crate) fn kgsim(args: &[&str], key: Option<&str>, stdin: Option<&[u8]>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kgsim"));
+    command
+        .args(args)
+        .env_remove("KGSIM_ACCESS_KEY")
+        .env_remove("KGSIM_APP_SECRET")
+        .env("NO_COLOR", "1");
+    if let Some(key) = key {
+        command.env("KGSIM_ACCESS_KEY", key);
+    }
+    command.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("kgsim starts");
+    if let Some(bytes) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(bytes)
+            .expect("write stdin");
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("kgsim runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// Writes `contents` to a fresh file in a per-test temporary directory.
+pub(crate) fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kgsim-it-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
