@@ -10,6 +10,7 @@
 //! in `fixtures/vectors.json`.
 
 pub mod activity;
+pub mod answers;
 pub mod apigw;
 pub mod codes;
 pub mod digest;

@@ -14,6 +14,8 @@ use crate::protocol::fields::{
 };
 use crate::wire_message;
 
+pub use crate::protocol::answers::{AppInfo, ResultResponse};
+
 /// Parameters every V1 request carries besides its own (§4 "Common to all").
 pub const ENVELOPE: &[Field] = &[
     Field {
@@ -188,33 +190,6 @@ pub mod status {
     pub const FREEZE: &str = "FREEZE";
     /// Unfreeze it.
     pub const NORMAL: &str = "NORMAL";
-}
-
-wire_message! {
-    /// `appInfo` in newInstance and queryInstance answers (§4.1).
-    pub struct AppInfo {
-        /// The site URL.
-        front_end_url: String = "frontEndUrl", Mandatory, text(512);
-        /// The admin console URL.
-        admin_url: Option<String> = "adminUrl", Optional, text(512);
-        /// Encrypted admin account; 128 measured on the ciphertext with its IV.
-        user_name: Option<String> = "userName", Optional, text(128);
-        /// Encrypted initial password; 128 on the ciphertext with its IV.
-        password: Option<String> = "password", Optional, text(128);
-        /// Free text; Chinese as `\uXXXX`.
-        memo: Option<String> = "memo", Optional, text(1024);
-    }
-}
-
-wire_message! {
-    /// The answer to refreshInstance, expireInstance, releaseInstance, upgrade and
-    /// instanceStatus.
-    pub struct ResultResponse {
-        /// Six-digit result code.
-        result_code: String = "resultCode", Mandatory, text(6);
-        /// Free text; the console requires its presence.
-        result_msg: Option<String> = "resultMsg", ConsoleMandatory, text(255);
-    }
 }
 
 wire_message! {

@@ -13,6 +13,8 @@ use crate::protocol::fields::{Field, Kind, Rules, Violation, WireMessage, text, 
 use crate::protocol::v2::canonical::sort_keys_deep;
 use crate::wire_message;
 
+pub use crate::protocol::answers::{AppInfo, ResultResponse};
+
 wire_message! {
     /// `newInstance` body (§2.1). No order details: the merchant queries the order.
     pub struct NewInstance {
@@ -151,22 +153,6 @@ pub mod status {
 }
 
 wire_message! {
-    /// `appInfo` in a queryInstance answer (§2.2), in clear text.
-    pub struct AppInfo {
-        /// The buyer's entry URL.
-        front_end_url: String = "frontEndUrl", Mandatory, text(512);
-        /// Admin URL.
-        admin_url: Option<String> = "adminUrl", Optional, text(512);
-        /// Admin account.
-        user_name: Option<String> = "userName", Optional, text(128);
-        /// Initial password.
-        password: Option<String> = "password", Optional, text(128);
-        /// Free text.
-        memo: Option<String> = "memo", Optional, text(1024);
-    }
-}
-
-wire_message! {
     /// One `usageInfo` entry (§2.2).
     pub struct UsageInfo {
         /// For packages: the on-demand instance of this fee item.
@@ -189,16 +175,6 @@ wire_message! {
         app_info: Option<AppInfo> = "appInfo", Optional, Kind::Object(AppInfo::TABLE);
         /// Its usage.
         usage_info: Option<Vec<UsageInfo>> = "usageInfo", Optional, Kind::List(UsageInfo::TABLE);
-    }
-}
-
-wire_message! {
-    /// The answer to every V2 call but newInstance and queryInstance.
-    pub struct ResultResponse {
-        /// Six-digit result code.
-        result_code: String = "resultCode", Mandatory, text(6);
-        /// The debugger requires its presence (§1.1, §8.3).
-        result_msg: Option<String> = "resultMsg", ConsoleMandatory, text(255);
     }
 }
 
