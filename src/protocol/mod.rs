@@ -12,10 +12,12 @@
 pub mod activity;
 pub mod answers;
 pub mod apigw;
+pub mod billing;
 pub mod codes;
 pub mod digest;
 pub mod encoding;
 pub mod fields;
+pub mod request;
 pub mod secret;
 pub mod time;
 pub mod usage_push;
@@ -27,6 +29,8 @@ pub mod verdict;
 pub(crate) mod test_vectors;
 
 pub use activity::{Activity, Protocol};
+pub use billing::{BillingMode, Period};
 pub use codes::ResultCode;
+pub use request::Request;
 pub use secret::AccessKey;
 pub use time::UnixMillis;

@@ -71,6 +71,18 @@ impl UnixMillis {
         ))
     }
 
+    /// The same wall time `months` calendar months later (or earlier), the day clamped to the
+    /// target month's length (31 Jan + 1 month = 28/29 Feb), as billing periods count.
+    pub fn plus_months(self, months: i64) -> Self {
+        let days = self.0.div_euclid(MS_PER_DAY);
+        let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        let total = y * 12 + (m - 1) + months;
+        let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
+        let day = d.min(days_in_month(year, month));
+        Self(days_from_civil(year, month, day) * MS_PER_DAY + ms_of_day)
+    }
+
     fn split(self) -> (String, i64) {
         let days = self.0.div_euclid(MS_PER_DAY);
         let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
@@ -173,6 +185,15 @@ mod tests {
             assert!(UnixMillis::parse_compact(bad).is_err(), "{bad}");
         }
         assert!(UnixMillis::parse_compact("20200229000000").is_ok());
+    }
+
+    #[test]
+    fn adds_calendar_months_with_clamping() {
+        let jan31 = UnixMillis::parse_compact("20240131120000").unwrap();
+        assert_eq!(jan31.plus_months(1).to_compact_seconds(), "20240229120000");
+        assert_eq!(jan31.plus_months(13).to_compact_seconds(), "20250228120000");
+        assert_eq!(jan31.plus_months(-2).to_compact_seconds(), "20231130120000");
+        assert_eq!(jan31.plus_months(12).to_compact_seconds(), "20250131120000");
     }
 
     #[test]

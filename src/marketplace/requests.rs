@@ -1,0 +1,425 @@
+//! Building the request the marketplace sends for each business event, in either protocol,
+//! from the simulated order and instance (spec: koogallery-saas-v1.md §4,
+//! koogallery-v2-kit-license.md §2).
+//!
+//! Requests are typed and unsigned: `timeStamp`/`timestamp` and signatures are added by the
+//! runner with the wall clock at the moment of sending.
+
+use crate::marketplace::ids::Ids;
+use crate::marketplace::lifecycle::{Instance, OrderId};
+use crate::marketplace::settings::Settings;
+use crate::protocol::v1::{crypto, extend_params, messages as v1};
+use crate::protocol::v2::messages as v2;
+use crate::protocol::{Activity, BillingMode, Period, Protocol, Request, UnixMillis};
+
+/// The simulated buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buyer {
+    /// `customerId`.
+    pub customer_id: String,
+    /// `customerName`.
+    pub customer_name: String,
+    /// Mobile number (sent encrypted).
+    pub mobile_phone: String,
+    /// E-mail (sent encrypted).
+    pub email: String,
+}
+
+/// Why an instance is being refreshed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// A renewal for a period.
+    Renewal(Period),
+    /// Trial to formal for a period.
+    TrialToFormal(Period),
+    /// Refund of an unstarted renewal period: the expiry goes back.
+    RenewalRefund,
+}
+
+fn flag(debug: bool) -> Option<String> {
+    debug.then(|| "1".to_owned())
+}
+
+fn v2_expire_time(settings: &Settings, at: UnixMillis) -> String {
+    if settings.v2_expire_time_millis {
+        at.to_v1_timestamp()
+    } else {
+        at.to_compact_seconds()
+    }
+}
+
+/// newInstance for one instance of an order.
+pub fn new_instance(
+    settings: &Settings,
+    ids: &mut Ids,
+    buyer: &Buyer,
+    instance: &Instance,
+) -> Request {
+    match settings.protocol {
+        Protocol::V1 => {
+            let encrypt = |ids: &mut Ids, plain: &str| {
+                crypto::encrypt(
+                    &settings.access_key,
+                    settings.encrypt_type,
+                    &ids.iv(),
+                    plain,
+                )
+            };
+            let (mobile_phone, email) = if settings.encrypt_contacts {
+                (
+                    Some(encrypt(ids, &buyer.mobile_phone)),
+                    Some(encrypt(ids, &buyer.email)),
+                )
+            } else {
+                (None, None)
+            };
+            let extend = (!settings.extend_params.is_empty()).then(|| {
+                extend_params::encode(&settings.extend_params, settings.extend_params_encoding)
+            });
+            Request::V1(v1::Request::NewInstance(Box::new(v1::NewInstance {
+                customer_id: buyer.customer_id.clone(),
+                customer_name: Some(buyer.customer_name.clone()),
+                mobile_phone,
+                email,
+                business_id: ids.business_id(),
+                order_id: instance.order.0.clone(),
+                sku_code: instance.sku_code.clone(),
+                product_id: instance.product_id.clone(),
+                trial_flag: Some(if instance.trial { "1" } else { "0" }.to_owned()),
+                expire_time: instance.expire_at.map(UnixMillis::to_compact_seconds),
+                charging_mode: Some(instance.billing.v1_charging_mode().to_owned()),
+                saas_extend_params: extend,
+                ..Default::default()
+            })))
+        }
+        Protocol::V2 => Request::V2(v2::Request::NewInstance(v2::NewInstance {
+            order_id: instance.order.0.clone(),
+            order_line_id: instance.order_line.clone(),
+            business_id: ids.business_id(),
+            test_flag: None,
+        })),
+    }
+}
+
+/// A fresh businessId for a resend or a retry of newInstance ("different on every request").
+pub fn with_new_business_id(request: &Request, ids: &mut Ids) -> Request {
+    let mut request = request.clone();
+    match &mut request {
+        Request::V1(v1::Request::NewInstance(inner)) => inner.business_id = ids.business_id(),
+        Request::V2(v2::Request::NewInstance(inner)) => inner.business_id = ids.business_id(),
+        _ => {}
+    }
+    request
+}
+
+/// refreshInstance: renewal, trial to formal, or refund of a renewal period.
+pub fn refresh(
+    settings: &Settings,
+    instance: &Instance,
+    order: &OrderId,
+    why: Refresh,
+    new_expiry: UnixMillis,
+) -> Request {
+    let instance_id = instance.merchant_id.clone().unwrap_or_default();
+    match settings.protocol {
+        Protocol::V1 => {
+            let (trial_to_formal, period, amount) = match why {
+                Refresh::Renewal(period) => (None, Some(period), "100"),
+                Refresh::TrialToFormal(period) => (Some("1".to_owned()), Some(period), "100"),
+                // 退续费: a negative orderAmount (V1 §4.2).
+                Refresh::RenewalRefund => (None, None, "-100"),
+            };
+            Request::V1(v1::Request::RefreshInstance(v1::RefreshInstance {
+                order_id: order.0.clone(),
+                instance_id,
+                product_id: Some(instance.product_id.clone()),
+                expire_time: new_expiry.to_compact_seconds(),
+                trial_to_formal,
+                period_type: period.map(|p| p.v1_period_type().to_owned()),
+                period_number: period.map(|p| p.count.to_string()),
+                order_amount: Some(amount.to_owned()),
+                test_flag: None,
+            }))
+        }
+        Protocol::V2 => {
+            let scene = match why {
+                Refresh::Renewal(_) => v2::scene::RENEWAL,
+                Refresh::TrialToFormal(_) => v2::scene::TRIAL_TO_FORMAL,
+                Refresh::RenewalRefund => v2::scene::UNSUBSCRIBE_RENEWAL_PERIOD,
+            };
+            Request::V2(v2::Request::RefreshInstance(v2::RefreshInstance {
+                scene: scene.to_owned(),
+                order_id: order.0.clone(),
+                order_line_id: format!("{order}-000001"),
+                instance_id,
+                product_id: Some(instance.product_id.clone()),
+                expire_time: v2_expire_time(settings, new_expiry),
+                test_flag: None,
+            }))
+        }
+    }
+}
+
+/// The freeze notice at the end of a period: V1 expireInstance for yearly/monthly,
+/// V1 instanceStatus FREEZE for packages, V2 updateInstanceStatus FREEZE.
+pub fn period_end(settings: &Settings, instance: &Instance) -> Request {
+    match (settings.protocol, instance.billing) {
+        (Protocol::V1, BillingMode::Package) => status(settings, instance, true),
+        (Protocol::V1, _) => Request::V1(v1::Request::ExpireInstance(v1::ExpireInstance {
+            instance_id: instance.merchant_id.clone().unwrap_or_default(),
+            order_id: settings
+                .v1_order_id_on_expire_release
+                .then(|| instance.order.0.clone()),
+            test_flag: None,
+        })),
+        (Protocol::V2, _) => status(settings, instance, true),
+    }
+}
+
+/// Freeze or unfreeze: V1 instanceStatus FREEZE/NORMAL, V2 updateInstanceStatus FREEZE/UNFREEZE.
+pub fn status(settings: &Settings, instance: &Instance, freeze: bool) -> Request {
+    let instance_id = instance.merchant_id.clone().unwrap_or_default();
+    match settings.protocol {
+        Protocol::V1 => Request::V1(v1::Request::InstanceStatus(v1::InstanceStatus {
+            instance_id,
+            instance_status: if freeze {
+                v1::status::FREEZE
+            } else {
+                v1::status::NORMAL
+            }
+            .to_owned(),
+            test_flag: None,
+        })),
+        Protocol::V2 => Request::V2(v2::Request::UpdateInstanceStatus(
+            v2::UpdateInstanceStatus {
+                instance_id,
+                status: if freeze {
+                    v2::status::FREEZE
+                } else {
+                    v2::status::UNFREEZE
+                }
+                .to_owned(),
+                test_flag: None,
+            },
+        )),
+    }
+}
+
+/// releaseInstance, after retention or for an unsubscription order.
+pub fn release(settings: &Settings, instance: &Instance, unsubscribe: Option<&OrderId>) -> Request {
+    let instance_id = instance.merchant_id.clone().unwrap_or_default();
+    match settings.protocol {
+        Protocol::V1 => Request::V1(v1::Request::ReleaseInstance(v1::ReleaseInstance {
+            instance_id,
+            order_id: settings
+                .v1_order_id_on_expire_release
+                .then(|| instance.order.0.clone()),
+            order_amount: None,
+            test_flag: None,
+        })),
+        Protocol::V2 => Request::V2(v2::Request::ReleaseInstance(v2::ReleaseInstance {
+            instance_id,
+            order_id: unsubscribe.map(|o| o.0.clone()),
+            order_line_id: unsubscribe.map(|o| format!("{o}-000001")),
+            test_flag: None,
+        })),
+    }
+}
+
+/// upgrade / upgradeInstance for an upgrade order.
+pub fn upgrade(settings: &Settings, instance: &Instance, order: &OrderId) -> Request {
+    let instance_id = instance.merchant_id.clone().unwrap_or_default();
+    match settings.protocol {
+        Protocol::V1 => Request::V1(v1::Request::Upgrade(v1::Upgrade {
+            instance_id,
+            order_id: order.0.clone(),
+            sku_code: settings.catalog.upgrade_sku_code.clone(),
+            product_id: settings.catalog.upgrade_product_id.clone(),
+            amount: Some("20".to_owned()),
+            ..Default::default()
+        })),
+        Protocol::V2 => Request::V2(v2::Request::UpgradeInstance(v2::UpgradeInstance {
+            instance_id,
+            order_id: order.0.clone(),
+            order_line_id: format!("{order}-000001"),
+            test_flag: None,
+        })),
+    }
+}
+
+/// queryInstance for a batch of instance ids (comma-separated, up to 100).
+pub fn query(settings: &Settings, instance_ids: &[String], debug: bool) -> Request {
+    let instance_id = instance_ids.join(",");
+    match settings.protocol {
+        Protocol::V1 => Request::V1(v1::Request::QueryInstance(v1::QueryInstance {
+            instance_id,
+            test_flag: flag(debug),
+        })),
+        Protocol::V2 => Request::V2(v2::Request::QueryInstance(v2::QueryInstance {
+            instance_id,
+            test_flag: flag(debug),
+        })),
+    }
+}
+
+/// changeInstanceCheck (V2 only): may this instance change to the upgrade product at renewal?
+pub fn change_check(settings: &Settings, instance: &Instance) -> Option<Request> {
+    (settings.protocol == Protocol::V2).then(|| {
+        Request::V2(v2::Request::ChangeInstanceCheck(v2::ChangeInstanceCheck {
+            instance_id: instance.merchant_id.clone().unwrap_or_default(),
+            product_info: v2::ProductInfo {
+                product_id: settings.catalog.upgrade_product_id.clone(),
+                sku_code: Some(settings.catalog.upgrade_sku_code.clone()),
+                linear_value: None,
+            },
+            test_flag: None,
+        }))
+    })
+}
+
+/// The seller console's debug-page defaults (the values recurring in Huawei's examples,
+/// spec V1 §3.4 and V2 §2): every request carries `testFlag=1`.
+pub mod debug {
+    /// Buyer id.
+    pub const CUSTOMER_ID: &str = "68cbc86abc2018ab880d92f36422fa0e";
+    /// V1 purchase order.
+    pub const V1_ORDER_ID: &str = "CS1906666666ABCDE";
+    /// V1 purchase product.
+    pub const V1_PRODUCT_ID: &str = "00301-666666-0--0";
+    /// V1 upgrade order.
+    pub const V1_UPGRADE_ORDER_ID: &str = "CS1906666688ABCDE";
+    /// V1 upgrade product.
+    pub const V1_UPGRADE_PRODUCT_ID: &str = "00301-666688-0-0";
+    /// V1 instance.
+    pub const V1_INSTANCE_ID: &str = "huaweitest123456";
+    /// V2 order.
+    pub const V2_ORDER_ID: &str = "CS2211181819B4LVS";
+    /// V2 order line.
+    pub const V2_ORDER_LINE_ID: &str = "CS2211181819B4LVS-000001";
+    /// V2 instance.
+    pub const V2_INSTANCE_ID: &str = "10e758d0-31ad-4c4b-8f1b-81d03469a10e";
+    /// V2 product.
+    pub const V2_PRODUCT_ID: &str = "OFFI461867333479178240";
+}
+
+/// The debug page's request for an activity, with its default values and `testFlag=1`.
+/// `variant` picks among the cases the page requires to pass (instanceStatus FREEZE/NORMAL,
+/// trialFlag and trialToFormal values, the four V2 scenes); it wraps around.
+pub fn debug_request(
+    settings: &Settings,
+    ids: &mut Ids,
+    activity: Activity,
+    variant: usize,
+    now: UnixMillis,
+) -> Option<Request> {
+    use debug::*;
+    let one = Some("1".to_owned());
+    let expire = now.plus_ms(30 * 86_400_000);
+    Some(match settings.protocol {
+        Protocol::V1 => Request::V1(match activity {
+            Activity::NewInstance => v1::Request::NewInstance(Box::new(v1::NewInstance {
+                customer_id: CUSTOMER_ID.into(),
+                business_id: ids.business_id(),
+                order_id: V1_ORDER_ID.into(),
+                sku_code: settings.catalog.sku_code.clone(),
+                product_id: V1_PRODUCT_ID.into(),
+                // The three trialFlag values the page requires: absent, 0, 1.
+                trial_flag: [None, Some("0".to_owned()), Some("1".to_owned())][variant % 3].clone(),
+                expire_time: Some(expire.to_compact_seconds()),
+                test_flag: one,
+                ..Default::default()
+            })),
+            Activity::RefreshInstance => v1::Request::RefreshInstance(v1::RefreshInstance {
+                order_id: V1_ORDER_ID.into(),
+                instance_id: V1_INSTANCE_ID.into(),
+                // productId empty/filled and trialToFormal absent/1 must all pass (V1 §4.2).
+                product_id: (variant % 2 == 1).then(|| V1_PRODUCT_ID.to_owned()),
+                expire_time: expire.to_compact_seconds(),
+                trial_to_formal: (variant % 4 >= 2).then(|| "1".to_owned()),
+                test_flag: one,
+                ..Default::default()
+            }),
+            Activity::ExpireInstance => v1::Request::ExpireInstance(v1::ExpireInstance {
+                instance_id: V1_INSTANCE_ID.into(),
+                order_id: None,
+                test_flag: one,
+            }),
+            Activity::ReleaseInstance => v1::Request::ReleaseInstance(v1::ReleaseInstance {
+                instance_id: V1_INSTANCE_ID.into(),
+                test_flag: one,
+                ..Default::default()
+            }),
+            Activity::Upgrade => v1::Request::Upgrade(v1::Upgrade {
+                instance_id: V1_INSTANCE_ID.into(),
+                order_id: V1_UPGRADE_ORDER_ID.into(),
+                sku_code: settings.catalog.upgrade_sku_code.clone(),
+                product_id: V1_UPGRADE_PRODUCT_ID.into(),
+                amount: Some("6456".into()),
+                test_flag: one,
+                ..Default::default()
+            }),
+            Activity::InstanceStatus => v1::Request::InstanceStatus(v1::InstanceStatus {
+                instance_id: V1_INSTANCE_ID.into(),
+                instance_status: [v1::status::FREEZE, v1::status::NORMAL][variant % 2].into(),
+                test_flag: one,
+            }),
+            Activity::QueryInstance => v1::Request::QueryInstance(v1::QueryInstance {
+                instance_id: V1_INSTANCE_ID.into(),
+                test_flag: one,
+            }),
+            Activity::ChangeInstanceCheck => return None,
+        }),
+        Protocol::V2 => Request::V2(match activity {
+            Activity::NewInstance => v2::Request::NewInstance(v2::NewInstance {
+                order_id: V2_ORDER_ID.into(),
+                order_line_id: V2_ORDER_LINE_ID.into(),
+                business_id: ids.business_id(),
+                test_flag: one,
+            }),
+            Activity::QueryInstance => v2::Request::QueryInstance(v2::QueryInstance {
+                instance_id: V2_INSTANCE_ID.into(),
+                test_flag: one,
+            }),
+            Activity::RefreshInstance => v2::Request::RefreshInstance(v2::RefreshInstance {
+                scene: v2::scene::ALL[variant % 4].into(),
+                order_id: V2_ORDER_ID.into(),
+                order_line_id: V2_ORDER_LINE_ID.into(),
+                instance_id: V2_INSTANCE_ID.into(),
+                product_id: Some(V2_PRODUCT_ID.into()),
+                expire_time: v2_expire_time(settings, expire),
+                test_flag: one,
+            }),
+            Activity::InstanceStatus => {
+                v2::Request::UpdateInstanceStatus(v2::UpdateInstanceStatus {
+                    instance_id: V2_INSTANCE_ID.into(),
+                    status: [v2::status::FREEZE, v2::status::UNFREEZE][variant % 2].into(),
+                    test_flag: one,
+                })
+            }
+            Activity::ReleaseInstance => v2::Request::ReleaseInstance(v2::ReleaseInstance {
+                instance_id: V2_INSTANCE_ID.into(),
+                order_id: Some(V2_ORDER_ID.into()),
+                order_line_id: Some(V2_ORDER_LINE_ID.into()),
+                test_flag: one,
+            }),
+            Activity::Upgrade => v2::Request::UpgradeInstance(v2::UpgradeInstance {
+                instance_id: V2_INSTANCE_ID.into(),
+                order_id: V2_ORDER_ID.into(),
+                order_line_id: V2_ORDER_LINE_ID.into(),
+                test_flag: one,
+            }),
+            Activity::ChangeInstanceCheck => {
+                v2::Request::ChangeInstanceCheck(v2::ChangeInstanceCheck {
+                    instance_id: V2_INSTANCE_ID.into(),
+                    product_info: v2::ProductInfo {
+                        product_id: V2_PRODUCT_ID.into(),
+                        sku_code: None,
+                        linear_value: None,
+                    },
+                    test_flag: one,
+                })
+            }
+            Activity::ExpireInstance => return None,
+        }),
+    })
+}

@@ -1,0 +1,200 @@
+//! What a simulated marketplace needs to know about the product and the platform: protocol,
+//! access key, expected encryption, grace and retention periods, retry table, timeouts, and
+//! the settings that choose between readings of the documentation where it is ambiguous.
+
+use crate::marketplace::clock::Span;
+use crate::marketplace::retry::RetryTable;
+use crate::protocol::fields::Rules;
+use crate::protocol::v1::crypto::EncryptType;
+use crate::protocol::v1::extend_params::{Encoding, ExtendParam};
+use crate::protocol::{AccessKey, BillingMode, Protocol};
+
+/// Huawei Cloud customer level, which sets the grace and retention periods after expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum CustomerLevel {
+    /// V0.
+    V0,
+    /// V1.
+    V1,
+    /// V2.
+    V2,
+    /// V3.
+    V3,
+    /// V4.
+    V4,
+    /// V5: the longest periods, and the "15 days" the KooGallery pages speak of (the default).
+    #[default]
+    V5,
+}
+
+/// Days after expiry before the resource is frozen (grace) and then deleted (retention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraceRetention {
+    /// Grace period.
+    pub grace: Span,
+    /// Retention (freeze) period.
+    pub retention: Span,
+}
+
+impl CustomerLevel {
+    /// The documented grace/retention days (spec: koogallery-saas-v1.md §9, Huawei Cloud's
+    /// general table "V5 7 15 7 15 | V4 | V3 7 7 1 7 | V2 1 7 0 7 | V1 | V0 1 1 0 1").
+    ///
+    /// V4 and V1 are merged cells in the source; a merged cell's values sit in its first row,
+    /// so V4 reads as V5 and V1 as V2 [I].
+    pub fn periods(self, billing: BillingMode) -> GraceRetention {
+        let (grace, retention) = match (self, billing.is_on_demand_family()) {
+            (Self::V5 | Self::V4, _) => (7, 15),
+            (Self::V3, false) => (7, 7),
+            (Self::V3, true) => (1, 7),
+            (Self::V2 | Self::V1, false) => (1, 7),
+            (Self::V2 | Self::V1, true) => (0, 7),
+            (Self::V0, false) => (1, 1),
+            (Self::V0, true) => (0, 1),
+        };
+        GraceRetention {
+            grace: Span::days(grace),
+            retention: Span::days(retention),
+        }
+    }
+}
+
+/// When the freeze notice goes out relative to the grace period — undocumented for
+/// KooGallery (spec V1 §9, §11 q6), so a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FreezeStart {
+    /// At expiry; release after the retention period ("a freeze period of up to 15 days after
+    /// expiry", the KooGallery wording). The default.
+    #[default]
+    AtExpiry,
+    /// At the end of the grace period; release after grace + retention (Huawei Cloud's
+    /// general resource rules).
+    AfterGrace,
+}
+
+/// The product's ids as the marketplace sends them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    /// The productId of a purchase (one per period type in reality).
+    pub product_id: String,
+    /// The spec code.
+    pub sku_code: String,
+    /// The productId and skuCode an upgrade moves to.
+    pub upgrade_product_id: String,
+    /// The upgraded spec code.
+    pub upgrade_sku_code: String,
+    /// Extra productIds of an on-demand order with several billing items.
+    pub extra_on_demand_products: Vec<String>,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self {
+            product_id: "00301-100001-0--0".into(),
+            sku_code: "sku-standard".into(),
+            upgrade_product_id: "00301-100002-0--0".into(),
+            upgrade_sku_code: "sku-professional".into(),
+            extra_on_demand_products: vec!["00301-100003-0--0".into()],
+        }
+    }
+}
+
+/// Everything the engine is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// V1 or V2.
+    pub protocol: Protocol,
+    /// The access key (encrypts contact fields, decrypts appInfo, judges Body-Sign).
+    pub access_key: AccessKey,
+    /// The billing mode purchases use unless a scenario says otherwise.
+    pub billing: BillingMode,
+    /// The encryptType the merchant is expected to declare (V1).
+    pub encrypt_type: EncryptType,
+    /// Whether newInstance carries encrypted mobilePhone and email (V1).
+    pub encrypt_contacts: bool,
+    /// The product's extension parameters sent with newInstance and upgrade (V1).
+    pub extend_params: Vec<ExtendParam>,
+    /// How saasExtendParams is wrapped (documented: URL-encoded Base64).
+    pub extend_params_encoding: Encoding,
+    /// Whether expireInstance/releaseInstance carry orderId: the table says mandatory, the
+    /// published examples omit it; examples win by default (spec V1 §4.3–4.4).
+    pub v1_order_id_on_expire_release: bool,
+    /// Whether the product implements upgrade (optional interface).
+    pub supports_upgrade: bool,
+    /// Customer level of simulated buyers.
+    pub customer_level: CustomerLevel,
+    /// When the freeze notice goes out.
+    pub freeze_start: FreezeStart,
+    /// Retry policies.
+    pub retries: RetryTable,
+    /// How long the marketplace waits for an answer (20 s on the debug page, V1 §1).
+    pub timeout: Span,
+    /// Whether answers are judged with the console's stricter required fields.
+    pub rules: Rules,
+    /// V2: whether newInstance is followed by queryInstance polling (V2 §2.2).
+    pub v2_poll_after_create: bool,
+    /// Length of a trial (MOCKPERIODDAYTRIAL suggests days; 7 days [I]).
+    pub trial_period: crate::protocol::Period,
+    /// V2 `expireTime` with milliseconds (17 digits, as the example shows) rather than the
+    /// documented 14 (spec V2 §2.3, §9 item 2).
+    pub v2_expire_time_millis: bool,
+    /// Product and spec ids.
+    pub catalog: Catalog,
+}
+
+impl Settings {
+    /// Defaults for a protocol and key: period billing, encryptType 1, encrypted contacts,
+    /// customer level V5, freeze at expiry, 20 s timeout, the documented retry table.
+    pub fn new(protocol: Protocol, access_key: AccessKey) -> Self {
+        Self {
+            protocol,
+            access_key,
+            billing: BillingMode::Period,
+            encrypt_type: EncryptType::Aes256,
+            encrypt_contacts: true,
+            extend_params: vec![ExtendParam {
+                name: "emailDomainName".into(),
+                value: "buyer.example.com".into(),
+            }],
+            extend_params_encoding: Encoding::UrlEncodedBase64,
+            v1_order_id_on_expire_release: false,
+            supports_upgrade: true,
+            customer_level: CustomerLevel::default(),
+            freeze_start: FreezeStart::default(),
+            retries: RetryTable::defaults(protocol),
+            timeout: Span::seconds(20),
+            rules: Rules::Console,
+            v2_poll_after_create: true,
+            trial_period: crate::protocol::Period {
+                unit: crate::protocol::billing::PeriodUnit::Day,
+                count: 7,
+            },
+            v2_expire_time_millis: true,
+            catalog: Catalog::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_grace_and_retention_per_level() {
+        let days = |level: CustomerLevel, billing| {
+            let p = level.periods(billing);
+            (p.grace.0 / 86_400_000, p.retention.0 / 86_400_000)
+        };
+        assert_eq!(days(CustomerLevel::V5, BillingMode::Period), (7, 15));
+        assert_eq!(days(CustomerLevel::V5, BillingMode::OnDemand), (7, 15));
+        assert_eq!(days(CustomerLevel::V4, BillingMode::Period), (7, 15));
+        assert_eq!(days(CustomerLevel::V3, BillingMode::Period), (7, 7));
+        assert_eq!(days(CustomerLevel::V3, BillingMode::Package), (1, 7));
+        assert_eq!(days(CustomerLevel::V2, BillingMode::Period), (1, 7));
+        assert_eq!(days(CustomerLevel::V1, BillingMode::OnDemand), (0, 7));
+        assert_eq!(days(CustomerLevel::V0, BillingMode::Period), (1, 1));
+        assert_eq!(days(CustomerLevel::V0, BillingMode::OnDemand), (0, 1));
+        // In every reading the maximum is 7 days of grace and 15 of retention.
+        assert_eq!(days(CustomerLevel::default(), BillingMode::Period), (7, 15));
+    }
+}
