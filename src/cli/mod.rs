@@ -4,6 +4,7 @@
 pub mod crypt;
 pub mod exit;
 pub mod input;
+pub mod merchant;
 pub mod secrets;
 pub mod sign;
 pub mod verify;
@@ -35,6 +36,8 @@ pub enum Command {
     /// Encrypt or decrypt V1 sensitive fields.
     #[command(subcommand)]
     Crypt(crypt::CryptCommand),
+    /// Serve the reference merchant (correct, or broken with --fault).
+    Merchant(merchant::MerchantArgs),
 }
 
 /// Runs a parsed command, writing results to `out`; returns the exit code.
@@ -43,6 +46,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Sign(command) => sign::run(command, out),
         Command::Verify(command) => verify::run(command, out),
         Command::Crypt(command) => crypt::run(command, out),
+        Command::Merchant(args) => merchant::run(args, out),
     }
 }
 

@@ -1,3 +1,204 @@
 //! The reference merchant: a correct V1 and V2 production interface kept in memory, with
-//! fault switches that turn it into each kind of broken merchant. Depends on
-//! [`crate::protocol`] only. Not yet filled.
+//! fault switches that turn it into each kind of broken merchant.
+//!
+//! It is the embedded default target of `kgsim run`, the newcomer's demo (`kgsim merchant`),
+//! and the oracle for kgsim's own tests. It depends on [`crate::protocol`] only, so that it
+//! stays an independent implementation of the spec rather than a mirror of the marketplace
+//! code that judges it.
+//!
+//! [`router`] builds the axum app (tests drive it with `oneshot`, no sockets); [`serve`]
+//! runs it on a listener the caller bound, with header names written title-cased so that
+//! `Body-Sign` goes out exactly as the console requires.
+
+mod answer;
+pub mod faults;
+mod store;
+mod v1;
+mod v2;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::protocol::v1::crypto::EncryptType;
+use crate::protocol::v2::signature::FreshnessWindow;
+use crate::protocol::{AccessKey, Protocol, UnixMillis};
+pub use faults::{Fault, Faults};
+use store::{Purchase, Reply, Store};
+
+/// How long the race-new fault holds a purchase between its check and its insert, waiting
+/// for a concurrent copy to arrive (a slow database round trip, in effect).
+const RACE_WINDOW: Duration = Duration::from_millis(200);
+
+/// How the reference merchant is set up.
+#[derive(Clone)]
+pub struct MerchantConfig {
+    /// V1 or V2.
+    pub protocol: Protocol,
+    /// The access key.
+    pub key: AccessKey,
+    /// V1: the encryptType declared and used for credentials.
+    pub encrypt_type: EncryptType,
+    /// Fault switches.
+    pub faults: Faults,
+    /// How long the slow fault waits before answering.
+    pub slow: Duration,
+    /// V2: answer newInstance with 000004 and finish on the next queryInstance.
+    pub async_provisioning: bool,
+    /// V2: the freshness window for `timestamp`.
+    pub freshness: FreshnessWindow,
+    /// The merchant's clock (the system clock; tests may pin it).
+    pub clock: fn() -> UnixMillis,
+}
+
+/// The system clock as Unix milliseconds.
+pub fn system_clock() -> UnixMillis {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    UnixMillis(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl MerchantConfig {
+    /// A correct merchant for a protocol and key: encryptType 1, no faults, 25 s slow delay,
+    /// the documented 60 s freshness window, the system clock.
+    pub fn new(protocol: Protocol, key: AccessKey) -> Self {
+        Self {
+            protocol,
+            key,
+            encrypt_type: EncryptType::Aes256,
+            faults: Faults::none(),
+            slow: Duration::from_secs(25),
+            async_provisioning: false,
+            freshness: FreshnessWindow::default(),
+            clock: system_clock,
+        }
+    }
+}
+
+/// A running reference merchant's shared state.
+pub struct Merchant {
+    protocol: Protocol,
+    key: AccessKey,
+    encrypt_type: EncryptType,
+    faults: Faults,
+    slow: Duration,
+    async_provisioning: bool,
+    freshness: FreshnessWindow,
+    clock: fn() -> UnixMillis,
+    store: Mutex<Store>,
+    racing: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+impl Merchant {
+    /// A merchant with an empty store.
+    pub fn new(config: MerchantConfig) -> Self {
+        Self {
+            protocol: config.protocol,
+            key: config.key,
+            encrypt_type: config.encrypt_type,
+            faults: config.faults,
+            slow: config.slow,
+            async_provisioning: config.async_provisioning,
+            freshness: config.freshness,
+            clock: config.clock,
+            store: Mutex::new(Store::default()),
+            racing: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters to a test merchant, so a poisoned lock is simply taken over.
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// newInstance. Correctly: check and insert under one lock, so that concurrent copies
+    /// yield one instance. Under race-new: check, wait for a concurrent copy, then insert.
+    async fn new_instance(&self, purchase: &Purchase) -> Reply {
+        if !self.faults.has(Fault::RaceNew) {
+            return self
+                .store()
+                .new_instance(purchase, &self.faults, self.async_provisioning);
+        }
+        if self
+            .store()
+            .existing_purchase(purchase, &self.faults)
+            .is_some()
+        {
+            return self
+                .store()
+                .new_instance(purchase, &self.faults, self.async_provisioning);
+        }
+        let key = purchase.order_id.clone();
+        let (notify, first) = {
+            let mut racing = self.racing.lock().unwrap_or_else(|p| p.into_inner());
+            match racing.get(&key) {
+                Some(waiting) => (waiting.clone(), false),
+                None => {
+                    let notify = Arc::new(Notify::new());
+                    racing.insert(key.clone(), notify.clone());
+                    (notify, true)
+                }
+            }
+        };
+        if first {
+            let _ = tokio::time::timeout(RACE_WINDOW, notify.notified()).await;
+            self.racing
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key);
+        } else {
+            notify.notify_waiters();
+        }
+        self.store()
+            .insert_purchase(purchase, &self.faults, self.async_provisioning)
+    }
+}
+
+async fn handle(
+    State(merchant): State<Arc<Merchant>>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let query = query.unwrap_or_default();
+    match merchant.protocol {
+        Protocol::V1 => merchant.handle_v1(&query).await,
+        Protocol::V2 => merchant.handle_v2(&query, &body).await,
+    }
+}
+
+/// The merchant's axum app: every path and method reaches the production interface, which
+/// tells activities apart by the `activity` parameter (spec V1 §1, V2 §1.1).
+pub fn router(merchant: Arc<Merchant>) -> Router {
+    Router::new().fallback(handle).with_state(merchant)
+}
+
+/// Serves the app on a listener the caller bound (tests bind `127.0.0.1:0`) until the
+/// listener fails; header names go out title-cased (`Body-Sign`, `Content-Type`).
+pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .title_case_headers(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,7 @@
 //! kgsim's integration tests: one binary, a module per area, helpers in `support`.
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly by unwrapping")]
 
 mod cli_signatures;
+mod lifecycle;
+mod merchant_probe;
 mod support;

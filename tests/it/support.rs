@@ -87,3 +87,15 @@ pub(crate) fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     std::fs::write(&path, contents).expect("write temp file");
     path
 }
+
+/// Starts a reference merchant on `127.0.0.1:0` in the current runtime; returns its
+/// production address. The server task ends with the test's runtime.
+pub(crate) async fn start_merchant(config: kgsim::merchant::MerchantConfig) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let address = listener.local_addr().expect("local address");
+    let app = kgsim::merchant::router(std::sync::Arc::new(kgsim::merchant::Merchant::new(config)));
+    tokio::spawn(kgsim::merchant::serve(listener, app));
+    format!("http://{address}/saasproduce")
+}

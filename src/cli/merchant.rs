@@ -1,0 +1,85 @@
+//! `kgsim merchant`: serve the reference merchant, correct or with fault switches.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::cli::crypt::EncryptTypeArg;
+use crate::cli::{exit, secrets};
+use crate::merchant::{self, Fault, Faults, Merchant, MerchantConfig};
+use crate::protocol::Protocol;
+
+/// Flags of `kgsim merchant`.
+#[derive(Debug, Args)]
+pub struct MerchantArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Protocol to speak.
+    #[arg(long, default_value = "v1")]
+    pub protocol: Protocol,
+    /// V1: the encryptType declared and used for credentials.
+    #[arg(long, value_enum, default_value = "1")]
+    pub encrypt_type: EncryptTypeArg,
+    /// Turn on a fault switch (repeatable); see --list-faults.
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<Fault>,
+    /// How long the `slow` fault waits before answering, in milliseconds.
+    #[arg(long, default_value_t = 25_000)]
+    pub slow_ms: u64,
+    /// V2: answer newInstance with 000004 and finish provisioning on the next queryInstance.
+    #[arg(long)]
+    pub async_provisioning: bool,
+    /// List the fault switches and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+    /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// Runs the merchant until interrupted.
+pub fn run(args: MerchantArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
+    if args.list_faults {
+        for fault in Fault::ALL {
+            let name = match fault {
+                Fault::FailFirst(_) => "fail-first=N".to_owned(),
+                other => other.to_string(),
+            };
+            writeln!(out, "{name:28} {}", fault.description())?;
+        }
+        return Ok(exit::OK);
+    }
+    let key = secrets::access_key(args.key_file.as_deref())?;
+    let mut config = MerchantConfig::new(args.protocol, key);
+    config.encrypt_type = args.encrypt_type.into();
+    config.faults = Faults::of(args.faults);
+    config.slow = Duration::from_millis(args.slow_ms);
+    config.async_provisioning = args.async_provisioning;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("error: cannot listen on {}: {error}", args.listen);
+                return Ok(exit::COULD_NOT_RUN);
+            }
+        };
+        let address = listener.local_addr()?;
+        let faults: Vec<String> = config.faults.list().iter().map(ToString::to_string).collect();
+        writeln!(out, "listening: http://{address}/saasproduce")?;
+        writeln!(out, "protocol: {}", config.protocol)?;
+        writeln!(out, "faults: {}", if faults.is_empty() { "none".to_owned() } else { faults.join(", ") })?;
+        out.flush()?;
+        let app = merchant::router(Arc::new(Merchant::new(config)));
+        tokio::select! {
+            served = merchant::serve(listener, app) => served.map(|()| exit::OK).context("the listener failed"),
+            _ = tokio::signal::ctrl_c() => Ok(exit::OK),
+        }
+    })
+}

@@ -1,0 +1,245 @@
+//! Fault switches: each turns the reference merchant into one kind of broken merchant, so
+//! that every conformance check can be shown to fail when it should.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One way of being broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fault {
+    /// Every newInstance creates a new instance (no idempotency on orderId).
+    NonIdempotentNew,
+    /// On-demand idempotency keyed on orderId alone, so billing items share an instance.
+    OnDemandIgnoresProduct,
+    /// Every order gets the same instanceId.
+    SharedInstanceId,
+    /// newInstance checks for the order, then inserts later: concurrent copies race.
+    RaceNew,
+    /// Signatures are not verified.
+    SkipAuth,
+    /// V2 timestamps are not checked for freshness.
+    AcceptStale,
+    /// V1 Body-Sign computed over other bytes than those sent.
+    BadBodySign,
+    /// V1 Body-Sign header left out.
+    MissingBodySign,
+    /// V1 Body-Sign values without the double quotes the console requires.
+    UnquotedBodySign,
+    /// Content-Type text/plain.
+    WrongContentType,
+    /// Answers only after the configured delay (25 s by default, beyond the 20 s timeout).
+    Slow,
+    /// HTTP 500 with a JSON body.
+    Http500,
+    /// A body that is not JSON.
+    NotJson,
+    /// resultMsg left out.
+    NoResultMsg,
+    /// newInstance answered without instanceId.
+    MissingInstanceId,
+    /// appInfo.frontEndUrl of 600 characters (over 512).
+    LongFrontEndUrl,
+    /// V1 credentials encrypted with the other encryptType than the one declared.
+    UndecryptableAppInfo,
+    /// A repeated expireInstance fails.
+    ExpireNotIdempotent,
+    /// A repeated releaseInstance fails (the instance is gone).
+    ReleaseNotIdempotent,
+    /// A repeated renewal (same orderId) fails.
+    RenewNotIdempotent,
+    /// A repeated upgrade (same orderId) fails.
+    UpgradeNotIdempotent,
+    /// A repeated freeze or unfreeze fails.
+    StatusNotIdempotent,
+    /// The first N newInstance requests of every order fail with 000005, then it recovers.
+    FailFirst(u32),
+    /// Every newInstance fails with 000005.
+    FailAlways,
+    /// Unknown activities and missing mandatory parameters are answered 000000.
+    LenientParams,
+    /// Real traffic for an unknown instance is answered 000000 instead of 000003.
+    UnknownInstanceOk,
+    /// Debug calls (testFlag=1) for unknown instances are answered 000003.
+    StrictDebug,
+}
+
+impl Fault {
+    /// Every fault (with `fail-first=2` as the representative of its family).
+    pub const ALL: [Fault; 27] = [
+        Self::NonIdempotentNew,
+        Self::OnDemandIgnoresProduct,
+        Self::SharedInstanceId,
+        Self::RaceNew,
+        Self::SkipAuth,
+        Self::AcceptStale,
+        Self::BadBodySign,
+        Self::MissingBodySign,
+        Self::UnquotedBodySign,
+        Self::WrongContentType,
+        Self::Slow,
+        Self::Http500,
+        Self::NotJson,
+        Self::NoResultMsg,
+        Self::MissingInstanceId,
+        Self::LongFrontEndUrl,
+        Self::UndecryptableAppInfo,
+        Self::ExpireNotIdempotent,
+        Self::ReleaseNotIdempotent,
+        Self::RenewNotIdempotent,
+        Self::UpgradeNotIdempotent,
+        Self::StatusNotIdempotent,
+        Self::FailFirst(2),
+        Self::FailAlways,
+        Self::LenientParams,
+        Self::UnknownInstanceOk,
+        Self::StrictDebug,
+    ];
+
+    /// The switch's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NonIdempotentNew => "non-idempotent-new",
+            Self::OnDemandIgnoresProduct => "on-demand-ignores-product",
+            Self::SharedInstanceId => "shared-instance-id",
+            Self::RaceNew => "race-new",
+            Self::SkipAuth => "skip-auth",
+            Self::AcceptStale => "accept-stale",
+            Self::BadBodySign => "bad-body-sign",
+            Self::MissingBodySign => "missing-body-sign",
+            Self::UnquotedBodySign => "unquoted-body-sign",
+            Self::WrongContentType => "wrong-content-type",
+            Self::Slow => "slow",
+            Self::Http500 => "http-500",
+            Self::NotJson => "not-json",
+            Self::NoResultMsg => "no-result-msg",
+            Self::MissingInstanceId => "missing-instance-id",
+            Self::LongFrontEndUrl => "long-front-end-url",
+            Self::UndecryptableAppInfo => "undecryptable-app-info",
+            Self::ExpireNotIdempotent => "expire-not-idempotent",
+            Self::ReleaseNotIdempotent => "release-not-idempotent",
+            Self::RenewNotIdempotent => "renew-not-idempotent",
+            Self::UpgradeNotIdempotent => "upgrade-not-idempotent",
+            Self::StatusNotIdempotent => "status-not-idempotent",
+            Self::FailFirst(_) => "fail-first",
+            Self::FailAlways => "fail-always",
+            Self::LenientParams => "lenient-params",
+            Self::UnknownInstanceOk => "unknown-instance-ok",
+            Self::StrictDebug => "strict-debug",
+        }
+    }
+
+    /// What the switch does, for `--help` and `kgsim merchant --list-faults`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::NonIdempotentNew => "every newInstance creates a new instance",
+            Self::OnDemandIgnoresProduct => "on-demand idempotency keyed on orderId alone",
+            Self::SharedInstanceId => "every order gets the same instanceId",
+            Self::RaceNew => "check-then-insert race on concurrent newInstance",
+            Self::SkipAuth => "signatures are not verified",
+            Self::AcceptStale => "V2 stale timestamps are accepted",
+            Self::BadBodySign => "V1 Body-Sign over other bytes than those sent",
+            Self::MissingBodySign => "V1 Body-Sign header left out",
+            Self::UnquotedBodySign => "V1 Body-Sign values without double quotes",
+            Self::WrongContentType => "Content-Type text/plain",
+            Self::Slow => "answers after --slow-ms (default 25000), beyond the timeout",
+            Self::Http500 => "HTTP status 500",
+            Self::NotJson => "a body that is not JSON",
+            Self::NoResultMsg => "resultMsg left out",
+            Self::MissingInstanceId => "newInstance answered without instanceId",
+            Self::LongFrontEndUrl => "frontEndUrl over 512 characters",
+            Self::UndecryptableAppInfo => "V1 credentials encrypted with the other encryptType",
+            Self::ExpireNotIdempotent => "a repeated expireInstance fails",
+            Self::ReleaseNotIdempotent => "a repeated releaseInstance fails",
+            Self::RenewNotIdempotent => "a repeated renewal fails",
+            Self::UpgradeNotIdempotent => "a repeated upgrade fails",
+            Self::StatusNotIdempotent => "a repeated freeze or unfreeze fails",
+            Self::FailFirst(_) => {
+                "fail-first=N: the first N newInstance attempts of each order fail"
+            }
+            Self::FailAlways => "every newInstance fails",
+            Self::LenientParams => "unknown activity or missing parameter answered 000000",
+            Self::UnknownInstanceOk => "unknown instance on real traffic answered 000000",
+            Self::StrictDebug => "debug calls for unknown instances answered 000003",
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FailFirst(n) => write!(f, "fail-first={n}"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// Not a fault switch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault `{0}`; `kgsim merchant --list-faults` lists them")]
+pub struct UnknownFault(pub String);
+
+impl FromStr for Fault {
+    type Err = UnknownFault;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(n) = s.strip_prefix("fail-first=") {
+            return n
+                .parse()
+                .map(Self::FailFirst)
+                .map_err(|_| UnknownFault(s.to_owned()));
+        }
+        Self::ALL
+            .into_iter()
+            .find(|f| !matches!(f, Self::FailFirst(_)) && f.name() == s)
+            .ok_or_else(|| UnknownFault(s.to_owned()))
+    }
+}
+
+/// The set of faults a merchant runs with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults(Vec<Fault>);
+
+impl Faults {
+    /// No fault: a correct merchant.
+    pub fn none() -> Self {
+        Self(Vec::new())
+    }
+
+    /// These faults.
+    pub fn of(faults: impl IntoIterator<Item = Fault>) -> Self {
+        Self(faults.into_iter().collect())
+    }
+
+    /// Whether a fault is on.
+    pub fn has(&self, fault: Fault) -> bool {
+        self.0.contains(&fault)
+    }
+
+    /// `fail-first=N`'s N, if on.
+    pub fn fail_first(&self) -> Option<u32> {
+        self.0.iter().find_map(|f| match f {
+            Fault::FailFirst(n) => Some(*n),
+            _ => None,
+        })
+    }
+
+    /// The faults, in the order given.
+    pub fn list(&self) -> &[Fault] {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for fault in Fault::ALL {
+            assert_eq!(fault.to_string().parse(), Ok(fault));
+        }
+        assert_eq!("fail-first=5".parse(), Ok(Fault::FailFirst(5)));
+        assert!("fail-first".parse::<Fault>().is_err());
+        assert!("nope".parse::<Fault>().is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! The V2 production interface: POST JSON, signed in the query string, with a 60 s freshness
+//! window (spec: koogallery-v2-kit-license.md §1.3, §2).
+//!
+//! Error mapping as in Huawei's sample: missing or stale timestamp, missing nonce → 000002;
+//! missing or wrong signature → 000001.
+
+use axum::response::Response;
+
+use crate::merchant::Merchant;
+use crate::merchant::faults::Fault;
+use crate::merchant::store::{Purchase, Reply};
+use crate::protocol::ResultCode;
+use crate::protocol::encoding::{PlusHandling, parse_query};
+use crate::protocol::v2::messages::{Request, status};
+use crate::protocol::v2::signature::{self, NONCE, SIGNATURE, TIMESTAMP};
+
+impl Merchant {
+    /// Handles one V2 call: verify, parse, apply, answer.
+    pub(crate) async fn handle_v2(&self, query: &str, body: &[u8]) -> Response {
+        let reply = match self.v2_reply(query, body).await {
+            Ok(reply) | Err(reply) => reply,
+        };
+        self.respond(&reply).await
+    }
+
+    async fn v2_reply(&self, query: &str, body: &[u8]) -> Result<Reply, Reply> {
+        let invalid = || Reply::Code(ResultCode::InvalidParam);
+        let params = parse_query(query, PlusHandling::AsSpace).map_err(|_| invalid())?;
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        if !self.faults.has(Fault::SkipAuth) {
+            let (Some(timestamp), Some(nonce)) = (get(TIMESTAMP), get(NONCE)) else {
+                return Err(invalid());
+            };
+            if !self.faults.has(Fault::AcceptStale) {
+                signature::check_freshness(timestamp, (self.clock)(), self.freshness)
+                    .map_err(|_| invalid())?;
+            }
+            let valid = get(SIGNATURE)
+                .is_some_and(|sig| signature::verify(&self.key, nonce, timestamp, body, sig));
+            if !valid {
+                return Err(Reply::Code(ResultCode::AuthFailed));
+            }
+        }
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| invalid())?;
+        let request = match Request::from_body(&value) {
+            Ok(request) => request,
+            Err(_) if self.faults.has(Fault::LenientParams) => {
+                return Ok(Reply::Code(ResultCode::Success));
+            }
+            Err(_) => return Err(invalid()),
+        };
+        let debug = request.is_debug();
+        let faults = &self.faults;
+        Ok(match request {
+            Request::NewInstance(new) => {
+                let purchase = Purchase {
+                    order_id: new.order_id,
+                    item: Some(new.order_line_id),
+                    business_id: new.business_id,
+                    on_demand: false,
+                    debug,
+                };
+                self.new_instance(&purchase).await
+            }
+            Request::QueryInstance(r) => self.store().query(&r.instance_id, debug, faults),
+            // The refund of a renewal period reuses the renewal's orderId (V2 §2.3), so
+            // idempotency is per order and scene.
+            Request::RefreshInstance(r) => self.store().refresh(
+                &format!("{}/{}", r.order_id, r.scene),
+                &r.instance_id,
+                debug,
+                faults,
+            ),
+            Request::UpdateInstanceStatus(r) => match r.status.as_str() {
+                status::FREEZE => self.store().set_frozen(&r.instance_id, true, debug, faults),
+                status::UNFREEZE => self
+                    .store()
+                    .set_frozen(&r.instance_id, false, debug, faults),
+                _ => invalid(),
+            },
+            Request::ReleaseInstance(r) => self.store().release(&r.instance_id, debug, faults),
+            Request::UpgradeInstance(r) => {
+                self.store()
+                    .upgrade(&r.order_id, &r.instance_id, debug, faults)
+            }
+            Request::ChangeInstanceCheck(r) => {
+                self.store().change_check(&r.instance_id, debug, faults)
+            }
+        })
+    }
+}

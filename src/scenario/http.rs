@@ -1,0 +1,159 @@
+//! Calling the merchant's production address for real: reqwest over real sockets, with a
+//! timeout on every call, a cap on every body, and no redirects followed. Whatever a hostile
+//! or broken merchant does — refuse, reset, stall, redirect, answer gigabytes — comes back as
+//! a [`Transport`] value for the console classification, never as a panic or a hang.
+
+use std::time::{Duration, Instant};
+
+use crate::marketplace::Transport;
+use crate::marketplace::classify::RawResponse;
+use crate::scenario::wire::{Method, Wire};
+
+/// The largest answer body kgsim reads (1 MiB): every documented answer is a few hundred
+/// bytes, so anything near this is a broken merchant.
+pub const DEFAULT_BODY_CAP: usize = 1024 * 1024;
+
+/// The merchant's production address and how to call it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    client: reqwest::Client,
+    url: String,
+    timeout: Duration,
+    body_cap: usize,
+}
+
+/// The target could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The URL is not http(s).
+    #[error("target `{0}` is not an http:// or https:// URL")]
+    NotHttp(String),
+    /// The client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// What one exchange looked like from the marketplace side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// What the transport saw.
+    pub transport: Transport,
+    /// Wall time the exchange took.
+    pub elapsed: Duration,
+}
+
+impl Target {
+    /// A target at `url` (the full production address, path included) with a per-call
+    /// timeout and a body cap.
+    pub fn new(url: &str, timeout: Duration, body_cap: usize) -> Result<Self, TargetError> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(TargetError::NotHttp(url.to_owned()));
+        }
+        // reqwest is built without a default TLS provider (ring builds without cmake);
+        // installing it twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_max_idle_per_host(64)
+            .user_agent(concat!("kgsim/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            client,
+            url: url.trim_end_matches('?').to_owned(),
+            timeout,
+            body_cap,
+        })
+    }
+
+    /// The production address.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The full URL of a signed request.
+    pub fn request_url(&self, wire: &Wire) -> String {
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}{}", self.url, wire.query)
+    }
+
+    /// Sends one signed request and reads the answer within the timeout and the body cap.
+    pub async fn send(&self, wire: &Wire) -> Sent {
+        let started = Instant::now();
+        let transport = match tokio::time::timeout(self.timeout, self.exchange(wire)).await {
+            Ok(transport) => transport,
+            Err(_) => Transport::TimedOut,
+        };
+        Sent {
+            transport,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    async fn exchange(&self, wire: &Wire) -> Transport {
+        let url = self.request_url(wire);
+        let request = match wire.method {
+            Method::Get => self.client.get(url),
+            Method::Post => self
+                .client
+                .post(url)
+                .header("Content-Type", "application/json;charset=utf-8")
+                .header("Accept", "application/json")
+                .body(wire.body.clone().unwrap_or_default()),
+        };
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return transport_error(&error),
+        };
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > self.body_cap {
+                        return Transport::Broken(format!(
+                            "the body is larger than {} bytes",
+                            self.body_cap
+                        ));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) => return transport_error(&error),
+            }
+        }
+        Transport::Answered(RawResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn transport_error(error: &reqwest::Error) -> Transport {
+    let mut chain = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if error.is_timeout() {
+        Transport::TimedOut
+    } else if error.is_connect() {
+        Transport::Unreachable(chain)
+    } else {
+        Transport::Broken(chain)
+    }
+}

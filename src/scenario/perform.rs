@@ -1,0 +1,185 @@
+//! Performing the engine's deliveries against a real target: sign each at send time, apply
+//! the scenario's per-attempt fault, send the deliveries of one instant concurrently, judge
+//! each answer as the console does, and feed the judgements back in delivery order.
+
+use rand::RngExt as _;
+
+use crate::marketplace::classify::{Context, Judgement, classify};
+use crate::marketplace::{Delivery, Marketplace, Transport};
+use crate::protocol::UnixMillis;
+use crate::scenario::http::{Sent, Target};
+use crate::scenario::wire::{self, Tamper, Wire};
+
+/// What a scenario does to one attempt on the marketplace side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptFault {
+    /// The attempt never leaves the marketplace: judged unreachable.
+    FailBeforeSend,
+    /// The merchant does the work, but the marketplace never sees the answer: judged a
+    /// timeout.
+    DropResponse,
+    /// The request is changed after signing.
+    Tamper(Tamper),
+}
+
+/// One performed attempt, with everything a report needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Performed {
+    /// The delivery.
+    pub delivery: Delivery,
+    /// The fault applied, if any.
+    pub fault: Option<AttemptFault>,
+    /// The full request URL (with its signed query), when sent.
+    pub url: Option<String>,
+    /// The signed request, when sent.
+    pub wire: Option<Wire>,
+    /// What actually came back, when sent.
+    pub sent: Option<Sent>,
+    /// The console's judgement of what the marketplace saw.
+    pub judgement: Judgement,
+}
+
+/// The wall clock as Unix milliseconds: signing time, never business time.
+pub fn wall_clock() -> UnixMillis {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    UnixMillis(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn nonce() -> String {
+    let mut rng = rand::rng();
+    (0..64)
+        .map(|_| char::from(b"0123456789ABCDEF"[rng.random_range(0..16)]))
+        .collect()
+}
+
+/// Signs, sends and judges one delivery (no engine access, so batches run concurrently).
+pub async fn perform(
+    engine_context: &EngineView,
+    target: &Target,
+    delivery: Delivery,
+    fault: Option<AttemptFault>,
+) -> Performed {
+    let tamper = match fault {
+        Some(AttemptFault::Tamper(tamper)) => Some(tamper),
+        _ => None,
+    };
+    let context = engine_context.context(delivery.request.activity());
+    if fault == Some(AttemptFault::FailBeforeSend) {
+        let transport = Transport::Unreachable(
+            "not sent: the scenario failed this attempt before sending".into(),
+        );
+        return Performed {
+            judgement: classify(&transport, &context),
+            delivery,
+            fault,
+            url: None,
+            wire: None,
+            sent: None,
+        };
+    }
+    let wire = wire::sign(
+        &delivery.request,
+        &engine_context.key,
+        wall_clock(),
+        &nonce(),
+        tamper,
+    );
+    let sent = target.send(&wire).await;
+    let judged = if fault == Some(AttemptFault::DropResponse) {
+        Transport::TimedOut
+    } else {
+        sent.transport.clone()
+    };
+    Performed {
+        judgement: classify(&judged, &context),
+        url: Some(target.request_url(&wire)),
+        delivery,
+        fault,
+        wire: Some(wire),
+        sent: Some(sent),
+    }
+}
+
+/// What performing needs from the engine, copied out so the engine stays borrowable.
+#[derive(Debug, Clone)]
+pub struct EngineView {
+    protocol: crate::protocol::Protocol,
+    key: crate::protocol::AccessKey,
+    timeout: crate::marketplace::Span,
+    rules: crate::protocol::fields::Rules,
+}
+
+impl EngineView {
+    /// The view of an engine's settings.
+    pub fn of(engine: &Marketplace) -> Self {
+        let settings = engine.settings();
+        Self {
+            protocol: settings.protocol,
+            key: settings.access_key.clone(),
+            timeout: settings.timeout,
+            rules: settings.rules,
+        }
+    }
+
+    /// The classification context for an activity.
+    pub fn context(&self, activity: crate::protocol::Activity) -> Context<'_> {
+        Context {
+            protocol: self.protocol,
+            activity,
+            key: &self.key,
+            timeout: self.timeout,
+            rules: self.rules,
+        }
+    }
+}
+
+/// Runs the engine until `until`: each batch of deliveries due at one instant is performed
+/// concurrently, then completed in delivery order. `plan` picks each attempt's fault.
+pub async fn run_until(
+    engine: &mut Marketplace,
+    target: &Target,
+    until: UnixMillis,
+    plan: &mut dyn FnMut(&Delivery) -> Option<AttemptFault>,
+) -> Vec<Performed> {
+    let view = EngineView::of(engine);
+    let mut performed = Vec::new();
+    loop {
+        let batch = engine.next_batch(until);
+        if batch.is_empty() {
+            return performed;
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut slots: Vec<Option<Performed>> = vec![None; batch.len()];
+        let faults: Vec<_> = batch.iter().map(&mut *plan).collect();
+        for (index, delivery) in batch.iter().cloned().enumerate() {
+            let (view, target, fault) = (view.clone(), target.clone(), faults[index]);
+            tasks.spawn(async move { (index, perform(&view, &target, delivery, fault).await) });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((index, done)) = joined {
+                slots[index] = Some(done);
+            }
+        }
+        for ((slot, delivery), fault) in slots.into_iter().zip(batch).zip(faults) {
+            // A task can only be lost to a bug in kgsim itself; the attempt is then judged
+            // broken rather than left pending forever.
+            let done = slot.unwrap_or_else(|| {
+                let transport =
+                    Transport::Broken("internal error: the attempt's task ended abnormally".into());
+                let judgement = classify(&transport, &view.context(delivery.request.activity()));
+                Performed {
+                    judgement,
+                    delivery,
+                    fault,
+                    url: None,
+                    wire: None,
+                    sent: None,
+                }
+            });
+            engine.complete(&done.delivery, &done.judgement);
+            performed.push(done);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Turning a typed request into what goes on the wire, signed with the wall clock at the
+//! moment of sending — and, when a scenario asks, tampered with after signing.
+//!
+//! Business time follows the virtual clock, but signing time is real: a correct merchant
+//! must never reject a replayed retry as stale (V1 `timeStamp`, V2 `timestamp` with its 60 s
+//! window; spec: koogallery-v2-kit-license.md §1.3).
+
+use crate::marketplace::Span;
+use crate::protocol::encoding::build_query;
+use crate::protocol::v1::auth_token::{self, AUTH_TOKEN, TIME_STAMP};
+use crate::protocol::v2::canonical::canonical_object;
+use crate::protocol::v2::signature;
+use crate::protocol::{AccessKey, Request, UnixMillis};
+
+/// An HTTP method the marketplace uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// V1.
+    Get,
+    /// V2.
+    Post,
+}
+
+impl Method {
+    /// `GET` or `POST`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// A signed request, ready to send to the production address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wire {
+    /// GET (V1) or POST (V2).
+    pub method: Method,
+    /// The query string, encoded, without `?`.
+    pub query: String,
+    /// The JSON body (V2).
+    pub body: Option<String>,
+}
+
+/// A change made after signing, so that a correct merchant must refuse the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// One character of the signature changed.
+    Signature,
+    /// The signature left out.
+    MissingSignature,
+    /// A parameter's value changed after signing.
+    Parameter,
+    /// V2: a timestamp this far in the past, correctly signed.
+    StaleTimestamp(Span),
+}
+
+/// Changes one character of a signature to another of the same alphabet.
+fn flip(signature: &str) -> String {
+    let mut chars: Vec<char> = signature.chars().collect();
+    if let Some(c) = chars.get_mut(0) {
+        *c = if *c == 'A' { 'B' } else { 'A' };
+    }
+    chars.into_iter().collect()
+}
+
+/// Signs a request at `now` (wall clock) with `nonce` (V2), applying `tamper`.
+pub fn sign(
+    request: &Request,
+    key: &AccessKey,
+    now: UnixMillis,
+    nonce: &str,
+    tamper: Option<Tamper>,
+) -> Wire {
+    match request {
+        Request::V1(inner) => {
+            let mut params = inner.to_params();
+            params.push((TIME_STAMP.to_owned(), now.to_v1_timestamp()));
+            let borrowed: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let token = auth_token::compute(key, &borrowed).unwrap_or_default();
+            if tamper == Some(Tamper::Parameter) {
+                // Change the last business parameter (before timeStamp) after signing.
+                if let Some((_, value)) = params.iter_mut().rev().nth(1) {
+                    value.push('x');
+                }
+            }
+            let mut pairs: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let flipped = flip(&token);
+            match tamper {
+                Some(Tamper::MissingSignature) => {}
+                Some(Tamper::Signature) => pairs.push((AUTH_TOKEN, &flipped)),
+                _ => pairs.push((AUTH_TOKEN, &token)),
+            }
+            Wire {
+                method: Method::Get,
+                query: build_query(pairs),
+                body: None,
+            }
+        }
+        Request::V2(inner) => {
+            let body = canonical_object(&inner.to_body());
+            let timestamp = match tamper {
+                Some(Tamper::StaleTimestamp(age)) => now.plus_ms(-age.0),
+                _ => now,
+            };
+            let mut signed = signature::sign(key, nonce, timestamp, &body);
+            let body = if tamper == Some(Tamper::Parameter) {
+                tamper_body(&body)
+            } else {
+                body
+            };
+            if tamper == Some(Tamper::Signature) {
+                signed.signature = flip(&signed.signature);
+            }
+            let query = if tamper == Some(Tamper::MissingSignature) {
+                build_query([
+                    (signature::TIMESTAMP, signed.timestamp.as_str()),
+                    (signature::NONCE, signed.nonce.as_str()),
+                ])
+            } else {
+                signed.to_query()
+            };
+            Wire {
+                method: Method::Post,
+                query,
+                body: Some(body),
+            }
+        }
+    }
+}
+
+/// Appends `x` to the last string value of a JSON object (an id, usually).
+fn tamper_body(body: &str) -> String {
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str::<serde_json::Value>(body)
+    else {
+        return body.to_owned();
+    };
+    if let Some(serde_json::Value::String(value)) = map.values_mut().rev().find(|v| v.is_string()) {
+        value.push('x');
+    }
+    serde_json::Value::Object(map).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::encoding::{PlusHandling, parse_query};
+    use crate::protocol::v1::messages as v1;
+    use crate::protocol::v2::messages as v2;
+
+    fn v1_request() -> Request {
+        Request::V1(v1::Request::ExpireInstance(v1::ExpireInstance {
+            instance_id: "i+1".into(),
+            order_id: None,
+            test_flag: None,
+        }))
+    }
+
+    fn v2_request() -> Request {
+        Request::V2(v2::Request::ReleaseInstance(v2::ReleaseInstance {
+            instance_id: "i".into(),
+            ..Default::default()
+        }))
+    }
+
+    fn v1_valid(wire: &Wire, key: &AccessKey) -> bool {
+        matches!(auth_token::diagnose_query(key, &wire.query), Ok(v) if v.is_valid())
+    }
+
+    #[test]
+    fn v1_is_signed_at_the_given_wall_time() {
+        let key = AccessKey::new("k");
+        let wire = sign(&v1_request(), &key, UnixMillis(1_595_835_431_903), "", None);
+        assert_eq!(wire.method, Method::Get);
+        assert!(wire.query.contains("timeStamp=20200727073711903"));
+        assert!(v1_valid(&wire, &key));
+        for tamper in [
+            Tamper::Signature,
+            Tamper::MissingSignature,
+            Tamper::Parameter,
+        ] {
+            let wire = sign(&v1_request(), &key, UnixMillis(0), "", Some(tamper));
+            assert!(!v1_valid(&wire, &key), "{tamper:?}");
+        }
+    }
+
+    #[test]
+    fn v2_is_signed_over_the_sent_body() {
+        let key = AccessKey::new("k");
+        let now = UnixMillis(1_680_508_066_618);
+        let check = |wire: &Wire| {
+            let params = parse_query(&wire.query, PlusHandling::AsSpace).unwrap();
+            let get = |n: &str| {
+                params
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            signature::verify(
+                &key,
+                &get("nonce"),
+                &get("timestamp"),
+                wire.body.as_deref().unwrap().as_bytes(),
+                &get("signature"),
+            )
+        };
+        let wire = sign(&v2_request(), &key, now, "N1", None);
+        assert_eq!(
+            wire.body.as_deref(),
+            Some(r#"{"activity":"releaseInstance","instanceId":"i"}"#)
+        );
+        assert!(check(&wire));
+        for tamper in [
+            Tamper::Signature,
+            Tamper::MissingSignature,
+            Tamper::Parameter,
+        ] {
+            assert!(
+                !check(&sign(&v2_request(), &key, now, "N1", Some(tamper))),
+                "{tamper:?}"
+            );
+        }
+        let stale = sign(
+            &v2_request(),
+            &key,
+            now,
+            "N1",
+            Some(Tamper::StaleTimestamp(Span::minutes(5))),
+        );
+        assert!(check(&stale), "a stale request is correctly signed");
+        assert!(
+            stale
+                .query
+                .contains(&format!("timestamp={}", now.0 - 300_000))
+        );
+    }
+}
