@@ -482,8 +482,14 @@ mod tests {
     #[test]
     fn query_batches_are_capped_at_100_ids() {
         let mut store = Store::default();
-        let batch = (0..101).map(|n| format!("i{n}")).collect::<Vec<_>>().join(",");
-        assert_eq!(store.query(&batch, true, &Faults::none()), Reply::Code(ResultCode::InvalidParam));
+        let batch = (0..101)
+            .map(|n| format!("i{n}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(
+            store.query(&batch, true, &Faults::none()),
+            Reply::Code(ResultCode::InvalidParam)
+        );
     }
 
     #[test]

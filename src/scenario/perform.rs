@@ -8,18 +8,48 @@ use crate::marketplace::classify::{Context, Judgement, classify};
 use crate::marketplace::{Delivery, Marketplace, Transport};
 use crate::protocol::UnixMillis;
 use crate::scenario::http::{Sent, Target};
+use crate::scenario::model::Edit;
 use crate::scenario::wire::{self, Tamper, Wire};
 
 /// What a scenario does to one attempt on the marketplace side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptFault {
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AttemptFault {
     /// The attempt never leaves the marketplace: judged unreachable.
-    FailBeforeSend,
+    pub fail_before_send: bool,
     /// The merchant does the work, but the marketplace never sees the answer: judged a
     /// timeout.
-    DropResponse,
+    pub drop_response: bool,
+    /// The request is changed before signing.
+    pub edit: Edit,
     /// The request is changed after signing.
-    Tamper(Tamper),
+    pub tamper: Option<Tamper>,
+}
+
+impl AttemptFault {
+    /// Whether the attempt goes out as the engine built it.
+    pub fn is_none(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// A short description for reports (`response dropped`, `tampered: signature`, …).
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.fail_before_send {
+            parts.push("failed before sending".to_owned());
+        }
+        if self.drop_response {
+            parts.push("response dropped".to_owned());
+        }
+        if !self.edit.is_empty() {
+            let mut edits: Vec<String> = self.edit.remove.iter().map(|n| format!("-{n}")).collect();
+            edits.extend(self.edit.set.iter().map(|(n, v)| format!("{n}={v}")));
+            parts.push(format!("edited: {}", edits.join(" ")));
+        }
+        if let Some(tamper) = self.tamper {
+            parts.push(format!("tampered: {tamper}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
 /// One performed attempt, with everything a report needs.
@@ -27,8 +57,8 @@ pub enum AttemptFault {
 pub struct Performed {
     /// The delivery.
     pub delivery: Delivery,
-    /// The fault applied, if any.
-    pub fault: Option<AttemptFault>,
+    /// The faults applied (none by default).
+    pub fault: AttemptFault,
     /// The full request URL (with its signed query), when sent.
     pub url: Option<String>,
     /// The signed request, when sent.
@@ -59,14 +89,10 @@ pub async fn perform(
     engine_context: &EngineView,
     target: &Target,
     delivery: Delivery,
-    fault: Option<AttemptFault>,
+    fault: AttemptFault,
 ) -> Performed {
-    let tamper = match fault {
-        Some(AttemptFault::Tamper(tamper)) => Some(tamper),
-        _ => None,
-    };
     let context = engine_context.context(delivery.request.activity());
-    if fault == Some(AttemptFault::FailBeforeSend) {
+    if fault.fail_before_send {
         let transport = Transport::Unreachable(
             "not sent: the scenario failed this attempt before sending".into(),
         );
@@ -84,10 +110,11 @@ pub async fn perform(
         &engine_context.key,
         wall_clock(),
         &nonce(),
-        tamper,
+        &fault.edit,
+        fault.tamper,
     );
     let sent = target.send(&wire).await;
-    let judged = if fault == Some(AttemptFault::DropResponse) {
+    let judged = if fault.drop_response {
         Transport::TimedOut
     } else {
         sent.transport.clone()
@@ -141,7 +168,7 @@ pub async fn run_until(
     engine: &mut Marketplace,
     target: &Target,
     until: UnixMillis,
-    plan: &mut dyn FnMut(&Delivery) -> Option<AttemptFault>,
+    plan: &mut dyn FnMut(&Delivery) -> AttemptFault,
 ) -> Vec<Performed> {
     let view = EngineView::of(engine);
     let mut performed = Vec::new();
@@ -154,7 +181,7 @@ pub async fn run_until(
         let mut slots: Vec<Option<Performed>> = vec![None; batch.len()];
         let faults: Vec<_> = batch.iter().map(&mut *plan).collect();
         for (index, delivery) in batch.iter().cloned().enumerate() {
-            let (view, target, fault) = (view.clone(), target.clone(), faults[index]);
+            let (view, target, fault) = (view.clone(), target.clone(), faults[index].clone());
             tasks.spawn(async move { (index, perform(&view, &target, delivery, fault).await) });
         }
         while let Some(joined) = tasks.join_next().await {

@@ -11,6 +11,7 @@ use crate::protocol::v1::auth_token::{self, AUTH_TOKEN, TIME_STAMP};
 use crate::protocol::v2::canonical::canonical_object;
 use crate::protocol::v2::signature;
 use crate::protocol::{AccessKey, Request, UnixMillis};
+use crate::scenario::model::Edit;
 
 /// An HTTP method the marketplace uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,38 @@ pub enum Tamper {
     StaleTimestamp(Span),
 }
 
+impl std::fmt::Display for Tamper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Signature => f.write_str("signature"),
+            Self::MissingSignature => f.write_str("missing-signature"),
+            Self::Parameter => f.write_str("parameter"),
+            Self::StaleTimestamp(age) => write!(f, "stale-timestamp ({age} old)"),
+        }
+    }
+}
+
+/// Applies an edit to an ordered parameter list (V1) before signing.
+fn edit_params(params: &mut Vec<(String, String)>, edit: &Edit) {
+    params.retain(|(name, _)| !edit.remove.contains(name));
+    for (name, value) in &edit.set {
+        match params.iter_mut().find(|(n, _)| n == name) {
+            Some(existing) => existing.1.clone_from(value),
+            None => params.push((name.clone(), value.clone())),
+        }
+    }
+}
+
+/// Applies an edit to a body object (V2) before signing.
+fn edit_body(body: &mut serde_json::Map<String, serde_json::Value>, edit: &Edit) {
+    for name in &edit.remove {
+        body.remove(name);
+    }
+    for (name, value) in &edit.set {
+        body.insert(name.clone(), serde_json::Value::String(value.clone()));
+    }
+}
+
 /// Changes one character of a signature to another of the same alphabet.
 fn flip(signature: &str) -> String {
     let mut chars: Vec<char> = signature.chars().collect();
@@ -64,17 +97,20 @@ fn flip(signature: &str) -> String {
     chars.into_iter().collect()
 }
 
-/// Signs a request at `now` (wall clock) with `nonce` (V2), applying `tamper`.
+/// Signs a request at `now` (wall clock) with `nonce` (V2), after applying `edit` and before
+/// applying `tamper`.
 pub fn sign(
     request: &Request,
     key: &AccessKey,
     now: UnixMillis,
     nonce: &str,
+    edit: &Edit,
     tamper: Option<Tamper>,
 ) -> Wire {
     match request {
         Request::V1(inner) => {
             let mut params = inner.to_params();
+            edit_params(&mut params, edit);
             params.push((TIME_STAMP.to_owned(), now.to_v1_timestamp()));
             let borrowed: Vec<(&str, &str)> = params
                 .iter()
@@ -104,7 +140,9 @@ pub fn sign(
             }
         }
         Request::V2(inner) => {
-            let body = canonical_object(&inner.to_body());
+            let mut object = inner.to_body();
+            edit_body(&mut object, edit);
+            let body = canonical_object(&object);
             let timestamp = match tamper {
                 Some(Tamper::StaleTimestamp(age)) => now.plus_ms(-age.0),
                 _ => now,
@@ -176,16 +214,41 @@ mod tests {
     #[test]
     fn v1_is_signed_at_the_given_wall_time() {
         let key = AccessKey::new("k");
-        let wire = sign(&v1_request(), &key, UnixMillis(1_595_835_431_903), "", None);
+        let wire = sign(
+            &v1_request(),
+            &key,
+            UnixMillis(1_595_835_431_903),
+            "",
+            &Edit::default(),
+            None,
+        );
         assert_eq!(wire.method, Method::Get);
         assert!(wire.query.contains("timeStamp=20200727073711903"));
         assert!(v1_valid(&wire, &key));
+        let edit = Edit {
+            set: vec![("activity".into(), "bogus".into())],
+            remove: vec!["instanceId".into()],
+        };
+        let edited = sign(&v1_request(), &key, UnixMillis(0), "", &edit, None);
+        assert!(
+            edited.query.starts_with("activity=bogus&timeStamp="),
+            "{}",
+            edited.query
+        );
+        assert!(v1_valid(&edited, &key));
         for tamper in [
             Tamper::Signature,
             Tamper::MissingSignature,
             Tamper::Parameter,
         ] {
-            let wire = sign(&v1_request(), &key, UnixMillis(0), "", Some(tamper));
+            let wire = sign(
+                &v1_request(),
+                &key,
+                UnixMillis(0),
+                "",
+                &Edit::default(),
+                Some(tamper),
+            );
             assert!(!v1_valid(&wire, &key), "{tamper:?}");
         }
     }
@@ -211,7 +274,7 @@ mod tests {
                 &get("signature"),
             )
         };
-        let wire = sign(&v2_request(), &key, now, "N1", None);
+        let wire = sign(&v2_request(), &key, now, "N1", &Edit::default(), None);
         assert_eq!(
             wire.body.as_deref(),
             Some(r#"{"activity":"releaseInstance","instanceId":"i"}"#)
@@ -223,15 +286,36 @@ mod tests {
             Tamper::Parameter,
         ] {
             assert!(
-                !check(&sign(&v2_request(), &key, now, "N1", Some(tamper))),
+                !check(&sign(
+                    &v2_request(),
+                    &key,
+                    now,
+                    "N1",
+                    &Edit::default(),
+                    Some(tamper)
+                )),
                 "{tamper:?}"
             );
         }
+        let edited = sign(
+            &v2_request(),
+            &key,
+            now,
+            "N1",
+            &Edit {
+                set: vec![("activity".into(), "bogus".into())],
+                remove: vec!["instanceId".into()],
+            },
+            None,
+        );
+        assert_eq!(edited.body.as_deref(), Some(r#"{"activity":"bogus"}"#));
+        assert!(check(&edited), "edits happen before signing");
         let stale = sign(
             &v2_request(),
             &key,
             now,
             "N1",
+            &Edit::default(),
             Some(Tamper::StaleTimestamp(Span::minutes(5))),
         );
         assert!(check(&stale), "a stale request is correctly signed");

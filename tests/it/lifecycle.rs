@@ -29,7 +29,7 @@ async fn setup(protocol: Protocol, faults: &[Fault]) -> (Marketplace, Target) {
 }
 
 async fn run(engine: &mut Marketplace, target: &Target, until: UnixMillis) -> Vec<Performed> {
-    run_until(engine, target, until, &mut |_| None).await
+    run_until(engine, target, until, &mut |_| Default::default()).await
 }
 
 fn all_accepted(performed: &[Performed]) {

@@ -1,0 +1,332 @@
+//! A scenario as kgsim runs it: typed, validated, every part remembering the line it came
+//! from so that a failed check can point back at it.
+
+use std::path::PathBuf;
+
+use crate::marketplace::Span;
+use crate::protocol::{Activity, BillingMode, Period, Protocol};
+use crate::scenario::wire::Tamper;
+
+/// Where in a scenario file something was written (1-based line and column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, Hash)]
+pub struct Location {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1.
+    pub col: usize,
+}
+
+/// A loaded scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// The file it was loaded from (relative as given).
+    pub file: PathBuf,
+    /// Its name.
+    pub name: String,
+    /// What it demonstrates.
+    pub description: Option<String>,
+    /// Tags (`listing` marks what the console requires for the profile's billing mode).
+    pub tags: Vec<String>,
+    /// Which products it applies to.
+    pub applies: Applicability,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// An interface a product may or may not implement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Interface {
+    /// upgrade / upgradeInstance.
+    Upgrade,
+    /// queryInstance (optional in V1 for period and one-time products).
+    QueryInstance,
+    /// changeInstanceCheck (V2).
+    ChangeInstanceCheck,
+}
+
+impl Interface {
+    /// Every optional interface.
+    pub const ALL: [Interface; 3] = [
+        Self::Upgrade,
+        Self::QueryInstance,
+        Self::ChangeInstanceCheck,
+    ];
+
+    /// The name in scenarios and profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Upgrade => "upgrade",
+            Self::QueryInstance => "query-instance",
+            Self::ChangeInstanceCheck => "change-instance-check",
+        }
+    }
+}
+
+/// Which products a scenario applies to; empty lists mean "all".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Applicability {
+    /// Protocols.
+    pub protocols: Vec<Protocol>,
+    /// Billing modes.
+    pub billing: Vec<BillingMode>,
+    /// Optional interfaces the product must implement.
+    pub requires: Vec<Interface>,
+}
+
+/// A name given with `as:` to an earlier step, and where it is referred to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ref {
+    /// The capture name.
+    pub name: String,
+    /// Where the reference is written.
+    pub at: Location,
+}
+
+/// How far to move the virtual clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advance {
+    /// A fixed span (`3h`, `15d`).
+    Span(Span),
+    /// Calendar periods (`1 month`, `1 year`).
+    Period(Period),
+}
+
+/// Which debug cases a `debug` step sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebugCases {
+    /// The activities, in sending order.
+    pub activities: Vec<Activity>,
+    /// Every variant the page requires (trialFlag values, FREEZE/NORMAL, scenes), or one.
+    pub variant: Option<usize>,
+    /// How many times the whole set is sent.
+    pub repeat: u32,
+}
+
+/// What a step makes happen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A purchase.
+    Purchase {
+        /// Billing mode (the profile's when absent).
+        billing: Option<BillingMode>,
+        /// Subscription period.
+        period: Option<Period>,
+        /// A trial.
+        trial: bool,
+        /// On-demand billing items.
+        products: u32,
+    },
+    /// Re-send the calls of an earlier step.
+    Resend(Ref),
+    /// Renew an instance.
+    Renew {
+        /// The instance.
+        instance: Ref,
+        /// For how long.
+        period: Option<Period>,
+    },
+    /// Convert a trial to a paid subscription.
+    ConvertTrial {
+        /// The instance.
+        instance: Ref,
+        /// For how long.
+        period: Option<Period>,
+    },
+    /// Refund the latest, unstarted renewal.
+    RefundRenewal(Ref),
+    /// Upgrade an instance.
+    Upgrade(Ref),
+    /// Freeze an instance (on-demand arrears).
+    Freeze(Ref),
+    /// Unfreeze an instance.
+    Unfreeze(Ref),
+    /// End an instance's period now.
+    Expire(Ref),
+    /// Unsubscribe: release now.
+    Unsubscribe(Ref),
+    /// queryInstance for a batch.
+    Query {
+        /// Instances from earlier steps.
+        instances: Vec<Ref>,
+        /// How many ids the merchant never issued to add.
+        unknown: u32,
+    },
+    /// changeInstanceCheck (V2).
+    ChangeCheck(Ref),
+    /// The console debug page's cases.
+    Debug(DebugCases),
+    /// One request outside the lifecycle, about an earlier instance or an unknown one.
+    Send {
+        /// The activity.
+        activity: Activity,
+        /// The instance; `None` means one the merchant never issued.
+        instance: Option<Ref>,
+    },
+    /// Manually restart the failed calls of an earlier step.
+    Restart(Ref),
+    /// Move the virtual clock, delivering whatever falls due.
+    Advance(Advance),
+}
+
+impl Action {
+    /// The action's key in the YAML (`purchase`, `renew`, …).
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Self::Purchase { .. } => "purchase",
+            Self::Resend(_) => "resend",
+            Self::Renew { .. } => "renew",
+            Self::ConvertTrial { .. } => "convert-trial",
+            Self::RefundRenewal(_) => "refund-renewal",
+            Self::Upgrade(_) => "upgrade",
+            Self::Freeze(_) => "freeze",
+            Self::Unfreeze(_) => "unfreeze",
+            Self::Expire(_) => "expire",
+            Self::Unsubscribe(_) => "unsubscribe",
+            Self::Query { .. } => "query",
+            Self::ChangeCheck(_) => "change-check",
+            Self::Debug(_) => "debug",
+            Self::Send { .. } => "send",
+            Self::Restart(_) => "restart",
+            Self::Advance(_) => "advance",
+        }
+    }
+}
+
+/// Which attempts a fault applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Attempts {
+    /// None.
+    #[default]
+    None,
+    /// Every attempt.
+    All,
+    /// These attempt numbers (1-based).
+    Only(Vec<u32>),
+}
+
+impl Attempts {
+    /// Whether attempt `n` (1-based) is included.
+    pub fn includes(&self, n: u32) -> bool {
+        match self {
+            Self::None => false,
+            Self::All => true,
+            Self::Only(list) => list.contains(&n),
+        }
+    }
+}
+
+/// A change to the request before it is signed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Edit {
+    /// Parameters (V1) or body fields (V2) to set.
+    pub set: Vec<(String, String)>,
+    /// Parameters or fields to remove.
+    pub remove: Vec<String>,
+}
+
+impl Edit {
+    /// Whether the edit changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// What the marketplace side does wrong on purpose during a step.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Faults {
+    /// The merchant does the work but the marketplace never sees the answer.
+    pub drop_response: Attempts,
+    /// The attempt never leaves the marketplace.
+    pub fail_before_send: Attempts,
+    /// Changed after signing, every attempt.
+    pub tamper: Option<Tamper>,
+    /// Changed before signing, every attempt.
+    pub edit: Edit,
+    /// Virtual delay of the first attempt.
+    pub delay: Span,
+    /// Identical copies sent at once.
+    pub copies: u32,
+}
+
+/// Acceptable result codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResultExpectation {
+    /// One of these codes.
+    OneOf(Vec<String>),
+    /// Any code but 000000.
+    Rejected,
+}
+
+/// One thing a step expects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    /// The result code of the final attempt of every call of the step.
+    Result(ResultExpectation),
+    /// The instanceId equals that of an earlier step's instance.
+    SameInstance(Ref),
+    /// The instanceId differs from every instance of an earlier step.
+    DifferentInstance(Ref),
+    /// The decrypted appInfo credentials equal an earlier step's.
+    SameAppInfo(Ref),
+    /// How many distinct instanceIds the step's calls returned.
+    DistinctInstances(u32),
+    /// The subject order's state (`opened`, `refunded`, `failed`, `pending`, `provisioning`).
+    Order(String),
+    /// The subject instance's state (`active`, `frozen`, `suspended`, `released`, `failed`).
+    Instance(String),
+    /// How many attempts the subject's first call made.
+    Attempts(u32),
+    /// When those attempts were due, relative to the first.
+    AttemptTimes(Vec<Span>),
+    /// When the subject order opened or failed, relative to when it was placed.
+    SettledAfter(Span),
+    /// How many instances a queryInstance answer listed.
+    Listed(u32),
+}
+
+impl Expect {
+    /// The expectation's key in the YAML.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Self::Result(_) => "result",
+            Self::SameInstance(_) => "same-instance-as",
+            Self::DifferentInstance(_) => "different-instance-from",
+            Self::SameAppInfo(_) => "same-app-info-as",
+            Self::DistinctInstances(_) => "instances",
+            Self::Order(_) => "order",
+            Self::Instance(_) => "instance",
+            Self::Attempts(_) => "attempts",
+            Self::AttemptTimes(_) => "attempt-times",
+            Self::SettledAfter(_) => "settled-after",
+            Self::Listed(_) => "listed",
+        }
+    }
+}
+
+/// An expectation and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// What is expected.
+    pub expect: Expect,
+    /// Where.
+    pub at: Location,
+}
+
+/// One step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Where the step starts.
+    pub at: Location,
+    /// What it does.
+    pub action: Action,
+    /// A name later steps refer to it by.
+    pub capture: Option<String>,
+    /// Marketplace-side faults.
+    pub faults: Faults,
+    /// What it expects.
+    pub expect: Vec<Expectation>,
+    /// The subject of order/instance/attempt expectations, when not the step itself.
+    pub subject: Option<Ref>,
+    /// The check the expectations report under, overriding each kind's default.
+    pub check: Option<&'static str>,
+}

@@ -1,0 +1,596 @@
+//! The scenario format, declared once: every object, its keys, what each holds and what it
+//! means. The loader checks keys against these tables (unknown keys are errors, with a
+//! did-you-mean) and `kgsim schema` turns them into a JSON Schema for editors.
+
+use serde_json::{Value, json};
+
+/// What a key holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// Free text.
+    Text,
+    /// A whole number of at least `min`.
+    Integer {
+        /// The minimum.
+        min: i64,
+    },
+    /// `true` or `false`.
+    Boolean,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// A virtual-time duration: `3h`, `30m`, `90s`, `15d`, `1d12h`.
+    Duration,
+    /// A subscription period: `1 month`, `1 year`, `7 days`.
+    Period,
+    /// A duration or a period.
+    DurationOrPeriod,
+    /// The `as:` name of an earlier step.
+    Ref,
+    /// A list.
+    List(&'static Kind),
+    /// `all`, or a list of these.
+    AllOr(&'static Kind),
+    /// An object.
+    Object(&'static Shape),
+    /// A mapping of free names to text.
+    TextMap,
+    /// A result code in quotes, a list of them, or `rejected`.
+    ResultCodes,
+}
+
+/// A key of an object.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// The key.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: Kind,
+    /// Whether it must be present.
+    pub required: bool,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+const fn key(name: &'static str, kind: Kind, doc: &'static str) -> Key {
+    Key {
+        name,
+        kind,
+        required: false,
+        doc,
+    }
+}
+
+const fn required(name: &'static str, kind: Kind, doc: &'static str) -> Key {
+    Key {
+        name,
+        kind,
+        required: true,
+        doc,
+    }
+}
+
+/// An object of the format.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// Its name in messages (`scenario`, `step`, `faults`, …).
+    pub name: &'static str,
+    /// What it is.
+    pub doc: &'static str,
+    /// Its keys.
+    pub keys: &'static [Key],
+}
+
+impl Shape {
+    /// The key named `name`.
+    pub fn key(&self, name: &str) -> Option<&'static Key> {
+        self.keys.iter().find(|k| k.name == name)
+    }
+
+    /// The names of every key.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        self.keys.iter().map(|k| k.name)
+    }
+}
+
+/// Protocol names.
+pub const PROTOCOLS: &[&str] = &["v1", "v2"];
+/// Billing mode names.
+pub const BILLING: &[&str] = &["period", "one-time", "on-demand", "package"];
+/// Optional interface names.
+pub const INTERFACES: &[&str] = &["upgrade", "query-instance", "change-instance-check"];
+/// Activity names, protocol-neutral.
+pub const ACTIVITIES: &[&str] = &[
+    "new-instance",
+    "refresh-instance",
+    "expire-instance",
+    "release-instance",
+    "upgrade",
+    "instance-status",
+    "query-instance",
+    "change-instance-check",
+];
+/// Tamper kinds.
+pub const TAMPERS: &[&str] = &[
+    "signature",
+    "missing-signature",
+    "parameter",
+    "stale-timestamp",
+];
+/// Order states.
+pub const ORDER_STATES: &[&str] = &["pending", "provisioning", "opened", "failed", "refunded"];
+/// Instance states.
+pub const INSTANCE_STATES: &[&str] = &[
+    "pending",
+    "provisioning",
+    "active",
+    "frozen",
+    "suspended",
+    "released",
+    "failed",
+];
+
+static TEXT: Kind = Kind::Text;
+static REF: Kind = Kind::Ref;
+static DURATION: Kind = Kind::Duration;
+static ATTEMPT: Kind = Kind::Integer { min: 1 };
+static PROTOCOL: Kind = Kind::Choice(PROTOCOLS);
+static BILLING_MODE: Kind = Kind::Choice(BILLING);
+static INTERFACE: Kind = Kind::Choice(INTERFACES);
+static ACTIVITY: Kind = Kind::Choice(ACTIVITIES);
+
+/// `applies:`.
+pub static APPLIES: Shape = Shape {
+    name: "applies",
+    doc: "Which products the scenario applies to; an absent list means all.",
+    keys: &[
+        key("protocols", Kind::List(&PROTOCOL), "Protocols: v1, v2."),
+        key(
+            "billing",
+            Kind::List(&BILLING_MODE),
+            "Billing modes: period, one-time, on-demand, package.",
+        ),
+        key(
+            "requires",
+            Kind::List(&INTERFACE),
+            "Optional interfaces the product must implement.",
+        ),
+    ],
+};
+
+/// `purchase:`.
+pub static PURCHASE: Shape = Shape {
+    name: "purchase",
+    doc: "The buyer pays a new order: newInstance for each billing item.",
+    keys: &[
+        key(
+            "billing",
+            Kind::Choice(BILLING),
+            "Billing mode; the profile's when absent.",
+        ),
+        key(
+            "period",
+            Kind::Period,
+            "Subscription period for period and package billing (default 1 month).",
+        ),
+        key(
+            "trial",
+            Kind::Boolean,
+            "A trial (trialFlag 1) for the profile's trial period.",
+        ),
+        key(
+            "products",
+            Kind::Integer { min: 1 },
+            "On-demand billing items, one instance each (default 1).",
+        ),
+    ],
+};
+
+/// `renew:` and `convert-trial:`.
+pub static RENEW: Shape = Shape {
+    name: "renew",
+    doc: "A renewal (or trial conversion) order for an instance.",
+    keys: &[
+        required("instance", Kind::Ref, "The `as:` name of the purchase."),
+        key("period", Kind::Period, "For how long (default 1 month)."),
+    ],
+};
+
+/// `query:`.
+pub static QUERY: Shape = Shape {
+    name: "query",
+    doc: "queryInstance for a batch of instances.",
+    keys: &[
+        key(
+            "instances",
+            Kind::List(&REF),
+            "Instances of earlier purchases.",
+        ),
+        key(
+            "unknown",
+            Kind::Integer { min: 0 },
+            "How many ids the merchant never issued to add.",
+        ),
+    ],
+};
+
+/// `debug:`.
+pub static DEBUG: Shape = Shape {
+    name: "debug",
+    doc: "The console debug page's cases: testFlag=1 and the page's default values.",
+    keys: &[
+        key(
+            "activities",
+            Kind::AllOr(&ACTIVITY),
+            "`all` (every activity of the protocol) or a list, sent in that order.",
+        ),
+        key(
+            "variant",
+            Kind::Integer { min: 0 },
+            "One case per activity; every variant the page requires when absent.",
+        ),
+        key(
+            "repeat",
+            Kind::Integer { min: 1 },
+            "How many times the whole set is sent (default 1).",
+        ),
+    ],
+};
+
+/// `send:`.
+pub static SEND: Shape = Shape {
+    name: "send",
+    doc: "One request outside the lifecycle, sent once.",
+    keys: &[
+        required("activity", Kind::Choice(ACTIVITIES), "The activity."),
+        key(
+            "instance",
+            Kind::Ref,
+            "An earlier purchase, or `unknown` for an id the merchant never issued.",
+        ),
+    ],
+};
+
+/// `faults.edit:`.
+pub static EDIT: Shape = Shape {
+    name: "edit",
+    doc: "Changes made to the request before it is signed.",
+    keys: &[
+        key(
+            "set",
+            Kind::TextMap,
+            "Parameters (V1) or body fields (V2) to set.",
+        ),
+        key(
+            "remove",
+            Kind::List(&TEXT),
+            "Parameters or fields to leave out.",
+        ),
+    ],
+};
+
+/// `faults:`.
+pub static FAULTS: Shape = Shape {
+    name: "faults",
+    doc: "What the marketplace side does wrong on purpose.",
+    keys: &[
+        key(
+            "drop-response",
+            Kind::AllOr(&ATTEMPT),
+            "Attempts whose answer is lost: the merchant did the work, the marketplace saw a timeout.",
+        ),
+        key(
+            "fail-before-send",
+            Kind::AllOr(&ATTEMPT),
+            "Attempts that never leave the marketplace.",
+        ),
+        key(
+            "tamper",
+            Kind::Choice(TAMPERS),
+            "Change every attempt after signing: signature, missing-signature, parameter, stale-timestamp.",
+        ),
+        key(
+            "edit",
+            Kind::Object(&EDIT),
+            "Change every attempt before signing.",
+        ),
+        key(
+            "delay",
+            Kind::Duration,
+            "Virtual delay before the first attempt.",
+        ),
+        key(
+            "copies",
+            Kind::Integer { min: 1 },
+            "Identical copies sent at once (purchase, resend, send).",
+        ),
+    ],
+};
+
+/// `expect:`.
+pub static EXPECT: Shape = Shape {
+    name: "expect",
+    doc: "What the step expects. Order, instance and attempt expectations concern the step's own purchase or instance, or `of:`.",
+    keys: &[
+        key(
+            "of",
+            Kind::Ref,
+            "The earlier step whose order, instance and calls the expectations concern.",
+        ),
+        key(
+            "result",
+            Kind::ResultCodes,
+            "The result code of the final attempt of every call: \"000000\", a list, or `rejected` (anything but 000000).",
+        ),
+        key(
+            "same-instance-as",
+            Kind::Ref,
+            "Every instanceId returned equals that of this earlier purchase.",
+        ),
+        key(
+            "different-instance-from",
+            Kind::Ref,
+            "No instanceId returned equals one of this earlier purchase.",
+        ),
+        key(
+            "same-app-info-as",
+            Kind::Ref,
+            "The decrypted appInfo credentials equal this earlier purchase's.",
+        ),
+        key(
+            "instances",
+            Kind::Integer { min: 0 },
+            "How many distinct instanceIds the step's calls returned.",
+        ),
+        key(
+            "order",
+            Kind::Choice(ORDER_STATES),
+            "The order's state in the simulated marketplace.",
+        ),
+        key(
+            "instance",
+            Kind::Choice(INSTANCE_STATES),
+            "The instance's state in the simulated marketplace.",
+        ),
+        key(
+            "attempts",
+            Kind::Integer { min: 0 },
+            "How many attempts the first call made.",
+        ),
+        key(
+            "attempt-times",
+            Kind::List(&DURATION),
+            "When those attempts were due, after the first (e.g. [0s, 1h, 2h]).",
+        ),
+        key(
+            "settled-after",
+            Kind::Duration,
+            "How long after it was placed the order opened or failed.",
+        ),
+        key(
+            "listed",
+            Kind::Integer { min: 0 },
+            "How many instances a queryInstance answer listed.",
+        ),
+    ],
+};
+
+/// A step: exactly one action key, plus the common keys.
+pub static STEP: Shape = Shape {
+    name: "step",
+    doc: "One step: exactly one action, with optional faults and expectations.",
+    keys: &[
+        key(
+            "purchase",
+            Kind::Object(&PURCHASE),
+            "Action: the buyer pays a new order.",
+        ),
+        key(
+            "resend",
+            Kind::Ref,
+            "Action: re-send the calls of an earlier step, once each.",
+        ),
+        key("renew", Kind::Object(&RENEW), "Action: a renewal order."),
+        key(
+            "convert-trial",
+            Kind::Object(&RENEW),
+            "Action: a trial converts to a paid subscription.",
+        ),
+        key(
+            "refund-renewal",
+            Kind::Ref,
+            "Action: the latest, unstarted renewal is refunded.",
+        ),
+        key("upgrade", Kind::Ref, "Action: an upgrade order."),
+        key("freeze", Kind::Ref, "Action: freeze (on-demand arrears)."),
+        key("unfreeze", Kind::Ref, "Action: unfreeze."),
+        key("expire", Kind::Ref, "Action: the period ends now."),
+        key(
+            "unsubscribe",
+            Kind::Ref,
+            "Action: the buyer unsubscribes; the instance is released.",
+        ),
+        key(
+            "query",
+            Kind::Object(&QUERY),
+            "Action: queryInstance for a batch.",
+        ),
+        key(
+            "change-check",
+            Kind::Ref,
+            "Action: changeInstanceCheck (V2).",
+        ),
+        key(
+            "debug",
+            Kind::Object(&DEBUG),
+            "Action: the console debug page's cases.",
+        ),
+        key(
+            "send",
+            Kind::Object(&SEND),
+            "Action: one request outside the lifecycle.",
+        ),
+        key(
+            "restart",
+            Kind::Ref,
+            "Action: manually restart the failed calls of an earlier step.",
+        ),
+        key(
+            "advance",
+            Kind::DurationOrPeriod,
+            "Action: move the virtual clock (`3h`, `15d`, `1 month`).",
+        ),
+        key("as", Kind::Text, "A name later steps refer to this one by."),
+        key("faults", Kind::Object(&FAULTS), "Marketplace-side faults."),
+        key("expect", Kind::Object(&EXPECT), "Expectations."),
+        key(
+            "check",
+            Kind::Text,
+            "The check id the expectations report under (see `kgsim checks`).",
+        ),
+    ],
+};
+
+/// The action keys of a step (the first sixteen keys of [`STEP`]).
+pub fn action_keys() -> impl Iterator<Item = &'static str> {
+    STEP.keys
+        .iter()
+        .filter(|k| k.doc.starts_with("Action:"))
+        .map(|k| k.name)
+}
+
+static STEP_KIND: Kind = Kind::Object(&STEP);
+
+/// A whole scenario file.
+pub static SCENARIO: Shape = Shape {
+    name: "scenario",
+    doc: "A kgsim conformance scenario.",
+    keys: &[
+        required("name", Kind::Text, "A short name."),
+        key(
+            "description",
+            Kind::Text,
+            "What the scenario demonstrates and why KooGallery requires it.",
+        ),
+        key(
+            "tags",
+            Kind::List(&TEXT),
+            "Tags; `listing` marks what the console requires for the billing mode.",
+        ),
+        key(
+            "applies",
+            Kind::Object(&APPLIES),
+            "Which products it applies to.",
+        ),
+        required("steps", Kind::List(&STEP_KIND), "The steps, in order."),
+    ],
+};
+
+/// The JSON Schema (draft 2020-12) of the scenario format.
+pub fn json_schema() -> Value {
+    let mut schema = object_schema(&SCENARIO);
+    if let Value::Object(map) = &mut schema {
+        map.insert(
+            "$schema".into(),
+            json!("https://json-schema.org/draft/2020-12/schema"),
+        );
+        map.insert(
+            "$id".into(),
+            json!("https://kgsim.dev/schema/scenario.json"),
+        );
+        map.insert("title".into(), json!("kgsim scenario"));
+    }
+    schema
+}
+
+fn object_schema(shape: &Shape) -> Value {
+    let properties: serde_json::Map<String, Value> = shape
+        .keys
+        .iter()
+        .map(|k| {
+            let mut value = kind_schema(&k.kind);
+            if let Value::Object(map) = &mut value {
+                map.insert("description".into(), json!(k.doc));
+            }
+            (k.name.to_owned(), value)
+        })
+        .collect();
+    let required: Vec<&str> = shape
+        .keys
+        .iter()
+        .filter(|k| k.required)
+        .map(|k| k.name)
+        .collect();
+    let mut schema = json!({
+        "type": "object",
+        "description": shape.doc,
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    if std::ptr::eq(shape, &STEP) {
+        // Exactly one action per step.
+        let one_of: Vec<Value> = action_keys()
+            .map(|name| json!({"required": [name]}))
+            .collect();
+        schema["oneOf"] = json!(one_of);
+    }
+    schema
+}
+
+fn kind_schema(kind: &Kind) -> Value {
+    match kind {
+        Kind::Text | Kind::Ref => json!({"type": "string"}),
+        Kind::Integer { min } => json!({"type": "integer", "minimum": min}),
+        Kind::Boolean => json!({"type": "boolean"}),
+        Kind::Choice(words) => json!({"enum": words}),
+        Kind::Duration => json!({"type": "string", "pattern": DURATION_PATTERN}),
+        Kind::Period => json!({"type": "string", "pattern": PERIOD_PATTERN}),
+        Kind::DurationOrPeriod => {
+            json!({"type": "string", "anyOf": [{"pattern": DURATION_PATTERN}, {"pattern": PERIOD_PATTERN}]})
+        }
+        Kind::List(item) => json!({"type": "array", "items": kind_schema(item)}),
+        Kind::AllOr(item) => {
+            json!({"anyOf": [{"const": "all"}, {"type": "array", "items": kind_schema(item)}]})
+        }
+        Kind::Object(shape) => object_schema(shape),
+        Kind::TextMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
+        Kind::ResultCodes => json!({"anyOf": [
+            {"type": "string", "pattern": "^[0-9]{6}$"},
+            {"const": "rejected"},
+            {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{6}$"}},
+        ]}),
+    }
+}
+
+const DURATION_PATTERN: &str = "^([0-9]+(ms|s|m|h|d|w))+$";
+const PERIOD_PATTERN: &str = "^[1-9][0-9]* (day|days|month|months|year|years)$";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_has_sixteen_actions() {
+        assert_eq!(action_keys().count(), 16);
+    }
+
+    #[test]
+    fn the_schema_forbids_unknown_keys_everywhere() {
+        fn walk(value: &Value, objects: &mut usize) {
+            if value.get("type") == Some(&json!("object")) && value.get("properties").is_some() {
+                assert_eq!(value["additionalProperties"], json!(false), "{value}");
+                *objects += 1;
+            }
+            match value {
+                Value::Object(map) => map.values().for_each(|v| walk(v, objects)),
+                Value::Array(items) => items.iter().for_each(|v| walk(v, objects)),
+                _ => {}
+            }
+        }
+        let mut objects = 0;
+        walk(&json_schema(), &mut objects);
+        assert!(objects >= 10, "{objects}");
+    }
+}
