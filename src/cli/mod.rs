@@ -3,8 +3,10 @@
 
 pub mod crypt;
 pub mod exit;
+pub mod info;
 pub mod input;
 pub mod merchant;
+pub mod run;
 pub mod secrets;
 pub mod sign;
 pub mod verify;
@@ -27,6 +29,15 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Drive a merchant through scenarios and report conformance (the embedded reference
+    /// merchant when --target is omitted).
+    Run(run::RunArgs),
+    /// Check scenario files and report every problem with its file:line:col.
+    Validate(info::ValidateArgs),
+    /// Print the JSON Schema of the scenario format, for editors.
+    Schema,
+    /// List every check with its rationale and spec section.
+    Checks,
     /// Compute a signature step by step (the access key comes from KGSIM_ACCESS_KEY).
     #[command(subcommand)]
     Sign(sign::SignCommand),
@@ -43,6 +54,10 @@ pub enum Command {
 /// Runs a parsed command, writing results to `out`; returns the exit code.
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     match cli.command {
+        Command::Run(args) => run::run(args, out),
+        Command::Validate(args) => info::validate(&args, out),
+        Command::Schema => info::schema(out),
+        Command::Checks => info::checks(out),
         Command::Sign(command) => sign::run(command, out),
         Command::Verify(command) => verify::run(command, out),
         Command::Crypt(command) => crypt::run(command, out),

@@ -380,7 +380,20 @@ impl Marketplace {
             activity: call.activity(),
             result: summary,
         });
-        if judgement.accepted() {
+        // A provisioning poll succeeds only once the answer lists the instance: an accepted
+        // answer without it means "not ready yet" (V2 §2.2, polled "until success").
+        let ready = match &call.effect {
+            Effect::Poll { instance } => {
+                let wanted = self.instances[instance.0].merchant_id.as_deref();
+                judgement
+                    .answer
+                    .as_ref()
+                    .is_some_and(|a| a.listed_instances().iter().any(|id| Some(*id) == wanted))
+            }
+            _ => true,
+        };
+        let call = &mut self.calls[id.0];
+        if judgement.accepted() && ready {
             call.state = CallState::Succeeded;
             let effect = call.effect.clone();
             self.on_accepted(id, &effect, instance_id, judgement);

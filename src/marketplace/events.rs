@@ -474,6 +474,51 @@ impl Marketplace {
             .collect()
     }
 
+    /// Sends a typical request for `activity` once, outside the lifecycle, about an earlier
+    /// instance or — when `instance` is `None` — about an id the merchant never issued.
+    pub fn probe_activity(
+        &mut self,
+        activity: Activity,
+        instance: Option<InstanceRef>,
+        options: &CallOptions,
+    ) -> Result<CallId, EngineError> {
+        let subject = match instance {
+            Some(instance) => self.instance(instance).clone(),
+            None => {
+                let mut unknown = Instance {
+                    order: self.ids.order_id(),
+                    order_line: String::new(),
+                    product_id: self.settings.catalog.product_id.clone(),
+                    sku_code: self.settings.catalog.sku_code.clone(),
+                    billing: self.settings.billing,
+                    trial: false,
+                    merchant_id: Some(format!("kgsim-unknown-{}", self.ids.business_id())),
+                    state: InstanceState::Active,
+                    expire_at: None,
+                    renewals: Vec::new(),
+                    upgrades: Vec::new(),
+                };
+                unknown.order_line = format!("{}-000001", unknown.order);
+                unknown
+            }
+        };
+        let protocol = self.settings.protocol;
+        let request = requests::about(
+            &self.settings,
+            &mut self.ids,
+            &self.buyer,
+            activity,
+            &subject,
+        )
+        .ok_or(EngineError::NotInProtocol { activity, protocol })?;
+        Ok(self.probe(request, instance, options))
+    }
+
+    /// An id the merchant never issued, for queries about unknown instances.
+    pub fn unknown_instance_id(&mut self) -> String {
+        format!("kgsim-unknown-{}", self.ids.business_id())
+    }
+
     /// Sends an arbitrary request once, outside the lifecycle (forged, malformed or aimed at an
     /// unknown instance).
     pub fn probe(

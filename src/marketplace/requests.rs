@@ -176,6 +176,17 @@ pub fn period_end(settings: &Settings, instance: &Instance) -> Request {
     }
 }
 
+/// V1 expireInstance (orderId only when the profile asks, spec V1 §4.3).
+fn v1_expire(settings: &Settings, instance: &Instance) -> Request {
+    Request::V1(v1::Request::ExpireInstance(v1::ExpireInstance {
+        instance_id: instance.merchant_id.clone().unwrap_or_default(),
+        order_id: settings
+            .v1_order_id_on_expire_release
+            .then(|| instance.order.0.clone()),
+        test_flag: None,
+    }))
+}
+
 /// Freeze or unfreeze: V1 instanceStatus FREEZE/NORMAL, V2 updateInstanceStatus FREEZE/UNFREEZE.
 pub fn status(settings: &Settings, instance: &Instance, freeze: bool) -> Request {
     let instance_id = instance.merchant_id.clone().unwrap_or_default();
@@ -422,4 +433,53 @@ pub fn debug_request(
             Activity::ExpireInstance => return None,
         }),
     })
+}
+
+/// A typical request for `activity` about an instance, made outside the lifecycle (a
+/// scenario's `send` step): the marketplace's state does not change.
+pub fn about(
+    settings: &Settings,
+    ids: &mut Ids,
+    buyer: &Buyer,
+    activity: Activity,
+    instance: &Instance,
+) -> Option<Request> {
+    let next_month = instance
+        .expire_at
+        .map_or_else(|| UnixMillis(0).plus_months(1), |at| at.plus_months(1));
+    Some(match activity {
+        Activity::NewInstance => new_instance(settings, ids, buyer, instance),
+        Activity::RefreshInstance => refresh(
+            settings,
+            instance,
+            &ids.order_id(),
+            Refresh::Renewal(Period::ONE_MONTH),
+            next_month,
+        ),
+        Activity::ExpireInstance => match settings.protocol {
+            Protocol::V1 => v1_expire(settings, instance),
+            Protocol::V2 => return None,
+        },
+        Activity::ReleaseInstance => release(settings, instance, None),
+        Activity::Upgrade => upgrade(settings, instance, &ids.order_id()),
+        Activity::InstanceStatus => status(settings, instance, true),
+        Activity::QueryInstance => query(
+            settings,
+            &[instance.merchant_id.clone().unwrap_or_default()],
+            false,
+        ),
+        Activity::ChangeInstanceCheck => return change_check(settings, instance),
+    })
+}
+
+/// How many distinct cases the debug page requires for an activity: the three trialFlag
+/// values of newInstance (V1 §4.1), productId empty/filled × trialToFormal absent/1 of V1
+/// refreshInstance (§4.2), the four V2 scenes (V2 §2.3), FREEZE and NORMAL/UNFREEZE.
+pub fn debug_variants(protocol: Protocol, activity: Activity) -> usize {
+    match (protocol, activity) {
+        (Protocol::V1, Activity::NewInstance) => 3,
+        (_, Activity::RefreshInstance) => 4,
+        (_, Activity::InstanceStatus) => 2,
+        _ => 1,
+    }
 }

@@ -37,7 +37,10 @@ fn accepted(body: serde_json::Value) -> Judgement {
 }
 
 fn ok(instance_id: &str) -> Judgement {
-    accepted(json!({"resultCode": "000000", "resultMsg": "ok", "instanceId": instance_id}))
+    // Lists the instance too, so that a V2 provisioning poll counts it as ready.
+    accepted(
+        json!({"resultCode": "000000", "resultMsg": "ok", "instanceId": instance_id, "info": [{"instanceId": instance_id}]}),
+    )
 }
 
 fn rejected() -> Judgement {
@@ -261,6 +264,27 @@ fn v2_asynchronous_provisioning_polls_query_instance_until_success() {
     assert_eq!(
         (order.state, order.settled_at.map(elapsed)),
         (OrderState::Opened, Some(Span::minutes(6)))
+    );
+}
+
+#[test]
+fn a_poll_answer_that_does_not_list_the_instance_is_not_ready() {
+    let mut m = market(Protocol::V2);
+    let purchase = m.purchase(&PurchaseSpec::default());
+    let deliveries = drive(&mut m, hours(5), |d| match d.request.activity() {
+        Activity::NewInstance => {
+            accepted(json!({"resultCode": "000004", "resultMsg": "p", "instanceId": "a"}))
+        }
+        _ => accepted(json!({"resultCode": "000000", "resultMsg": "ok", "info": []})),
+    });
+    assert_eq!(
+        deliveries.len(),
+        1 + 91,
+        "polled every 2 minutes for 3 hours"
+    );
+    assert_eq!(
+        m.order(&purchase.order).unwrap().state,
+        OrderState::Failed { refunded: true }
     );
 }
 

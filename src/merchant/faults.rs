@@ -11,7 +11,8 @@ pub enum Fault {
     NonIdempotentNew,
     /// On-demand idempotency keyed on orderId alone, so billing items share an instance.
     OnDemandIgnoresProduct,
-    /// Every order gets the same instanceId.
+    /// V1: every order of a buyer gets the buyer's first instanceId (one tenant per
+    /// customer). V2 requests carry no buyer, so V2 merchants are unaffected.
     SharedInstanceId,
     /// newInstance checks for the order, then inserts later: concurrent copies race.
     RaceNew,
@@ -133,7 +134,7 @@ impl Fault {
         match self {
             Self::NonIdempotentNew => "every newInstance creates a new instance",
             Self::OnDemandIgnoresProduct => "on-demand idempotency keyed on orderId alone",
-            Self::SharedInstanceId => "every order gets the same instanceId",
+            Self::SharedInstanceId => "V1: every order of a buyer gets the same instanceId",
             Self::RaceNew => "check-then-insert race on concurrent newInstance",
             Self::SkipAuth => "signatures are not verified",
             Self::AcceptStale => "V2 stale timestamps are accepted",

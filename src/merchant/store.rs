@@ -67,6 +67,8 @@ pub(crate) struct Purchase {
     pub(crate) business_id: String,
     pub(crate) on_demand: bool,
     pub(crate) debug: bool,
+    /// V1: the buyer's customerId (V2 requests carry no buyer).
+    pub(crate) customer: Option<String>,
 }
 
 /// The merchant's data.
@@ -77,7 +79,7 @@ pub(crate) struct Store {
     renewals: HashMap<String, String>,
     upgrades: HashMap<String, String>,
     new_attempts: HashMap<String, u32>,
-    first_instance: Option<String>,
+    by_customer: HashMap<String, String>,
 }
 
 fn random_password() -> String {
@@ -142,12 +144,22 @@ impl Store {
         faults: &Faults,
         async_provisioning: bool,
     ) -> Reply {
-        let instance_id = match (&self.first_instance, faults.has(Fault::SharedInstanceId)) {
-            (Some(first), true) => first.clone(),
-            _ => purchase.business_id.clone(),
+        // Under shared-instance-id a buyer's later orders reuse its first instanceId.
+        let shared = if faults.has(Fault::SharedInstanceId) {
+            purchase
+                .customer
+                .as_ref()
+                .and_then(|c| self.by_customer.get(c))
+                .cloned()
+        } else {
+            None
         };
-        self.first_instance
-            .get_or_insert_with(|| instance_id.clone());
+        let instance_id = shared.unwrap_or_else(|| purchase.business_id.clone());
+        if let Some(customer) = &purchase.customer {
+            self.by_customer
+                .entry(customer.clone())
+                .or_insert_with(|| instance_id.clone());
+        }
         self.instances
             .entry(instance_id.clone())
             .or_insert_with(|| Stored {
@@ -200,12 +212,13 @@ impl Store {
         }
     }
 
-    /// refreshInstance: renewal, trial to formal, refund of a renewal period. A renewal
-    /// unfreezes; the same orderId again succeeds without applying twice.
+    /// refreshInstance: renewal, trial to formal, refund of a renewal period; the same orderId
+    /// again succeeds without applying twice.
     pub(crate) fn refresh(
         &mut self,
         order_id: &str,
         instance_id: &str,
+        unfreezes: bool,
         debug: bool,
         faults: &Faults,
     ) -> Reply {
@@ -223,8 +236,12 @@ impl Store {
                 ResultCode::Success
             });
         }
-        stored.frozen = false;
-        stored.expired = false;
+        // V1 unfreezes by refreshInstance alone (V1 §9); V2 follows the renewal with
+        // updateInstanceStatus UNFREEZE (V2 §2.4), so there the refresh only extends.
+        if unfreezes {
+            stored.frozen = false;
+            stored.expired = false;
+        }
         self.renewals
             .insert(order_id.to_owned(), instance_id.to_owned());
         Reply::Code(ResultCode::Success)
@@ -381,6 +398,7 @@ mod tests {
             business_id: business.into(),
             on_demand: item.is_some(),
             debug: false,
+            customer: Some("c".into()),
         }
     }
 
@@ -453,7 +471,7 @@ mod tests {
                 Reply::Code(ResultCode::Success)
             );
             assert_eq!(
-                store.refresh("r1", "i", false, &none),
+                store.refresh("r1", "i", true, false, &none),
                 Reply::Code(ResultCode::Success)
             );
             assert_eq!(
@@ -474,7 +492,7 @@ mod tests {
             Reply::Code(ResultCode::Success)
         );
         assert_eq!(
-            store.refresh("r2", "i", false, &none),
+            store.refresh("r2", "i", true, false, &none),
             Reply::Code(ResultCode::InstanceNotFound)
         );
     }

@@ -57,12 +57,13 @@ impl Merchant {
                     business_id: new.business_id,
                     on_demand,
                     debug,
+                    customer: Some(new.customer_id),
                 };
                 self.new_instance(&purchase).await
             }
             Request::RefreshInstance(r) => {
                 self.store()
-                    .refresh(&r.order_id, &r.instance_id, debug, faults)
+                    .refresh(&r.order_id, &r.instance_id, true, debug, faults)
             }
             Request::ExpireInstance(r) => self.store().expire(&r.instance_id, debug, faults),
             Request::ReleaseInstance(r) => self.store().release(&r.instance_id, debug, faults),

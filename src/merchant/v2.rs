@@ -64,6 +64,7 @@ impl Merchant {
                     business_id: new.business_id,
                     on_demand: false,
                     debug,
+                    customer: None,
                 };
                 self.new_instance(&purchase).await
             }
@@ -73,6 +74,7 @@ impl Merchant {
             Request::RefreshInstance(r) => self.store().refresh(
                 &format!("{}/{}", r.order_id, r.scene),
                 &r.instance_id,
+                false,
                 debug,
                 faults,
             ),

@@ -1,2 +1,6 @@
-//! Reports: one result model per run, rendered to the terminal, JUnit XML, versioned JSON
-//! and normalised snapshot transcripts. Not yet filled.
+//! Reports: one result model per run ([`model`]), normalised once ([`normalize`]), rendered to
+//! the terminal ([`terminal`]).
+
+pub mod model;
+pub mod normalize;
+pub mod terminal;

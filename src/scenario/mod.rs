@@ -4,11 +4,15 @@
 //! [`wire`] signs requests at send time, [`http`] calls the target with a timeout, a body
 //! cap and no redirects, and [`perform`] drives the marketplace engine against it.
 
+pub mod builtin;
 pub mod diagnostics;
 pub mod http;
 pub mod load;
 pub mod model;
 pub mod perform;
+pub mod profile;
+pub mod runner;
 pub mod schema;
+pub mod suite;
 pub mod wire;
 pub mod yaml;

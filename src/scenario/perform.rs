@@ -168,7 +168,7 @@ pub async fn run_until(
     engine: &mut Marketplace,
     target: &Target,
     until: UnixMillis,
-    plan: &mut dyn FnMut(&Delivery) -> AttemptFault,
+    plan: &mut (dyn FnMut(&Delivery) -> AttemptFault + Send),
 ) -> Vec<Performed> {
     let view = EngineView::of(engine);
     let mut performed = Vec::new();

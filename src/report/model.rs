@@ -1,0 +1,448 @@
+//! The one result model of a run — scenarios → steps → exchanges and check outcomes — built
+//! from the runner's records and the conformance verdicts. Every renderer (terminal, JUnit,
+//! JSON, snapshots) reads this and nothing else. Exchanges are normalised here, once, so that
+//! every renderer shows the same aliases and redactions.
+
+use serde::Serialize;
+
+use crate::conformance::{Outcome, StepVerdict};
+use crate::marketplace::{Span, Transport};
+use crate::protocol::AccessKey;
+use crate::protocol::v1::crypto::EncryptType;
+use crate::report::normalize::Normalizer;
+use crate::scenario::perform::Performed;
+use crate::scenario::runner::ScenarioRun;
+
+/// The version of the JSON report's schema (`docs/report-format.md`).
+pub const REPORT_VERSION: u32 = 1;
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Schema version.
+    pub version: u32,
+    /// The kgsim version that wrote it.
+    pub kgsim: String,
+    /// The target, as the user named it (`embedded reference merchant` when none).
+    pub target: String,
+    /// The product profile the run used.
+    pub profile: ProfileSummary,
+    /// Every scenario, in file order.
+    pub scenarios: Vec<ScenarioReport>,
+    /// Totals.
+    pub summary: Summary,
+}
+
+/// The profile, as far as a reader needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProfileSummary {
+    /// v1 or v2.
+    pub protocol: String,
+    /// Billing mode.
+    pub billing: String,
+    /// encryptType.
+    pub encrypt_type: String,
+    /// Optional interfaces implemented.
+    pub interfaces: Vec<String>,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Scenarios in the run.
+    pub scenarios: usize,
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Skipped (not applicable to the profile).
+    pub skipped: usize,
+    /// Failed check outcomes.
+    pub failed_checks: usize,
+    /// Exchanges judged.
+    pub exchanges: usize,
+    /// Virtual time covered, summed over scenarios, in milliseconds.
+    pub virtual_ms: i64,
+    /// Wall time of the run, in milliseconds (varies from run to run).
+    pub wall_ms: u64,
+}
+
+/// A scenario's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every check passed.
+    Passed,
+    /// At least one check failed.
+    Failed,
+    /// Not applicable to the profile.
+    Skipped,
+}
+
+/// One scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioReport {
+    /// Its name.
+    pub name: String,
+    /// Its file.
+    pub file: String,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// The verdict.
+    pub status: Status,
+    /// Why it was skipped.
+    pub skip_reason: Option<String>,
+    /// Virtual time covered, in milliseconds.
+    pub virtual_ms: i64,
+    /// Wall time taken, in milliseconds (varies from run to run).
+    pub wall_ms: u64,
+    /// Its steps.
+    pub steps: Vec<StepReport>,
+}
+
+impl ScenarioReport {
+    /// Every failure that counts, in step order.
+    pub fn failures(&self) -> impl Iterator<Item = (&StepReport, &OutcomeReport)> {
+        self.steps.iter().flat_map(|s| {
+            s.outcomes
+                .iter()
+                .filter(|o| o.counts())
+                .map(move |o| (s, o))
+        })
+    }
+
+    /// Failures that are consequences of an earlier one, in step order.
+    pub fn consequences(&self) -> impl Iterator<Item = (&StepReport, &OutcomeReport)> {
+        self.steps.iter().flat_map(|s| {
+            s.outcomes
+                .iter()
+                .filter(|o| !o.passed && o.consequence_of.is_some())
+                .map(move |o| (s, o))
+        })
+    }
+}
+
+/// One step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepReport {
+    /// 1-based step number.
+    pub number: usize,
+    /// Its line in the scenario file.
+    pub line: usize,
+    /// What it did (`purchase as order`, `advance 3h`).
+    pub action: String,
+    /// Virtual time since the scenario started when it began, in milliseconds.
+    pub at_ms: i64,
+    /// Why it could not be performed.
+    pub blocked: Option<String>,
+    /// Check outcomes: expectations, then failed always-on checks.
+    pub outcomes: Vec<OutcomeReport>,
+    /// The attempts performed during the step.
+    pub exchanges: Vec<ExchangeReport>,
+}
+
+/// One check outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutcomeReport {
+    /// Check id.
+    pub check: String,
+    /// Passed or not.
+    pub passed: bool,
+    /// Scenario file.
+    pub file: String,
+    /// Scenario line.
+    pub line: usize,
+    /// What happened.
+    pub message: String,
+    /// Expected.
+    pub expected: String,
+    /// Got.
+    pub got: String,
+    /// Index of the exchange within the step, when one.
+    pub exchange: Option<usize>,
+    /// The earlier failure this one follows from; such failures do not count.
+    pub consequence_of: Option<String>,
+}
+
+impl OutcomeReport {
+    /// Whether this is a failure of its own.
+    pub fn counts(&self) -> bool {
+        !self.passed && self.consequence_of.is_none()
+    }
+}
+
+/// One attempt, normalised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExchangeReport {
+    /// Virtual time since the scenario started, in milliseconds.
+    pub at_ms: i64,
+    /// Call number within the scenario.
+    pub call: usize,
+    /// Attempt number of the call.
+    pub attempt: u32,
+    /// The activity as the protocol names it.
+    pub activity: String,
+    /// Scenario faults applied.
+    pub fault: Option<String>,
+    /// GET or POST, when sent.
+    pub method: Option<String>,
+    /// Request fields (query, then body), normalised.
+    pub request: Vec<(String, String)>,
+    /// What came back.
+    pub response: Option<ResponseReport>,
+    /// What the transport saw instead of an answer.
+    pub transport: Option<String>,
+    /// `accepted`, `provisioning`, or `rejected`.
+    pub verdict: String,
+    /// Console rules broken, as check ids.
+    pub findings: Vec<String>,
+    /// Wall time of the exchange, in milliseconds (varies from run to run).
+    pub elapsed_ms: u64,
+}
+
+/// An HTTP answer, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResponseReport {
+    /// HTTP status.
+    pub status: u16,
+    /// Content-Type.
+    pub content_type: Option<String>,
+    /// Body-Sign (V1): `valid`, `missing`, `malformed` or `wrong`; absent for V2.
+    pub body_sign: Option<String>,
+    /// The body, normalised.
+    pub body: String,
+}
+
+/// What a report needs besides the runs.
+#[derive(Debug, Clone)]
+pub struct ReportContext {
+    /// The target as named.
+    pub target: String,
+    /// The profile.
+    pub profile: ProfileSummary,
+    /// The key, to show encrypted fields decrypted.
+    pub key: AccessKey,
+    /// The declared encryptType.
+    pub encrypt_type: EncryptType,
+    /// Wall time of the run.
+    pub wall_ms: u64,
+}
+
+/// The step's action in a few words.
+fn describe_action(step: &crate::scenario::model::Step) -> String {
+    use crate::scenario::model::{Action, Advance};
+    let mut text = step.action.keyword().to_owned();
+    match &step.action {
+        Action::Advance(Advance::Span(span)) => text.push_str(&format!(" {span}")),
+        Action::Advance(Advance::Period(period)) => text.push_str(&format!(" {period}")),
+        Action::Resend(r)
+        | Action::RefundRenewal(r)
+        | Action::Upgrade(r)
+        | Action::Freeze(r)
+        | Action::Unfreeze(r)
+        | Action::Expire(r)
+        | Action::Unsubscribe(r)
+        | Action::ChangeCheck(r)
+        | Action::Restart(r) => text.push_str(&format!(" {}", r.name)),
+        Action::Renew { instance, .. } | Action::ConvertTrial { instance, .. } => {
+            text.push_str(&format!(" {}", instance.name));
+        }
+        Action::Send { activity, instance } => {
+            text.push_str(&format!(
+                " {} about {}",
+                activity.slug(),
+                instance
+                    .as_ref()
+                    .map_or("an unknown instance", |r| r.name.as_str())
+            ));
+        }
+        _ => {}
+    }
+    if let Some(name) = &step.capture {
+        text.push_str(&format!(" as {name}"));
+    }
+    text
+}
+
+fn exchange(performed: &Performed, at: Span, normalizer: &Normalizer) -> ExchangeReport {
+    let judgement = &performed.judgement;
+    let decrypted: Vec<(String, String)> = judgement
+        .answer
+        .as_ref()
+        .map(|a| {
+            a.decrypted
+                .iter()
+                .map(|d| (d.path.clone(), d.plaintext.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let (response, transport) = match performed.sent.as_ref().map(|s| &s.transport) {
+        Some(Transport::Answered(raw)) => {
+            let body_sign = (performed.delivery.request.protocol()
+                == crate::protocol::Protocol::V1)
+                .then(|| {
+                    let finding = judgement.findings.iter().find(|f| f.rule() == "body-sign");
+                    match finding {
+                        None => "valid".to_owned(),
+                        Some(crate::marketplace::Finding::BodySignMissing) => "missing".to_owned(),
+                        Some(crate::marketplace::Finding::BodySignWrong { .. }) => {
+                            "wrong".to_owned()
+                        }
+                        Some(_) => "malformed".to_owned(),
+                    }
+                });
+            let response = ResponseReport {
+                status: raw.status,
+                content_type: raw.header("content-type").map(str::to_owned),
+                body_sign,
+                body: normalizer.body(&raw.body, &decrypted),
+            };
+            let dropped = performed
+                .fault
+                .drop_response
+                .then(|| "answer dropped by the scenario".to_owned());
+            (Some(response), dropped)
+        }
+        Some(Transport::TimedOut) => (None, Some("no answer within the timeout".to_owned())),
+        Some(Transport::Unreachable(why) | Transport::Broken(why)) => {
+            (None, Some(normalizer.text(why)))
+        }
+        None => (
+            None,
+            Some("not sent: failed before sending by the scenario".to_owned()),
+        ),
+    };
+    let request = performed.delivery.request.clone();
+    ExchangeReport {
+        at_ms: at.as_millis(),
+        call: performed.delivery.call.0 + 1,
+        attempt: performed.delivery.attempt,
+        activity: request
+            .activity()
+            .wire_name(request.protocol())
+            .unwrap_or("?")
+            .to_owned(),
+        fault: performed.fault.describe(),
+        method: performed
+            .wire
+            .as_ref()
+            .map(|w| w.method.as_str().to_owned()),
+        request: normalizer.request(performed),
+        response,
+        transport,
+        verdict: match (judgement.accepted(), judgement.provisioning) {
+            (true, true) => "provisioning".into(),
+            (true, false) => "accepted".into(),
+            (false, _) => "rejected".into(),
+        },
+        findings: judgement
+            .findings
+            .iter()
+            .map(|f| crate::conformance::console_check(f.rule()).to_owned())
+            .collect(),
+        elapsed_ms: performed
+            .sent
+            .as_ref()
+            .map_or(0, |s| s.elapsed.as_millis() as u64),
+    }
+}
+
+fn outcome(outcome: &Outcome, file: &str, normalizer: &Normalizer) -> OutcomeReport {
+    OutcomeReport {
+        check: outcome.check.to_owned(),
+        passed: outcome.passed,
+        file: file.to_owned(),
+        line: outcome.at.line,
+        message: normalizer.text(&outcome.message),
+        expected: normalizer.text(&outcome.expected),
+        got: normalizer.text(&outcome.got),
+        exchange: outcome.exchange,
+        consequence_of: outcome.consequence_of.clone(),
+    }
+}
+
+/// Builds the report of a run from its scenario runs and their verdicts.
+pub fn build(
+    runs: &[ScenarioRun],
+    verdicts: &[Vec<StepVerdict>],
+    context: &ReportContext,
+) -> Report {
+    let mut scenarios = Vec::new();
+    for (run, steps_verdicts) in runs.iter().zip(verdicts) {
+        let file = run.scenario.file.display().to_string();
+        let normalizer = Normalizer::for_run(run, &context.key, context.encrypt_type);
+        let steps: Vec<StepReport> = run
+            .scenario
+            .steps
+            .iter()
+            .zip(&run.steps)
+            .zip(steps_verdicts)
+            .map(|((step, step_run), verdict)| StepReport {
+                number: step_run.index + 1,
+                line: step.at.line,
+                action: describe_action(step),
+                at_ms: step_run.at.as_millis(),
+                blocked: step_run.blocked.as_ref().map(|b| normalizer.text(b)),
+                outcomes: verdict
+                    .outcomes
+                    .iter()
+                    .map(|o| outcome(o, &file, &normalizer))
+                    .collect(),
+                exchanges: step_run
+                    .exchanges
+                    .iter()
+                    .map(|e| exchange(&e.performed, e.at, &normalizer))
+                    .collect(),
+            })
+            .collect();
+        let failed = steps
+            .iter()
+            .any(|s| s.outcomes.iter().any(OutcomeReport::counts));
+        scenarios.push(ScenarioReport {
+            name: run.scenario.name.clone(),
+            file,
+            tags: run.scenario.tags.clone(),
+            status: if run.skipped.is_some() {
+                Status::Skipped
+            } else if failed {
+                Status::Failed
+            } else {
+                Status::Passed
+            },
+            skip_reason: run.skipped.clone(),
+            virtual_ms: run.virtual_span.as_millis(),
+            wall_ms: run.wall.as_millis() as u64,
+            steps,
+        });
+    }
+    let count = |status| scenarios.iter().filter(|s| s.status == status).count();
+    let summary = Summary {
+        scenarios: scenarios.len(),
+        passed: count(Status::Passed),
+        failed: count(Status::Failed),
+        skipped: count(Status::Skipped),
+        failed_checks: scenarios.iter().map(|s| s.failures().count()).sum(),
+        exchanges: scenarios
+            .iter()
+            .flat_map(|s| &s.steps)
+            .map(|s| s.exchanges.len())
+            .sum(),
+        virtual_ms: scenarios.iter().map(|s| s.virtual_ms).sum(),
+        wall_ms: context.wall_ms,
+    };
+    Report {
+        version: REPORT_VERSION,
+        kgsim: env!("CARGO_PKG_VERSION").to_owned(),
+        target: context.target.clone(),
+        profile: context.profile.clone(),
+        scenarios,
+        summary,
+    }
+}
+
+impl Report {
+    /// Whether every applicable scenario passed.
+    pub fn conformant(&self) -> bool {
+        self.summary.failed == 0
+    }
+}

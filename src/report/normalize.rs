@@ -1,0 +1,293 @@
+//! Normalising exchanges so that two runs of the same scenario read the same: instance and
+//! order ids aliased in order of appearance (`instance#1`, `order#1`); timestamps, nonces,
+//! signatures, business and customer ids redacted; expiry times shown relative to the
+//! scenario's start; encrypted fields shown decrypted, passwords redacted. The access key is
+//! never part of any exchange, so it never reaches a report or a snapshot.
+
+use serde_json::{Map, Value};
+
+use crate::marketplace::{Span, Transport};
+use crate::protocol::encoding::{PlusHandling, parse_query};
+use crate::protocol::v1::crypto::{self, EncryptType};
+use crate::protocol::v1::extend_params;
+use crate::protocol::{AccessKey, UnixMillis};
+use crate::scenario::perform::Performed;
+use crate::scenario::runner::ScenarioRun;
+
+/// The normaliser of one scenario run.
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    /// `(original, alias)`, longest original first so that no alias clips another.
+    replacements: Vec<(String, String)>,
+    start: UnixMillis,
+    key: AccessKey,
+    encrypt_type: EncryptType,
+}
+
+/// Fields whose values change on every run and mean nothing to a reader.
+const REDACTED: &[&str] = &[
+    "authToken",
+    "timeStamp",
+    "timestamp",
+    "nonce",
+    "signature",
+    "customerId",
+    "statisticalTime",
+];
+
+fn request_fields(performed: &Performed) -> Vec<(String, String)> {
+    let Some(wire) = &performed.wire else {
+        return Vec::new();
+    };
+    let mut fields = parse_query(&wire.query, PlusHandling::AsSpace).unwrap_or_default();
+    if let Some(Value::Object(body)) = wire
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_str(b).ok())
+    {
+        fields.extend(
+            body.into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned()))),
+        );
+    }
+    fields
+}
+
+fn response_json(performed: &Performed) -> Option<Value> {
+    match &performed.sent.as_ref()?.transport {
+        Transport::Answered(response) => serde_json::from_slice(&response.body).ok(),
+        _ => None,
+    }
+}
+
+impl Normalizer {
+    /// Learns the ids of a run, in order of appearance.
+    pub fn for_run(run: &ScenarioRun, key: &AccessKey, encrypt_type: EncryptType) -> Self {
+        let mut instances: Vec<String> = Vec::new();
+        let mut orders: Vec<String> = Vec::new();
+        let mut business: Vec<String> = Vec::new();
+        let note = |list: &mut Vec<String>, value: &str| {
+            if !value.is_empty() && !list.iter().any(|v| v == value) {
+                list.push(value.to_owned());
+            }
+        };
+        for exchange in run.steps.iter().flat_map(|s| &s.exchanges) {
+            for (name, value) in request_fields(&exchange.performed) {
+                match name.as_str() {
+                    "instanceId" => value
+                        .split(',')
+                        .for_each(|id| note(&mut instances, id.trim())),
+                    "orderId" => note(&mut orders, &value),
+                    "businessId" => note(&mut business, &value),
+                    _ => {}
+                }
+            }
+            if let Some(body) = response_json(&exchange.performed) {
+                if let Some(id) = body.get("instanceId").and_then(Value::as_str) {
+                    note(&mut instances, id);
+                }
+                for item in body
+                    .get("info")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(id) = item.get("instanceId").and_then(Value::as_str) {
+                        note(&mut instances, id);
+                    }
+                }
+            }
+        }
+        let mut replacements: Vec<(String, String)> = Vec::new();
+        replacements.extend(
+            instances
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), format!("instance#{}", i + 1))),
+        );
+        replacements.extend(
+            orders
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), format!("order#{}", i + 1))),
+        );
+        replacements.extend(
+            business
+                .into_iter()
+                .filter(|b| !instances.contains(b))
+                .map(|b| (b, "[businessId]".to_owned())),
+        );
+        replacements.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        Self {
+            replacements,
+            start: run.start,
+            key: key.clone(),
+            encrypt_type,
+        }
+    }
+
+    /// Replaces every learnt id in a text.
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (original, alias) in &self.replacements {
+            if out.contains(original.as_str()) {
+                out = out.replace(original.as_str(), alias);
+            }
+        }
+        out
+    }
+
+    fn relative(&self, value: &str) -> Option<String> {
+        let at = UnixMillis::parse_compact(value).ok()?;
+        Some(format!("[start+{}]", Span::between(self.start, at)))
+    }
+
+    /// One request field, normalised.
+    pub fn field(&self, name: &str, value: &str) -> String {
+        if REDACTED.contains(&name) {
+            return format!("[{name}]");
+        }
+        match name {
+            "expireTime" => self.relative(value).unwrap_or_else(|| self.text(value)),
+            "mobilePhone" | "email" => match crypto::decrypt(&self.key, self.encrypt_type, value) {
+                Ok(plain) => format!("[encrypted: {plain}]"),
+                Err(_) => "[encrypted]".to_owned(),
+            },
+            "saasExtendParams" => match extend_params::decode(value) {
+                Ok(params) => format!(
+                    "[decoded: {}]",
+                    serde_json::to_string(&params).unwrap_or_default()
+                ),
+                Err(_) => self.text(value),
+            },
+            _ => self.text(value),
+        }
+    }
+
+    /// The request's fields (V1 query parameters, V2 query then body), normalised, in order.
+    pub fn request(&self, performed: &Performed) -> Vec<(String, String)> {
+        request_fields(performed)
+            .into_iter()
+            .map(|(name, value)| {
+                let shown = self.field(&name, &value);
+                (name, shown)
+            })
+            .collect()
+    }
+
+    /// A response body, normalised: JSON with credentials decrypted (passwords redacted),
+    /// redacted fields and aliased ids, pretty-printed; anything else as lossy text.
+    pub fn body(&self, body: &[u8], decrypted: &[(String, String)]) -> String {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(mut value) => {
+                self.redact_value(&mut value, "", decrypted);
+                self.text(&serde_json::to_string_pretty(&value).unwrap_or_default())
+            }
+            Err(_) => {
+                let text = String::from_utf8_lossy(body);
+                let shown: String = text.chars().take(512).collect();
+                let more = if text.chars().count() > 512 {
+                    "…"
+                } else {
+                    ""
+                };
+                self.text(&format!("{shown}{more}"))
+            }
+        }
+    }
+
+    fn redact_value(&self, value: &mut Value, path: &str, decrypted: &[(String, String)]) {
+        match value {
+            Value::Object(map) => self.redact_object(map, path, decrypted),
+            Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    self.redact_value(item, &format!("{path}[{i}]"), decrypted);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn redact_object(
+        &self,
+        map: &mut Map<String, Value>,
+        path: &str,
+        decrypted: &[(String, String)],
+    ) {
+        for (name, value) in map.iter_mut() {
+            let here = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            let in_app_info = path.ends_with("appInfo");
+            match (name.as_str(), &*value) {
+                ("password", Value::String(_)) if in_app_info => {
+                    *value = Value::String("[password]".into());
+                }
+                ("userName", Value::String(raw)) if in_app_info => {
+                    let plain = decrypted
+                        .iter()
+                        .find(|(p, _)| *p == here)
+                        .map(|(_, v)| v.clone());
+                    *value = Value::String(match plain {
+                        Some(plain) => format!("[userName: {plain}]"),
+                        None => raw.clone(),
+                    });
+                }
+                (field, Value::String(_)) if REDACTED.contains(&field) => {
+                    *value = Value::String(format!("[{field}]"));
+                }
+                _ => self.redact_value(value, &here, decrypted),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalizer() -> Normalizer {
+        Normalizer {
+            replacements: vec![
+                ("abcdef-123".into(), "instance#1".into()),
+                ("CS1".into(), "order#1".into()),
+            ],
+            start: UnixMillis::parse_compact("20260101000000").unwrap(),
+            key: AccessKey::new("k"),
+            encrypt_type: EncryptType::Aes256,
+        }
+    }
+
+    #[test]
+    fn fields_are_redacted_relative_or_aliased() {
+        let n = normalizer();
+        assert_eq!(n.field("authToken", "x+y="), "[authToken]");
+        assert_eq!(n.field("expireTime", "20260201000000"), "[start+31d]");
+        assert_eq!(n.field("instanceId", "abcdef-123"), "instance#1");
+        assert_eq!(n.field("orderLineId", "CS1-000001"), "order#1-000001");
+        let phone = crypto::encrypt(
+            &AccessKey::new("k"),
+            EncryptType::Aes256,
+            &crypto::Iv::random(),
+            "13800000000",
+        );
+        assert_eq!(n.field("mobilePhone", &phone), "[encrypted: 13800000000]");
+    }
+
+    #[test]
+    fn bodies_show_user_names_and_hide_passwords() {
+        let n = normalizer();
+        let body = br#"{"resultCode":"000000","instanceId":"abcdef-123","appInfo":{"frontEndUrl":"https://a/abcdef-123","userName":"IVIVIVIVIVIVIVIVxxxx","password":"secret"}}"#;
+        let shown = n.body(body, &[("appInfo.userName".into(), "admin".into())]);
+        assert!(
+            shown.contains("\"userName\": \"[userName: admin]\""),
+            "{shown}"
+        );
+        assert!(shown.contains("\"password\": \"[password]\""), "{shown}");
+        assert!(shown.contains("https://a/instance#1"), "{shown}");
+        assert!(!shown.contains("secret"));
+        assert_eq!(n.body(b"not json", &[]), "not json");
+    }
+}

@@ -1,0 +1,191 @@
+//! The terminal report: a verdict per scenario; for failures, a timeline of attempts in
+//! virtual time and each failed check with its id, expected vs got and `file:line`; a summary
+//! line. Colour only on a terminal, and never with `NO_COLOR`.
+
+use std::fmt::Write as _;
+
+use crate::marketplace::Span;
+use crate::report::model::{ExchangeReport, Report, ScenarioReport, Status};
+
+/// Whether to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    /// ANSI colours.
+    On,
+    /// Plain text.
+    Off,
+}
+
+impl Colour {
+    /// On for a terminal, unless `NO_COLOR` is set (https://no-color.org).
+    pub fn detect(is_terminal: bool) -> Self {
+        if is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+            Self::On
+        } else {
+            Self::Off
+        }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        match self {
+            Self::On => format!("\x1b[{code}m{text}\x1b[0m"),
+            Self::Off => text.to_owned(),
+        }
+    }
+}
+
+fn span(ms: i64) -> String {
+    format!("+{}", Span(ms))
+}
+
+/// A one-line account of an exchange: `+1h call 1 attempt 2 newInstance 000000 instance#1`.
+pub fn timeline_line(exchange: &ExchangeReport) -> String {
+    let mut line = format!(
+        "{:<7} call {} attempt {}  {}",
+        span(exchange.at_ms),
+        exchange.call,
+        exchange.attempt,
+        exchange.activity
+    );
+    if let Some(fault) = &exchange.fault {
+        line.push_str(&format!("  [{fault}]"));
+    }
+    match (&exchange.response, &exchange.transport) {
+        (Some(response), _) => {
+            let body: Option<serde_json::Value> = serde_json::from_str(&response.body).ok();
+            let field = |name: &str| {
+                body.as_ref()
+                    .and_then(|b| b.get(name))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            };
+            line.push_str(&format!("  → HTTP {}", response.status));
+            match field("resultCode") {
+                Some(code) => line.push_str(&format!(" {code}")),
+                None => line.push_str(" (no resultCode)"),
+            }
+            if let Some(id) = field("instanceId") {
+                line.push_str(&format!(" {id}"));
+            }
+        }
+        (None, Some(transport)) => line.push_str(&format!("  → {transport}")),
+        (None, None) => {}
+    }
+    if exchange.transport.is_some() && exchange.response.is_some() {
+        line.push_str("  (answer dropped)");
+    }
+    line.push_str(&format!("  {}", exchange.verdict));
+    line
+}
+
+fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour) {
+    let (label, code) = match report.status {
+        Status::Passed => ("PASS", "32"),
+        Status::Failed => ("FAIL", "31;1"),
+        Status::Skipped => ("SKIP", "33"),
+    };
+    let skip = report
+        .skip_reason
+        .as_ref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{}  {}{skip}  {}",
+        colour.paint(code, label),
+        report.name,
+        colour.paint("2", &report.file)
+    );
+    if report.status != Status::Failed {
+        return;
+    }
+    let _ = writeln!(out, "      timeline (virtual time)");
+    for step in &report.steps {
+        let blocked = step
+            .blocked
+            .as_ref()
+            .map(|b| format!(" — not performed: {b}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "      {:<7} step {} {} (line {}){blocked}",
+            span(step.at_ms),
+            step.number,
+            step.action,
+            step.line
+        );
+        for exchange in &step.exchanges {
+            let _ = writeln!(out, "        {}", timeline_line(exchange));
+        }
+    }
+    for (step, failure) in report.failures() {
+        let _ = writeln!(
+            out,
+            "      {} {} — {}",
+            colour.paint("31", "✗"),
+            colour.paint("1", &failure.check),
+            failure.message
+        );
+        let check = crate::conformance::registry::find(&failure.check);
+        let spec = check
+            .map(|c| format!(" · {} ({})", c.rationale, c.spec))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "          at {}:{} (step {}){spec}",
+            failure.file, failure.line, step.number
+        );
+        let _ = writeln!(out, "          expected: {}", failure.expected);
+        let _ = writeln!(out, "          got:      {}", failure.got);
+    }
+    let consequences = report.consequences().count();
+    if consequences > 0 {
+        let _ = writeln!(
+            out,
+            "      {}",
+            colour.paint(
+                "2",
+                &format!(
+                    "+ {consequences} later failure(s) that follow from the above, not counted"
+                )
+            )
+        );
+    }
+}
+
+/// Renders the whole report.
+pub fn render(report: &Report, colour: Colour) -> String {
+    let mut out = String::new();
+    let profile = &report.profile;
+    let _ = writeln!(
+        out,
+        "kgsim {} · {} · {}, {} billing, encryptType {}\n",
+        report.kgsim, report.target, profile.protocol, profile.billing, profile.encrypt_type
+    );
+    for s in &report.scenarios {
+        scenario(&mut out, s, colour);
+    }
+    let _ = writeln!(out, "\n{}", summary_line(report, colour));
+    out
+}
+
+/// `36 scenarios: 31 passed, 0 failed, 5 skipped · 0 failed checks · 212 exchanges · …`.
+pub fn summary_line(report: &Report, colour: Colour) -> String {
+    let s = &report.summary;
+    let verdict = if report.conformant() {
+        colour.paint("32;1", "conformant")
+    } else {
+        colour.paint("31;1", "NOT conformant")
+    };
+    format!(
+        "{verdict}: {} scenarios: {} passed, {} failed, {} skipped · {} failed checks · {} exchanges · {} of virtual time in {:.2}s",
+        s.scenarios,
+        s.passed,
+        s.failed,
+        s.skipped,
+        s.failed_checks,
+        s.exchanges,
+        Span(s.virtual_ms),
+        s.wall_ms as f64 / 1000.0
+    )
+}
