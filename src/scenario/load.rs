@@ -226,6 +226,19 @@ impl<'a> Decoder<'a> {
         Some(obj)
     }
 
+    /// Decodes an optional key: `Ok(None)` when absent, `Err(())` when present but invalid
+    /// (already reported), so that a caller checks every key before giving up.
+    fn opt<T>(
+        &mut self,
+        node: Option<&Node>,
+        decode: impl FnOnce(&mut Self, &Node) -> Option<T>,
+    ) -> Result<Option<T>, ()> {
+        match node {
+            None => Ok(None),
+            Some(node) => decode(self, node).map(Some).ok_or(()),
+        }
+    }
+
     fn text(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.kind {
             NodeKind::Scalar { text, .. } if !node.is_null() => Some(text.clone()),
@@ -427,6 +440,36 @@ impl<'a> Decoder<'a> {
         Some(applies)
     }
 
+    /// Registers a step's `as:` name (even when the step has problems, so that later
+    /// references to it do not add errors of their own).
+    fn capture(
+        &mut self,
+        node: Option<&Node>,
+        at: Location,
+        has_instance: bool,
+    ) -> Result<Option<String>, ()> {
+        let Some(node) = node else { return Ok(None) };
+        let name = self.text(node, "the step name").ok_or(())?;
+        if let Some(previous) = self.captures.get(&name) {
+            let line = previous.line;
+            self.problem(
+                node,
+                format!("`{name}` already names the step at line {line}"),
+                "duplicate name",
+                Some("pick another name".into()),
+            );
+            return Err(());
+        }
+        self.captures.insert(
+            name.clone(),
+            Capture {
+                line: at.line,
+                has_instance,
+            },
+        );
+        Ok(Some(name))
+    }
+
     fn step(&mut self, node: &Node) -> Option<Step> {
         let obj = self.object(node, &schema::STEP)?;
         let at = self.location(node);
@@ -436,11 +479,13 @@ impl<'a> Decoder<'a> {
             .map(|(k, _, _)| *k)
             .filter(|k| schema::action_keys().any(|a| a == *k))
             .collect();
+        let is_purchase = actions.first() == Some(&"purchase");
         let action_name = match actions.as_slice() {
             [one] => *one,
             [] => {
+                let at_key = obj.entries.first().map_or(node, |(_, key, _)| *key);
                 self.problem(
-                    node,
+                    at_key,
                     "this step has no action",
                     "a step does one thing",
                     Some(format!(
@@ -448,6 +493,7 @@ impl<'a> Decoder<'a> {
                         schema::action_keys().collect::<Vec<_>>().join(", ")
                     )),
                 );
+                let _ = self.capture(obj.get("as"), at, false);
                 return None;
             }
             [first, second, ..] => {
@@ -458,53 +504,30 @@ impl<'a> Decoder<'a> {
                     "second action",
                     Some("split it into two steps".into()),
                 );
+                let _ = self.capture(obj.get("as"), at, is_purchase);
                 return None;
             }
         };
         let action_node = obj.get(action_name).unwrap_or(node);
         let action = self.action(action_name, action_node);
-        let faults = match obj.get("faults") {
-            Some(n) => self.faults(n),
-            None => Some(Faults::default()),
+        let faults = self.opt(obj.get("faults"), Self::faults);
+        let check = self.opt(obj.get("check"), Self::check_id);
+        let expect = self.opt(obj.get("expect"), |d, n| d.expect(n, action.as_ref()));
+        let capture = self.capture(obj.get("as"), at, is_purchase);
+        let (Some(action), Ok(faults), Ok(check), Ok(expect), Ok(capture)) =
+            (action, faults, check, expect, capture)
+        else {
+            return None;
         };
-        let check = match obj.get("check") {
-            Some(n) => self.check_id(n),
-            None => None,
-        };
-        let (subject, expect) = match obj.get("expect") {
-            Some(n) => self.expect(n, action.as_ref())?,
-            None => (None, Vec::new()),
-        };
-        let capture = match obj.get("as") {
-            Some(n) => {
-                let name = self.text(n, "the step name")?;
-                if let Some(previous) = self.captures.get(&name) {
-                    let line = previous.line;
-                    self.problem(
-                        n,
-                        format!("`{name}` already names the step at line {line}"),
-                        "duplicate name",
-                        Some("pick another name".into()),
-                    );
-                    return None;
-                }
-                let has_instance = matches!(action, Some(Action::Purchase { .. }));
-                self.captures.insert(
-                    name.clone(),
-                    Capture {
-                        line: at.line,
-                        has_instance,
-                    },
-                );
-                Some(name)
-            }
-            None => None,
-        };
+        let (subject, expect) = expect.unwrap_or_default();
         Some(Step {
             at,
-            action: action?,
+            action,
             capture,
-            faults: faults?,
+            faults: faults.unwrap_or_else(|| Faults {
+                copies: 1,
+                ..Faults::default()
+            }),
             expect,
             subject,
             check,
@@ -546,31 +569,23 @@ impl<'a> Decoder<'a> {
         Some(match name {
             "purchase" => {
                 let obj = self.object(node, &schema::PURCHASE)?;
-                let billing = match obj.get("billing") {
-                    Some(n) => Some(
-                        self.choice(n, schema::BILLING, "the billing mode")?
-                            .parse()
-                            .ok()?,
-                    ),
-                    None => None,
-                };
-                let period = match obj.get("period") {
-                    Some(n) => Some(self.period(n, "the period")?),
-                    None => None,
-                };
-                let trial = match obj.get("trial") {
-                    Some(n) => self.boolean(n, "trial")?,
-                    None => false,
-                };
-                let products = match obj.get("products") {
-                    Some(n) => self.count(n, 1, "products")?,
-                    None => 1,
+                let billing = self.opt(obj.get("billing"), |d, n| {
+                    d.choice(n, schema::BILLING, "the billing mode")
+                        .and_then(|b| b.parse().ok())
+                });
+                let period = self.opt(obj.get("period"), |d, n| d.period(n, "the period"));
+                let trial = self.opt(obj.get("trial"), |d, n| d.boolean(n, "trial"));
+                let products = self.opt(obj.get("products"), |d, n| d.count(n, 1, "products"));
+                let (Ok(billing), Ok(period), Ok(trial), Ok(products)) =
+                    (billing, period, trial, products)
+                else {
+                    return None;
                 };
                 Action::Purchase {
                     billing,
                     period,
-                    trial,
-                    products,
+                    trial: trial.unwrap_or(false),
+                    products: products.unwrap_or(1),
                 }
             }
             "resend" => Action::Resend(self.reference(node, "the step to re-send", false)?),
@@ -677,53 +692,68 @@ impl<'a> Decoder<'a> {
 
     fn faults(&mut self, node: &Node) -> Option<Faults> {
         let obj = self.object(node, &schema::FAULTS)?;
-        let mut faults = Faults {
-            copies: 1,
-            ..Faults::default()
+        let drop_response = self.opt(obj.get("drop-response"), |d, n| {
+            d.attempts(n, "drop-response")
+        });
+        let fail_before_send = self.opt(obj.get("fail-before-send"), |d, n| {
+            d.attempts(n, "fail-before-send")
+        });
+        let tamper = self.opt(obj.get("tamper"), |d, n| {
+            d.choice(n, schema::TAMPERS, "the tamper")
+                .map(|kind| match kind {
+                    "signature" => Tamper::Signature,
+                    "missing-signature" => Tamper::MissingSignature,
+                    "parameter" => Tamper::Parameter,
+                    _ => Tamper::StaleTimestamp(STALE_BY),
+                })
+        });
+        let edit = self.opt(obj.get("edit"), Self::edit);
+        let delay = self.opt(obj.get("delay"), |d, n| d.duration(n, "the delay"));
+        let copies = self.opt(obj.get("copies"), |d, n| d.count(n, 1, "copies"));
+        let (Ok(drop_response), Ok(fail_before_send), Ok(tamper), Ok(edit), Ok(delay), Ok(copies)) =
+            (drop_response, fail_before_send, tamper, edit, delay, copies)
+        else {
+            return None;
         };
-        if let Some(n) = obj.get("drop-response") {
-            faults.drop_response = self.attempts(n, "drop-response")?;
-        }
-        if let Some(n) = obj.get("fail-before-send") {
-            faults.fail_before_send = self.attempts(n, "fail-before-send")?;
-        }
-        if let Some(n) = obj.get("tamper") {
-            faults.tamper = Some(match self.choice(n, schema::TAMPERS, "the tamper")? {
-                "signature" => Tamper::Signature,
-                "missing-signature" => Tamper::MissingSignature,
-                "parameter" => Tamper::Parameter,
-                _ => Tamper::StaleTimestamp(STALE_BY),
-            });
-        }
-        if let Some(n) = obj.get("edit") {
-            let edit = self.object(n, &schema::EDIT)?;
-            let mut result = Edit::default();
-            if let Some(set) = edit.get("set") {
-                let NodeKind::Mapping(entries) = &set.kind else {
-                    self.wrong(set, &Kind::TextMap, "`set`");
-                    return None;
-                };
-                for (k, v) in entries {
-                    result.set.push((
-                        self.text(k, "a parameter name")?,
-                        self.text(v, "a parameter value")?,
-                    ));
-                }
-            }
-            if let Some(remove) = edit.get("remove") {
-                result.remove = self.list(remove, "a parameter name", |d, item| {
-                    d.text(item, "a parameter name")
-                })?;
-            }
-            faults.edit = result;
-        }
-        if let Some(n) = obj.get("delay") {
-            faults.delay = self.duration(n, "the delay")?;
-        }
-        if let Some(n) = obj.get("copies") {
-            faults.copies = self.count(n, 1, "copies")?;
-        }
-        Some(faults)
+        Some(Faults {
+            drop_response: drop_response.unwrap_or_default(),
+            fail_before_send: fail_before_send.unwrap_or_default(),
+            tamper,
+            edit: edit.unwrap_or_default(),
+            delay: delay.unwrap_or_default(),
+            copies: copies.unwrap_or(1),
+        })
+    }
+
+    fn edit(&mut self, node: &Node) -> Option<Edit> {
+        let obj = self.object(node, &schema::EDIT)?;
+        let set = self.opt(obj.get("set"), |d, set| {
+            let NodeKind::Mapping(entries) = &set.kind else {
+                d.wrong(set, &Kind::TextMap, "`set`");
+                return None;
+            };
+            let pairs: Vec<Option<(String, String)>> = entries
+                .iter()
+                .map(|(k, v)| {
+                    let name = d.text(k, "a parameter name");
+                    let value = d.text(v, "a parameter value");
+                    name.zip(value)
+                })
+                .collect();
+            pairs.into_iter().collect::<Option<Vec<_>>>()
+        });
+        let remove = self.opt(obj.get("remove"), |d, n| {
+            d.list(n, "a parameter name", |d, item| {
+                d.text(item, "a parameter name")
+            })
+        });
+        let (Ok(set), Ok(remove)) = (set, remove) else {
+            return None;
+        };
+        Some(Edit {
+            set: set.unwrap_or_default(),
+            remove: remove.unwrap_or_default(),
+        })
     }
 
     fn expect(
@@ -751,38 +781,15 @@ impl<'a> Decoder<'a> {
             )
         );
         let mut expectations = Vec::new();
+        let mut valid = true;
         for (key, key_node, value) in &obj.entries {
             let at = self.location(key_node);
-            let expect = match *key {
-                "of" => continue,
-                "result" => Expect::Result(self.result_codes(value)?),
-                "same-instance-as" => {
-                    Expect::SameInstance(self.reference(value, "the instance", true)?)
-                }
-                "different-instance-from" => {
-                    Expect::DifferentInstance(self.reference(value, "the instance", true)?)
-                }
-                "same-app-info-as" => {
-                    Expect::SameAppInfo(self.reference(value, "the instance", true)?)
-                }
-                "instances" => Expect::DistinctInstances(self.count(value, 0, "instances")?),
-                "order" => Expect::Order(
-                    self.choice(value, schema::ORDER_STATES, "the order state")?
-                        .to_owned(),
-                ),
-                "instance" => Expect::Instance(
-                    self.choice(value, schema::INSTANCE_STATES, "the instance state")?
-                        .to_owned(),
-                ),
-                "attempts" => Expect::Attempts(self.count(value, 0, "attempts")?),
-                "attempt-times" => {
-                    Expect::AttemptTimes(self.list(value, "a time", |d, item| {
-                        d.duration(item, "an attempt time")
-                    })?)
-                }
-                "settled-after" => Expect::SettledAfter(self.duration(value, "settled-after")?),
-                "listed" => Expect::Listed(self.count(value, 0, "listed")?),
-                _ => continue,
+            if *key == "of" {
+                continue;
+            }
+            let Some(expect) = self.expectation(key, value) else {
+                valid = false;
+                continue;
             };
             let needs_subject = matches!(
                 expect,
@@ -800,11 +807,46 @@ impl<'a> Decoder<'a> {
                             .into(),
                     ),
                 );
-                return None;
+                valid = false;
+                continue;
             }
             expectations.push(Expectation { expect, at });
         }
+        if !valid {
+            return None;
+        }
         Some((subject, expectations))
+    }
+
+    fn expectation(&mut self, key: &str, value: &Node) -> Option<Expect> {
+        Some(match key {
+            "result" => Expect::Result(self.result_codes(value)?),
+            "same-instance-as" => {
+                Expect::SameInstance(self.reference(value, "the instance", true)?)
+            }
+            "different-instance-from" => {
+                Expect::DifferentInstance(self.reference(value, "the instance", true)?)
+            }
+            "same-app-info-as" => {
+                Expect::SameAppInfo(self.reference(value, "the instance", true)?)
+            }
+            "instances" => Expect::DistinctInstances(self.count(value, 0, "instances")?),
+            "order" => Expect::Order(
+                self.choice(value, schema::ORDER_STATES, "the order state")?
+                    .to_owned(),
+            ),
+            "instance" => Expect::Instance(
+                self.choice(value, schema::INSTANCE_STATES, "the instance state")?
+                    .to_owned(),
+            ),
+            "attempts" => Expect::Attempts(self.count(value, 0, "attempts")?),
+            "attempt-times" => Expect::AttemptTimes(self.list(value, "a time", |d, item| {
+                d.duration(item, "an attempt time")
+            })?),
+            "settled-after" => Expect::SettledAfter(self.duration(value, "settled-after")?),
+            "listed" => Expect::Listed(self.count(value, 0, "listed")?),
+            _ => return None,
+        })
     }
 
     fn result_codes(&mut self, node: &Node) -> Option<ResultExpectation> {
@@ -831,6 +873,9 @@ impl<'a> Decoder<'a> {
             }
             _ => {
                 self.wrong(node, &Kind::ResultCodes, "the result");
+                if let Some(problem) = self.problems.pop() {
+                    self.problems.push(problem.with_help("result codes have six digits, written in quotes: \"000000\", \"000001\""));
+                }
                 None
             }
         }

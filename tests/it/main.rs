@@ -2,6 +2,7 @@
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly by unwrapping")]
 
 mod cli_signatures;
+mod diagnostics;
 mod fault_matrix;
 mod lifecycle;
 mod merchant_probe;
