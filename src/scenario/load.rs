@@ -874,7 +874,9 @@ impl<'a> Decoder<'a> {
             _ => {
                 self.wrong(node, &Kind::ResultCodes, "the result");
                 if let Some(problem) = self.problems.pop() {
-                    self.problems.push(problem.with_help("result codes have six digits, written in quotes: \"000000\", \"000001\""));
+                    self.problems.push(problem.with_help(
+                        "result codes have six digits, written in quotes: \"000000\", \"000001\"",
+                    ));
                 }
                 None
             }

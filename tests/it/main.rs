@@ -1,9 +1,12 @@
 //! kgsim's integration tests: one binary, a module per area, helpers in `support`.
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly by unwrapping")]
 
+mod check_failures;
 mod cli_signatures;
 mod diagnostics;
 mod fault_matrix;
+mod independent;
+mod independent_merchant;
 mod lifecycle;
 mod merchant_probe;
 mod support;

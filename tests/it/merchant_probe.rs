@@ -5,67 +5,21 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aes::cipher::{BlockModeDecrypt, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
-use sha1::{Digest, Sha1};
-use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use kgsim::merchant::MerchantConfig;
 use kgsim::protocol::{AccessKey, Protocol};
 
+use crate::independent::{hmac, sha1prng};
 use crate::support::{start_merchant, vector};
 
 const KEY: &str = "independent-probe-key";
 
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
-/// Java SHA1PRNG (spec V1 §3.4), written out independently.
-fn sha1prng(seed: &[u8], n: usize) -> Vec<u8> {
-    let mut state: Vec<u8> = Sha1::digest(seed).to_vec();
-    let mut out = Vec::new();
-    while out.len() < n {
-        let block: Vec<u8> = Sha1::digest(&state).to_vec();
-        out.extend_from_slice(&block);
-        let before = state.clone();
-        let mut carry: i32 = 1;
-        for (i, b) in block.iter().enumerate() {
-            let sum = i32::from(state[i] as i8) + i32::from(*b as i8) + carry;
-            state[i] = sum.rem_euclid(256) as u8;
-            carry = sum.div_euclid(256);
-        }
-        if state == before {
-            state[0] = state[0].wrapping_add(1);
-        }
-    }
-    out.truncate(n);
-    out
-}
-
 fn decrypt(encrypt_type: &str, value: &str) -> String {
-    let (iv, body) = value.split_at(16);
-    let cipher = B64.decode(body).unwrap();
-    let plain = if encrypt_type == "2" {
-        let key = sha1prng(KEY.as_bytes(), 16);
-        cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, iv.as_bytes())
-            .unwrap()
-            .decrypt_padded_vec::<Pkcs7>(&cipher)
-            .unwrap()
-    } else {
-        let key = sha1prng(KEY.as_bytes(), 32);
-        cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv.as_bytes())
-            .unwrap()
-            .decrypt_padded_vec::<Pkcs7>(&cipher)
-            .unwrap()
-    };
-    String::from_utf8(plain).unwrap()
+    crate::independent::decrypt(KEY, encrypt_type == "2", value).unwrap()
 }
 
 fn pct(value: &str) -> String {

@@ -1,0 +1,75 @@
+//! Cryptography written from the spec with the RustCrypto crates directly, sharing no code
+//! with kgsim's `protocol` module: the independent client and the independent merchant use it
+//! to check kgsim (and its reference merchant) against the spec rather than against itself.
+
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::{Digest, Sha1};
+use sha2::Sha256;
+
+/// HMAC-SHA256.
+pub(crate) fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Java SHA1PRNG (spec V1 §3.4), written out independently.
+pub(crate) fn sha1prng(seed: &[u8], n: usize) -> Vec<u8> {
+    let mut state: Vec<u8> = Sha1::digest(seed).to_vec();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let block: Vec<u8> = Sha1::digest(&state).to_vec();
+        out.extend_from_slice(&block);
+        let before = state.clone();
+        let mut carry: i32 = 1;
+        for (i, b) in block.iter().enumerate() {
+            let sum = i32::from(state[i] as i8) + i32::from(*b as i8) + carry;
+            state[i] = sum.rem_euclid(256) as u8;
+            carry = sum.div_euclid(256);
+        }
+        if state == before {
+            state[0] = state[0].wrapping_add(1);
+        }
+    }
+    out.truncate(n);
+    out
+}
+
+/// AES-CBC-PKCS5 with the SHA1PRNG-derived key: `iv + Base64(ciphertext)`.
+pub(crate) fn encrypt(key: &str, aes128: bool, iv: &str, plain: &str) -> String {
+    let cipher = if aes128 {
+        let k = sha1prng(key.as_bytes(), 16);
+        cbc::Encryptor::<aes::Aes128>::new_from_slices(&k, iv.as_bytes())
+            .unwrap()
+            .encrypt_padded_vec::<Pkcs7>(plain.as_bytes())
+    } else {
+        let k = sha1prng(key.as_bytes(), 32);
+        cbc::Encryptor::<aes::Aes256>::new_from_slices(&k, iv.as_bytes())
+            .unwrap()
+            .encrypt_padded_vec::<Pkcs7>(plain.as_bytes())
+    };
+    format!("{iv}{}", B64.encode(cipher))
+}
+
+/// The inverse of [`encrypt`].
+pub(crate) fn decrypt(key: &str, aes128: bool, value: &str) -> Option<String> {
+    let (iv, body) = value.split_at_checked(16)?;
+    let cipher = B64.decode(body).ok()?;
+    let plain = if aes128 {
+        let k = sha1prng(key.as_bytes(), 16);
+        cbc::Decryptor::<aes::Aes128>::new_from_slices(&k, iv.as_bytes())
+            .ok()?
+            .decrypt_padded_vec::<Pkcs7>(&cipher)
+            .ok()?
+    } else {
+        let k = sha1prng(key.as_bytes(), 32);
+        cbc::Decryptor::<aes::Aes256>::new_from_slices(&k, iv.as_bytes())
+            .ok()?
+            .decrypt_padded_vec::<Pkcs7>(&cipher)
+            .ok()?
+    };
+    String::from_utf8(plain).ok()
+}

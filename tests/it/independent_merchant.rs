@@ -1,0 +1,320 @@
+//! A correct merchant that kgsim's code did not produce: written here from the spec, with its
+//! own parsing, signing, encryption and idempotency, and its own conventions — instanceIds
+//! `inst-N` rather than businessIds, resultMsg "OK", instanceId before resultCode, a compact
+//! `Body-Sign`, encryptType 2, bare `application/json`. The built-in suite must pass against
+//! it in both protocols and every billing mode: the suite depends on the spec, not on quirks
+//! of the reference merchant.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use percent_encoding::percent_decode_str;
+use serde_json::{Map, Value, json};
+
+use crate::independent::{encrypt, hmac};
+use crate::support::kgsim;
+
+const KEY: &str = "independent-merchant-key-42";
+
+#[derive(Default)]
+struct Books {
+    next: u32,
+    purchases: HashMap<(String, String), String>,
+    live: HashSet<String>,
+    released: HashSet<String>,
+    passwords: HashMap<String, String>,
+}
+
+struct Independent {
+    v2: bool,
+    books: Mutex<Books>,
+}
+
+fn form_decode(text: &str) -> String {
+    percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn code(code: &str) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert("resultCode".into(), json!(code));
+    map.insert(
+        "resultMsg".into(),
+        json!(if code == "000000" { "OK" } else { "refused" }),
+    );
+    map
+}
+
+impl Independent {
+    fn app_info(&self, books: &Books, id: &str) -> Value {
+        let password = books.passwords.get(id).cloned().unwrap_or_default();
+        let (user, password) = if self.v2 {
+            ("owner".to_owned(), password)
+        } else {
+            (
+                encrypt(KEY, true, "0123456789abcdef", "owner"),
+                encrypt(KEY, true, "fedcba9876543210", &password),
+            )
+        };
+        json!({"frontEndUrl": format!("https://independent.example/t/{id}"), "adminUrl": "https://independent.example/admin", "userName": user, "password": password})
+    }
+
+    /// The business logic, shared by both protocols: field map in, answer map out.
+    fn handle(&self, f: &BTreeMap<String, String>) -> Map<String, Value> {
+        let get = |name: &str| f.get(name).map(String::as_str).filter(|v| !v.is_empty());
+        let debug = get("testFlag") == Some("1");
+        let mut books = self.books.lock().unwrap();
+        let known = |books: &Books, id: Option<&str>| id.is_some_and(|id| books.live.contains(id));
+        macro_rules! need {
+            ($($name:literal),*) => { $( if get($name).is_none() { return code("000002"); } )* };
+        }
+        macro_rules! instance_or_unknown {
+            () => {{
+                need!("instanceId");
+                if !debug && !known(&books, get("instanceId")) {
+                    return code("000003");
+                }
+            }};
+        }
+        match get("activity").unwrap_or_default() {
+            "newInstance" => {
+                if self.v2 {
+                    need!("orderId", "orderLineId", "businessId");
+                } else {
+                    need!(
+                        "customerId",
+                        "businessId",
+                        "orderId",
+                        "skuCode",
+                        "productId"
+                    );
+                }
+                let item = if self.v2 {
+                    get("orderLineId").unwrap().to_owned()
+                } else if get("chargingMode") == Some("0") {
+                    get("productId").unwrap().to_owned()
+                } else {
+                    String::new()
+                };
+                let key = (get("orderId").unwrap().to_owned(), item);
+                let id = match books.purchases.get(&key) {
+                    Some(id) => id.clone(),
+                    None => {
+                        books.next += 1;
+                        let id = format!("inst-{}", books.next);
+                        books.purchases.insert(key, id.clone());
+                        books.live.insert(id.clone());
+                        books
+                            .passwords
+                            .insert(id.clone(), format!("pw-{}", now_ms() % 100_000));
+                        id
+                    }
+                };
+                let mut answer = Map::new();
+                answer.insert("instanceId".into(), json!(id));
+                answer.extend(code("000000"));
+                if !self.v2 {
+                    answer.insert("encryptType".into(), json!("2"));
+                    answer.insert("appInfo".into(), self.app_info(&books, &id));
+                }
+                answer
+            }
+            "refreshInstance" => {
+                need!("orderId", "expireTime");
+                instance_or_unknown!();
+                code("000000")
+            }
+            "expireInstance" | "upgrade" | "upgradeInstance" | "changeInstanceCheck" => {
+                instance_or_unknown!();
+                code("000000")
+            }
+            "instanceStatus" | "updateInstanceStatus" => {
+                let status = get("instanceStatus").or(get("status")).unwrap_or_default();
+                if !["FREEZE", "NORMAL", "UNFREEZE"].contains(&status) {
+                    return code("000002");
+                }
+                instance_or_unknown!();
+                code("000000")
+            }
+            "releaseInstance" => {
+                need!("instanceId");
+                let id = get("instanceId").unwrap().to_owned();
+                if books.released.contains(&id) {
+                    return code("000000");
+                }
+                if !debug && !known(&books, Some(&id)) {
+                    return code("000003");
+                }
+                books.live.remove(&id);
+                books.released.insert(id);
+                code("000000")
+            }
+            "queryInstance" => {
+                need!("instanceId");
+                let ids: Vec<String> = get("instanceId")
+                    .unwrap()
+                    .split(',')
+                    .filter(|id| books.live.contains(*id))
+                    .map(str::to_owned)
+                    .collect();
+                if ids.is_empty() && !debug {
+                    return code("000003");
+                }
+                let mut answer = code("000000");
+                if !self.v2 {
+                    answer.insert("encryptType".into(), json!("2"));
+                }
+                let info: Vec<Value> = ids
+                    .iter()
+                    .map(|id| json!({"instanceId": id, "appInfo": self.app_info(&books, id)}))
+                    .collect();
+                answer.insert("info".into(), json!(info));
+                answer
+            }
+            _ => code("000002"),
+        }
+    }
+
+    fn v1(&self, query: &str) -> Map<String, Value> {
+        let params: BTreeMap<String, String> = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (form_decode(k), form_decode(v)))
+            .collect();
+        let token = params.get("authToken").cloned().unwrap_or_default();
+        let stamp = params.get("timeStamp").cloned().unwrap_or_default();
+        let string = params
+            .iter()
+            .filter(|(k, _)| *k != "authToken")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        if B64.encode(hmac(format!("{KEY}{stamp}").as_bytes(), string.as_bytes())) != token {
+            return code("000001");
+        }
+        self.handle(&params)
+    }
+
+    fn v2(&self, query: &str, body: &[u8]) -> Map<String, Value> {
+        let params: BTreeMap<String, String> = query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (form_decode(k), form_decode(v)))
+            .collect();
+        let (Some(sig), Some(ts), Some(nonce)) = (
+            params.get("signature"),
+            params.get("timestamp"),
+            params.get("nonce"),
+        ) else {
+            return code("000001");
+        };
+        if ts
+            .parse::<i64>()
+            .map_or(true, |t| (now_ms() - t).abs() > 60_000)
+        {
+            return code("000002");
+        }
+        let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
+            return code("000002");
+        };
+        let sorted: BTreeMap<String, Value> =
+            object.into_iter().filter(|(_, v)| !v.is_null()).collect();
+        let payload = serde_json::to_string(&sorted).unwrap();
+        let inner = hex::encode(hmac(KEY.as_bytes(), payload.as_bytes()));
+        let expected = hex::encode(hmac(
+            KEY.as_bytes(),
+            format!("{KEY}{nonce}{ts}{inner}").as_bytes(),
+        ));
+        if !expected.eq_ignore_ascii_case(sig) {
+            return code("000001");
+        }
+        let fields = sorted
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .collect();
+        self.handle(&fields)
+    }
+}
+
+async fn serve(
+    State(merchant): State<Arc<Independent>>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let answer = if merchant.v2 {
+        merchant.v2(&query, &body)
+    } else {
+        merchant.v1(&query)
+    };
+    let bytes = Value::Object(answer).to_string();
+    let mut response =
+        ([(header::CONTENT_TYPE, "application/json")], bytes.clone()).into_response();
+    if !merchant.v2 {
+        let signature = B64.encode(hmac(KEY.as_bytes(), bytes.as_bytes()));
+        let value = format!("sign_type=\"HMAC-SHA256\",signature=\"{signature}\"");
+        response
+            .headers_mut()
+            .insert("Body-Sign", value.parse().unwrap());
+    }
+    response
+}
+
+async fn start(v2: bool) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .fallback(serve)
+        .with_state(Arc::new(Independent {
+            v2,
+            books: Mutex::default(),
+        }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}/produce")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_suite_passes_against_an_independent_correct_merchant() {
+    for (protocol, v2) in [("v1", false), ("v2", true)] {
+        let url = start(v2).await;
+        for billing in ["period", "one-time", "on-demand", "package"] {
+            let url = url.clone();
+            let run = tokio::task::spawn_blocking(move || {
+                kgsim(
+                    &[
+                        "run",
+                        "--target",
+                        &url,
+                        "--protocol",
+                        protocol,
+                        "--billing",
+                        billing,
+                    ],
+                    Some(KEY),
+                    None,
+                )
+            })
+            .await
+            .unwrap();
+            assert_eq!(
+                run.code, 0,
+                "{protocol} {billing}:\n{}\n{}",
+                run.stdout, run.stderr
+            );
+        }
+    }
+}
