@@ -9,6 +9,7 @@ pub mod merchant;
 pub mod run;
 pub mod secrets;
 pub mod sign;
+pub mod snapshots;
 pub mod verify;
 
 use std::io::Write;
@@ -38,6 +39,9 @@ pub enum Command {
     Schema,
     /// List every check with its rationale and spec section.
     Checks,
+    /// Review, accept or reject the transcripts a run left pending.
+    #[command(subcommand)]
+    Snapshots(snapshots::SnapshotsCommand),
     /// Compute a signature step by step (the access key comes from KGSIM_ACCESS_KEY).
     #[command(subcommand)]
     Sign(sign::SignCommand),
@@ -58,6 +62,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Validate(args) => info::validate(&args, out),
         Command::Schema => info::schema(out),
         Command::Checks => info::checks(out),
+        Command::Snapshots(command) => snapshots::run(&command, out),
         Command::Sign(command) => sign::run(command, out),
         Command::Verify(command) => verify::run(command, out),
         Command::Crypt(command) => crypt::run(command, out),

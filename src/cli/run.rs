@@ -15,7 +15,9 @@ use crate::conformance::{evaluate, registry};
 use crate::marketplace::Span;
 use crate::merchant::{self, Fault, Faults, Merchant, MerchantConfig};
 use crate::protocol::{AccessKey, BillingMode, Protocol};
+use crate::report::junit;
 use crate::report::model::{ProfileSummary, ReportContext, build};
+use crate::report::snapshot::{Mode, Snapshots};
 use crate::report::terminal::{self, Colour};
 use crate::scenario::diagnostics::{Style, render};
 use crate::scenario::http::{DEFAULT_BODY_CAP, Target};
@@ -55,15 +57,32 @@ pub struct RunArgs {
     /// Scenarios run at once (I/O-bound: not the core count).
     #[arg(long, default_value_t = DEFAULT_JOBS)]
     pub jobs: usize,
-    /// Only scenarios whose name or file contains PATTERN (`*` wildcards), or `tag:NAME`.
+    /// Only scenarios whose name or file contains PATTERN (`*` wildcards), or `tag:NAME`;
+    /// repeatable (a scenario matching any runs).
     #[arg(long, value_name = "PATTERN")]
-    pub filter: Option<String>,
+    pub filter: Vec<String>,
     /// Seed for order and business ids (random by default, so reruns never collide).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Write the JSON report here.
+    /// Write the JSON report here (schema: docs/report-format.md).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Write a JUnit XML report here (one test case per scenario).
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Where transcripts are kept and compared.
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    pub snapshots: PathBuf,
+    /// Accept every transcript of this run as the new snapshot.
+    #[arg(long, conflicts_with = "no_snapshots")]
+    pub update_snapshots: bool,
+    /// Do not compare or write transcripts.
+    #[arg(long)]
+    pub no_snapshots: bool,
+    /// Start every scenario's virtual clock here (`yyyyMMddHHmmss`, UTC) instead of now, for
+    /// reports that are identical from run to run.
+    #[arg(long, value_name = "TIME", value_parser = parse_start)]
+    pub virtual_start: Option<crate::protocol::UnixMillis>,
     /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
@@ -74,6 +93,10 @@ pub struct RunArgs {
     /// Embedded merchant only: how long the `slow` fault waits, in milliseconds.
     #[arg(long, default_value_t = 25_000)]
     pub merchant_slow_ms: u64,
+}
+
+fn parse_start(text: &str) -> Result<crate::protocol::UnixMillis, String> {
+    crate::protocol::UnixMillis::parse_compact(text).map_err(|e| e.to_string())
 }
 
 fn parse_interface(text: &str) -> Result<Interface, String> {
@@ -148,18 +171,23 @@ pub fn run(args: RunArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         .scenarios
         .into_iter()
         .filter(|s| {
-            args.filter
-                .as_deref()
-                .is_none_or(|pattern| suite::matches(s, pattern))
+            args.filter.is_empty() || args.filter.iter().any(|pattern| suite::matches(s, pattern))
         })
         .collect();
     if scenarios.is_empty() {
+        let patterns = args
+            .filter
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         eprintln!(
             "error: no scenario to run{}",
-            args.filter
-                .as_deref()
-                .map(|f| format!(" matches `{f}`"))
-                .unwrap_or_default()
+            if patterns.is_empty() {
+                String::new()
+            } else {
+                format!(" matches {patterns}")
+            }
         );
         return Ok(exit::USAGE);
     }
@@ -274,6 +302,7 @@ async fn run_suite(
         key: key.clone(),
         target,
         seed: args.seed.unwrap_or_else(rand::random),
+        start: args.virtual_start,
     };
     let progress = progress_bar(scenarios.len());
     let on_done = |_: &crate::scenario::runner::ScenarioRun| {
@@ -302,9 +331,29 @@ async fn run_suite(
         encrypt_type: profile.encrypt_type,
         wall_ms: started.elapsed().as_millis() as u64,
     };
-    let report = build(&runs, &verdicts, &report_context);
+    let mut report = build(&runs, &verdicts, &report_context);
+    if !args.no_snapshots {
+        let mode = if args.update_snapshots {
+            Mode::Update
+        } else if in_ci() {
+            Mode::ReadOnly
+        } else {
+            Mode::Pending
+        };
+        Snapshots {
+            dir: args.snapshots.clone(),
+            mode,
+        }
+        .check(&mut report)
+        .with_context(|| format!("cannot write snapshots under {}", args.snapshots.display()))?;
+    }
     let colour = Colour::detect(std::io::stdout().is_terminal());
     write!(out, "{}", terminal::render(&report, colour))?;
+    if let Some(path) = &args.junit {
+        let xml = junit::render(&report)?;
+        std::fs::write(path, xml)
+            .with_context(|| format!("cannot write the JUnit report to {}", path.display()))?;
+    }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n")
@@ -315,6 +364,11 @@ async fn run_suite(
     } else {
         exit::MISMATCH
     })
+}
+
+/// Whether this is a CI run (`CI=true`, as GitHub Actions, GitLab CI and most others set).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {

@@ -77,6 +77,38 @@ impl fmt::Display for Span {
     }
 }
 
+/// Where a run's business time starts: the wall clock, moved back to the 28th when it is later
+/// in the month, so that calendar periods counted from it never clamp (31 Jan + 1 month is
+/// 28 Feb, + 1 more is 28 Mar, not 31 Mar) and transcripts read the same whatever the date.
+pub fn business_start(wall: UnixMillis) -> UnixMillis {
+    let text = wall.to_v1_timestamp();
+    let day: i64 = text[6..8].parse().unwrap_or(1);
+    if day <= 28 {
+        wall
+    } else {
+        wall.plus_ms(-(day - 28) * 86_400_000)
+    }
+}
+
+/// How long after `start` an instant is, in calendar terms: whole months first, then the
+/// remaining span (`+1mo15d`, `+3h`, `+0s`). Stable whatever month a run starts in, unlike a
+/// count of days, so transcripts of runs on different dates read the same.
+pub fn since(start: UnixMillis, at: UnixMillis) -> String {
+    if at < start {
+        return format!("-{}", Span::between(at, start));
+    }
+    let mut months = 0;
+    while start.plus_months(months + 1) <= at {
+        months += 1;
+    }
+    let rest = Span::between(start.plus_months(months), at);
+    match (months, rest.0) {
+        (0, _) => format!("+{rest}"),
+        (m, 0) => format!("+{m}mo"),
+        (m, _) => format!("+{m}mo{rest}"),
+    }
+}
+
 /// Not a duration such as `3h`, `30m`, `15d`, `1d12h`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a duration such as 3h, 30m, 90s, 15d or 1d12h")]
@@ -213,6 +245,41 @@ mod tests {
         assert_eq!(Span(36 * 3_600_000 + 1500).to_string(), "1d12h1s500ms");
         assert_eq!(Span::ZERO.to_string(), "0s");
         assert_eq!(Span::hours(-2).to_string(), "-2h");
+    }
+
+    #[test]
+    fn business_time_never_starts_after_the_28th() {
+        let at = |text: &str| UnixMillis::parse_compact(text).unwrap();
+        assert_eq!(
+            business_start(at("20260115093000123")),
+            at("20260115093000123")
+        );
+        assert_eq!(
+            business_start(at("20260128235959999")),
+            at("20260128235959999")
+        );
+        assert_eq!(
+            business_start(at("20260131101010000")),
+            at("20260128101010000")
+        );
+        assert_eq!(
+            business_start(at("20260330000000000")),
+            at("20260328000000000")
+        );
+    }
+
+    #[test]
+    fn since_counts_calendar_months_first() {
+        let jan31 = UnixMillis::parse_compact("20260131000000").unwrap();
+        assert_eq!(since(jan31, jan31), "+0s");
+        assert_eq!(since(jan31, jan31.plus_ms(Span::hours(3).0)), "+3h");
+        assert_eq!(since(jan31, jan31.plus_months(1)), "+1mo");
+        assert_eq!(
+            since(jan31, jan31.plus_months(1).plus_ms(Span::days(15).0)),
+            "+1mo15d"
+        );
+        assert_eq!(since(jan31, jan31.plus_months(14)), "+14mo");
+        assert_eq!(since(jan31.plus_ms(1000), jan31), "-1s");
     }
 
     #[test]

@@ -494,7 +494,7 @@ impl Marketplace {
                     trial: false,
                     merchant_id: Some(format!("kgsim-unknown-{}", self.ids.business_id())),
                     state: InstanceState::Active,
-                    expire_at: None,
+                    expire_at: Some(self.now.plus_months(1)),
                     renewals: Vec::new(),
                     upgrades: Vec::new(),
                 };

@@ -325,7 +325,7 @@ pub fn debug_request(
 ) -> Option<Request> {
     use debug::*;
     let one = Some("1".to_owned());
-    let expire = now.plus_ms(30 * 86_400_000);
+    let expire = now.plus_months(1);
     Some(match settings.protocol {
         Protocol::V1 => Request::V1(match activity {
             Activity::NewInstance => v1::Request::NewInstance(Box::new(v1::NewInstance {

@@ -1,6 +1,11 @@
 //! Reports: one result model per run ([`model`]), normalised once ([`normalize`]), rendered to
-//! the terminal ([`terminal`]).
+//! the terminal ([`terminal`]), JUnit XML ([`junit`]), JSON (the model itself, serialised;
+//! schema in `docs/report-format.md`) and per-scenario transcripts ([`transcript`]) compared
+//! against accepted snapshots ([`snapshot`]).
 
+pub mod junit;
 pub mod model;
 pub mod normalize;
+pub mod snapshot;
 pub mod terminal;
+pub mod transcript;

@@ -6,9 +6,10 @@
 use serde::Serialize;
 
 use crate::conformance::{Outcome, StepVerdict};
+use crate::marketplace::clock::since;
 use crate::marketplace::{Span, Transport};
-use crate::protocol::AccessKey;
 use crate::protocol::v1::crypto::EncryptType;
+use crate::protocol::{AccessKey, UnixMillis};
 use crate::report::normalize::Normalizer;
 use crate::scenario::perform::Performed;
 use crate::scenario::runner::ScenarioRun;
@@ -98,27 +99,52 @@ pub struct ScenarioReport {
     pub wall_ms: u64,
     /// Its steps.
     pub steps: Vec<StepReport>,
+    /// Outcomes about the scenario as a whole (the snapshot check).
+    pub outcomes: Vec<OutcomeReport>,
+    /// Its transcript's snapshot, when snapshots are compared.
+    pub snapshot: Option<SnapshotReport>,
+}
+
+/// How a scenario's transcript compared with its accepted snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SnapshotReport {
+    /// The snapshot file, relative to the snapshot directory.
+    pub file: String,
+    /// `matched`, `changed`, `new` (no accepted transcript yet) or `updated` (written).
+    pub state: String,
+    /// Whether a pending transcript was written for review.
+    pub pending: bool,
 }
 
 impl ScenarioReport {
+    /// Every outcome with the step it belongs to (`None` for scenario-level outcomes).
+    pub fn all_outcomes(&self) -> impl Iterator<Item = (Option<&StepReport>, &OutcomeReport)> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.outcomes.iter().map(move |o| (Some(s), o)))
+            .chain(self.outcomes.iter().map(|o| (None, o)))
+    }
+
     /// Every failure that counts, in step order.
-    pub fn failures(&self) -> impl Iterator<Item = (&StepReport, &OutcomeReport)> {
-        self.steps.iter().flat_map(|s| {
-            s.outcomes
-                .iter()
-                .filter(|o| o.counts())
-                .map(move |o| (s, o))
-        })
+    pub fn failures(&self) -> impl Iterator<Item = (Option<&StepReport>, &OutcomeReport)> {
+        self.all_outcomes().filter(|(_, o)| o.counts())
     }
 
     /// Failures that are consequences of an earlier one, in step order.
-    pub fn consequences(&self) -> impl Iterator<Item = (&StepReport, &OutcomeReport)> {
-        self.steps.iter().flat_map(|s| {
-            s.outcomes
-                .iter()
-                .filter(|o| !o.passed && o.consequence_of.is_some())
-                .map(move |o| (s, o))
-        })
+    pub fn consequences(&self) -> impl Iterator<Item = (Option<&StepReport>, &OutcomeReport)> {
+        self.all_outcomes()
+            .filter(|(_, o)| !o.passed && o.consequence_of.is_some())
+    }
+
+    /// Recomputes the verdict after outcomes were added (the snapshot check).
+    pub fn settle(&mut self) {
+        if self.status != Status::Skipped {
+            self.status = if self.failures().next().is_some() {
+                Status::Failed
+            } else {
+                Status::Passed
+            };
+        }
     }
 }
 
@@ -133,6 +159,8 @@ pub struct StepReport {
     pub action: String,
     /// Virtual time since the scenario started when it began, in milliseconds.
     pub at_ms: i64,
+    /// The same in calendar terms (`+1mo15d`), stable whatever date the run starts on.
+    pub at: String,
     /// Why it could not be performed.
     pub blocked: Option<String>,
     /// Check outcomes: expectations, then failed always-on checks.
@@ -162,6 +190,8 @@ pub struct OutcomeReport {
     pub exchange: Option<usize>,
     /// The earlier failure this one follows from; such failures do not count.
     pub consequence_of: Option<String>,
+    /// Further detail (the unified diff of a changed transcript).
+    pub detail: Option<String>,
 }
 
 impl OutcomeReport {
@@ -176,6 +206,8 @@ impl OutcomeReport {
 pub struct ExchangeReport {
     /// Virtual time since the scenario started, in milliseconds.
     pub at_ms: i64,
+    /// The same in calendar terms (`+1mo15d`).
+    pub at: String,
     /// Call number within the scenario.
     pub call: usize,
     /// Attempt number of the call.
@@ -264,7 +296,12 @@ fn describe_action(step: &crate::scenario::model::Step) -> String {
     text
 }
 
-fn exchange(performed: &Performed, at: Span, normalizer: &Normalizer) -> ExchangeReport {
+fn exchange(
+    performed: &Performed,
+    at: Span,
+    start: UnixMillis,
+    normalizer: &Normalizer,
+) -> ExchangeReport {
     let judgement = &performed.judgement;
     let decrypted: Vec<(String, String)> = judgement
         .answer
@@ -315,6 +352,7 @@ fn exchange(performed: &Performed, at: Span, normalizer: &Normalizer) -> Exchang
     let request = performed.delivery.request.clone();
     ExchangeReport {
         at_ms: at.as_millis(),
+        at: since(start, start.plus_ms(at.as_millis())),
         call: performed.delivery.call.0 + 1,
         attempt: performed.delivery.attempt,
         activity: request
@@ -358,6 +396,7 @@ fn outcome(outcome: &Outcome, file: &str, normalizer: &Normalizer) -> OutcomeRep
         got: normalizer.text(&outcome.got),
         exchange: outcome.exchange,
         consequence_of: outcome.consequence_of.clone(),
+        detail: None,
     }
 }
 
@@ -382,6 +421,7 @@ pub fn build(
                 line: step.at.line,
                 action: describe_action(step),
                 at_ms: step_run.at.as_millis(),
+                at: since(run.start, run.start.plus_ms(step_run.at.as_millis())),
                 blocked: step_run.blocked.as_ref().map(|b| normalizer.text(b)),
                 outcomes: verdict
                     .outcomes
@@ -391,7 +431,7 @@ pub fn build(
                 exchanges: step_run
                     .exchanges
                     .iter()
-                    .map(|e| exchange(&e.performed, e.at, &normalizer))
+                    .map(|e| exchange(&e.performed, e.at, run.start, &normalizer))
                     .collect(),
             })
             .collect();
@@ -413,6 +453,8 @@ pub fn build(
             virtual_ms: run.virtual_span.as_millis(),
             wall_ms: run.wall.as_millis() as u64,
             steps,
+            outcomes: Vec::new(),
+            snapshot: None,
         });
     }
     let count = |status| scenarios.iter().filter(|s| s.status == status).count();
@@ -444,5 +486,17 @@ impl Report {
     /// Whether every applicable scenario passed.
     pub fn conformant(&self) -> bool {
         self.summary.failed == 0
+    }
+
+    /// Recomputes verdicts and totals after outcomes were added (the snapshot check).
+    pub fn settle(&mut self) {
+        for scenario in &mut self.scenarios {
+            scenario.settle();
+        }
+        let count = |status| self.scenarios.iter().filter(|s| s.status == status).count();
+        self.summary.passed = count(Status::Passed);
+        self.summary.failed = count(Status::Failed);
+        self.summary.skipped = count(Status::Skipped);
+        self.summary.failed_checks = self.scenarios.iter().map(|s| s.failures().count()).sum();
     }
 }

@@ -6,7 +6,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::marketplace::{Span, Transport};
+use crate::marketplace::Transport;
+use crate::marketplace::clock::since;
 use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::v1::crypto::{self, EncryptType};
 use crate::protocol::v1::extend_params;
@@ -31,6 +32,7 @@ const REDACTED: &[&str] = &[
     "timestamp",
     "nonce",
     "signature",
+    "businessId",
     "customerId",
     "statisticalTime",
 ];
@@ -78,6 +80,13 @@ impl Normalizer {
                         .split(',')
                         .for_each(|id| note(&mut instances, id.trim())),
                     "orderId" => note(&mut orders, &value),
+                    // `<orderId>-000001`: learn the order even when the request lost its orderId.
+                    "orderLineId" => note(
+                        &mut orders,
+                        value
+                            .rsplit_once('-')
+                            .map_or(value.as_str(), |(order, _)| order),
+                    ),
                     "businessId" => note(&mut business, &value),
                     _ => {}
                 }
@@ -139,7 +148,13 @@ impl Normalizer {
 
     fn relative(&self, value: &str) -> Option<String> {
         let at = UnixMillis::parse_compact(value).ok()?;
-        Some(format!("[start+{}]", Span::between(self.start, at)))
+        // A 14-digit time has no milliseconds: compare it with the start at the same precision.
+        let start = if value.len() == 14 {
+            UnixMillis(self.start.0 - self.start.0.rem_euclid(1000))
+        } else {
+            self.start
+        };
+        Some(format!("[start{}]", since(start, at)))
     }
 
     /// One request field, normalised.
@@ -196,6 +211,27 @@ impl Normalizer {
         }
     }
 
+    /// A userName as a reader should see it: decrypted when it was (V1), in clear when it
+    /// was sent in clear (V2), `[undecryptable]` when it is ciphertext no key opens.
+    fn user_name(&self, raw: &str, decrypted: Option<&str>) -> String {
+        if let Some(plain) = decrypted {
+            return format!("[userName: {plain}]");
+        }
+        for encrypt_type in [self.encrypt_type, EncryptType::Aes256, EncryptType::Aes128] {
+            if let Ok(plain) = crypto::decrypt(&self.key, encrypt_type, raw) {
+                return format!("[userName: {plain}]");
+            }
+        }
+        let tail = raw.get(crypto::IV_LEN..).unwrap_or_default();
+        let looks_encrypted = tail.len() >= 24
+            && base64::Engine::decode(&base64::engine::general_purpose::STANDARD, tail).is_ok();
+        if looks_encrypted {
+            "[undecryptable]".to_owned()
+        } else {
+            self.text(raw)
+        }
+    }
+
     fn redact_value(&self, value: &mut Value, path: &str, decrypted: &[(String, String)]) {
         match value {
             Value::Object(map) => self.redact_object(map, path, decrypted),
@@ -226,14 +262,14 @@ impl Normalizer {
                     *value = Value::String("[password]".into());
                 }
                 ("userName", Value::String(raw)) if in_app_info => {
-                    let plain = decrypted
-                        .iter()
-                        .find(|(p, _)| *p == here)
-                        .map(|(_, v)| v.clone());
-                    *value = Value::String(match plain {
-                        Some(plain) => format!("[userName: {plain}]"),
-                        None => raw.clone(),
-                    });
+                    let shown = self.user_name(
+                        raw,
+                        decrypted
+                            .iter()
+                            .find(|(p, _)| *p == here)
+                            .map(|(_, v)| v.as_str()),
+                    );
+                    *value = Value::String(shown);
                 }
                 (field, Value::String(_)) if REDACTED.contains(&field) => {
                     *value = Value::String(format!("[{field}]"));
@@ -264,7 +300,8 @@ mod tests {
     fn fields_are_redacted_relative_or_aliased() {
         let n = normalizer();
         assert_eq!(n.field("authToken", "x+y="), "[authToken]");
-        assert_eq!(n.field("expireTime", "20260201000000"), "[start+31d]");
+        assert_eq!(n.field("expireTime", "20260201000000"), "[start+1mo]");
+        assert_eq!(n.field("expireTime", "20260216000000"), "[start+1mo15d]");
         assert_eq!(n.field("instanceId", "abcdef-123"), "instance#1");
         assert_eq!(n.field("orderLineId", "CS1-000001"), "order#1-000001");
         let phone = crypto::encrypt(

@@ -34,18 +34,11 @@ impl Colour {
     }
 }
 
-fn span(ms: i64) -> String {
-    format!("+{}", Span(ms))
-}
-
 /// A one-line account of an exchange: `+1h call 1 attempt 2 newInstance 000000 instance#1`.
 pub fn timeline_line(exchange: &ExchangeReport) -> String {
     let mut line = format!(
         "{:<7} call {} attempt {}  {}",
-        span(exchange.at_ms),
-        exchange.call,
-        exchange.attempt,
-        exchange.activity
+        exchange.at, exchange.call, exchange.attempt, exchange.activity
     );
     if let Some(fault) = &exchange.fault {
         line.push_str(&format!("  [{fault}]"));
@@ -109,10 +102,7 @@ fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour) {
         let _ = writeln!(
             out,
             "      {:<7} step {} {} (line {}){blocked}",
-            span(step.at_ms),
-            step.number,
-            step.action,
-            step.line
+            step.at, step.number, step.action, step.line
         );
         for exchange in &step.exchanges {
             let _ = writeln!(out, "        {}", timeline_line(exchange));
@@ -130,13 +120,23 @@ fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour) {
         let spec = check
             .map(|c| format!(" · {} ({})", c.rationale, c.spec))
             .unwrap_or_default();
+        let place = step.map_or_else(String::new, |s| format!(" (step {})", s.number));
         let _ = writeln!(
             out,
-            "          at {}:{} (step {}){spec}",
-            failure.file, failure.line, step.number
+            "          at {}:{}{place}{spec}",
+            failure.file, failure.line
         );
         let _ = writeln!(out, "          expected: {}", failure.expected);
         let _ = writeln!(out, "          got:      {}", failure.got);
+        for line in failure.detail.iter().flat_map(|d| d.lines()) {
+            let code = match line.chars().next() {
+                Some('+') if !line.starts_with("+++") => "32",
+                Some('-') if !line.starts_with("---") => "31",
+                Some('@') => "36",
+                _ => "2",
+            };
+            let _ = writeln!(out, "          {}", colour.paint(code, line));
+        }
     }
     let consequences = report.consequences().count();
     if consequences > 0 {
@@ -164,6 +164,17 @@ pub fn render(report: &Report, colour: Colour) -> String {
     );
     for s in &report.scenarios {
         scenario(&mut out, s, colour);
+    }
+    let pending = report
+        .scenarios
+        .iter()
+        .filter(|s| s.snapshot.as_ref().is_some_and(|snap| snap.pending))
+        .count();
+    if pending > 0 {
+        let _ = writeln!(
+            out,
+            "\n{pending} transcript(s) new or changed, left pending: `kgsim snapshots review`, then `accept` or `reject`"
+        );
     }
     let _ = writeln!(out, "\n{}", summary_line(report, colour));
     out

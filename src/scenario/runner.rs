@@ -32,6 +32,9 @@ pub struct RunContext {
     pub target: Target,
     /// The run's seed: order and business ids derive from it.
     pub seed: u64,
+    /// Where every scenario's virtual clock starts; when `None`, the wall clock (moved back
+    /// to the 28th late in a month, see [`crate::marketplace::clock::business_start`]).
+    pub start: Option<UnixMillis>,
 }
 
 /// One scenario's run.
@@ -196,7 +199,13 @@ pub async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> Scen
         Err((_, message, _)) => return skipped(message, scenario),
     };
     let mut run = Run {
-        engine: Marketplace::new(settings, wall_clock(), seed_for(context.seed, &scenario)),
+        engine: Marketplace::new(
+            settings,
+            context
+                .start
+                .unwrap_or_else(|| crate::marketplace::clock::business_start(wall_clock())),
+            seed_for(context.seed, &scenario),
+        ),
         context,
         captures: HashMap::new(),
         plans: HashMap::new(),

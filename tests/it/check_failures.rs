@@ -49,6 +49,7 @@ async fn run(fixture: &str, target: String) -> (i32, BTreeSet<String>) {
         let run = kgsim(
             &[
                 "run",
+                "--no-snapshots",
                 &fixture,
                 "--target",
                 &target,
@@ -201,6 +202,7 @@ async fn a_merchant_that_goes_away_fails_the_reachable_check() {
         key: AccessKey::new("k"),
         target,
         seed: 1,
+        start: None,
     };
     let run = run_scenario(std::sync::Arc::new(scenario), &context).await;
     let verdicts = kgsim::conformance::evaluate(&run);

@@ -38,6 +38,7 @@ fn run_suite(protocol: &str, billing: &str, faults: &[&str]) -> (i32, Value) {
         report.to_str().unwrap(),
         "--seed",
         "7",
+        "--no-snapshots",
     ];
     for fault in faults {
         args.push("--merchant-fault");

@@ -297,6 +297,7 @@ async fn the_suite_passes_against_an_independent_correct_merchant() {
                 kgsim(
                     &[
                         "run",
+                        "--no-snapshots",
                         "--target",
                         &url,
                         "--protocol",

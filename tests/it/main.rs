@@ -9,4 +9,6 @@ mod independent;
 mod independent_merchant;
 mod lifecycle;
 mod merchant_probe;
+mod readme;
+mod reports;
 mod support;

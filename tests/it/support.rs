@@ -43,7 +43,19 @@ impl Run {
 
 /// Runs `kgsim` with an access key (or none) and optional standard input.
 pub(crate) fn kgsim(args: &[&str], key: Option<&str>, stdin: Option<&[u8]>) -> Run {
+    kgsim_env(args, key, stdin, &[])
+}
+
+/// Runs `kgsim` with extra environment variables too.
+pub(crate) fn kgsim_env(
+    args: &[&str],
+    key: Option<&str>,
+    stdin: Option<&[u8]>,
+    envs: &[(&str, &str)],
+) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kgsim"));
+    // Tests never write into the repository's snapshots/ unless they say otherwise.
+    command.env("CI", "true").envs(envs.iter().copied());
     command
         .args(args)
         .env_remove("KGSIM_ACCESS_KEY")
