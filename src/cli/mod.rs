@@ -2,9 +2,11 @@
 //! lives here; each subcommand resolves its flags and calls into the library.
 
 pub mod crypt;
+pub mod embedded;
 pub mod exit;
 pub mod info;
 pub mod input;
+pub mod load;
 pub mod merchant;
 pub mod run;
 pub mod secrets;
@@ -53,6 +55,8 @@ pub enum Command {
     Crypt(crypt::CryptCommand),
     /// Serve the reference merchant (correct, or broken with --fault).
     Merchant(merchant::MerchantArgs),
+    /// Send a burst of purchases (optionally resent) and judge every answer under load.
+    Load(load::LoadArgs),
 }
 
 /// Runs a parsed command, writing results to `out`; returns the exit code.
@@ -67,6 +71,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Verify(command) => verify::run(command, out),
         Command::Crypt(command) => crypt::run(command, out),
         Command::Merchant(args) => merchant::run(args, out),
+        Command::Load(args) => load::run(&args, out),
     }
 }
 

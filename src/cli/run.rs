@@ -10,10 +10,10 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::crypt::EncryptTypeArg;
-use crate::cli::{exit, secrets};
+use crate::cli::embedded::{self, EmbeddedArgs};
+use crate::cli::exit;
 use crate::conformance::{evaluate, registry};
 use crate::marketplace::Span;
-use crate::merchant::{self, Fault, Faults, Merchant, MerchantConfig};
 use crate::protocol::{AccessKey, BillingMode, Protocol};
 use crate::report::junit;
 use crate::report::model::{ProfileSummary, ReportContext, build};
@@ -86,13 +86,9 @@ pub struct RunArgs {
     /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
-    /// Embedded merchant only: turn on a fault switch (repeatable), to see what kgsim reports
-    /// for a broken merchant.
-    #[arg(long = "merchant-fault", value_name = "NAME")]
-    pub merchant_faults: Vec<Fault>,
-    /// Embedded merchant only: how long the `slow` fault waits, in milliseconds.
-    #[arg(long, default_value_t = 25_000)]
-    pub merchant_slow_ms: u64,
+    /// The embedded merchant's fault switches.
+    #[command(flatten)]
+    pub embedded: EmbeddedArgs,
 }
 
 fn parse_start(text: &str) -> Result<crate::protocol::UnixMillis, String> {
@@ -191,63 +187,9 @@ pub fn run(args: RunArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         );
         return Ok(exit::USAGE);
     }
-    if args.target.is_some() && !args.merchant_faults.is_empty() {
-        eprintln!(
-            "error: --merchant-fault configures the embedded merchant; it cannot be combined with --target"
-        );
-        return Ok(exit::USAGE);
-    }
-    // The embedded merchant and the marketplace are both kgsim: without a configured key they
-    // share a random one, so that `kgsim run` works on a fresh machine.
-    let key = match secrets::access_key(args.key_file.as_deref()) {
-        Ok(key) => key,
-        Err(secrets::SecretError::Missing { .. }) if args.target.is_none() => {
-            let random: [u8; 16] = rand::random();
-            AccessKey::new(hex::encode(random))
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let key = embedded::access_key(args.key_file.as_deref(), args.target.is_none())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(run_suite(args, profile, key, scenarios, out))
-}
-
-async fn start_embedded(
-    profile: &Profile,
-    key: &AccessKey,
-    args: &RunArgs,
-) -> std::io::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let mut config = MerchantConfig::new(profile.protocol, key.clone());
-    config.encrypt_type = profile.encrypt_type;
-    config.faults = Faults::of(args.merchant_faults.iter().copied());
-    config.slow = Duration::from_millis(args.merchant_slow_ms);
-    tokio::spawn(merchant::serve(
-        listener,
-        merchant::router(Arc::new(Merchant::new(config))),
-    ));
-    Ok(format!("http://{address}/saasproduce"))
-}
-
-/// Whether the target accepts connections at all, so that "unreachable" is reported once
-/// (exit 3) rather than as a failure of every check.
-async fn preflight(url: &str, timeout: Duration) -> Result<(), String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let default_port = if url.starts_with("https://") { 443 } else { 80 };
-    let address = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:{default_port}")
-    };
-    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(&address)).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(error)) => Err(format!("cannot connect to {address}: {error}")),
-        Err(_) => Err(format!(
-            "cannot connect to {address} within {}s",
-            timeout.as_secs()
-        )),
-    }
 }
 
 async fn run_suite(
@@ -259,37 +201,15 @@ async fn run_suite(
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
     let timeout = Duration::from_millis(profile.timeout.as_millis().max(1) as u64);
-    let (url, target_name) = match &args.target {
-        Some(url) => {
-            if let Err(why) = preflight(url, timeout).await {
-                eprintln!("error: the target is unreachable before any scenario started: {why}");
-                return Ok(exit::COULD_NOT_RUN);
-            }
-            (url.clone(), url.clone())
-        }
-        None => match start_embedded(&profile, &key, &args).await {
-            Ok(url) => {
-                let faults: Vec<String> = args
-                    .merchant_faults
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect();
-                let name = if faults.is_empty() {
-                    "embedded reference merchant".to_owned()
-                } else {
-                    format!(
-                        "embedded reference merchant with faults {}",
-                        faults.join(", ")
-                    )
-                };
-                (url, name)
-            }
-            Err(error) => {
-                eprintln!("error: cannot start the embedded merchant: {error}");
-                return Ok(exit::COULD_NOT_RUN);
-            }
-        },
-    };
+    let embedded = args
+        .embedded
+        .merchant(profile.protocol, profile.encrypt_type);
+    let target = args.target.as_deref();
+    let (url, target_name) =
+        match embedded::target_or_embedded(target, &embedded, &key, timeout, "scenario").await {
+            Ok(found) => found,
+            Err(code) => return Ok(code),
+        };
     let target = match Target::new(&url, timeout, DEFAULT_BODY_CAP) {
         Ok(target) => target,
         Err(error) => {

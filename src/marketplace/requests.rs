@@ -101,6 +101,23 @@ pub fn new_instance(
     }
 }
 
+/// Turns a purchase into the same purchase by the same buyer under another order (load
+/// mode): contacts stay encrypted as they were; orderId, orderLineId and businessId are new.
+pub fn renumber(request: &mut Request, order: &str, order_line: &str, ids: &mut Ids) {
+    match request {
+        Request::V1(v1::Request::NewInstance(inner)) => {
+            order.clone_into(&mut inner.order_id);
+            inner.business_id = ids.business_id();
+        }
+        Request::V2(v2::Request::NewInstance(inner)) => {
+            order.clone_into(&mut inner.order_id);
+            order_line.clone_into(&mut inner.order_line_id);
+            inner.business_id = ids.business_id();
+        }
+        _ => {}
+    }
+}
+
 /// A fresh businessId for a resend or a retry of newInstance ("different on every request").
 pub fn with_new_business_id(request: &Request, ids: &mut Ids) -> Request {
     let mut request = request.clone();

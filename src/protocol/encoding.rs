@@ -6,27 +6,63 @@
 //! outside the RFC 3986 unreserved set, as the newer documentation examples do
 //! (`pqlrW7%2BPHC%2F1JE%2BMEjKxC94GGJreoS6PZHd982auw2o%3D`).
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::percent_decode_str;
 
-/// Everything but `A-Z a-z 0-9 - . _ ~` is percent-encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+/// The RFC 3986 unreserved set (`A-Z a-z 0-9 - . _ ~`): the only bytes sent as they are.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        byte += 1;
+    }
+    table
+};
+
+/// Appends `value` percent-encoded (uppercase hex, as Java's `URLEncoder`) to `out`.
+fn push_encoded(out: &mut Vec<u8>, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(value.len());
+    for &byte in value.as_bytes() {
+        if UNRESERVED[usize::from(byte)] {
+            out.push(byte);
+        } else {
+            out.extend_from_slice(&[
+                b'%',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 0x0F)],
+            ]);
+        }
+    }
+}
+
+/// Encoded output is ASCII by construction.
+fn ascii_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
 
 /// Percent-encodes one name or value for a query string.
 pub fn encode_component(value: &str) -> String {
-    utf8_percent_encode(value, QUERY_VALUE).to_string()
+    let mut encoded = Vec::with_capacity(value.len());
+    push_encoded(&mut encoded, value);
+    ascii_string(encoded)
 }
 
 /// Builds `a=1&b=2` from pairs, encoding names and values, in the given order.
 pub fn build_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    pairs
-        .into_iter()
-        .map(|(name, value)| format!("{}={}", encode_component(name), encode_component(value)))
-        .collect::<Vec<_>>()
-        .join("&")
+    // One buffer for the whole query: this runs once per request sent, load mode included.
+    let mut query = Vec::with_capacity(1024);
+    for (index, (name, value)) in pairs.into_iter().enumerate() {
+        if index > 0 {
+            query.push(b'&');
+        }
+        push_encoded(&mut query, name);
+        query.push(b'=');
+        push_encoded(&mut query, value);
+    }
+    ascii_string(query)
 }
 
 /// A query string could not be decoded.
@@ -91,6 +127,17 @@ pub fn parse_query(query: &str, plus: PlusHandling) -> Result<Vec<(String, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn encoding_round_trips_and_leaves_only_unreserved_bytes(value in "\\PC*") {
+            let encoded = encode_component(&value);
+            prop_assert!(encoded.bytes().all(|b| UNRESERVED[usize::from(b)] || b == b'%'));
+            prop_assert_eq!(decode_component(&encoded, PlusHandling::AsSpace).unwrap(), value.as_str());
+            prop_assert_eq!(decode_component(&encoded, PlusHandling::Literal).unwrap(), value.as_str());
+        }
+    }
 
     #[test]
     fn encodes_base64_specials() {

@@ -105,6 +105,15 @@ pub fn validate(object: &Map<String, Value>, fields: &[Field], rules: Rules) -> 
     violations
 }
 
+/// `prefix.name`, or `name` at the top level; built only when a violation needs it.
+fn field_path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
 fn validate_into(
     object: &Map<String, Value>,
     fields: &[Field],
@@ -113,11 +122,6 @@ fn validate_into(
     out: &mut Vec<Violation>,
 ) {
     for field in fields {
-        let path = if prefix.is_empty() {
-            field.name.to_owned()
-        } else {
-            format!("{prefix}.{}", field.name)
-        };
         let required = match field.presence {
             Presence::Mandatory => true,
             Presence::Optional => false,
@@ -126,28 +130,42 @@ fn validate_into(
         match object.get(field.name) {
             None | Some(Value::Null) => {
                 if required {
-                    out.push(Violation::Missing { path });
+                    out.push(Violation::Missing {
+                        path: field_path(prefix, field.name),
+                    });
                 }
             }
-            Some(value) => validate_value(value, field.kind, rules, path, out),
+            Some(value) => validate_value(value, field.kind, rules, (prefix, field.name), out),
         }
     }
 }
 
-fn validate_value(value: &Value, kind: Kind, rules: Rules, path: String, out: &mut Vec<Violation>) {
+fn validate_value(
+    value: &Value,
+    kind: Kind,
+    rules: Rules,
+    (prefix, name): (&str, &str),
+    out: &mut Vec<Violation>,
+) {
+    let path = || field_path(prefix, name);
     match (kind, value) {
         (Kind::Text { max }, Value::String(s)) => {
             let len = s.chars().count();
             if len > max {
-                out.push(Violation::TooLong { path, len, max });
+                out.push(Violation::TooLong {
+                    path: path(),
+                    len,
+                    max,
+                });
             }
         }
         (Kind::Number, Value::Number(_)) => {}
         (Kind::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {}
         (Kind::Object(table), Value::Object(inner)) => {
-            validate_into(inner, table, rules, &path, out);
+            validate_into(inner, table, rules, &path(), out);
         }
         (Kind::List(table), Value::Array(items)) => {
+            let path = path();
             for (i, item) in items.iter().enumerate() {
                 let item_path = format!("{path}[{i}]");
                 match item {
@@ -160,7 +178,7 @@ fn validate_value(value: &Value, kind: Kind, rules: Rules, path: String, out: &m
             }
         }
         (kind, _) => out.push(Violation::WrongType {
-            path,
+            path: path(),
             expected: kind_name(kind),
         }),
     }
@@ -196,6 +214,43 @@ impl<T> Absent for Option<T> {
 /// Used by `skip_serializing_if` on every generated field.
 pub fn is_absent<T: Absent>(value: &T) -> bool {
     value.is_absent()
+}
+
+/// A field's value as a V1 query parameter: text fields are parameters, structured ones
+/// (objects, lists) never travel in a query.
+pub trait QueryValue {
+    /// The text, when the field is a present text field.
+    fn query_value(&self) -> Option<&str>;
+}
+
+impl QueryValue for String {
+    fn query_value(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl QueryValue for Option<String> {
+    fn query_value(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+impl QueryValue for Option<Value> {
+    fn query_value(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl<T> QueryValue for Option<Vec<T>> {
+    fn query_value(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl<T: WireMessage> QueryValue for Option<T> {
+    fn query_value(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A message type whose fields come from a spec table.
@@ -243,6 +298,24 @@ macro_rules! wire_message {
                     kind: $kind,
                 }, )*
             ];
+
+            /// The present text fields as query parameters, in table order (what the
+            /// serialised form holds, without building it: this runs for every request sent).
+            pub fn query_params(&self) -> Vec<(&'static str, &str)> {
+                let mut params = Vec::with_capacity(Self::TABLE.len());
+                $(
+                    if let Some(value) = $crate::protocol::fields::QueryValue::query_value(&self.$field) {
+                        params.push(($wire, value));
+                    }
+                )*
+                params
+            }
+        }
+
+        impl $crate::protocol::fields::QueryValue for $name {
+            fn query_value(&self) -> Option<&str> {
+                None
+            }
         }
 
         impl $crate::protocol::fields::WireMessage for $name {

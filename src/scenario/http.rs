@@ -141,6 +141,40 @@ impl Target {
     }
 }
 
+/// `host:port` to connect to for a URL's authority (`host`, `host:port`, `[v6]`,
+/// `[v6]:port`), with the scheme's default port when none is written.
+pub fn connect_address(authority: &str, default_port: u16) -> String {
+    let has_port = match authority.rfind(']') {
+        Some(bracket) => authority[bracket..].contains(':'),
+        None => authority.contains(':'),
+    };
+    if has_port {
+        authority.to_owned()
+    } else {
+        format!("{authority}:{default_port}")
+    }
+}
+
+/// Whether the target accepts connections at all, so that "unreachable" is reported once
+/// (exit 3) rather than as a failure of every check or request.
+pub async fn preflight(url: &str, timeout: Duration) -> Result<(), String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let default_port = if url.starts_with("https://") { 443 } else { 80 };
+    let address = connect_address(authority, default_port);
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(&address)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(format!("cannot connect to {address}: {error}")),
+        Err(_) => Err(format!(
+            "cannot connect to {address} within {}s",
+            timeout.as_secs()
+        )),
+    }
+}
+
 fn transport_error(error: &reqwest::Error) -> Transport {
     let mut chain = error.to_string();
     let mut source = std::error::Error::source(error);
@@ -155,5 +189,18 @@ fn transport_error(error: &reqwest::Error) -> Transport {
         Transport::Unreachable(chain)
     } else {
         Transport::Broken(chain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_addresses_get_the_default_port_only_when_none_is_written() {
+        assert_eq!(connect_address("m.example", 80), "m.example:80");
+        assert_eq!(connect_address("m.example:8443", 443), "m.example:8443");
+        assert_eq!(connect_address("[::1]", 443), "[::1]:443");
+        assert_eq!(connect_address("[::1]:9", 80), "[::1]:9");
     }
 }

@@ -7,7 +7,9 @@
 pub mod builtin;
 pub mod diagnostics;
 pub mod http;
+pub mod http1;
 pub mod load;
+pub mod loadgen;
 pub mod model;
 pub mod perform;
 pub mod profile;

@@ -68,12 +68,12 @@ impl std::fmt::Display for Tamper {
 }
 
 /// Applies an edit to an ordered parameter list (V1) before signing.
-fn edit_params(params: &mut Vec<(String, String)>, edit: &Edit) {
-    params.retain(|(name, _)| !edit.remove.contains(name));
+fn edit_params<'a>(params: &mut Vec<(&'a str, &'a str)>, edit: &'a Edit) {
+    params.retain(|(name, _)| !edit.remove.iter().any(|removed| removed == name));
     for (name, value) in &edit.set {
         match params.iter_mut().find(|(n, _)| n == name) {
-            Some(existing) => existing.1.clone_from(value),
-            None => params.push((name.clone(), value.clone())),
+            Some(existing) => existing.1 = value,
+            None => params.push((name, value)),
         }
     }
 }
@@ -109,33 +109,29 @@ pub fn sign(
 ) -> Wire {
     match request {
         Request::V1(inner) => {
+            let time_stamp = now.to_v1_timestamp();
+            let tampered: String;
             let mut params = inner.to_params();
             edit_params(&mut params, edit);
-            params.push((TIME_STAMP.to_owned(), now.to_v1_timestamp()));
-            let borrowed: Vec<(&str, &str)> = params
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            let token = auth_token::compute(key, &borrowed).unwrap_or_default();
+            params.push((TIME_STAMP, &time_stamp));
+            let token = auth_token::compute(key, &params).unwrap_or_default();
             if tamper == Some(Tamper::Parameter) {
                 // Change the last business parameter (before timeStamp) after signing.
-                if let Some((_, value)) = params.iter_mut().rev().nth(1) {
-                    value.push('x');
+                if let Some(last) = params.len().checked_sub(2) {
+                    tampered = format!("{}x", params[last].1);
+                    params[last].1 = &tampered;
                 }
             }
-            let mut pairs: Vec<(&str, &str)> = params
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            let flipped = flip(&token);
-            match tamper {
-                Some(Tamper::MissingSignature) => {}
-                Some(Tamper::Signature) => pairs.push((AUTH_TOKEN, &flipped)),
-                _ => pairs.push((AUTH_TOKEN, &token)),
+            let token = match tamper {
+                Some(Tamper::Signature) => flip(&token),
+                _ => token,
+            };
+            if tamper != Some(Tamper::MissingSignature) {
+                params.push((AUTH_TOKEN, &token));
             }
             Wire {
                 method: Method::Get,
-                query: build_query(pairs),
+                query: build_query(params),
                 body: None,
             }
         }

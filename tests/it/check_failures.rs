@@ -45,7 +45,11 @@ async fn v2_merchant(new_instance: serde_json::Value, query: serde_json::Value) 
 async fn run(fixture: &str, target: String) -> (i32, BTreeSet<String>) {
     let fixture = fixture.to_owned();
     tokio::task::spawn_blocking(move || {
-        let report = temp_file(&format!("check-{}.json", fixture.replace('/', "-")), b"");
+        // Several tests run the same fixture at once: each needs its own report file.
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("check-{n}-{}.json", fixture.replace('/', "-"));
+        let report = temp_file(&name, b"");
         let run = kgsim(
             &[
                 "run",

@@ -8,6 +8,7 @@ mod fault_matrix;
 mod independent;
 mod independent_merchant;
 mod lifecycle;
+mod load;
 mod merchant_probe;
 mod readme;
 mod reports;

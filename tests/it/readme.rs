@@ -40,6 +40,7 @@ fn the_commands_shown_exist() {
         "sign",
         "verify",
         "crypt",
+        "load",
     ] {
         let help = kgsim(&[command, "--help"], None, None);
         assert_eq!(help.code, 0, "kgsim {command} --help: {}", help.stderr);

@@ -47,11 +47,17 @@ pub fn string_to_sign<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) 
 }
 
 fn join_pairs(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    let length = pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let mut joined = String::with_capacity(length);
+    for (index, (name, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            joined.push('&');
+        }
+        joined.push_str(name);
+        joined.push('=');
+        joined.push_str(value);
+    }
+    joined
 }
 
 /// The HMAC key: the access key's bytes followed by the `timeStamp` value's bytes.

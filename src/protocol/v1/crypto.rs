@@ -180,9 +180,30 @@ fn update_state(state: &mut [u8; 20], output: &[u8; 20]) {
     }
 }
 
+/// The AES key of an access key, derived once per thread and key: both sides encrypt or
+/// decrypt several fields per exchange with the same key, and the derivation is four
+/// SHA-1 blocks each time otherwise.
+fn aes_key(key: &AccessKey, encrypt_type: EncryptType) -> Vec<u8> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(AccessKey, usize, Vec<u8>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let len = encrypt_type.key_len();
+    LAST.with_borrow_mut(|last| match last {
+        Some((cached, cached_len, derived)) if cached == key && *cached_len == len => {
+            derived.clone()
+        }
+        _ => {
+            let derived = derive_key(key.expose_bytes(), len);
+            *last = Some((key.clone(), len, derived.clone()));
+            derived
+        }
+    })
+}
+
 /// Encrypts one field: IV + Base64(AES-CBC-PKCS5(plaintext)).
 pub fn encrypt(key: &AccessKey, encrypt_type: EncryptType, iv: &Iv, plaintext: &str) -> String {
-    let aes_key = derive_key(key.expose_bytes(), encrypt_type.key_len());
+    let aes_key = aes_key(key, encrypt_type);
     let ciphertext = match encrypt_type {
         EncryptType::Aes256 => cbc::Encryptor::<aes::Aes256>::new_from_slices(&aes_key, &iv.0)
             .map(|c| c.encrypt_padded_vec::<Pkcs7>(plaintext.as_bytes())),
@@ -211,7 +232,7 @@ pub fn decrypt(
     if ciphertext.len() % 16 != 0 {
         return Err(DecryptError::NotBlockAligned);
     }
-    let aes_key = derive_key(key.expose_bytes(), encrypt_type.key_len());
+    let aes_key = aes_key(key, encrypt_type);
     let plain = match encrypt_type {
         EncryptType::Aes256 => cbc::Decryptor::<aes::Aes256>::new_from_slices(&aes_key, &iv.0)
             .map(|c| c.decrypt_padded_vec::<Pkcs7>(&ciphertext)),

@@ -338,16 +338,10 @@ impl Request {
 
     /// `activity` first, then the present parameters in table order (no timeStamp or
     /// authToken: those are added when the request is signed at send time).
-    pub fn to_params(&self) -> Vec<(String, String)> {
+    pub fn to_params(&self) -> Vec<(&'static str, &str)> {
         let name = self.activity().wire_name(Protocol::V1).unwrap_or_default();
-        let value = for_each_request!(self, inner => serde_json::to_value(inner));
-        let mut params = vec![("activity".to_owned(), name.to_owned())];
-        if let Ok(Value::Object(map)) = value {
-            params.extend(map.into_iter().filter_map(|(k, v)| match v {
-                Value::String(s) => Some((k, s)),
-                _ => None,
-            }));
-        }
+        let mut params = vec![("activity", name)];
+        params.extend(for_each_request!(self, inner => inner.query_params()));
         params
     }
 
@@ -422,13 +416,46 @@ mod tests {
     }
 
     #[test]
+    fn query_params_are_exactly_the_serialised_text_fields() {
+        // The serde form is the oracle: to_params must hold what it holds, in its order.
+        let request = NewInstance {
+            customer_id: "c".into(),
+            customer_name: Some("n".into()),
+            mobile_phone: Some("m+/=".into()),
+            business_id: "b".into(),
+            order_id: "o".into(),
+            sku_code: "s".into(),
+            product_id: "p".into(),
+            trial_flag: Some("0".into()),
+            saas_extend_params: Some("e".into()),
+            period_number: Some("1".into()),
+            ..Default::default()
+        };
+        let Value::Object(serialised) = serde_json::to_value(&request).unwrap() else {
+            panic!("an object")
+        };
+        let expected: Vec<(&str, &str)> = serialised
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+            .collect();
+        let request = Request::NewInstance(Box::new(request));
+        let params = request.to_params();
+        assert_eq!(params[0], ("activity", "newInstance"));
+        assert_eq!(params[1..], expected[..]);
+    }
+
+    #[test]
     fn round_trips_through_params() {
         let request = Request::InstanceStatus(InstanceStatus {
             instance_id: "huaweitest123456".into(),
             instance_status: status::FREEZE.into(),
             test_flag: Some("1".into()),
         });
-        let mut list = request.to_params();
+        let mut list: Vec<(String, String)> = request
+            .to_params()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
         assert_eq!(list[0], ("activity".into(), "instanceStatus".into()));
         list.push(("timeStamp".into(), "20230327070251713".into()));
         list.push(("authToken".into(), "x".into()));

@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# kgsim benchmarks, in one run on one machine:
+#   1. wall time of the built-in suite against the embedded merchant, per protocol, and the
+#      virtual time it covers;
+#   2. `kgsim load` requests/s against the reference merchant (a separate process), and wrk
+#      sending one fixed pre-signed V1 newInstance to the same merchant, threads and
+#      concurrency matched; the ratio of the two;
+#   3. criterion micro-benchmarks of sign, verify, encrypt, decrypt and classify;
+#   4. peak memory of a suite run.
+# Installs what it needs (wrk, hyperfine, GNU time, python3) from Debian packages, then
+# writes bench/RESULTS.md. Medians of RUNS runs (default 5).
+#
+# Usage: bash bench/run.sh            (RUNS=9 ORDERS=200000 CONCURRENCY=128 to change)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-5}
+ORDERS=${ORDERS:-100000}
+CONCURRENCY=${CONCURRENCY:-64}
+THREADS=${THREADS:-$(nproc)}
+WRK_SECONDS=${WRK_SECONDS:-3}
+PORT=${PORT:-18950}
+OUT=bench/RESULTS.md
+WORK=$(mktemp -d)
+trap 'kill "${MERCHANT_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+# --- tools -------------------------------------------------------------------------------
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+[ -x /usr/bin/time ] || missing+=(time)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+echo "== cargo build --release"
+cargo build --release --locked --quiet
+KGSIM=${CARGO_TARGET_DIR:-$PWD/target}/release/kgsim
+# The benchmark's own key: never a real one.
+export KGSIM_ACCESS_KEY="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+# Compare against the committed snapshots without ever writing pending ones.
+export CI=true
+
+# --- 1. suite wall time, virtual time -------------------------------------------------------
+for protocol in v1 v2; do
+    echo "== suite $protocol"
+    hyperfine --warmup 2 --runs $((RUNS * 2)) --style none \
+        --export-json "$WORK/suite-$protocol.json" \
+        "$KGSIM run --protocol $protocol" >/dev/null
+    "$KGSIM" run --protocol "$protocol" --json "$WORK/report-$protocol.json" >/dev/null
+done
+
+# --- 4. peak memory of a suite run ----------------------------------------------------------
+echo "== peak memory"
+for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f "%M" -o "$WORK/rss" "$KGSIM" run --protocol v1 >/dev/null
+    cat "$WORK/rss" >>"$WORK/rss-all"
+done
+
+# --- 2. kgsim load against wrk ----------------------------------------------------------------
+echo "== load vs wrk ($RUNS rounds, $THREADS threads, concurrency $CONCURRENCY)"
+"$KGSIM" merchant --listen "127.0.0.1:$PORT" >"$WORK/merchant.log" 2>&1 &
+MERCHANT_PID=$!
+URL="http://127.0.0.1:$PORT/saasproduce"
+python3 - "$PORT" <<'EOF'
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit("the merchant did not start")
+EOF
+# One fixed, correctly signed V1 newInstance, byte for byte the shape kgsim load sends
+# (encrypted contacts, saasExtendParams); every copy after the first is a duplicate the
+# merchant answers idempotently.
+FIXED=$("$KGSIM" load --target "$URL" --print-request)
+python3 - "$FIXED" <<'EOF'
+import json, sys, urllib.request
+answer = json.load(urllib.request.urlopen(sys.argv[1]))
+assert answer["resultCode"] == "000000", answer
+EOF
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$MERCHANT_PID/stat"; }
+for round in $(seq "$RUNS"); do
+    before=$(cpu_ticks)
+    /usr/bin/time -f "%U %S" -o "$WORK/load-cpu-$round" \
+        "$KGSIM" load --target "$URL" --orders "$ORDERS" --concurrency "$CONCURRENCY" \
+        --threads "$THREADS" --json "$WORK/load-$round.json" >"$WORK/load-$round.txt"
+    echo "$(( $(cpu_ticks) - before ))" >"$WORK/load-merchant-ticks-$round"
+    before=$(cpu_ticks)
+    wrk -t"$THREADS" -c"$CONCURRENCY" -d"${WRK_SECONDS}s" "$FIXED" >"$WORK/wrk-$round.txt"
+    echo "$(( $(cpu_ticks) - before ))" >"$WORK/wrk-merchant-ticks-$round"
+    grep -h "requests/s" "$WORK/load-$round.txt" | tr '\n' ' '
+    grep -h "Requests/sec" "$WORK/wrk-$round.txt"
+done
+kill "$MERCHANT_PID"
+MERCHANT_PID=
+
+# --- 3. micro-benchmarks ----------------------------------------------------------------------
+echo "== criterion"
+cargo bench --locked --quiet --bench protocol >"$WORK/criterion.txt" 2>&1
+
+# --- results ----------------------------------------------------------------------------------
+echo "== writing $OUT"
+python3 - "$WORK" "$OUT" "$RUNS" "$ORDERS" "$CONCURRENCY" "$THREADS" "$WRK_SECONDS" <<'EOF'
+import datetime, glob, json, os, platform, re, statistics, subprocess, sys
+
+work, out, runs, orders, concurrency, threads, wrk_seconds = sys.argv[1:8]
+runs = int(runs)
+median = statistics.median
+tick = os.sysconf("SC_CLK_TCK")
+
+def sh(command):
+    return subprocess.run(command, shell=True, capture_output=True, text=True).stdout.strip()
+
+def cpu_model():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+def mem_total():
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal"):
+            return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    return "unknown"
+
+lines = []
+w = lines.append
+w("# kgsim benchmark results")
+w("")
+w(f"Written by `bash bench/run.sh` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+  f"commit `{sh('git rev-parse --short HEAD') or 'unknown'}`{' (with uncommitted changes)' if sh('git status --porcelain -- src benches Cargo.toml Cargo.lock') else ''}.")
+w("")
+w("| Machine | |")
+w("|---|---|")
+w(f"| CPU | {os.cpu_count()} cores · {cpu_model()} |")
+w(f"| Memory | {mem_total()} |")
+w(f"| OS | {platform.system()} {platform.release()} |")
+w(f"| Rust | {sh('rustc --version')} |")
+w(f"| wrk | {sh('wrk -v 2>&1 | head -1') or 'unknown'} |")
+w("")
+w(f"Every figure is the median of {runs} runs or more (suite: {runs * 2} runs after 2 warm-ups).")
+w("")
+
+# 1. suite
+w("## 1. The built-in suite against the embedded merchant")
+w("")
+w("| Protocol | Wall time (median) | Min – max | Scenarios (passed / skipped) | Exchanges | Virtual time covered |")
+w("|---|---|---|---|---|---|")
+for protocol in ("v1", "v2"):
+    times = json.load(open(f"{work}/suite-{protocol}.json"))["results"][0]["times"]
+    summary = json.load(open(f"{work}/report-{protocol}.json"))["summary"]
+    days = summary["virtual_ms"] / 86_400_000
+    w(f"| {protocol.upper()} | {median(times) * 1000:.0f} ms | {min(times) * 1000:.0f} – {max(times) * 1000:.0f} ms "
+      f"| {summary['scenarios']} ({summary['passed']} / {summary['skipped']}) | {summary['exchanges']} | {days:.0f} days |")
+w("")
+w("Target: ≤ 1 s wall per protocol on 2 cores. Commands: `kgsim run --protocol v1` and `kgsim run --protocol v2` "
+  "(timed with `hyperfine --warmup 2`), then once with `--json` for the virtual time.")
+w("")
+
+# 2. load vs wrk
+load = [json.load(open(f"{work}/load-{r}.json")) for r in range(1, runs + 1)]
+load_rps = [l["requests_per_second"] for l in load]
+wrk_rps, wrk_requests = [], []
+for r in range(1, runs + 1):
+    text = open(f"{work}/wrk-{r}.txt").read()
+    wrk_rps.append(float(re.search(r"Requests/sec:\s*([\d.]+)", text).group(1)))
+    wrk_requests.append(int(re.search(r"(\d+) requests in", text).group(1)))
+load_cpu = []
+for r in range(1, runs + 1):
+    user, system = map(float, open(f"{work}/load-cpu-{r}").read().split())
+    load_cpu.append((user + system) / load[r - 1]["requests"] * 1e6)
+merchant_load = [int(open(f"{work}/load-merchant-ticks-{r}").read()) / tick / load[r - 1]["requests"] * 1e6 for r in range(1, runs + 1)]
+merchant_wrk = [int(open(f"{work}/wrk-merchant-ticks-{r}").read()) / tick / wrk_requests[r - 1] * 1e6 for r in range(1, runs + 1)]
+ratios = [l / k for l, k in zip(load_rps, wrk_rps)]
+conformant = all(l["conformant"] for l in load)
+w("## 2. `kgsim load` against `wrk`, same merchant, same machine")
+w("")
+w(f"The reference merchant runs as its own process (`kgsim merchant`); {runs} rounds alternate "
+  f"`kgsim load` ({orders} distinct V1 purchases, every request signed and every answer judged in full) "
+  f"and `wrk` ({wrk_seconds} s of one fixed pre-signed V1 newInstance of the same shape, from "
+  f"`kgsim load --print-request`), both with {threads} threads and "
+  f"{concurrency} connections.")
+w("")
+w("| | Requests/s (median) | Min – max | Client CPU per request | Merchant CPU per request |")
+w("|---|---|---|---|---|")
+w(f"| `kgsim load` | {median(load_rps):,.0f} | {min(load_rps):,.0f} – {max(load_rps):,.0f} | {median(load_cpu):.1f} µs | {median(merchant_load):.1f} µs |")
+w(f"| `wrk` | {median(wrk_rps):,.0f} | {min(wrk_rps):,.0f} – {max(wrk_rps):,.0f} | (not measured) | {median(merchant_wrk):.1f} µs |")
+w("")
+w(f"**Ratio: {median(load_rps) / median(wrk_rps):.0%}** of wrk's requests/s (ratio of the medians; "
+  f"per-round ratios {min(ratios):.0%} – {max(ratios):.0%}). Target: ≥ 70 %. "
+  f"Load latency, median of the rounds: p50 {median(l['latency_ms']['p50'] for l in load):.2f} ms, "
+  f"p99 {median(l['latency_ms']['p99'] for l in load):.2f} ms. "
+  f"Verdict of every round: {'conformant under load' if conformant else 'NOT conformant (see the load output)'}.")
+w("")
+w("Commands:")
+w("")
+w("```sh")
+w("kgsim merchant --listen 127.0.0.1:PORT &")
+w(f"kgsim load --target http://127.0.0.1:PORT/saasproduce --orders {orders} --concurrency {concurrency} --threads {threads}")
+w("FIXED=$(kgsim load --target http://127.0.0.1:PORT/saasproduce --print-request)   # one signed purchase")
+w(f"wrk -t{threads} -c{concurrency} -d{wrk_seconds}s \"$FIXED\"")
+w("```")
+w("")
+
+# 3. criterion
+w("## 3. Per-exchange costs (criterion)")
+w("")
+w("| Benchmark | What it measures | Median | 95 % interval |")
+w("|---|---|---|---|")
+meaning = {
+    "sign/v1-newInstance": "marketplace side: authToken over the parameters, query encoding",
+    "sign/v2-newInstance": "marketplace side: canonical body, two HMACs, query",
+    "verify/v1-authToken": "merchant side: decode the query, recompute and compare the token",
+    "verify/v2-signature": "merchant side: canonicalise the body, recompute, compare",
+    "verify/v1-body-sign": "marketplace side: HMAC over the answer's exact bytes",
+    "encrypt/v1-field-aes256": "one V1 sensitive field, AES-256-CBC",
+    "decrypt/v1-field-aes256": "one V1 sensitive field, AES-256-CBC",
+    "classify/v1-newInstance": "judge a full answer: JSON, fields, Body-Sign, decrypt credentials",
+    "classify/v2-newInstance": "judge a full answer: JSON, fields",
+}
+def fmt(ns):
+    return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+for name, what in meaning.items():
+    target = os.environ.get("CARGO_TARGET_DIR", "target")
+    estimates = json.load(open(f"{target}/criterion/{name.replace('/', '_')}/new/estimates.json"))
+    m = estimates["median"]
+    w(f"| `{name}` | {what} | {fmt(m['point_estimate'])} | {fmt(m['confidence_interval']['lower_bound'])} – {fmt(m['confidence_interval']['upper_bound'])} |")
+w("")
+w("Command: `cargo bench --bench protocol` (benches/protocol.rs).")
+w("")
+
+# 4. memory
+rss = [int(x) for x in open(f"{work}/rss-all").read().split()]
+w("## 4. Peak memory")
+w("")
+w(f"Peak resident set of `kgsim run --protocol v1` (suite, embedded merchant, snapshots compared): "
+  f"**{median(rss) / 1024:.1f} MiB** (median; {min(rss) / 1024:.1f} – {max(rss) / 1024:.1f} MiB), "
+  f"measured with `/usr/bin/time -f %M`.")
+w("")
+
+# The figures go between the markers; what follows the end marker (the analysis, written by
+# hand) is kept.
+BEGIN, END = "<!-- figures:begin (written by bench/run.sh) -->", "<!-- figures:end -->"
+kept = ""
+if os.path.exists(out):
+    previous = open(out).read()
+    if END in previous:
+        kept = previous.split(END, 1)[1]
+with open(out, "w") as f:
+    f.write(BEGIN + "\n" + "\n".join(lines) + END + kept)
+print(f"suite v1/v2, load {median(load_rps):,.0f}/s vs wrk {median(wrk_rps):,.0f}/s "
+      f"({median(load_rps) / median(wrk_rps):.0%}), peak RSS {median(rss) / 1024:.1f} MiB")
+EOF
+echo "wrote $OUT"
