@@ -67,6 +67,12 @@ impl Target {
         })
     }
 
+    /// The same target with a connection pool of its own (a pool's connections belong to the
+    /// runtime that opened them).
+    pub fn with_own_pool(&self) -> Result<Self, TargetError> {
+        Self::new(&self.url, self.timeout, self.body_cap)
+    }
+
     /// The production address.
     pub fn url(&self) -> &str {
         &self.url

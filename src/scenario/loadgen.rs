@@ -122,7 +122,11 @@ impl Client {
                 *timeout,
                 *body_cap,
             ))),
-            Self::Full(target) => Channel::Full(target.clone()),
+            // Each worker runs on its thread's runtime, so it gets a pool of its own: a pooled
+            // connection opened on another thread's runtime dies with that runtime.
+            Self::Full(target) => {
+                Channel::Full(target.with_own_pool().unwrap_or_else(|_| target.clone()))
+            }
         }
     }
 }
