@@ -13,10 +13,9 @@ use crate::cli::exit;
 use crate::marketplace::ids::Ids;
 use crate::marketplace::{Settings, Span};
 use crate::protocol::{AccessKey, Protocol};
-use crate::scenario::http::DEFAULT_BODY_CAP;
+use crate::scenario::http::{self, DEFAULT_BODY_CAP};
 use crate::scenario::loadgen::{self, Client, Outcome, Plan};
 use crate::scenario::model::Edit;
-use crate::scenario::perform::wall_clock;
 use crate::scenario::wire;
 
 /// Flags of `kgsim load`.
@@ -80,16 +79,8 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     if let (true, Some(url)) = (args.print_request, &args.target) {
         let settings = settings(args, key);
         let (request, _) = loadgen::first_purchase(&settings, &mut Ids::new(rand::random()));
-        let wire = wire::sign(
-            &request,
-            &settings.access_key,
-            wall_clock(),
-            &Ids::new(rand::random()).nonce(),
-            &Edit::default(),
-            None,
-        );
-        let separator = if url.contains('?') { '&' } else { '?' };
-        writeln!(out, "{url}{separator}{}", wire.query)?;
+        let wire = wire::sign_now(&request, &settings.access_key, &Edit::default(), None);
+        writeln!(out, "{}", http::with_query(url, &wire.query))?;
         if let Some(body) = &wire.body {
             writeln!(out, "{body}")?;
         }

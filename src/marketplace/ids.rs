@@ -68,13 +68,6 @@ impl Ids {
             .parse()
             .unwrap_or_else(|_| Iv::random())
     }
-
-    /// A 64-hex-digit uppercase nonce, as the V2 examples show.
-    pub fn nonce(&mut self) -> String {
-        (0..4)
-            .map(|_| format!("{:016X}", self.next_u64()))
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -94,7 +87,6 @@ mod tests {
         assert_eq!(business.matches('-').count(), 4);
         assert_eq!(a.customer_id().len(), 32);
         assert_eq!(a.iv().as_str().len(), 16);
-        assert_eq!(a.nonce().len(), 64);
         assert_ne!(Ids::new(8).order_id(), order);
     }
 }

@@ -80,8 +80,7 @@ impl Target {
 
     /// The full URL of a signed request.
     pub fn request_url(&self, wire: &Wire) -> String {
-        let separator = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{separator}{}", self.url, wire.query)
+        with_query(&self.url, &wire.query)
     }
 
     /// Sends one signed request and reads the answer within the timeout and the body cap.
@@ -145,6 +144,16 @@ impl Target {
             body,
         })
     }
+}
+
+/// What joins a signed query to an address: `&` when the address already has a query.
+pub fn query_separator(address: &str) -> &'static str {
+    if address.contains('?') { "&" } else { "?" }
+}
+
+/// An address with a signed query appended.
+pub fn with_query(address: &str, query: &str) -> String {
+    format!("{address}{}{query}", query_separator(address))
 }
 
 /// `host:port` to connect to for a URL's authority (`host`, `host:port`, `[v6]`,

@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 
 use crate::marketplace::Transport;
 use crate::marketplace::classify::RawResponse;
-use crate::scenario::http::{Sent, connect_address};
+use crate::scenario::http::{Sent, connect_address, query_separator};
 use crate::scenario::wire::{Method, Wire};
 
 /// The largest response head read (status line and headers).
@@ -162,16 +162,11 @@ impl Connection {
     fn encode(&mut self, wire: &Wire) {
         let request = &mut self.request;
         request.clear();
-        let separator = if self.endpoint.path.contains('?') {
-            "&"
-        } else {
-            "?"
-        };
         for part in [
             wire.method.as_str(),
             " ",
             &self.endpoint.path,
-            separator,
+            query_separator(&self.endpoint.path),
             &wire.query,
             " HTTP/1.1\r\nHost: ",
             &self.endpoint.authority,

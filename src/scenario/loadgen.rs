@@ -18,12 +18,11 @@ use crate::marketplace::ids::Ids;
 use crate::marketplace::lifecycle::{Instance, InstanceState};
 use crate::marketplace::requests::{self, Buyer};
 use crate::marketplace::settings::Settings;
-use crate::protocol::{Protocol, Request};
+use crate::protocol::Request;
 use crate::scenario::http::{Sent, Target, TargetError};
 use crate::scenario::http1::{Connection, Endpoint};
 use crate::scenario::model::Edit;
-use crate::scenario::perform::wall_clock;
-use crate::scenario::wire::{self, Wire};
+use crate::scenario::wire::{self, Wire, wall_clock};
 
 /// What to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,24 +174,9 @@ struct Shared {
 /// The latency, the first console rule broken and the instanceId answered.
 type Judged = (Duration, Option<&'static str>, Option<String>);
 
-/// A fresh V2 nonce (V1 has none).
-fn nonce(protocol: Protocol) -> String {
-    match protocol {
-        Protocol::V1 => String::new(),
-        Protocol::V2 => format!("{:032X}", rand::random::<u128>()),
-    }
-}
-
 /// Signs one request at the wall clock, sends it and judges the answer.
 async fn send(settings: &Settings, channel: &mut Channel, request: &Request) -> Judged {
-    let wire = wire::sign(
-        request,
-        &settings.access_key,
-        wall_clock(),
-        &nonce(settings.protocol),
-        &Edit::default(),
-        None,
-    );
+    let wire = wire::sign_now(request, &settings.access_key, &Edit::default(), None);
     let sent = channel.send(&wire).await;
     let context = Context {
         protocol: settings.protocol,
@@ -396,7 +380,7 @@ pub async fn run(
 mod tests {
     use super::*;
     use crate::merchant::{self as reference, Fault, Faults, Merchant, MerchantConfig};
-    use crate::protocol::AccessKey;
+    use crate::protocol::{AccessKey, Protocol};
 
     const KEY: &str = "load-test-key";
 

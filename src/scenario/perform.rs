@@ -2,8 +2,6 @@
 //! the scenario's per-attempt fault, send the deliveries of one instant concurrently, judge
 //! each answer as the console does, and feed the judgements back in delivery order.
 
-use rand::RngExt as _;
-
 use crate::marketplace::classify::{Context, Judgement, classify};
 use crate::marketplace::{Delivery, Marketplace, Transport};
 use crate::protocol::UnixMillis;
@@ -69,21 +67,6 @@ pub struct Performed {
     pub judgement: Judgement,
 }
 
-/// The wall clock as Unix milliseconds: signing time, never business time.
-pub fn wall_clock() -> UnixMillis {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    UnixMillis(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn nonce() -> String {
-    let mut rng = rand::rng();
-    (0..64)
-        .map(|_| char::from(b"0123456789ABCDEF"[rng.random_range(0..16)]))
-        .collect()
-}
-
 /// Signs, sends and judges one delivery (no engine access, so batches run concurrently).
 pub async fn perform(
     engine_context: &EngineView,
@@ -105,11 +88,9 @@ pub async fn perform(
             sent: None,
         };
     }
-    let wire = wire::sign(
+    let wire = wire::sign_now(
         &delivery.request,
         &engine_context.key,
-        wall_clock(),
-        &nonce(),
         &fault.edit,
         fault.tamper,
     );

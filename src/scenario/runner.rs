@@ -18,8 +18,9 @@ use crate::marketplace::{
 use crate::protocol::{AccessKey, Activity, UnixMillis};
 use crate::scenario::http::Target;
 use crate::scenario::model::{Action, Advance, Faults, Scenario, Step};
-use crate::scenario::perform::{AttemptFault, Performed, run_until, wall_clock};
+use crate::scenario::perform::{AttemptFault, Performed, run_until};
 use crate::scenario::profile::Profile;
+use crate::scenario::wire::wall_clock;
 
 /// Everything a run shares across scenarios.
 #[derive(Debug, Clone)]

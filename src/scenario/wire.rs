@@ -10,7 +10,7 @@ use crate::protocol::encoding::build_query;
 use crate::protocol::v1::auth_token::{self, AUTH_TOKEN, TIME_STAMP};
 use crate::protocol::v2::canonical::canonical_object;
 use crate::protocol::v2::signature;
-use crate::protocol::{AccessKey, Request, UnixMillis};
+use crate::protocol::{AccessKey, Protocol, Request, UnixMillis};
 use crate::scenario::model::Edit;
 
 /// An HTTP method the marketplace uses.
@@ -95,6 +95,33 @@ fn flip(signature: &str) -> String {
         *c = if *c == 'A' { 'B' } else { 'A' };
     }
     chars.into_iter().collect()
+}
+
+/// The wall clock as Unix milliseconds: signing time, never business time.
+pub fn wall_clock() -> UnixMillis {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    UnixMillis(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A fresh V2 nonce: 64 uppercase hex digits, as the documentation's examples show.
+pub fn fresh_nonce() -> String {
+    format!(
+        "{:032X}{:032X}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    )
+}
+
+/// Signs a request at this moment of the wall clock, with a fresh nonce when the protocol
+/// has one (V2): how every request kgsim sends is signed.
+pub fn sign_now(request: &Request, key: &AccessKey, edit: &Edit, tamper: Option<Tamper>) -> Wire {
+    let nonce = match request.protocol() {
+        Protocol::V1 => String::new(),
+        Protocol::V2 => fresh_nonce(),
+    };
+    sign(request, key, wall_clock(), &nonce, edit, tamper)
 }
 
 /// Signs a request at `now` (wall clock) with `nonce` (V2), after applying `edit` and before
@@ -205,6 +232,31 @@ mod tests {
 
     fn v1_valid(wire: &Wire, key: &AccessKey) -> bool {
         matches!(auth_token::diagnose_query(key, &wire.query), Ok(v) if v.is_valid())
+    }
+
+    #[test]
+    fn nonces_are_fresh_64_digit_uppercase_hex() {
+        let (a, b) = (fresh_nonce(), fresh_nonce());
+        assert_eq!(a.len(), 64);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c))
+        );
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn signing_now_uses_the_wall_clock_and_a_nonce_only_in_v2() {
+        let key = AccessKey::new("k");
+        let before = wall_clock();
+        let v1 = sign_now(&v1_request(), &key, &Edit::default(), None);
+        assert!(v1_valid(&v1, &key));
+        let stamp = parse_query(&v1.query, PlusHandling::AsSpace).unwrap();
+        let stamp = &stamp.iter().find(|(n, _)| n == TIME_STAMP).unwrap().1;
+        assert!(UnixMillis::parse_compact(stamp).unwrap() >= before);
+        assert!(!v1.query.contains("nonce="));
+        let v2 = sign_now(&v2_request(), &key, &Edit::default(), None);
+        assert!(v2.query.contains("&nonce=") && v2.query.len() > 64);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use kgsim::marketplace::{
 use kgsim::merchant::{Fault, Faults, MerchantConfig};
 use kgsim::protocol::{AccessKey, Activity, Protocol, UnixMillis};
 use kgsim::scenario::http::{DEFAULT_BODY_CAP, Target};
-use kgsim::scenario::perform::{Performed, run_until, wall_clock};
+use kgsim::scenario::perform::{Performed, run_until};
+use kgsim::scenario::wire::wall_clock;
 
 use crate::support::start_merchant;
 
