@@ -10,7 +10,7 @@ use wiremock::matchers::{body_partial_json, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::fault_matrix::failing_checks;
-use crate::support::{kgsim, temp_file};
+use crate::support::{kgsim, kgsim_json};
 
 /// A V2 merchant (V2 answers are unsigned) whose newInstance and queryInstance answers are
 /// fixed.
@@ -45,12 +45,7 @@ async fn v2_merchant(new_instance: serde_json::Value, query: serde_json::Value) 
 async fn run(fixture: &str, target: String) -> (i32, BTreeSet<String>) {
     let fixture = fixture.to_owned();
     tokio::task::spawn_blocking(move || {
-        // Several tests run the same fixture at once: each needs its own report file.
-        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("check-{n}-{}.json", fixture.replace('/', "-"));
-        let report = temp_file(&name, b"");
-        let run = kgsim(
+        let (run, value) = kgsim_json(
             &[
                 "run",
                 "--no-snapshots",
@@ -59,15 +54,9 @@ async fn run(fixture: &str, target: String) -> (i32, BTreeSet<String>) {
                 &target,
                 "--protocol",
                 "v2",
-                "--json",
-                report.to_str().unwrap(),
             ],
             Some("check-failure-key"),
-            None,
         );
-        let json = std::fs::read_to_string(&report).unwrap_or_default();
-        let value: serde_json::Value = serde_json::from_str(&json)
-            .unwrap_or_else(|_| panic!("no report:\n{}\n{}", run.stdout, run.stderr));
         (run.code, failing_checks(&value))
     })
     .await

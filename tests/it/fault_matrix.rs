@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::support::{kgsim, temp_file};
+use crate::support::{kgsim, kgsim_json};
 
 /// The checks that failed on their own in a JSON report.
 pub(crate) fn failing_checks(report: &Value) -> BTreeSet<String> {
@@ -24,18 +24,12 @@ pub(crate) fn failing_checks(report: &Value) -> BTreeSet<String> {
 
 /// Runs the suite; returns the exit code and the JSON report.
 fn run_suite(protocol: &str, billing: &str, faults: &[&str]) -> (i32, Value) {
-    let report = temp_file(
-        &format!("matrix-{protocol}-{billing}-{}.json", faults.join("+")),
-        b"",
-    );
     let mut args = vec![
         "run",
         "--protocol",
         protocol,
         "--billing",
         billing,
-        "--json",
-        report.to_str().unwrap(),
         "--seed",
         "7",
         "--no-snapshots",
@@ -47,10 +41,7 @@ fn run_suite(protocol: &str, billing: &str, faults: &[&str]) -> (i32, Value) {
     if faults.contains(&"slow") {
         args.extend(["--timeout", "300ms", "--merchant-slow-ms", "2000"]);
     }
-    let run = kgsim(&args, Some("fault-matrix-key"), None);
-    let json = std::fs::read_to_string(&report).unwrap_or_default();
-    let value = serde_json::from_str(&json)
-        .unwrap_or_else(|_| panic!("no JSON report:\n{}\n{}", run.stdout, run.stderr));
+    let (run, value) = kgsim_json(&args, Some("fault-matrix-key"));
     (run.code, value)
 }
 

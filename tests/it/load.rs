@@ -1,12 +1,11 @@
 //! `kgsim load` end to end: figures and verdict on standard output and in JSON, exit codes,
 //! and a broken merchant caught under load.
 
-use crate::support::{kgsim, temp_file};
+use crate::support::{kgsim, kgsim_json};
 
 #[test]
 fn a_burst_against_the_embedded_merchant_is_conformant_and_reported() {
-    let json = temp_file("load.json", b"");
-    let run = kgsim(
+    let (run, figures) = kgsim_json(
         &[
             "load",
             "--orders",
@@ -17,10 +16,7 @@ fn a_burst_against_the_embedded_merchant_is_conformant_and_reported() {
             "2",
             "--protocol",
             "v2",
-            "--json",
-            json.to_str().unwrap(),
         ],
-        None,
         None,
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -29,8 +25,6 @@ fn a_burst_against_the_embedded_merchant_is_conformant_and_reported() {
     assert_eq!(run.line("console failures"), "none");
     assert_eq!(run.line("idempotency failures"), "0");
     assert_eq!(run.line("verdict"), "conformant under load");
-    let figures: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(figures["requests"], 90);
     assert_eq!(figures["conformant"], true);
     assert!(figures["requests_per_second"].as_f64().unwrap() > 0.0);

@@ -91,13 +91,29 @@ pub(crate) fn kgsim_env(
     }
 }
 
-/// Writes `contents` to a fresh file in a per-test temporary directory.
+/// Writes `contents` to a fresh file in this test process's temporary directory. Every call
+/// gets a file of its own (a number before `name`), so tests running at once never share one.
 pub(crate) fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!("kgsim-it-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
+    let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("{n}-{name}"));
     std::fs::write(&path, contents).expect("write temp file");
     path
+}
+
+/// Runs `kgsim` with `--json` to a fresh file; returns the run and the parsed JSON, failing
+/// with the run's output when none was written.
+pub(crate) fn kgsim_json(args: &[&str], key: Option<&str>) -> (Run, Value) {
+    let report = temp_file("report.json", b"");
+    let mut args = args.to_vec();
+    args.extend(["--json", report.to_str().expect("a UTF-8 temp path")]);
+    let run = kgsim(&args, key, None);
+    let json = std::fs::read_to_string(&report).unwrap_or_default();
+    let value = serde_json::from_str(&json)
+        .unwrap_or_else(|_| panic!("no JSON report:\n{}\n{}", run.stdout, run.stderr));
+    (run, value)
 }
 
 /// Starts a reference merchant on `127.0.0.1:0` in the current runtime; returns its
