@@ -2,12 +2,13 @@
 //! access key, expected encryption, grace and retention periods, retry table, timeouts, and
 //! the settings that choose between readings of the documentation where it is ambiguous.
 
+use crate::marketplace::classify::Context;
 use crate::marketplace::clock::Span;
 use crate::marketplace::retry::RetryTable;
 use crate::protocol::fields::Rules;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v1::extend_params::{Encoding, ExtendParam};
-use crate::protocol::{AccessKey, BillingMode, Protocol};
+use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
 
 /// Huawei Cloud customer level, which sets the grace and retention periods after expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -143,6 +144,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// What the console judges an answer to `activity` against under these settings.
+    pub fn context(&self, activity: Activity) -> Context<'_> {
+        Context {
+            protocol: self.protocol,
+            activity,
+            key: &self.access_key,
+            timeout: self.timeout,
+            rules: self.rules,
+        }
+    }
+
     /// Defaults for a protocol and key: period billing, encryptType 1, encrypted contacts,
     /// customer level V5, freeze at expiry, 20 s timeout, the documented retry table.
     pub fn new(protocol: Protocol, access_key: AccessKey) -> Self {

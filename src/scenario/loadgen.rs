@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::marketplace::classify::{Context, classify};
+use crate::marketplace::classify::classify;
 use crate::marketplace::ids::Ids;
 use crate::marketplace::lifecycle::{Instance, InstanceState};
 use crate::marketplace::requests::{self, Buyer};
@@ -178,14 +178,7 @@ type Judged = (Duration, Option<&'static str>, Option<String>);
 async fn send(settings: &Settings, channel: &mut Channel, request: &Request) -> Judged {
     let wire = wire::sign_now(request, &settings.access_key, &Edit::default(), None);
     let sent = channel.send(&wire).await;
-    let context = Context {
-        protocol: settings.protocol,
-        activity: request.activity(),
-        key: &settings.access_key,
-        timeout: settings.timeout,
-        rules: settings.rules,
-    };
-    let judgement = classify(&sent.transport, &context);
+    let judgement = classify(&sent.transport, &settings.context(request.activity()));
     let instance = judgement
         .answer
         .as_ref()

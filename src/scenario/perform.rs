@@ -3,7 +3,7 @@
 //! each answer as the console does, and feed the judgements back in delivery order.
 
 use crate::marketplace::classify::{Context, Judgement, classify};
-use crate::marketplace::{Delivery, Marketplace, Transport};
+use crate::marketplace::{Delivery, Marketplace, Settings, Transport};
 use crate::protocol::UnixMillis;
 use crate::scenario::http::{Sent, Target};
 use crate::scenario::model::Edit;
@@ -90,7 +90,7 @@ pub async fn perform(
     }
     let wire = wire::sign_now(
         &delivery.request,
-        &engine_context.key,
+        &engine_context.settings.access_key,
         &fault.edit,
         fault.tamper,
     );
@@ -110,36 +110,24 @@ pub async fn perform(
     }
 }
 
-/// What performing needs from the engine, copied out so the engine stays borrowable.
+/// What performing needs from the engine: its settings, copied out once so the engine stays
+/// borrowable and shared by the concurrent attempts.
 #[derive(Debug, Clone)]
 pub struct EngineView {
-    protocol: crate::protocol::Protocol,
-    key: crate::protocol::AccessKey,
-    timeout: crate::marketplace::Span,
-    rules: crate::protocol::fields::Rules,
+    settings: std::sync::Arc<Settings>,
 }
 
 impl EngineView {
     /// The view of an engine's settings.
     pub fn of(engine: &Marketplace) -> Self {
-        let settings = engine.settings();
         Self {
-            protocol: settings.protocol,
-            key: settings.access_key.clone(),
-            timeout: settings.timeout,
-            rules: settings.rules,
+            settings: std::sync::Arc::new(engine.settings().clone()),
         }
     }
 
     /// The classification context for an activity.
     pub fn context(&self, activity: crate::protocol::Activity) -> Context<'_> {
-        Context {
-            protocol: self.protocol,
-            activity,
-            key: &self.key,
-            timeout: self.timeout,
-            rules: self.rules,
-        }
+        self.settings.context(activity)
     }
 }
 
