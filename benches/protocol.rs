@@ -21,7 +21,7 @@ use kgsim::protocol::v1::body_sign::{self, BodySign, Layout};
 use kgsim::protocol::v1::crypto::{self, EncryptType, Iv};
 use kgsim::protocol::v2::signature;
 use kgsim::protocol::{AccessKey, Activity, Protocol, UnixMillis};
-use kgsim::scenario::loadgen::first_purchase;
+use kgsim::scenario::loadgen::purchase;
 use kgsim::scenario::model::Edit;
 use kgsim::scenario::wire::{self, Wire};
 
@@ -34,7 +34,7 @@ fn key() -> AccessKey {
 /// A signed newInstance as kgsim sends it.
 fn signed(protocol: Protocol) -> Wire {
     let settings = Settings::new(protocol, key());
-    let (request, _) = first_purchase(&settings, &mut Ids::new(1));
+    let request = purchase(&settings, &mut Ids::new(1));
     wire::sign(
         &request,
         &key(),
@@ -78,8 +78,8 @@ fn v2_answer() -> RawResponse {
 fn sign(c: &mut Criterion) {
     let key = key();
     let edit = Edit::default();
-    let (v1, _) = first_purchase(&Settings::new(Protocol::V1, key.clone()), &mut Ids::new(1));
-    let (v2, _) = first_purchase(&Settings::new(Protocol::V2, key.clone()), &mut Ids::new(1));
+    let v1 = purchase(&Settings::new(Protocol::V1, key.clone()), &mut Ids::new(1));
+    let v2 = purchase(&Settings::new(Protocol::V2, key.clone()), &mut Ids::new(1));
     let nonce = "4B1C2D3E4F5061728394A5B6C7D8E9F0";
     c.bench_function("sign/v1-newInstance", |b| {
         b.iter(|| wire::sign(black_box(&v1), &key, NOW, "", &edit, None));

@@ -78,7 +78,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let key = embedded::access_key(args.key_file.as_deref(), args.target.is_none())?;
     if let (true, Some(url)) = (args.print_request, &args.target) {
         let settings = settings(args, key);
-        let (request, _) = loadgen::first_purchase(&settings, &mut Ids::new(rand::random()));
+        let request = loadgen::purchase(&settings, &mut Ids::new(rand::random()));
         let wire = wire::sign_now(&request, &settings.access_key, &Edit::default(), None);
         writeln!(out, "{}", http::with_query(url, &wire.query))?;
         if let Some(body) = &wire.body {

@@ -191,9 +191,9 @@ async fn send(settings: &Settings, channel: &mut Channel, request: &Request) -> 
     (sent.elapsed, rule, instance)
 }
 
-/// A newInstance by a fresh buyer, with its orderId: a worker's first purchase, which its
-/// later orders reuse with new ids (and the benchmarks' sample request).
-pub fn first_purchase(settings: &Settings, ids: &mut Ids) -> (Request, String) {
+/// A newInstance by a fresh buyer: what a load worker renumbers for each of its orders (its
+/// contacts encrypted once), and the request `--print-request` and the benchmarks show.
+pub fn purchase(settings: &Settings, ids: &mut Ids) -> Request {
     let buyer = Buyer {
         customer_id: ids.customer_id(),
         customer_name: "kgsim-load".into(),
@@ -217,10 +217,7 @@ pub fn first_purchase(settings: &Settings, ids: &mut Ids) -> (Request, String) {
         renewals: Vec::new(),
         upgrades: Vec::new(),
     };
-    (
-        requests::new_instance(settings, ids, &buyer, &instance),
-        instance.order.0,
-    )
+    requests::new_instance(settings, ids, &buyer, &instance)
 }
 
 /// One order's copies: the original and the first resend go out together (a retry
@@ -229,23 +226,17 @@ pub fn first_purchase(settings: &Settings, ids: &mut Ids) -> (Request, String) {
 async fn worker(shared: Arc<Shared>, index: u64) -> Tally {
     let mut tally = Tally::default();
     let mut ids = Ids::new(shared.seed ^ (index.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-    let (mut request, first_order) = first_purchase(&shared.settings, &mut ids);
+    let mut request = purchase(&shared.settings, &mut ids);
     let settings = &shared.settings;
     let mut channel = shared.client.channel();
     let mut racing = (shared.plan.resends > 0).then(|| shared.client.channel());
     let mut later: Vec<Channel> = (1..shared.plan.resends)
         .map(|_| shared.client.channel())
         .collect();
-    let mut first = Some(first_order);
     while shared.next.fetch_add(1, Ordering::Relaxed) < shared.plan.orders {
-        let order = match first.take() {
-            Some(order) => order,
-            None => {
-                let order = ids.order_id().0;
-                requests::renumber(&mut request, &order, &format!("{order}-000001"), &mut ids);
-                order
-            }
-        };
+        // Every order, the first included, is the buyer's purchase under fresh ids.
+        let order = ids.order_id().0;
+        requests::renumber(&mut request, &order, &format!("{order}-000001"), &mut ids);
         let mut answered = Vec::new();
         match &mut racing {
             None => tally.record(send(settings, &mut channel, &request).await, &mut answered),
