@@ -10,6 +10,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
+use kgsim::load::purchase;
 use kgsim::marketplace::Settings;
 use kgsim::marketplace::Span;
 use kgsim::marketplace::classify::{Context, RawResponse, Transport, classify};
@@ -21,9 +22,8 @@ use kgsim::protocol::v1::body_sign::{self, BodySign, Layout};
 use kgsim::protocol::v1::crypto::{self, EncryptType, Iv};
 use kgsim::protocol::v2::signature;
 use kgsim::protocol::{AccessKey, Activity, Protocol, UnixMillis};
-use kgsim::scenario::loadgen::purchase;
-use kgsim::scenario::model::Edit;
-use kgsim::scenario::wire::{self, Wire};
+use kgsim::transport::wire::Edit;
+use kgsim::transport::wire::{self, Wire};
 
 const NOW: UnixMillis = UnixMillis(1_767_225_600_000);
 
@@ -153,6 +153,7 @@ fn judge(c: &mut Criterion) {
             key: &key,
             timeout: Span::seconds(20),
             rules: Rules::Console,
+            must_list: &[],
         };
         let judged = classify(&transport, &context);
         assert!(judged.accepted(), "{name}: {:?}", judged.findings);

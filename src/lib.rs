@@ -5,22 +5,37 @@
 //! purchase, duplicate resend, renewal, expiry, freeze/unfreeze, release, upgrade, the
 //! 3-hour retry schedule, forged requests — and reports conformance check by check.
 //!
-//! Module map (arrows point one way: each module uses only those before it):
+//! Module map, lowest layer first; a module imports only from the layers below it
+//! (`tests/it/house.rs` checks this):
 //!
 //! | module | concern |
 //! |---|---|
 //! | [`protocol`] | the wire format: activities, messages, signatures, encryption, result codes; no clock, no I/O |
-//! | [`marketplace`] | the simulated marketplace: orders, instances, lifecycle, retries, virtual clock, outcome classification |
-//! | [`scenario`] | the YAML scenario format, its loader with diagnostics, and the runner that performs HTTP |
-//! | [`conformance`] | the check registry |
-//! | [`report`] | the result model and its renderers |
-//! | [`cli`] | command-line parsing and wiring |
+//! | [`checks`] | the check registry: every check id with its rationale and spec section |
+//! | [`fsio`] | capped reads of user files, atomic writes of outputs |
+//! | [`marketplace`] | the simulated marketplace: orders, instances, lifecycle, retries, virtual clock, the console's judgement of an answer; pure and synchronous |
+//! | [`transport`] | signing at send time, edits and tampering around it, and the one HTTP client every caller uses |
+//! | [`scenario`] | the YAML format and its decoder, the product profile, the runner that performs scenarios through the transport |
+//! | [`conformance`] | the check registry (typed ids), the checks, root-cause attribution |
+//! | [`report`] | one result model; terminal, JUnit, JSON and snapshot renderers; redaction |
+//! | [`load`] | load mode: bursts of purchases judged by the console checks |
+//! | [`pipeline`] | the library entry point: run → judge → report → snapshots |
+//! | `cli` | command-line parsing and wiring |
 //! | [`merchant`] | the reference merchant; depends on `protocol` only |
 
-pub mod cli;
+pub mod checks;
 pub mod conformance;
+pub mod fsio;
+pub mod load;
 pub mod marketplace;
 pub mod merchant;
+pub mod pipeline;
 pub mod protocol;
 pub mod report;
 pub mod scenario;
+pub mod transport;
+
+mod cli;
+
+pub use cli::main;
+pub use pipeline::run_suite;

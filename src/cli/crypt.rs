@@ -5,7 +5,7 @@ use std::io::Write;
 
 use clap::{Subcommand, ValueEnum};
 
-use crate::cli::exit;
+use crate::cli::exit::{self, Kind as _, Outcome};
 use crate::cli::secrets;
 use crate::cli::sign::KeyArgs;
 use crate::protocol::v1::crypto::{self, EncryptType, Iv};
@@ -13,7 +13,7 @@ use crate::protocol::v1::extend_params;
 
 /// `--encrypt-type` values.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum EncryptTypeArg {
+pub(crate) enum EncryptTypeArg {
     /// AES-256-CBC (encryptType 1, the default).
     #[value(name = "1")]
     Aes256,
@@ -33,7 +33,7 @@ impl From<EncryptTypeArg> for EncryptType {
 
 /// What to do.
 #[derive(Debug, Subcommand)]
-pub enum CryptCommand {
+pub(crate) enum CryptCommand {
     /// Encrypt a value: IV + Base64(AES-CBC-PKCS5(value)).
     Encrypt {
         /// 1 = AES-256, 2 = AES-128.
@@ -76,7 +76,7 @@ pub enum CryptCommand {
 }
 
 /// Runs `kgsim crypt …`.
-pub fn run(command: CryptCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(crate) fn run(command: CryptCommand, out: &mut dyn Write) -> Outcome {
     match command {
         CryptCommand::Encrypt {
             encrypt_type,
@@ -86,7 +86,7 @@ pub fn run(command: CryptCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
         } => {
             let key = secrets::access_key(key.key_file.as_deref())?;
             let iv = match iv {
-                Some(text) => text.parse::<Iv>()?,
+                Some(text) => text.parse::<Iv>().usage()?,
                 None => Iv::random(),
             };
             writeln!(
@@ -122,7 +122,11 @@ pub fn run(command: CryptCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         CryptCommand::ExtendParams { value } => match extend_params::decode(&value) {
             Ok(params) => {
-                writeln!(out, "params: {}", serde_json::to_string(&params)?)?;
+                writeln!(
+                    out,
+                    "params: {}",
+                    serde_json::to_string(&params).could_not_run()?
+                )?;
                 Ok(exit::OK)
             }
             Err(error) => {

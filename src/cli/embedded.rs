@@ -1,22 +1,36 @@
-//! The embedded reference merchant that `kgsim run` and `kgsim load` start when no
-//! `--target` is given, and the access key they share with it.
+//! Reaching the merchant for `kgsim run` and `kgsim load`: the target the user named, once it
+//! accepts connections, or the embedded reference merchant, started on a free port — and the
+//! access key both sides share.
 
-use std::path::Path;
-
-use clap::Args;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::exit;
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::cli::exit::{Failure, Kind as _};
 use crate::cli::secrets::{self, SecretError};
 use crate::merchant::{self, Fault, Faults, Merchant, MerchantConfig};
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::{AccessKey, Protocol};
-use crate::scenario::http;
+use crate::transport::stream::Trust;
+use crate::transport::{Client, TargetUrl};
 
-/// The flags that configure the embedded merchant (`kgsim run`, `kgsim load`).
+/// The flags that say where the merchant is (`kgsim run`, `kgsim load`).
 #[derive(Debug, Args)]
-pub struct EmbeddedArgs {
+pub(crate) struct TargetArgs {
+    /// The merchant's production address, e.g. http://localhost:8080/saasproduce; the embedded
+    /// reference merchant when omitted.
+    #[arg(long, value_name = "URL", value_parser = parse_target)]
+    pub(crate) target: Option<TargetUrl>,
+    /// Also trust the CA certificates in this PEM file for an https:// target (a staging
+    /// certificate of your own).
+    #[arg(long, value_name = "PEM", requires = "target")]
+    pub(crate) target_ca: Option<PathBuf>,
+    /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) key_file: Option<PathBuf>,
     /// Embedded merchant only: turn on a fault switch (repeatable), to see what kgsim reports
     /// for a broken merchant.
     #[arg(
@@ -24,104 +38,92 @@ pub struct EmbeddedArgs {
         value_name = "NAME",
         conflicts_with = "target"
     )]
-    pub merchant_faults: Vec<Fault>,
+    pub(crate) merchant_faults: Vec<Fault>,
     /// Embedded merchant only: how long the `slow` fault waits, in milliseconds.
     #[arg(long, default_value_t = 25_000)]
-    pub merchant_slow_ms: u64,
+    pub(crate) merchant_slow_ms: u64,
 }
 
-impl EmbeddedArgs {
-    /// The embedded merchant these flags describe.
-    pub fn merchant(&self, protocol: Protocol, encrypt_type: EncryptType) -> Embedded<'_> {
-        Embedded {
-            protocol,
-            encrypt_type,
-            faults: &self.merchant_faults,
-            slow: Duration::from_millis(self.merchant_slow_ms),
+fn parse_target(text: &str) -> Result<TargetUrl, String> {
+    TargetUrl::parse(text).map_err(|e| e.to_string())
+}
+
+impl TargetArgs {
+    /// The configured access key; against the embedded merchant (both sides are kgsim) a
+    /// random one when none is configured, so that a fresh machine needs no setup.
+    pub(crate) fn access_key(&self) -> Result<AccessKey, Failure> {
+        match secrets::access_key(self.key_file.as_deref()) {
+            Err(SecretError::Missing { .. }) if self.target.is_none() => {
+                let random: [u8; 16] = rand::random();
+                Ok(AccessKey::new(hex::encode(random)))
+            }
+            other => Ok(other?),
         }
     }
-}
 
-/// How to set up the embedded merchant.
-#[derive(Debug, Clone)]
-pub struct Embedded<'a> {
-    /// Protocol it speaks.
-    pub protocol: Protocol,
-    /// encryptType it declares (V1).
-    pub encrypt_type: EncryptType,
-    /// Fault switches turned on.
-    pub faults: &'a [Fault],
-    /// How long the `slow` fault waits.
-    pub slow: Duration,
-}
+    /// How reports name the merchant.
+    fn embedded_name(&self) -> String {
+        if self.merchant_faults.is_empty() {
+            return "embedded reference merchant".to_owned();
+        }
+        let faults: Vec<String> = self
+            .merchant_faults
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        format!(
+            "embedded reference merchant with faults {}",
+            faults.join(", ")
+        )
+    }
 
-impl Embedded<'_> {
-    /// Starts it on a free loopback port of the current runtime; returns its production
-    /// address.
-    pub async fn start(&self, key: &AccessKey) -> std::io::Result<String> {
+    /// Starts the embedded merchant on a free loopback port of the current runtime.
+    async fn start_embedded(
+        &self,
+        protocol: Protocol,
+        encrypt_type: EncryptType,
+        key: &AccessKey,
+    ) -> std::io::Result<TargetUrl> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
-        let mut config = MerchantConfig::new(self.protocol, key.clone());
-        config.encrypt_type = self.encrypt_type;
-        config.faults = Faults::of(self.faults.iter().copied());
-        config.slow = self.slow;
+        let mut config = MerchantConfig::new(protocol, key.clone());
+        config.encrypt_type = encrypt_type;
+        config.faults = Faults::of(self.merchant_faults.iter().copied());
+        config.slow = Duration::from_millis(self.merchant_slow_ms);
         tokio::spawn(merchant::serve(
             listener,
             merchant::router(Arc::new(Merchant::new(config))),
         ));
-        Ok(format!("http://{address}/saasproduce"))
+        TargetUrl::parse(&format!("http://{address}/saasproduce")).map_err(std::io::Error::other)
     }
 
-    /// How reports name it.
-    pub fn name(&self) -> String {
-        if self.faults.is_empty() {
-            "embedded reference merchant".to_owned()
-        } else {
-            let faults: Vec<String> = self.faults.iter().map(ToString::to_string).collect();
-            format!(
-                "embedded reference merchant with faults {}",
-                faults.join(", ")
-            )
-        }
-    }
-}
-
-/// Where to send, and how reports name it: `target` once it accepts connections, else the
-/// embedded merchant, started. Otherwise the reason is printed and the exit code returned
-/// (3: nothing was sent). `before` says what had not started yet, for the message.
-pub async fn target_or_embedded(
-    target: Option<&str>,
-    embedded: &Embedded<'_>,
-    key: &AccessKey,
-    timeout: Duration,
-    before: &str,
-) -> Result<(String, String), u8> {
-    match target {
-        Some(url) => match http::preflight(url, timeout).await {
-            Ok(()) => Ok((url.to_owned(), url.to_owned())),
-            Err(why) => {
-                eprintln!("error: the target is unreachable before any {before} started: {why}");
-                Err(exit::COULD_NOT_RUN)
-            }
-        },
-        None => match embedded.start(key).await {
-            Ok(url) => Ok((url, embedded.name())),
-            Err(error) => {
-                eprintln!("error: cannot start the embedded merchant: {error}");
-                Err(exit::COULD_NOT_RUN)
-            }
-        },
-    }
-}
-
-/// The configured access key; against the embedded merchant (both sides are kgsim) a random
-/// one when none is configured, so that a fresh machine needs no setup.
-pub fn access_key(key_file: Option<&Path>, embedded: bool) -> Result<AccessKey, SecretError> {
-    match secrets::access_key(key_file) {
-        Err(SecretError::Missing { .. }) if embedded => {
-            let random: [u8; 16] = rand::random();
-            Ok(AccessKey::new(hex::encode(random)))
-        }
-        other => other,
+    /// The client for the target once it accepts connections, or for the embedded merchant,
+    /// started; and how reports name it. `before` says what had not started yet, for the
+    /// message when the target is unreachable (exit 3: nothing was sent).
+    pub(crate) async fn reach(
+        &self,
+        (protocol, encrypt_type): (Protocol, EncryptType),
+        key: &AccessKey,
+        timeout: Duration,
+        before: &str,
+    ) -> Result<(Client, String), Failure> {
+        let trust = Trust::new(self.target_ca.as_deref()).usage()?;
+        let Some(target) = &self.target else {
+            let url = self
+                .start_embedded(protocol, encrypt_type, key)
+                .await
+                .context("cannot start the embedded merchant")
+                .could_not_run()?;
+            return Ok((Client::new(url, trust, timeout), self.embedded_name()));
+        };
+        let client = Client::new(target.clone(), trust, timeout);
+        client
+            .preflight()
+            .await
+            .map_err(|why| {
+                anyhow::anyhow!("the target is unreachable before any {before} started: {why}")
+            })
+            .could_not_run()?;
+        Ok((client, target.to_string()))
     }
 }

@@ -5,22 +5,26 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::exit;
+use crate::checks::CheckId;
+use crate::cli::exit::{self, Kind as _, Outcome};
 use crate::cli::run::{load, report_problems};
-use crate::conformance::CHECKS;
 
 /// Flags of `kgsim validate`.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Scenario files or directories; the built-in suite when none.
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
 }
 
 /// Loads scenarios and reports every problem; exits 2 when there is one.
-pub fn validate(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(crate) fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Outcome {
     let loaded = load(&args.paths);
     if report_problems(&loaded) {
-        let count: usize = loaded.problems.iter().map(|p| p.problems.len()).sum();
+        let count: usize = loaded
+            .problems
+            .iter()
+            .map(|p| p.problems.len() + p.omitted)
+            .sum();
         eprintln!("{count} problem(s) in {} file(s)", loaded.problems.len());
         return Ok(exit::USAGE);
     }
@@ -29,27 +33,30 @@ pub fn validate(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<u8> 
 }
 
 /// Prints the JSON Schema of the scenario format.
-pub fn schema(out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(crate) fn schema(out: &mut dyn Write) -> Outcome {
     writeln!(
         out,
         "{}",
-        serde_json::to_string_pretty(&crate::scenario::schema::json_schema())?
+        serde_json::to_string_pretty(&crate::scenario::format::schema::json_schema())
+            .could_not_run()?
     )?;
     Ok(exit::OK)
 }
 
 /// Lists every check with its rationale and spec section.
-pub fn checks(out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(crate) fn checks(out: &mut dyn Write) -> Outcome {
     let mut family = None;
-    for check in CHECKS {
-        if family != Some(check.family) {
-            writeln!(out, "{}", check.family.name())?;
-            family = Some(check.family);
+    for check in CheckId::ALL {
+        if family != Some(check.family()) {
+            writeln!(out, "{}", check.family().name())?;
+            family = Some(check.family());
         }
         writeln!(
             out,
             "  {:<32} {} [{}]",
-            check.id, check.rationale, check.spec
+            check.id(),
+            check.rationale(),
+            check.spec()
         )?;
     }
     Ok(exit::OK)

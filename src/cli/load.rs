@@ -8,57 +8,50 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::crypt::EncryptTypeArg;
-use crate::cli::embedded::{self, EmbeddedArgs};
-use crate::cli::exit;
+use crate::cli::embedded::TargetArgs;
+use crate::cli::exit::{self, Failure, Kind as _, Outcome};
+use crate::fsio;
+use crate::load::{self, Plan};
 use crate::marketplace::ids::Ids;
 use crate::marketplace::{Settings, Span};
 use crate::protocol::{AccessKey, Protocol};
-use crate::scenario::http::{self, DEFAULT_BODY_CAP};
-use crate::scenario::loadgen::{self, Client, Outcome, Plan};
-use crate::scenario::model::Edit;
-use crate::scenario::wire;
+use crate::transport::wire::{self, Edit};
 
 /// Flags of `kgsim load`.
 #[derive(Debug, Args)]
-pub struct LoadArgs {
-    /// The merchant's production address; the embedded reference merchant when omitted.
-    #[arg(long, value_name = "URL")]
-    pub target: Option<String>,
+pub(crate) struct LoadArgs {
+    /// Where the merchant is, and its key.
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
     /// Protocol: v1 or v2.
     #[arg(long, default_value = "v1")]
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// Distinct orders (one newInstance each).
     #[arg(long, default_value_t = 1000)]
-    pub orders: usize,
+    pub(crate) orders: usize,
     /// Orders in flight at once (one connection each, plus one per resend).
-    #[arg(long, default_value_t = 64)]
-    pub concurrency: usize,
-    /// Resends of each order after its first answer, sent together, each with its own
-    /// businessId.
-    #[arg(long, default_value_t = 0)]
-    pub resend: usize,
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) concurrency: u16,
+    /// Resends of each order, each with its own businessId: the first goes out together with
+    /// the original, the rest together once both are answered.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=100))]
+    pub(crate) resend: u16,
     /// Sending threads (default: one per core, like wrk's -t).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) threads: Option<u16>,
     /// encryptType the merchant declares (V1).
     #[arg(long, value_enum, default_value = "1")]
-    pub encrypt_type: EncryptTypeArg,
+    pub(crate) encrypt_type: EncryptTypeArg,
     /// Per-request timeout.
     #[arg(long, default_value = "20s")]
-    pub timeout: Span,
+    pub(crate) timeout: Span,
     /// Write the figures as JSON here.
     #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
-    /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
-    #[arg(long, value_name = "PATH")]
-    pub key_file: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// Print the URL of one signed purchase, exactly as the load sends it, and exit (to
     /// compare with a general-purpose load tool on the same request).
     #[arg(long, requires = "target")]
-    pub print_request: bool,
-    /// The embedded merchant's fault switches.
-    #[command(flatten)]
-    pub embedded: EmbeddedArgs,
+    pub(crate) print_request: bool,
 }
 
 /// The marketplace settings the load signs with.
@@ -74,67 +67,70 @@ fn ms(duration: Duration) -> f64 {
 }
 
 /// Runs `kgsim load`.
-pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let key = embedded::access_key(args.key_file.as_deref(), args.target.is_none())?;
-    if let (true, Some(url)) = (args.print_request, &args.target) {
+pub(crate) fn run(args: &LoadArgs, out: &mut dyn Write) -> Outcome {
+    let key = args.target.access_key()?;
+    if let (true, Some(target)) = (args.print_request, &args.target.target) {
         let settings = settings(args, key);
-        let request = loadgen::purchase(&settings, &mut Ids::new(rand::random()));
+        let request = load::purchase(&settings, &mut Ids::new(rand::random()));
         let wire = wire::sign_now(&request, &settings.access_key, &Edit::default(), None);
-        writeln!(out, "{}", http::with_query(url, &wire.query))?;
+        writeln!(out, "{}", target.with_query(&wire.query))?;
         if let Some(body) = &wire.body {
             writeln!(out, "{body}")?;
         }
         return Ok(exit::OK);
     }
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let embedded = args
-            .embedded
-            .merchant(args.protocol, args.encrypt_type.into());
-        let timeout = Duration::from_millis(args.timeout.as_millis().max(1) as u64);
-        let target = args.target.as_deref();
-        let (url, target_name) =
-            match embedded::target_or_embedded(target, &embedded, &key, timeout, "request").await {
-                Ok(found) => found,
-                Err(code) => return Ok(code),
-            };
-        let client = Client::for_url(&url, timeout, DEFAULT_BODY_CAP)?;
-        let settings = settings(args, key);
-        let plan = Plan {
-            orders: args.orders,
-            resends: args.resend,
-            concurrency: args.concurrency,
-        };
-        let cores = || std::thread::available_parallelism().map_or(1, usize::from);
-        let threads = args.threads.unwrap_or_else(cores);
-        writeln!(
-            out,
-            "kgsim load · {target_name} · {} · {} orders × (1 + {} resends) · \
-             concurrency {} · {threads} threads · {}",
-            args.protocol,
-            args.orders,
-            args.resend,
-            args.concurrency,
-            client.describe()
-        )?;
-        let outcome = loadgen::run(settings, client, plan, rand::random(), threads).await?;
-        write_summary(&outcome, out)?;
-        if let Some(path) = &args.json {
-            std::fs::write(
-                path,
-                serde_json::to_string_pretty(&summary_json(&outcome))? + "\n",
-            )
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        Ok(if outcome.conformant() {
-            exit::OK
-        } else {
-            exit::MISMATCH
-        })
+    if let Some(path) = &args.json {
+        fsio::check_writable(path)
+            .with_context(|| format!("cannot write {}", path.display()))
+            .could_not_run()?;
+    }
+    let runtime = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .could_not_run()?;
+    let outcome = runtime.block_on(run_load(args, key, out))?;
+    write_summary(&outcome, out)?;
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&summary_json(&outcome)).could_not_run()? + "\n";
+        fsio::write_atomic(path, json.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))
+            .could_not_run()?;
+    }
+    Ok(if outcome.conformant() {
+        exit::OK
+    } else {
+        exit::MISMATCH
     })
 }
 
-fn write_summary(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+async fn run_load(
+    args: &LoadArgs,
+    key: AccessKey,
+    out: &mut dyn Write,
+) -> Result<load::Outcome, Failure> {
+    let timeout = Duration::from_millis(args.timeout.as_millis().max(1) as u64);
+    let kind = (args.protocol, args.encrypt_type.into());
+    let (client, target_name) = args.target.reach(kind, &key, timeout, "request").await?;
+    let plan = Plan {
+        orders: args.orders,
+        resends: usize::from(args.resend),
+        concurrency: usize::from(args.concurrency),
+    };
+    let cores = || std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = args.threads.map_or_else(cores, usize::from);
+    writeln!(
+        out,
+        "kgsim load · {target_name} · {} · {} orders × (1 + {} resends) · \
+         concurrency {} · {threads} threads · keep-alive HTTP/1.1 connections",
+        args.protocol, args.orders, args.resend, args.concurrency,
+    )?;
+    let settings = settings(args, key);
+    load::run(settings, client, plan, rand::random(), threads)
+        .await
+        .context("the load stopped")
+        .could_not_run()
+}
+
+fn write_summary(outcome: &load::Outcome, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "requests: {} in {:.3}s",
@@ -150,20 +146,18 @@ fn write_summary(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> 
         ms(outcome.percentile(99.0)),
         ms(outcome.percentile(100.0))
     )?;
-    let console: Vec<String> = outcome
-        .console_failures
-        .iter()
-        .map(|(rule, n)| format!("{rule} ×{n}"))
-        .collect();
-    writeln!(
-        out,
-        "console failures: {}",
-        if console.is_empty() {
-            "none".to_owned()
-        } else {
-            console.join(", ")
+    if outcome.console_failures.is_empty() {
+        writeln!(out, "console failures: none")?;
+    } else {
+        writeln!(out, "console failures:")?;
+        for (check, failures) in &outcome.console_failures {
+            writeln!(
+                out,
+                "  {check} ×{} — e.g. {}",
+                failures.count, failures.example
+            )?;
         }
-    )?;
+    }
     writeln!(
         out,
         "idempotency failures: {}",
@@ -173,11 +167,8 @@ fn write_summary(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> 
         writeln!(out, "  {failure}")?;
     }
     if outcome.idempotency_failures.len() > 10 {
-        writeln!(
-            out,
-            "  … and {} more",
-            outcome.idempotency_failures.len() - 10
-        )?;
+        let more = outcome.idempotency_failures.len() - 10;
+        writeln!(out, "  … and {more} more")?;
     }
     let verdict = if outcome.conformant() {
         "conformant under load"
@@ -187,7 +178,15 @@ fn write_summary(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> 
     writeln!(out, "verdict: {verdict}")
 }
 
-fn summary_json(outcome: &Outcome) -> serde_json::Value {
+fn summary_json(outcome: &load::Outcome) -> serde_json::Value {
+    let console: serde_json::Map<String, serde_json::Value> = outcome
+        .console_failures
+        .iter()
+        .map(|(check, f)| {
+            let value = serde_json::json!({"count": f.count, "example": f.example});
+            (check.id().to_owned(), value)
+        })
+        .collect();
     serde_json::json!({
         "requests": outcome.requests,
         "wall_s": outcome.wall.as_secs_f64(),
@@ -198,7 +197,7 @@ fn summary_json(outcome: &Outcome) -> serde_json::Value {
             "p99": ms(outcome.percentile(99.0)),
             "max": ms(outcome.percentile(100.0)),
         },
-        "console_failures": outcome.console_failures,
+        "console_failures": console,
         "idempotency_failures": outcome.idempotency_failures,
         "conformant": outcome.conformant(),
     })

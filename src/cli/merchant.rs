@@ -10,13 +10,14 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::crypt::EncryptTypeArg;
+use crate::cli::exit::{Kind as _, Outcome};
 use crate::cli::{exit, secrets};
 use crate::merchant::{self, Fault, Faults, Merchant, MerchantConfig};
 use crate::protocol::Protocol;
 
 /// Flags of `kgsim merchant`.
 #[derive(Debug, Args)]
-pub struct MerchantArgs {
+pub(crate) struct MerchantArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -44,7 +45,7 @@ pub struct MerchantArgs {
 }
 
 /// Runs the merchant until interrupted.
-pub fn run(args: MerchantArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(crate) fn run(args: MerchantArgs, out: &mut dyn Write) -> Outcome {
     if args.list_faults {
         for fault in Fault::ALL {
             let name = match fault {
@@ -61,7 +62,9 @@ pub fn run(args: MerchantArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     config.faults = Faults::of(args.faults);
     config.slow = Duration::from_millis(args.slow_ms);
     config.async_provisioning = args.async_provisioning;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .could_not_run()?;
     runtime.block_on(async {
         let listener = match tokio::net::TcpListener::bind(args.listen).await {
             Ok(listener) => listener,
@@ -78,7 +81,7 @@ pub fn run(args: MerchantArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         out.flush()?;
         let app = merchant::router(Arc::new(Merchant::new(config)));
         tokio::select! {
-            served = merchant::serve(listener, app) => served.map(|()| exit::OK).context("the listener failed"),
+            served = merchant::serve(listener, app) => served.map(|()| exit::OK).context("the listener failed").could_not_run(),
             _ = tokio::signal::ctrl_c() => Ok(exit::OK),
         }
     })

@@ -1,18 +1,18 @@
 //! The command line: clap definitions and the wiring of the other modules. No business logic
 //! lives here; each subcommand resolves its flags and calls into the library.
 
-pub mod crypt;
-pub mod embedded;
-pub mod exit;
-pub mod info;
-pub mod input;
-pub mod load;
-pub mod merchant;
-pub mod run;
-pub mod secrets;
-pub mod sign;
-pub mod snapshots;
-pub mod verify;
+mod crypt;
+mod embedded;
+mod exit;
+mod info;
+mod input;
+mod load;
+mod merchant;
+mod run;
+mod secrets;
+mod sign;
+mod snapshots;
+mod verify;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -23,15 +23,15 @@ use clap::{Parser, Subcommand};
 /// production interfaces.
 #[derive(Debug, Parser)]
 #[command(name = "kgsim", version, about, after_help = exit::HELP)]
-pub struct Cli {
+struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+enum Command {
     /// Drive a merchant through scenarios and report conformance (the embedded reference
     /// merchant when --target is omitted).
     Run(run::RunArgs),
@@ -60,9 +60,9 @@ pub enum Command {
 }
 
 /// Runs a parsed command, writing results to `out`; returns the exit code.
-pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
+fn run(cli: Cli, out: &mut dyn Write) -> exit::Outcome {
     match cli.command {
-        Command::Run(args) => run::run(args, out),
+        Command::Run(args) => run::run(&args, out),
         Command::Validate(args) => info::validate(&args, out),
         Command::Schema => info::schema(out),
         Command::Checks => info::checks(out),
@@ -82,10 +82,9 @@ pub fn main() -> ExitCode {
     let mut out = stdout.lock();
     match run(cli, &mut out) {
         Ok(code) => exit::code(code),
-        Err(error) => {
+        Err(failure) => {
             let _ = out.flush();
-            eprintln!("error: {error:#}");
-            exit::code(exit::USAGE)
+            exit::code(exit::report(failure))
         }
     }
 }

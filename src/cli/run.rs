@@ -1,118 +1,117 @@
 //! `kgsim run`: drive a merchant (or the embedded reference merchant) through scenarios and
-//! report conformance check by check.
+//! report conformance check by check. Everything is checked before the first request — the
+//! target, the profile, the scenarios, the output paths — so that a run either happens and is
+//! recorded, or stops at once with the reason.
 
 use std::io::{IsTerminal as _, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::crypt::EncryptTypeArg;
-use crate::cli::embedded::{self, EmbeddedArgs};
-use crate::cli::exit;
-use crate::conformance::{evaluate, registry};
+use crate::cli::embedded::TargetArgs;
+use crate::cli::exit::{self, Failure, Kind as _, Outcome};
+use crate::fsio::{self, INPUT_FILE_CAP};
 use crate::marketplace::Span;
-use crate::protocol::{AccessKey, BillingMode, Protocol};
-use crate::report::junit;
-use crate::report::model::{ProfileSummary, ReportContext, build};
+use crate::pipeline::{SuiteRun, run_suite};
+use crate::protocol::{BillingMode, Protocol, UnixMillis};
+use crate::report::redact::Redactions;
 use crate::report::snapshot::{Mode, Snapshots};
 use crate::report::terminal::{self, Colour};
-use crate::scenario::diagnostics::{Style, render};
-use crate::scenario::http::{DEFAULT_BODY_CAP, Target};
-use crate::scenario::model::Interface;
+use crate::report::{junit, model::Report};
+use crate::scenario::format::diagnostics::{Style, render};
+use crate::scenario::format::model::{Interface, Scenario};
 use crate::scenario::profile::{Overrides, Profile};
-use crate::scenario::runner::RunContext;
-use crate::scenario::suite::{self, DEFAULT_JOBS, Loaded};
+use crate::scenario::run::suite;
+use crate::scenario::sources::{self, Loaded};
 
 /// Flags of `kgsim run`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Scenario files or directories (recursively); the built-in suite when none.
-    pub paths: Vec<PathBuf>,
-    /// The merchant's production address, e.g. http://localhost:8080/saasproduce; the embedded
-    /// reference merchant when omitted.
-    #[arg(long, value_name = "URL")]
-    pub target: Option<String>,
+    pub(crate) paths: Vec<PathBuf>,
+    /// Where the merchant is, and its key.
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
     /// The product profile (TOML); flags override it.
     #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
+    pub(crate) profile: Option<PathBuf>,
     /// Protocol: v1 or v2.
     #[arg(long)]
-    pub protocol: Option<Protocol>,
+    pub(crate) protocol: Option<Protocol>,
     /// Billing mode: period, one-time, on-demand, package.
     #[arg(long)]
-    pub billing: Option<BillingMode>,
+    pub(crate) billing: Option<BillingMode>,
     /// encryptType the merchant declares: 1 (AES-256) or 2 (AES-128).
     #[arg(long, value_enum)]
-    pub encrypt_type: Option<EncryptTypeArg>,
+    pub(crate) encrypt_type: Option<EncryptTypeArg>,
     /// An optional interface the product implements (repeatable): upgrade, query-instance,
     /// change-instance-check. Replaces the profile's list.
-    #[arg(long = "interface", value_name = "NAME", value_parser = parse_interface)]
-    pub interfaces: Vec<Interface>,
+    #[arg(long = "interface", value_name = "NAME")]
+    pub(crate) interfaces: Vec<Interface>,
     /// Per-call timeout (default 20s, the console's).
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<Span>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub(crate) timeout: Option<Span>,
     /// Scenarios run at once (I/O-bound: not the core count).
-    #[arg(long, default_value_t = DEFAULT_JOBS)]
-    pub jobs: usize,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) jobs: u16,
     /// Only scenarios whose name or file contains PATTERN (`*` wildcards), or `tag:NAME`;
     /// repeatable (a scenario matching any runs).
     #[arg(long, value_name = "PATTERN")]
-    pub filter: Vec<String>,
+    pub(crate) filter: Vec<String>,
     /// Seed for order and business ids (random by default, so reruns never collide).
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Write the JSON report here (schema: docs/report-format.md).
     #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// Write a JUnit XML report here (one test case per scenario).
     #[arg(long, value_name = "PATH")]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
     /// Where transcripts are kept and compared.
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
-    pub snapshots: PathBuf,
+    pub(crate) snapshots: PathBuf,
     /// Accept every transcript of this run as the new snapshot.
     #[arg(long, conflicts_with = "no_snapshots")]
-    pub update_snapshots: bool,
+    pub(crate) update_snapshots: bool,
     /// Do not compare or write transcripts.
     #[arg(long)]
-    pub no_snapshots: bool,
+    pub(crate) no_snapshots: bool,
+    /// Redact an answer field from transcripts (a JSON path such as appInfo.userName;
+    /// repeatable), for values that change from run to run.
+    #[arg(long = "redact", value_name = "PATH")]
+    pub(crate) redact: Vec<String>,
     /// Start every scenario's virtual clock here (`yyyyMMddHHmmss`, UTC) instead of now, for
     /// reports that are identical from run to run.
     #[arg(long, value_name = "TIME", value_parser = parse_start)]
-    pub virtual_start: Option<crate::protocol::UnixMillis>,
-    /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
-    #[arg(long, value_name = "PATH")]
-    pub key_file: Option<PathBuf>,
-    /// The embedded merchant's fault switches.
-    #[command(flatten)]
-    pub embedded: EmbeddedArgs,
+    pub(crate) virtual_start: Option<UnixMillis>,
 }
 
-fn parse_start(text: &str) -> Result<crate::protocol::UnixMillis, String> {
-    crate::protocol::UnixMillis::parse_compact(text).map_err(|e| e.to_string())
+fn parse_start(text: &str) -> Result<UnixMillis, String> {
+    UnixMillis::parse_compact(text).map_err(|e| e.to_string())
 }
 
-fn parse_interface(text: &str) -> Result<Interface, String> {
-    Interface::ALL
-        .into_iter()
-        .find(|i| i.name() == text)
-        .ok_or_else(|| format!("`{text}` is not upgrade, query-instance or change-instance-check"))
-}
-
-/// Loads scenarios from paths, or the built-in suite.
-pub fn load(paths: &[PathBuf]) -> Loaded {
-    let checks = registry::ids();
-    if paths.is_empty() {
-        suite::builtin(&checks)
-    } else {
-        suite::load_paths(paths, &checks)
+fn parse_timeout(text: &str) -> Result<Span, String> {
+    match text.parse::<Span>() {
+        Ok(span) if span.as_millis() > 0 && span <= Span::hours(1) => Ok(span),
+        Ok(_) => Err(format!("`{text}` is not a timeout between 1ms and 1h")),
+        Err(error) => Err(error.to_string()),
     }
 }
 
-fn diagnostics_style() -> Style {
+/// Loads scenarios from paths, or the built-in suite.
+pub(crate) fn load(paths: &[PathBuf]) -> Loaded {
+    if paths.is_empty() {
+        sources::builtin()
+    } else {
+        sources::load_paths(paths)
+    }
+}
+
+pub(crate) fn diagnostics_style() -> Style {
     if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         Style::Terminal
     } else {
@@ -121,14 +120,14 @@ fn diagnostics_style() -> Style {
 }
 
 /// Prints every file's problems to stderr; returns whether there were any.
-pub fn report_problems(loaded: &Loaded) -> bool {
+pub(crate) fn report_problems(loaded: &Loaded) -> bool {
     for problems in &loaded.problems {
         eprint!("{}", render(problems, diagnostics_style()));
     }
     !loaded.problems.is_empty()
 }
 
-fn resolve_profile(args: &RunArgs) -> Result<Profile, u8> {
+fn resolve_profile(args: &RunArgs) -> Result<Profile, Failure> {
     let overrides = Overrides {
         protocol: args.protocol,
         billing: args.billing,
@@ -139,146 +138,115 @@ fn resolve_profile(args: &RunArgs) -> Result<Profile, u8> {
     let Some(path) = &args.profile else {
         return Ok(Profile::with_overrides(&overrides));
     };
-    let name = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) => {
-            eprintln!("error: cannot read the profile {name}: {error}");
-            return Err(exit::USAGE);
-        }
-    };
-    Profile::load(&name, &text, &overrides).map_err(|problems| {
+    let text = fsio::read_text_capped(path, INPUT_FILE_CAP).could_not_run()?;
+    Profile::load(&path.display().to_string(), &text, &overrides).map_err(|problems| {
         eprint!("{}", render(&problems, diagnostics_style()));
-        exit::USAGE
+        Failure::Reported(exit::USAGE)
     })
 }
 
-/// Runs `kgsim run`.
-pub fn run(args: RunArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let profile = match resolve_profile(&args) {
-        Ok(profile) => profile,
-        Err(code) => return Ok(code),
-    };
+fn select_scenarios(args: &RunArgs) -> Result<Vec<Arc<Scenario>>, Failure> {
     let loaded = load(&args.paths);
     if report_problems(&loaded) {
-        return Ok(exit::USAGE);
+        return Err(Failure::Reported(exit::USAGE));
     }
     let scenarios: Vec<_> = loaded
         .scenarios
         .into_iter()
-        .filter(|s| {
-            args.filter.is_empty() || args.filter.iter().any(|pattern| suite::matches(s, pattern))
-        })
+        .filter(|s| args.filter.is_empty() || args.filter.iter().any(|p| suite::matches(s, p)))
         .collect();
     if scenarios.is_empty() {
-        let patterns = args
-            .filter
-            .iter()
-            .map(|f| format!("`{f}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        eprintln!(
-            "error: no scenario to run{}",
-            if patterns.is_empty() {
-                String::new()
-            } else {
-                format!(" matches {patterns}")
-            }
-        );
-        return Ok(exit::USAGE);
+        let patterns: Vec<String> = args.filter.iter().map(|f| format!("`{f}`")).collect();
+        let matching = if patterns.is_empty() {
+            String::new()
+        } else {
+            format!(" matches {}", patterns.join(", "))
+        };
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "no scenario to run{matching}"
+        )));
     }
-    let key = embedded::access_key(args.key_file.as_deref(), args.target.is_none())?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run_suite(args, profile, key, scenarios, out))
+    Ok(scenarios)
 }
 
-async fn run_suite(
-    args: RunArgs,
-    profile: Profile,
-    key: AccessKey,
-    scenarios: Vec<Arc<crate::scenario::model::Scenario>>,
-    out: &mut dyn Write,
-) -> anyhow::Result<u8> {
-    let started = Instant::now();
-    let timeout = Duration::from_millis(profile.timeout.as_millis().max(1) as u64);
-    let embedded = args
-        .embedded
-        .merchant(profile.protocol, profile.encrypt_type);
-    let target = args.target.as_deref();
-    let (url, target_name) =
-        match embedded::target_or_embedded(target, &embedded, &key, timeout, "scenario").await {
-            Ok(found) => found,
-            Err(code) => return Ok(code),
-        };
-    let target = match Target::new(&url, timeout, DEFAULT_BODY_CAP) {
-        Ok(target) => target,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Ok(exit::USAGE);
+/// Whether this is a CI run (`CI=true`, as GitHub Actions, GitLab CI and most others set).
+pub(crate) fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Where transcripts go, and what the run may write there.
+fn snapshots(args: &RunArgs) -> Option<Snapshots> {
+    if args.no_snapshots {
+        return None;
+    }
+    let mode = if args.update_snapshots {
+        Mode::Update
+    } else if in_ci() {
+        Mode::ReadOnly
+    } else {
+        Mode::Pending
+    };
+    Some(Snapshots {
+        dir: args.snapshots.clone(),
+        mode,
+    })
+}
+
+/// Checks every output path before the run, so that a run is never lost for want of a
+/// writable report file.
+fn check_outputs(args: &RunArgs, snapshots: Option<&Snapshots>) -> Result<(), Failure> {
+    for (flag, path) in [("--junit", &args.junit), ("--json", &args.json)] {
+        if let Some(path) = path {
+            fsio::check_writable(path)
+                .with_context(|| format!("cannot write the {flag} report to {}", path.display()))
+                .could_not_run()?;
         }
-    };
-    let context = RunContext {
-        profile: profile.clone(),
-        key: key.clone(),
-        target,
-        seed: args.seed.unwrap_or_else(rand::random),
-        start: args.virtual_start,
-    };
-    let progress = progress_bar(scenarios.len());
-    let on_done = |_: &crate::scenario::runner::ScenarioRun| {
+    }
+    if let Some(snapshots) = snapshots.filter(|s| s.mode != Mode::ReadOnly) {
+        fsio::check_writable_dir(&snapshots.dir)
+            .with_context(|| format!("cannot write snapshots under {}", snapshots.dir.display()))
+            .could_not_run()?;
+    }
+    Ok(())
+}
+
+/// Runs `kgsim run`.
+pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
+    let profile = resolve_profile(args)?;
+    let scenarios = select_scenarios(args)?;
+    let redactions = Redactions::parse(args.redact.iter().map(String::as_str)).usage()?;
+    let snapshots = snapshots(args);
+    check_outputs(args, snapshots.as_ref())?;
+    let key = args.target.access_key()?;
+    let runtime = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .could_not_run()?;
+    let report = runtime.block_on(async {
+        let timeout = Duration::from_millis(profile.timeout.as_millis().max(1) as u64);
+        let kind = (profile.protocol, profile.encrypt_type);
+        let (client, target_name) = args.target.reach(kind, &key, timeout, "scenario").await?;
+        let mut run = SuiteRun::new(profile, key, client, scenarios);
+        run.target_name = target_name;
+        run.seed = args.seed.unwrap_or(run.seed);
+        run.start = args.virtual_start;
+        run.jobs = usize::from(args.jobs);
+        run.snapshots = snapshots.clone();
+        run.redactions = redactions;
+        let progress = progress_bar(run.scenarios.len());
+        let on_done = |_: &crate::scenario::run::runner::ScenarioRun| {
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+        };
+        let report = run_suite(run, &on_done).await;
         if let Some(bar) = &progress {
-            bar.inc(1);
+            bar.finish_and_clear();
         }
-    };
-    let runs = suite::run_all(&scenarios, &context, args.jobs, &on_done).await;
-    if let Some(bar) = &progress {
-        bar.finish_and_clear();
-    }
-    let verdicts: Vec<_> = runs.iter().map(evaluate).collect();
-    let report_context = ReportContext {
-        target: target_name,
-        profile: ProfileSummary {
-            protocol: profile.protocol.to_string(),
-            billing: profile.billing.to_string(),
-            encrypt_type: profile.encrypt_type.to_string(),
-            interfaces: profile
-                .interfaces
-                .iter()
-                .map(|i| i.name().to_owned())
-                .collect(),
-        },
-        key,
-        encrypt_type: profile.encrypt_type,
-        wall_ms: started.elapsed().as_millis() as u64,
-    };
-    let mut report = build(&runs, &verdicts, &report_context);
-    if !args.no_snapshots {
-        let mode = if args.update_snapshots {
-            Mode::Update
-        } else if in_ci() {
-            Mode::ReadOnly
-        } else {
-            Mode::Pending
-        };
-        Snapshots {
-            dir: args.snapshots.clone(),
-            mode,
-        }
-        .check(&mut report)
-        .with_context(|| format!("cannot write snapshots under {}", args.snapshots.display()))?;
-    }
-    let colour = Colour::detect(std::io::stdout().is_terminal());
-    write!(out, "{}", terminal::render(&report, colour))?;
-    if let Some(path) = &args.junit {
-        let xml = junit::render(&report)?;
-        std::fs::write(path, xml)
-            .with_context(|| format!("cannot write the JUnit report to {}", path.display()))?;
-    }
-    if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json + "\n")
-            .with_context(|| format!("cannot write the JSON report to {}", path.display()))?;
-    }
+        report
+            .with_context(|| format!("cannot write snapshots under {}", args.snapshots.display()))
+            .could_not_run()
+    })?;
+    write_reports(&report, args, out)?;
     Ok(if report.conformant() {
         exit::OK
     } else {
@@ -286,9 +254,25 @@ async fn run_suite(
     })
 }
 
-/// Whether this is a CI run (`CI=true`, as GitHub Actions, GitLab CI and most others set).
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+/// The terminal report, then the JUnit and JSON files, each written atomically.
+fn write_reports(report: &Report, args: &RunArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let colour = Colour::detect(std::io::stdout().is_terminal());
+    write!(out, "{}", terminal::render(report, colour))?;
+    if let Some(path) = &args.junit {
+        let xml = junit::render(report).could_not_run()?;
+        write_output(path, xml.as_bytes(), "JUnit report")?;
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(report).could_not_run()? + "\n";
+        write_output(path, json.as_bytes(), "JSON report")?;
+    }
+    Ok(())
+}
+
+fn write_output(path: &Path, bytes: &[u8], what: &str) -> Result<(), Failure> {
+    fsio::write_atomic(path, bytes)
+        .with_context(|| format!("cannot write the {what} to {}", path.display()))
+        .could_not_run()
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {

@@ -1,18 +1,20 @@
 //! Where secrets come from: environment variables or files, never the command line (which
 //! other users can read from the process table) and never any output.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::cli::exit::Failure;
+use crate::fsio::{self, KEY_FILE_CAP};
 use crate::protocol::AccessKey;
 
 /// The environment variable holding the KooGallery access key.
-pub const ACCESS_KEY_ENV: &str = "KGSIM_ACCESS_KEY";
+pub(crate) const ACCESS_KEY_ENV: &str = "KGSIM_ACCESS_KEY";
 /// The environment variable holding an API Gateway app secret (SK).
-pub const APP_SECRET_ENV: &str = "KGSIM_APP_SECRET";
+pub(crate) const APP_SECRET_ENV: &str = "KGSIM_APP_SECRET";
 
-/// A secret could not be read.
+/// A secret, where it comes from and how it failed.
 #[derive(Debug, thiserror::Error)]
-pub enum SecretError {
+pub(crate) enum SecretError {
     /// Neither the variable nor a file was given.
     #[error("no {what}: set {env} or pass {flag} PATH")]
     Missing {
@@ -23,15 +25,20 @@ pub enum SecretError {
         /// The file flag.
         flag: &'static str,
     },
-    /// The file could not be read.
-    #[error("cannot read {what} from {path}: {source}")]
+    /// The variable is set, but not to UTF-8 text.
+    #[error("{env} is set, but not to UTF-8 text; keys are text")]
+    NotUtf8 {
+        /// The environment variable.
+        env: &'static str,
+    },
+    /// The file could not be read (or is far too large to be a key).
+    #[error("cannot use the {what} file: {cause}")]
     File {
         /// What the secret is.
         what: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (its message names the file and the cause once; not a `source`, so that the
+        /// cause is not printed twice).
+        cause: fsio::ReadError,
     },
     /// The secret is empty.
     #[error("the {what} is empty")]
@@ -41,6 +48,17 @@ pub enum SecretError {
     },
 }
 
+impl From<SecretError> for Failure {
+    /// A file that cannot be read kept the run from happening (exit 3); a missing, empty or
+    /// malformed secret is a configuration the user must fix (exit 2).
+    fn from(error: SecretError) -> Self {
+        match error {
+            SecretError::File { .. } => Self::CouldNotRun(error.into()),
+            _ => Self::Usage(error.into()),
+        }
+    }
+}
+
 fn load(
     what: &'static str,
     env: &'static str,
@@ -48,17 +66,19 @@ fn load(
     file: Option<&Path>,
 ) -> Result<AccessKey, SecretError> {
     let value = match file {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|source| SecretError::File {
-                what,
-                path: path.to_owned(),
-                source,
-            })?
+        Some(path) => fsio::read_text_capped(path, KEY_FILE_CAP)
+            .map_err(|cause| SecretError::File { what, cause })?
             // A key file written by an editor or `echo` ends with a newline that is not part
             // of the key.
             .trim_end_matches(['\r', '\n'])
             .to_owned(),
-        None => std::env::var(env).map_err(|_| SecretError::Missing { what, env, flag })?,
+        None => match std::env::var(env) {
+            Ok(value) => value,
+            Err(std::env::VarError::NotPresent) => {
+                return Err(SecretError::Missing { what, env, flag });
+            }
+            Err(std::env::VarError::NotUnicode(_)) => return Err(SecretError::NotUtf8 { env }),
+        },
     };
     if value.is_empty() {
         return Err(SecretError::Empty { what });
@@ -67,11 +87,11 @@ fn load(
 }
 
 /// The access key from `--key-file` or `KGSIM_ACCESS_KEY`.
-pub fn access_key(key_file: Option<&Path>) -> Result<AccessKey, SecretError> {
+pub(crate) fn access_key(key_file: Option<&Path>) -> Result<AccessKey, SecretError> {
     load("access key", ACCESS_KEY_ENV, "--key-file", key_file)
 }
 
 /// The APIGW app secret from `--secret-file` or `KGSIM_APP_SECRET`.
-pub fn app_secret(secret_file: Option<&Path>) -> Result<AccessKey, SecretError> {
+pub(crate) fn app_secret(secret_file: Option<&Path>) -> Result<AccessKey, SecretError> {
     load("app secret", APP_SECRET_ENV, "--secret-file", secret_file)
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::cli::exit::{Failure, Kind as _, Outcome};
 use crate::cli::input::{parse_header, parse_pair, read_body};
 use crate::cli::secrets;
 use crate::protocol::v1::{auth_token, body_sign};
@@ -14,7 +15,7 @@ use crate::protocol::{apigw, usage_push};
 
 /// Which signature to compute.
 #[derive(Debug, Subcommand)]
-pub enum SignCommand {
+pub(crate) enum SignCommand {
     /// V1 request authToken from decoded parameters (timeStamp included as a --param).
     V1 {
         /// A request parameter, NAME=VALUE, URL-decoded (repeatable).
@@ -76,7 +77,7 @@ pub enum SignCommand {
 
 /// Where the access key comes from.
 #[derive(Debug, Args)]
-pub struct KeyArgs {
+pub(crate) struct KeyArgs {
     /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
@@ -84,7 +85,7 @@ pub struct KeyArgs {
 
 /// A body signed together with a timestamp and a nonce.
 #[derive(Debug, Args)]
-pub struct SignedCallArgs {
+pub(crate) struct SignedCallArgs {
     /// The request body, or `-` for standard input.
     #[arg(long, value_name = "FILE")]
     pub body: PathBuf,
@@ -100,7 +101,7 @@ pub struct SignedCallArgs {
 }
 
 /// Runs `kgsim sign …`, printing one `name: value` line per intermediate value.
-pub fn run(command: SignCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(crate) fn run(command: SignCommand, out: &mut dyn Write) -> Outcome {
     match command {
         SignCommand::V1 { params, key } => {
             let key = secrets::access_key(key.key_file.as_deref())?;
@@ -108,7 +109,7 @@ pub fn run(command: SignCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .collect();
-            let token = auth_token::compute(&key, &pairs)?;
+            let token = auth_token::compute(&key, &pairs).usage()?;
             let time_stamp = pairs
                 .iter()
                 .find(|(n, _)| *n == auth_token::TIME_STAMP)
@@ -121,7 +122,8 @@ pub fn run(command: SignCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
             )?;
             writeln!(out, "hmac-key: {}", auth_token::hmac_key_shape(time_stamp))?;
             writeln!(out, "authToken: {token}")?;
-            writeln!(out, "query: {}", auth_token::signed_query(&key, &pairs)?)?;
+            let query = auth_token::signed_query(&key, &pairs).usage()?;
+            writeln!(out, "query: {query}")?;
         }
         SignCommand::BodySign { body, key } => {
             let key = secrets::access_key(key.key_file.as_deref())?;
@@ -192,7 +194,7 @@ pub fn run(command: SignCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
                 headers: &headers,
                 body: &body,
             };
-            let signed = apigw::sign(&app_key, &secret, &request)?;
+            let signed = apigw::sign(&app_key, &secret, &request).usage()?;
             writeln!(out, "signed-headers: {}", signed.signed_headers)?;
             writeln!(out, "signature: {}", signed.signature)?;
             writeln!(out, "Authorization: {}", signed.authorization)?;
@@ -204,8 +206,8 @@ pub fn run(command: SignCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
 fn load_call(
     call: &SignedCallArgs,
     canonicalise: fn(&[u8]) -> Result<String, canonical::CanonicalError>,
-) -> anyhow::Result<(crate::protocol::AccessKey, String)> {
+) -> Result<(crate::protocol::AccessKey, String), Failure> {
     let key = secrets::access_key(call.key.key_file.as_deref())?;
-    let payload = canonicalise(&read_body(&call.body)?)?;
+    let payload = canonicalise(&read_body(&call.body)?).usage()?;
     Ok((key, payload))
 }

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use crate::cli::exit;
+use crate::cli::exit::{self, Outcome};
 use crate::report::snapshot::{self, accepted_path};
 
 /// Where the snapshots are, and which pending transcripts to act on.
 #[derive(Debug, Args)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// The snapshot directory.
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
     pub snapshots: PathBuf,
@@ -20,7 +20,7 @@ pub struct Selection {
 
 /// What to do with pending transcripts.
 #[derive(Debug, Subcommand)]
-pub enum SnapshotsCommand {
+pub(crate) enum SnapshotsCommand {
     /// Show each pending transcript: new, or a unified diff against the accepted one.
     Review(Selection),
     /// Accept pending transcripts: they become the snapshots.
@@ -57,7 +57,7 @@ fn review(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// Runs `kgsim snapshots …`.
-pub fn run(command: &SnapshotsCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(crate) fn run(command: &SnapshotsCommand, out: &mut dyn Write) -> Outcome {
     match command {
         SnapshotsCommand::Review(selection) => {
             let pending = selected(selection);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use crate::cli::exit;
+use crate::cli::exit::{self, Kind as _, Outcome};
 use crate::cli::input::read_body;
 use crate::cli::secrets;
 use crate::cli::sign::KeyArgs;
@@ -18,7 +18,7 @@ use crate::protocol::verdict::Verdict;
 
 /// What to verify.
 #[derive(Debug, Subcommand)]
-pub enum VerifyCommand {
+pub(crate) enum VerifyCommand {
     /// A captured V1 request: its full URL or just its query string.
     V1 {
         /// `https://host/path?activity=…&authToken=…` or `activity=…&authToken=…`.
@@ -76,57 +76,20 @@ pub enum VerifyCommand {
 }
 
 /// Runs `kgsim verify …`; returns 0 when valid, 1 on any mismatch.
-pub fn run(command: VerifyCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(crate) fn run(command: VerifyCommand, out: &mut dyn Write) -> Outcome {
     match command {
         VerifyCommand::V1 { url, key } => {
             let key = secrets::access_key(key.key_file.as_deref())?;
             let query = url.split_once('?').map_or(url.as_str(), |(_, q)| q);
-            print_verdict(out, "authToken", &auth_token::diagnose_query(&key, query)?)
+            let verdict = auth_token::diagnose_query(&key, query).usage()?;
+            print_verdict(out, "authToken", &verdict)
         }
         VerifyCommand::V2 {
             query,
             body,
             now,
             key,
-        } => {
-            let key = secrets::access_key(key.key_file.as_deref())?;
-            let query = query.split_once('?').map_or(query.as_str(), |(_, q)| q);
-            let params = parse_query(query, PlusHandling::AsSpace)?;
-            let get = |name: &str| {
-                params
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.as_str())
-            };
-            let (Some(sig), Some(ts), Some(nonce)) = (
-                get(signature::SIGNATURE),
-                get(signature::TIMESTAMP),
-                get(signature::NONCE),
-            ) else {
-                writeln!(out, "verdict: malformed")?;
-                writeln!(out, "cause: the query needs signature, timestamp and nonce")?;
-                return Ok(exit::MISMATCH);
-            };
-            let body = read_body(&body)?;
-            let mut status = print_verdict(
-                out,
-                "signature",
-                &signature::diagnose(&key, nonce, ts, &body, sig),
-            )?;
-            match now {
-                Some(now) => {
-                    match signature::check_freshness(ts, UnixMillis(now), Default::default()) {
-                        Ok(()) => writeln!(out, "freshness: ok")?,
-                        Err(stale) => {
-                            writeln!(out, "freshness: stale ({stale})")?;
-                            status = exit::MISMATCH;
-                        }
-                    }
-                }
-                None => writeln!(out, "freshness: not checked (pass --now MS)")?,
-            }
-            Ok(status)
-        }
+        } => verify_v2(&query, &body, now, &key, out),
         VerifyCommand::Kit {
             body,
             x_sign,
@@ -136,56 +99,94 @@ pub fn run(command: VerifyCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
         } => {
             let key = secrets::access_key(key.key_file.as_deref())?;
             let body = read_body(&body)?;
-            let verdict = if kit::verify(&key, &x_nonce, &x_timestamp, &body, &x_sign) {
-                Verdict::Valid
-            } else {
-                let expected = crate::protocol::v2::canonical::canonical_body(&body)
-                    .map(|payload| kit::x_sign(&key, &x_nonce, &x_timestamp, &payload))
-                    .unwrap_or_else(|e| format!("({e})"));
-                Verdict::Invalid(crate::protocol::verdict::Mismatch {
-                    expected,
-                    got: x_sign,
-                    cause: None,
-                })
-            };
+            let verdict = kit::diagnose(&key, &x_nonce, &x_timestamp, &body, &x_sign);
             print_verdict(out, "x-sign", &verdict)
         }
         VerifyCommand::BodySign { body, header, key } => {
             let key = secrets::access_key(key.key_file.as_deref())?;
-            let body = read_body(&body)?;
-            let value = match header.split_once(':') {
-                Some((name, value)) => {
-                    if name.trim() != body_sign::HEADER {
-                        writeln!(out, "verdict: malformed")?;
-                        writeln!(
-                            out,
-                            "cause: the header is named `{}`; the console requires exactly `{}`",
-                            name.trim(),
-                            body_sign::HEADER
-                        )?;
-                        return Ok(exit::MISMATCH);
-                    }
-                    value.trim()
-                }
-                None => header.trim(),
-            };
-            match body_sign::BodySign::parse(value) {
-                Ok(parsed) => print_verdict(
-                    out,
-                    "signature",
-                    &body_sign::diagnose(&key, &body, &parsed.signature),
-                ),
-                Err(error) => {
-                    writeln!(out, "verdict: malformed")?;
-                    writeln!(out, "cause: {error}")?;
-                    Ok(exit::MISMATCH)
-                }
-            }
+            verify_body_sign(&key, &read_body(&body)?, &header, out)
         }
     }
 }
 
-fn print_verdict(out: &mut dyn Write, what: &str, verdict: &Verdict) -> anyhow::Result<u8> {
+/// `kgsim verify v2`: the query signature, and the freshness window when `--now` is given.
+fn verify_v2(
+    query: &str,
+    body: &std::path::Path,
+    now: Option<i64>,
+    key: &KeyArgs,
+    out: &mut dyn Write,
+) -> Outcome {
+    let key = secrets::access_key(key.key_file.as_deref())?;
+    let query = query.split_once('?').map_or(query, |(_, q)| q);
+    let params = parse_query(query, PlusHandling::AsSpace).usage()?;
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (Some(sig), Some(ts), Some(nonce)) = (
+        get(signature::SIGNATURE),
+        get(signature::TIMESTAMP),
+        get(signature::NONCE),
+    ) else {
+        writeln!(out, "verdict: malformed")?;
+        writeln!(out, "cause: the query needs signature, timestamp and nonce")?;
+        return Ok(exit::MISMATCH);
+    };
+    let body = read_body(body)?;
+    let verdict = signature::diagnose(&key, nonce, ts, &body, sig);
+    let mut status = print_verdict(out, "signature", &verdict)?;
+    let Some(now) = now else {
+        writeln!(out, "freshness: not checked (pass --now MS)")?;
+        return Ok(status);
+    };
+    match signature::check_freshness(ts, UnixMillis(now), Default::default()) {
+        Ok(()) => writeln!(out, "freshness: ok")?,
+        Err(stale) => {
+            writeln!(out, "freshness: stale ({stale})")?;
+            status = exit::MISMATCH;
+        }
+    }
+    Ok(status)
+}
+
+/// `kgsim verify body-sign`: the header's exact name, its form, and its signature.
+fn verify_body_sign(
+    key: &crate::protocol::AccessKey,
+    body: &[u8],
+    header: &str,
+    out: &mut dyn Write,
+) -> Outcome {
+    let value = match header.split_once(':') {
+        Some((name, _)) if name.trim() != body_sign::HEADER => {
+            writeln!(out, "verdict: malformed")?;
+            writeln!(
+                out,
+                "cause: the header is named `{}`; the console requires exactly `{}`",
+                name.trim(),
+                body_sign::HEADER
+            )?;
+            return Ok(exit::MISMATCH);
+        }
+        Some((_, value)) => value.trim(),
+        None => header.trim(),
+    };
+    match body_sign::BodySign::parse(value) {
+        Ok(parsed) => {
+            let verdict = body_sign::diagnose(key, body, &parsed.signature);
+            print_verdict(out, "signature", &verdict)
+        }
+        Err(error) => {
+            writeln!(out, "verdict: malformed")?;
+            writeln!(out, "cause: {error}")?;
+            Ok(exit::MISMATCH)
+        }
+    }
+}
+
+fn print_verdict(out: &mut dyn Write, what: &str, verdict: &Verdict) -> Outcome {
     match verdict {
         Verdict::Valid => {
             writeln!(out, "verdict: valid")?;

@@ -1,17 +1,32 @@
-//! The checks: a registry of stable check ids with their rationale and spec section, and the
-//! evaluation of a scenario run into check outcomes — the always-on console-parity checks on
-//! every exchange, and each step's expectations.
+//! Judging a scenario run, check by check: the console-parity checks on every exchange
+//! ([`console`]), each step's expectations about the merchant's answers ([`answers`]) and
+//! about the marketplace's state ([`state`]), and the root-cause attribution that keeps a
+//! cascade of failures from burying its cause ([`attribute`]). [`evaluate`] wires them.
+//!
+//! The check ids themselves are the vocabulary in [`crate::checks`].
 
+pub mod answers;
+pub mod attribute;
+pub mod console;
 pub mod evaluate;
-pub mod registry;
+pub mod state;
 
+pub use crate::checks::{CheckId, Family};
+pub use attribute::Cause;
+pub use console::console_check;
 pub use evaluate::{Outcome, StepVerdict, evaluate};
-pub use registry::{CHECKS, Check, Family};
 
-/// The check id of a console classification rule (`body-sign` → `console.body-sign`).
-pub fn console_check(rule: &str) -> &'static str {
-    CHECKS
-        .iter()
-        .find(|c| c.id.strip_prefix("console.") == Some(rule))
-        .map_or("console.transport", |c| c.id)
+/// An expectation's verdict before it is placed in its step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Judged {
+    /// Whether it held.
+    pub(crate) passed: bool,
+    /// What happened.
+    pub(crate) message: String,
+    /// What was expected.
+    pub(crate) expected: String,
+    /// What came back.
+    pub(crate) got: String,
+    /// The calls (by id) it failed on.
+    pub(crate) failing_calls: Vec<usize>,
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::marketplace::classify::Judgement;
+use crate::marketplace::classify::{Judgement, Rule};
 use crate::marketplace::clock::{Span, TimerId, TimerQueue};
 use crate::marketplace::ids::Ids;
 use crate::marketplace::lifecycle::{
@@ -78,7 +78,7 @@ pub enum AttemptResult {
     /// The console rejects the answer.
     Rejected {
         /// The first rule broken.
-        rule: &'static str,
+        rule: Rule,
     },
 }
 
@@ -157,6 +157,9 @@ pub struct Delivery {
     pub due: UnixMillis,
     /// What to send (unsigned).
     pub request: Request,
+    /// queryInstance: the ids a successful answer must list — every id asked about that the
+    /// marketplace believes exists (ids made up as unknown are left out).
+    pub must_list: Vec<String>,
 }
 
 /// One line of the append-only call log, the seller console's 生产接口消息 page.
@@ -170,8 +173,8 @@ pub struct LogEntry {
     pub attempt: u32,
     /// The activity.
     pub activity: Activity,
-    /// `accepted`, `provisioning`, or the first console rule broken.
-    pub result: String,
+    /// How it ended.
+    pub result: AttemptResult,
 }
 
 /// An event the engine refuses.
@@ -218,6 +221,8 @@ pub struct Marketplace {
     pub(crate) log: Vec<LogEntry>,
     pub(crate) ids: Ids,
     pub(crate) buyer: Buyer,
+    /// Instance ids made up for requests about instances the merchant never issued.
+    pub(crate) unknown_ids: std::collections::BTreeSet<String>,
 }
 
 impl Marketplace {
@@ -243,6 +248,7 @@ impl Marketplace {
             log: Vec::new(),
             ids,
             buyer,
+            unknown_ids: std::collections::BTreeSet::new(),
         }
     }
 
@@ -336,12 +342,31 @@ impl Marketplace {
             request: request.clone(),
             result: AttemptResult::Pending,
         });
+        let must_list = self.ids_to_list(&request);
         Delivery {
             call: id,
             attempt: number,
             due: self.now,
             request,
+            must_list,
         }
+    }
+
+    /// The ids a successful answer to this request must list: for queryInstance, every id of
+    /// the batch but those made up as unknown (spec V1 §4.7, V2 §2.2: `instanceId` is
+    /// mandatory in every `info` entry, and the console requires it, V1 §1 FAQ).
+    fn ids_to_list(&self, request: &Request) -> Vec<String> {
+        let batch = match request {
+            Request::V1(crate::protocol::v1::messages::Request::QueryInstance(q)) => &q.instance_id,
+            Request::V2(crate::protocol::v2::messages::Request::QueryInstance(q)) => &q.instance_id,
+            _ => return Vec::new(),
+        };
+        batch
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty() && !self.unknown_ids.contains(*id))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Feeds back the console's judgement of a delivery's answer.
@@ -360,25 +385,19 @@ impl Marketplace {
                 instance_id: instance_id.clone(),
             },
             (false, _) => AttemptResult::Rejected {
-                rule: judgement.first_rule().unwrap_or("unknown"),
+                rule: judgement.first_rule().unwrap_or(Rule::Transport),
             },
-        };
-        let summary = match &result {
-            AttemptResult::Accepted { .. } => "accepted".to_owned(),
-            AttemptResult::Provisioning { .. } => "provisioning".to_owned(),
-            AttemptResult::Rejected { rule } => (*rule).to_owned(),
-            AttemptResult::Pending => "pending".to_owned(),
         };
         let call = &mut self.calls[id.0];
         if let Some(attempt) = call.attempts.get_mut(delivery.attempt as usize - 1) {
-            attempt.result = result;
+            attempt.result = result.clone();
         }
         self.log.push(LogEntry {
             at: self.now,
             call: id,
             attempt: delivery.attempt,
             activity: call.activity(),
-            result: summary,
+            result,
         });
         // A provisioning poll succeeds only once the answer lists the instance: an accepted
         // answer without it means "not ready yet" (V2 §2.2, polled "until success").

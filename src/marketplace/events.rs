@@ -492,7 +492,7 @@ impl Marketplace {
                     sku_code: self.settings.catalog.sku_code.clone(),
                     billing: self.settings.billing,
                     trial: false,
-                    merchant_id: Some(format!("kgsim-unknown-{}", self.ids.business_id())),
+                    merchant_id: Some(self.unknown_instance_id()),
                     state: InstanceState::Active,
                     expire_at: Some(self.now.plus_months(1)),
                     renewals: Vec::new(),
@@ -516,7 +516,9 @@ impl Marketplace {
 
     /// An id the merchant never issued, for queries about unknown instances.
     pub fn unknown_instance_id(&mut self) -> String {
-        format!("kgsim-unknown-{}", self.ids.business_id())
+        let id = format!("kgsim-unknown-{}", self.ids.business_id());
+        self.unknown_ids.insert(id.clone());
+        id
     }
 
     /// Sends an arbitrary request once, outside the lifecycle (forged, malformed or aimed at an

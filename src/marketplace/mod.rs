@@ -17,7 +17,9 @@ pub mod requests;
 pub mod retry;
 pub mod settings;
 
-pub use classify::{Context, Finding, Judgement, RawResponse, Transport, classify};
+pub use classify::{
+    Context, Finding, Injection, Judgement, RawResponse, Rule, Transport, classify,
+};
 pub use clock::Span;
 pub use engine::{Call, CallId, CallState, Delivery, EngineError, Marketplace};
 pub use events::{CallOptions, Purchase, PurchaseSpec};

@@ -28,6 +28,22 @@ pub enum CustomerLevel {
     V5,
 }
 
+impl std::str::FromStr for CustomerLevel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.to_ascii_uppercase().as_str() {
+            "V0" => Self::V0,
+            "V1" => Self::V1,
+            "V2" => Self::V2,
+            "V3" => Self::V3,
+            "V4" => Self::V4,
+            "V5" => Self::V5,
+            _ => return Err(format!("customer level `{s}` is not V0…V5")),
+        })
+    }
+}
+
 /// Days after expiry before the resource is frozen (grace) and then deleted (retention).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GraceRetention {
@@ -71,6 +87,20 @@ pub enum FreezeStart {
     /// At the end of the grace period; release after grace + retention (Huawei Cloud's
     /// general resource rules).
     AfterGrace,
+}
+
+impl std::str::FromStr for FreezeStart {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "at-expiry" => Ok(Self::AtExpiry),
+            "after-grace" => Ok(Self::AfterGrace),
+            _ => Err(format!(
+                "freeze-start `{s}` is not at-expiry or after-grace"
+            )),
+        }
+    }
 }
 
 /// The product's ids as the marketplace sends them.
@@ -152,6 +182,7 @@ impl Settings {
             key: &self.access_key,
             timeout: self.timeout,
             rules: self.rules,
+            must_list: &[],
         }
     }
 

@@ -32,15 +32,29 @@ fn merchant(protocol: Protocol, faults: &[Fault]) -> Arc<Merchant> {
     Arc::new(Merchant::new(config))
 }
 
+fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 async fn send(merchant: &Arc<Merchant>, request: HttpRequest<Body>) -> RawResponse {
     let response = router(merchant.clone()).oneshot(request).await.unwrap();
     let status = response.status().as_u16();
+    // `oneshot` hands names over lowercased; on the wire `serve` writes them title-cased
+    // (`Body-Sign`), which is what the console reads.
     let headers = response
         .headers()
         .iter()
         .map(|(n, v)| {
             (
-                n.as_str().to_owned(),
+                title_case(n.as_str()),
                 v.to_str().unwrap_or_default().to_owned(),
             )
         })
@@ -89,11 +103,12 @@ fn judge(protocol: Protocol, activity: Activity, response: &RawResponse) -> Vec<
         key: &key,
         timeout: Span::seconds(20),
         rules: Rules::Console,
+        must_list: &[],
     };
     classify(&Transport::Answered(response.clone()), &context)
         .findings
         .iter()
-        .map(|f| f.rule())
+        .map(|f| f.rule().slug())
         .collect()
 }
 

@@ -6,6 +6,7 @@
 pub mod junit;
 pub mod model;
 pub mod normalize;
+pub mod redact;
 pub mod snapshot;
 pub mod terminal;
 pub mod transcript;

@@ -5,14 +5,15 @@
 
 use serde::Serialize;
 
-use crate::conformance::{Outcome, StepVerdict};
+use crate::conformance::{Outcome, StepVerdict, console_check};
 use crate::marketplace::clock::since;
-use crate::marketplace::{Span, Transport};
+use crate::marketplace::{Finding, Rule, Span, Transport};
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::{AccessKey, UnixMillis};
 use crate::report::normalize::Normalizer;
-use crate::scenario::perform::Performed;
-use crate::scenario::runner::ScenarioRun;
+use crate::report::redact::Redactions;
+use crate::scenario::run::perform::Performed;
+use crate::scenario::run::runner::ScenarioRun;
 
 /// The version of the JSON report's schema (`docs/report-format.md`).
 pub const REPORT_VERSION: u32 = 1;
@@ -256,13 +257,15 @@ pub struct ReportContext {
     pub key: AccessKey,
     /// The declared encryptType.
     pub encrypt_type: EncryptType,
+    /// Answer fields redacted from transcripts.
+    pub redactions: Redactions,
     /// Wall time of the run.
     pub wall_ms: u64,
 }
 
 /// The step's action in a few words.
-fn describe_action(step: &crate::scenario::model::Step) -> String {
-    use crate::scenario::model::{Action, Advance};
+fn describe_action(step: &crate::scenario::format::model::Step) -> String {
+    use crate::scenario::format::model::{Action, Advance};
     let mut text = step.action.keyword().to_owned();
     match &step.action {
         Action::Advance(Advance::Span(span)) => text.push_str(&format!(" {span}")),
@@ -296,14 +299,36 @@ fn describe_action(step: &crate::scenario::model::Step) -> String {
     text
 }
 
-fn exchange(
+/// How the V1 `Body-Sign` of an answer fared (`None` for V2, which has none).
+fn body_sign_state(performed: &Performed) -> Option<String> {
+    if performed.delivery.request.protocol() != crate::protocol::Protocol::V1 {
+        return None;
+    }
+    let finding = performed
+        .judgement
+        .findings
+        .iter()
+        .find(|f| f.rule() == Rule::BodySign);
+    Some(
+        match finding {
+            None => "valid",
+            Some(Finding::BodySignMissing) => "missing",
+            Some(Finding::BodySignWrong { .. }) => "wrong",
+            Some(Finding::BodySignWrongCase(_)) => "wrong-case",
+            Some(Finding::BodySignDuplicate(_)) => "duplicated",
+            Some(_) => "malformed",
+        }
+        .to_owned(),
+    )
+}
+
+/// What came back, normalised: the answer, or what the transport saw instead.
+fn what_came_back(
     performed: &Performed,
-    at: Span,
-    start: UnixMillis,
     normalizer: &Normalizer,
-) -> ExchangeReport {
-    let judgement = &performed.judgement;
-    let decrypted: Vec<(String, String)> = judgement
+) -> (Option<ResponseReport>, Option<String>) {
+    let decrypted: Vec<(String, String)> = performed
+        .judgement
         .answer
         .as_ref()
         .map(|a| {
@@ -313,25 +338,12 @@ fn exchange(
                 .collect()
         })
         .unwrap_or_default();
-    let (response, transport) = match performed.sent.as_ref().map(|s| &s.transport) {
+    match performed.sent.as_ref().map(|s| &s.transport) {
         Some(Transport::Answered(raw)) => {
-            let body_sign = (performed.delivery.request.protocol()
-                == crate::protocol::Protocol::V1)
-                .then(|| {
-                    let finding = judgement.findings.iter().find(|f| f.rule() == "body-sign");
-                    match finding {
-                        None => "valid".to_owned(),
-                        Some(crate::marketplace::Finding::BodySignMissing) => "missing".to_owned(),
-                        Some(crate::marketplace::Finding::BodySignWrong { .. }) => {
-                            "wrong".to_owned()
-                        }
-                        Some(_) => "malformed".to_owned(),
-                    }
-                });
             let response = ResponseReport {
                 status: raw.status,
                 content_type: raw.header("content-type").map(str::to_owned),
-                body_sign,
+                body_sign: body_sign_state(performed),
                 body: normalizer.body(&raw.body, &decrypted),
             };
             let dropped = performed
@@ -344,12 +356,22 @@ fn exchange(
         Some(Transport::Unreachable(why) | Transport::Broken(why)) => {
             (None, Some(normalizer.text(why)))
         }
-        None => (
+        Some(Transport::NotSent | Transport::Dropped) | None => (
             None,
             Some("not sent: failed before sending by the scenario".to_owned()),
         ),
-    };
-    let request = performed.delivery.request.clone();
+    }
+}
+
+fn exchange(
+    performed: &Performed,
+    at: Span,
+    start: UnixMillis,
+    normalizer: &Normalizer,
+) -> ExchangeReport {
+    let judgement = &performed.judgement;
+    let (response, transport) = what_came_back(performed, normalizer);
+    let request = &performed.delivery.request;
     ExchangeReport {
         at_ms: at.as_millis(),
         at: since(start, start.plus_ms(at.as_millis())),
@@ -376,7 +398,8 @@ fn exchange(
         findings: judgement
             .findings
             .iter()
-            .map(|f| crate::conformance::console_check(f.rule()).to_owned())
+            .filter_map(|f| console_check(f.rule()))
+            .map(|check| check.id().to_owned())
             .collect(),
         elapsed_ms: performed
             .sent
@@ -387,7 +410,7 @@ fn exchange(
 
 fn outcome(outcome: &Outcome, file: &str, normalizer: &Normalizer) -> OutcomeReport {
     OutcomeReport {
-        check: outcome.check.to_owned(),
+        check: outcome.check.id().to_owned(),
         passed: outcome.passed,
         file: file.to_owned(),
         line: outcome.at.line,
@@ -395,7 +418,7 @@ fn outcome(outcome: &Outcome, file: &str, normalizer: &Normalizer) -> OutcomeRep
         expected: normalizer.text(&outcome.expected),
         got: normalizer.text(&outcome.got),
         exchange: outcome.exchange,
-        consequence_of: outcome.consequence_of.clone(),
+        consequence_of: outcome.consequence_of.as_ref().map(ToString::to_string),
         detail: None,
     }
 }
@@ -409,7 +432,8 @@ pub fn build(
     let mut scenarios = Vec::new();
     for (run, steps_verdicts) in runs.iter().zip(verdicts) {
         let file = run.scenario.file.display().to_string();
-        let normalizer = Normalizer::for_run(run, &context.key, context.encrypt_type);
+        let normalizer =
+            Normalizer::for_run(run, &context.key, context.encrypt_type, &context.redactions);
         let steps: Vec<StepReport> = run
             .scenario
             .steps

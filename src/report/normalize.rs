@@ -12,8 +12,9 @@ use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::v1::crypto::{self, EncryptType};
 use crate::protocol::v1::extend_params;
 use crate::protocol::{AccessKey, UnixMillis};
-use crate::scenario::perform::Performed;
-use crate::scenario::runner::ScenarioRun;
+use crate::report::redact::{Redactions, Secrets};
+use crate::scenario::run::perform::Performed;
+use crate::scenario::run::runner::ScenarioRun;
 
 /// The normaliser of one scenario run.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct Normalizer {
     start: UnixMillis,
     key: AccessKey,
     encrypt_type: EncryptType,
+    secrets: Secrets,
+    redactions: Redactions,
 }
 
 /// Fields whose values change on every run and mean nothing to a reader.
@@ -64,7 +67,12 @@ fn response_json(performed: &Performed) -> Option<Value> {
 
 impl Normalizer {
     /// Learns the ids of a run, in order of appearance.
-    pub fn for_run(run: &ScenarioRun, key: &AccessKey, encrypt_type: EncryptType) -> Self {
+    pub fn for_run(
+        run: &ScenarioRun,
+        key: &AccessKey,
+        encrypt_type: EncryptType,
+        redactions: &Redactions,
+    ) -> Self {
         let mut instances: Vec<String> = Vec::new();
         let mut orders: Vec<String> = Vec::new();
         let mut business: Vec<String> = Vec::new();
@@ -132,12 +140,14 @@ impl Normalizer {
             start: run.start,
             key: key.clone(),
             encrypt_type,
+            secrets: Secrets::of(key),
+            redactions: redactions.clone(),
         }
     }
 
-    /// Replaces every learnt id in a text.
+    /// Replaces every form of the access key and every learnt id in a text.
     pub fn text(&self, text: &str) -> String {
-        let mut out = text.to_owned();
+        let mut out = self.secrets.scrub(text);
         for (original, alias) in &self.replacements {
             if out.contains(original.as_str()) {
                 out = out.replace(original.as_str(), alias);
@@ -196,6 +206,7 @@ impl Normalizer {
         match serde_json::from_slice::<Value>(body) {
             Ok(mut value) => {
                 self.redact_value(&mut value, "", decrypted);
+                self.redactions.apply(&mut value);
                 self.text(&serde_json::to_string_pretty(&value).unwrap_or_default())
             }
             Err(_) => {
@@ -293,6 +304,8 @@ mod tests {
             start: UnixMillis::parse_compact("20260101000000").unwrap(),
             key: AccessKey::new("k"),
             encrypt_type: EncryptType::Aes256,
+            secrets: Secrets::default(),
+            redactions: Redactions::default(),
         }
     }
 

@@ -116,9 +116,9 @@ fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour) {
             colour.paint("1", &failure.check),
             failure.message
         );
-        let check = crate::conformance::registry::find(&failure.check);
+        let check = crate::checks::CheckId::parse(&failure.check);
         let spec = check
-            .map(|c| format!(" · {} ({})", c.rationale, c.spec))
+            .map(|c| format!(" · {} ({})", c.rationale(), c.spec()))
             .unwrap_or_default();
         let place = step.map_or_else(String::new, |s| format!(" (step {})", s.number));
         let _ = writeln!(

@@ -1,20 +1,10 @@
-//! Scenarios: the YAML format, its loader with `file:line:col` diagnostics, and the async
-//! runner that performs each delivery over HTTP against the merchant.
+//! Scenarios: what a scenario file says ([`format`]), what the product is ([`profile`]), and
+//! how a scenario is performed against a merchant ([`run`]).
 //!
-//! [`wire`] signs requests at send time, [`http`] calls the target with a timeout, a body
-//! cap and no redirects, and [`perform`] drives the marketplace engine against it.
+//! [`format`] is pure (no tokio, no HTTP, no file system); [`run`] drives the marketplace
+//! engine through [`crate::transport`].
 
-pub mod builtin;
-pub mod diagnostics;
-pub mod http;
-pub mod http1;
-pub mod load;
-pub mod loadgen;
-pub mod model;
-pub mod perform;
+pub mod format;
 pub mod profile;
-pub mod runner;
-pub mod schema;
-pub mod suite;
-pub mod wire;
-pub mod yaml;
+pub mod run;
+pub mod sources;

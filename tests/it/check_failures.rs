@@ -165,10 +165,9 @@ async fn a_redirect_is_not_followed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_merchant_that_goes_away_fails_the_reachable_check() {
     use kgsim::marketplace::Span;
+    use kgsim::pipeline::{SuiteRun, run_suite};
     use kgsim::protocol::AccessKey;
-    use kgsim::scenario::http::{DEFAULT_BODY_CAP, Target};
     use kgsim::scenario::profile::{Overrides, Profile};
-    use kgsim::scenario::runner::{RunContext, run_scenario};
 
     // Bind a port and release it: nothing listens there any more.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -176,32 +175,27 @@ async fn a_merchant_that_goes_away_fails_the_reachable_check() {
         .local_addr()
         .unwrap()
         .port();
-    let target = Target::new(
+    let client = crate::support::client(
         &format!("http://127.0.0.1:{port}/saasproduce"),
         Duration::from_secs(2),
-        DEFAULT_BODY_CAP,
-    )
-    .unwrap();
+    );
     let text = std::fs::read_to_string("fixtures/checks/purchase.yaml").unwrap();
-    let scenario =
-        kgsim::scenario::load::load("purchase.yaml", &text, &kgsim::conformance::registry::ids())
-            .unwrap();
+    let scenario = kgsim::scenario::format::decode::decode("purchase.yaml", &text).unwrap();
     let profile = Profile::with_overrides(&Overrides {
         timeout: Some(Span::seconds(2)),
         ..Overrides::default()
     });
-    let context = RunContext {
+    let run = SuiteRun::new(
         profile,
-        key: AccessKey::new("k"),
-        target,
-        seed: 1,
-        start: None,
-    };
-    let run = run_scenario(std::sync::Arc::new(scenario), &context).await;
-    let verdicts = kgsim::conformance::evaluate(&run);
-    let failing: BTreeSet<&str> = verdicts
+        AccessKey::new("k"),
+        client,
+        vec![std::sync::Arc::new(scenario)],
+    );
+    let report = run_suite(run, &|_| {}).await.unwrap();
+    let failing: BTreeSet<&str> = report
+        .scenarios
         .iter()
-        .flat_map(|v| v.failures().map(|o| o.check))
+        .flat_map(|s| s.failures().map(|(_, o)| o.check.as_str()))
         .collect();
     assert_eq!(failing, BTreeSet::from(["console.reachable"]));
 

@@ -2,9 +2,8 @@
 //! problem of a file at once, each with `file:line:col`, the source line with the span marked,
 //! and a hint.
 
-use kgsim::conformance::registry;
-use kgsim::scenario::diagnostics::{Style, render};
-use kgsim::scenario::load::load;
+use kgsim::scenario::format::decode::decode;
+use kgsim::scenario::format::diagnostics::{Style, render};
 
 use crate::support::kgsim;
 
@@ -16,8 +15,7 @@ fn invalid_scenarios_have_stable_diagnostics() {
             path.file_name().unwrap().to_string_lossy()
         );
         let text = std::fs::read_to_string(path).unwrap();
-        let problems =
-            load(&name, &text, &registry::ids()).expect_err("fixtures/invalid must not load");
+        let problems = decode(&name, &text).expect_err("fixtures/invalid must not load");
         insta::assert_snapshot!(render(&problems, Style::Plain));
     });
 }
@@ -91,7 +89,7 @@ fn schema_and_checks_commands() {
         false
     );
     let checks = kgsim(&["checks"], None, None);
-    for id in registry::ids() {
-        assert!(checks.stdout.contains(id), "{id}");
+    for check in kgsim::checks::CheckId::ALL {
+        assert!(checks.stdout.contains(check.id()), "{check}");
     }
 }

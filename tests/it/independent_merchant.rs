@@ -274,7 +274,18 @@ async fn serve(
     response
 }
 
-async fn start(v2: bool) -> String {
+/// How the merchant's HTTP server writes header names on the wire.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HeaderCase {
+    /// `Body-Sign`, as a servlet container writes what the code set.
+    AsWritten,
+    /// `body-sign`: what a server that lowercases every name sends (axum's default).
+    Lowercase,
+}
+
+async fn start_with(v2: bool, case: HeaderCase) -> String {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let app = axum::Router::new()
@@ -283,8 +294,22 @@ async fn start(v2: bool) -> String {
             v2,
             books: Mutex::default(),
         }));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .title_case_headers(case == HeaderCase::AsWritten)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
     format!("http://{address}/produce")
+}
+
+async fn start(v2: bool) -> String {
+    start_with(v2, HeaderCase::AsWritten).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -318,4 +343,36 @@ async fn the_suite_passes_against_an_independent_correct_merchant() {
             );
         }
     }
+}
+
+/// The console's `Body-Sign` rule is case-sensitive (spec V1 §1): the same correct merchant
+/// behind a server that lowercases header names fails exactly that check, on live exchanges.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lowercased_body_sign_header_fails_the_body_sign_check() {
+    let url = start_with(false, HeaderCase::Lowercase).await;
+    let (run, report) = tokio::task::spawn_blocking(move || {
+        crate::support::kgsim_json(
+            &[
+                "run",
+                "--no-snapshots",
+                "--target",
+                &url,
+                "--filter",
+                "purchase/period",
+            ],
+            Some(KEY),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        crate::fault_matrix::failing_checks(&report),
+        std::collections::BTreeSet::from(["console.body-sign".to_owned()])
+    );
+    assert!(
+        run.stdout.contains("the header is named `body-sign`"),
+        "{}",
+        run.stdout
+    );
 }

@@ -8,19 +8,19 @@ use kgsim::marketplace::{
 };
 use kgsim::merchant::{Fault, Faults, MerchantConfig};
 use kgsim::protocol::{AccessKey, Activity, Protocol, UnixMillis};
-use kgsim::scenario::http::{DEFAULT_BODY_CAP, Target};
-use kgsim::scenario::perform::{Performed, run_until};
-use kgsim::scenario::wire::wall_clock;
+use kgsim::scenario::run::perform::{Performed, run_until};
+use kgsim::transport::Client;
+use kgsim::transport::wire::wall_clock;
 
-use crate::support::start_merchant;
+use crate::support::{client, start_merchant};
 
 const KEY: &str = "lifecycle-test-key-0123456789";
 
-async fn setup(protocol: Protocol, faults: &[Fault]) -> (Marketplace, Target) {
+async fn setup(protocol: Protocol, faults: &[Fault]) -> (Marketplace, Client) {
     let mut config = MerchantConfig::new(protocol, AccessKey::new(KEY));
     config.faults = Faults::of(faults.iter().copied());
     let url = start_merchant(config).await;
-    let target = Target::new(&url, Duration::from_secs(20), DEFAULT_BODY_CAP).unwrap();
+    let target = client(&url, Duration::from_secs(20));
     let engine = Marketplace::new(
         Settings::new(protocol, AccessKey::new(KEY)),
         wall_clock(),
@@ -29,7 +29,7 @@ async fn setup(protocol: Protocol, faults: &[Fault]) -> (Marketplace, Target) {
     (engine, target)
 }
 
-async fn run(engine: &mut Marketplace, target: &Target, until: UnixMillis) -> Vec<Performed> {
+async fn run(engine: &mut Marketplace, target: &Client, until: UnixMillis) -> Vec<Performed> {
     run_until(engine, target, until, &mut |_| Default::default()).await
 }
 

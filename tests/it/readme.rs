@@ -18,13 +18,14 @@ fn every_yaml_example_parses_and_the_scenario_example_is_valid() {
     let yaml = blocks("yaml");
     assert!(yaml.len() >= 3, "expected the scenario and two CI examples");
     for block in &yaml {
-        kgsim::scenario::yaml::parse(block).unwrap_or_else(|e| panic!("{e:?} in:\n{block}"));
+        kgsim::scenario::format::yaml::parse(block)
+            .unwrap_or_else(|e| panic!("{e:?} in:\n{block}"));
     }
     let scenario = yaml
         .iter()
         .find(|b| b.starts_with("name:"))
         .expect("a scenario example");
-    kgsim::scenario::load::load("README.md", scenario, &kgsim::conformance::registry::ids())
+    kgsim::scenario::format::decode::decode("README.md", scenario)
         .expect("the README's scenario is valid");
 }
 

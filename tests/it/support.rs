@@ -127,3 +127,9 @@ pub(crate) async fn start_merchant(config: kgsim::merchant::MerchantConfig) -> S
     tokio::spawn(kgsim::merchant::serve(listener, app));
     format!("http://{address}/saasproduce")
 }
+
+/// A client for a production address with a per-call timeout.
+pub(crate) fn client(url: &str, timeout: std::time::Duration) -> kgsim::transport::Client {
+    let target = kgsim::transport::TargetUrl::parse(url).expect("a valid target");
+    kgsim::transport::Client::with_platform_trust(target, timeout).expect("TLS set-up")
+}

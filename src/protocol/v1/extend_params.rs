@@ -40,6 +40,20 @@ pub enum Encoding {
     Base64,
 }
 
+impl std::str::FromStr for Encoding {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "url-encoded-base64" => Ok(Self::UrlEncodedBase64),
+            "base64" => Ok(Self::Base64),
+            _ => Err(format!(
+                "extend-params-encoding `{s}` is not url-encoded-base64 or base64"
+            )),
+        }
+    }
+}
+
 /// The parameter value could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExtendParamsError {

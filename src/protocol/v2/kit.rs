@@ -12,7 +12,8 @@
 use crate::protocol::digest::hmac_sha256;
 use crate::protocol::secret::AccessKey;
 use crate::protocol::v2::canonical::canonical_body;
-use crate::protocol::v2::signature::hex_eq_ignore_case;
+use crate::protocol::v2::signature::{self, hex_eq_ignore_case};
+use crate::protocol::verdict::{Mismatch, Suspect, Verdict, judge};
 
 /// Header carrying the signature.
 pub const X_SIGN: &str = "x-sign";
@@ -35,6 +36,69 @@ pub fn verify(key: &AccessKey, nonce: &str, timestamp: &str, body: &[u8], receiv
     canonical_body(body)
         .map(|payload| hex_eq_ignore_case(&x_sign(key, nonce, timestamp, &payload), received))
         .unwrap_or(false)
+}
+
+fn hmac_hex(key: &AccessKey, message: &str) -> String {
+    hex::encode(hmac_sha256(key.expose_bytes(), message.as_bytes()))
+}
+
+/// Verifies a received `x-sign` and, when it does not match, names the step a signer got
+/// wrong: the raw body signed, the basic interface's inner HMAC used, nonce and timestamp
+/// swapped, the key prefix left out, the key alone used with the V1 Body-Sign habit.
+pub fn diagnose(
+    key: &AccessKey,
+    nonce: &str,
+    timestamp: &str,
+    body: &[u8],
+    received: &str,
+) -> Verdict {
+    let Ok(payload) = canonical_body(body) else {
+        return Verdict::Invalid(Mismatch {
+            expected: "(the body is not a JSON object, so it cannot be signed)".to_owned(),
+            got: received.to_owned(),
+            cause: None,
+        });
+    };
+    let raw = String::from_utf8_lossy(body);
+    let k = key.expose_str();
+    let suspects = vec![
+        Suspect::new(
+            "body-not-canonical",
+            "the raw body was signed; sign the canonical payload (top-level keys sorted, compact, \
+             nulls dropped) — or the body was re-serialised after signing",
+            || Some(x_sign(key, nonce, timestamp, &raw)),
+        ),
+        Suspect::new(
+            "basic-signature-scheme",
+            "the basic interfaces' scheme was used (an inner HMAC of the payload); the Kit signs \
+             accessKey + nonce + timestamp + the payload itself",
+            || Some(signature::signature(key, nonce, timestamp, &payload)),
+        ),
+        Suspect::new(
+            "nonce-timestamp-swapped",
+            "timestamp and nonce were concatenated in the wrong order; it is accessKey + nonce + \
+             timestamp + payload",
+            || Some(hmac_hex(key, &format!("{k}{timestamp}{nonce}{payload}"))),
+        ),
+        Suspect::new(
+            "key-prefix-missing",
+            "the access key was left out of the signed string; it starts the string as well as \
+             keying the HMAC",
+            || Some(hmac_hex(key, &format!("{nonce}{timestamp}{payload}"))),
+        ),
+        Suspect::new(
+            "payload-only",
+            "only the payload was signed (as for V1 Body-Sign); sign accessKey + nonce + \
+             timestamp + payload",
+            || Some(hmac_hex(key, &payload)),
+        ),
+    ];
+    judge(
+        x_sign(key, nonce, timestamp, &payload),
+        received,
+        hex_eq_ignore_case,
+        &suspects,
+    )
 }
 
 #[cfg(test)]
@@ -64,6 +128,16 @@ mod tests {
             body.as_bytes(),
             &sign.to_uppercase()
         ));
+        assert!(
+            diagnose(
+                &key,
+                &text(GROUP, "x_nonce"),
+                &text(GROUP, "x_timestamp"),
+                body.as_bytes(),
+                &sign
+            )
+            .is_valid()
+        );
         let tampered = body.replace("\"flag\":1", "\"flag\":2");
         assert!(!verify(
             &key,
@@ -71,6 +145,38 @@ mod tests {
             &text(GROUP, "x_timestamp"),
             tampered.as_bytes(),
             &sign
+        ));
+    }
+
+    #[test]
+    fn diagnoses_common_mistakes() {
+        let key = AccessKey::new(text(GROUP, "access_key"));
+        let (nonce, ts) = (text(GROUP, "x_nonce"), text(GROUP, "x_timestamp"));
+        let body = text(GROUP, "body");
+        let cause = |got: &str| match diagnose(&key, &nonce, &ts, body.as_bytes(), got) {
+            Verdict::Invalid(m) => m.cause.map_or("unexplained", |c| c.id),
+            Verdict::Valid => "valid",
+        };
+        let k = text(GROUP, "access_key");
+        assert_eq!(
+            cause(&signature::signature(&key, &nonce, &ts, &body)),
+            "basic-signature-scheme"
+        );
+        assert_eq!(
+            cause(&hmac_hex(&key, &format!("{k}{ts}{nonce}{body}"))),
+            "nonce-timestamp-swapped"
+        );
+        assert_eq!(
+            cause(&hmac_hex(&key, &format!("{nonce}{ts}{body}"))),
+            "key-prefix-missing"
+        );
+        assert_eq!(cause(&hmac_hex(&key, &body)), "payload-only");
+        assert_eq!(cause("00"), "unexplained");
+        let spaced = body.replace(",", ", ");
+        let raw_signed = x_sign(&key, &nonce, &ts, &spaced);
+        assert!(matches!(
+            diagnose(&key, &nonce, &ts, spaced.as_bytes(), &raw_signed),
+            Verdict::Invalid(Mismatch { cause: Some(c), .. }) if c.id == "body-not-canonical"
         ));
     }
 }

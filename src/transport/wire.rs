@@ -11,7 +11,6 @@ use crate::protocol::v1::auth_token::{self, AUTH_TOKEN, TIME_STAMP};
 use crate::protocol::v2::canonical::canonical_object;
 use crate::protocol::v2::signature;
 use crate::protocol::{AccessKey, Protocol, Request, UnixMillis};
-use crate::scenario::model::Edit;
 
 /// An HTTP method the marketplace uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +38,26 @@ pub struct Wire {
     pub method: Method,
     /// The query string, encoded, without `?`.
     pub query: String,
+    /// Extra request headers (the Kit's `x-sign`, `x-timestamp`, `x-nonce`).
+    pub headers: Vec<(String, String)>,
     /// The JSON body (V2).
     pub body: Option<String>,
+}
+
+/// A change to the request before it is signed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Edit {
+    /// Parameters (V1) or body fields (V2) to set.
+    pub set: Vec<(String, String)>,
+    /// Parameters or fields to remove.
+    pub remove: Vec<String>,
+}
+
+impl Edit {
+    /// Whether the edit changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty()
+    }
 }
 
 /// A change made after signing, so that a correct merchant must refuse the request.
@@ -159,6 +176,7 @@ pub fn sign(
             Wire {
                 method: Method::Get,
                 query: build_query(params),
+                headers: Vec::new(),
                 body: None,
             }
         }
@@ -190,6 +208,7 @@ pub fn sign(
             Wire {
                 method: Method::Post,
                 query,
+                headers: Vec::new(),
                 body: Some(body),
             }
         }

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
+use crate::checks::CheckId;
 use crate::marketplace::Span;
-use crate::protocol::{Activity, BillingMode, Period, Protocol};
-use crate::scenario::wire::Tamper;
+use crate::protocol::{Activity, BillingMode, Period, Protocol, ResultCode};
+use crate::transport::wire::{Edit, Tamper};
 
 /// Where in a scenario file something was written (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, Hash)]
@@ -62,6 +63,23 @@ impl Interface {
     }
 }
 
+impl std::str::FromStr for Interface {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|i| i.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|i| i.name()).collect();
+                format!(
+                    "unknown interface `{s}`; interfaces are: {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
 /// Which products a scenario applies to; empty lists mean "all".
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Applicability {
@@ -94,8 +112,9 @@ pub enum Advance {
 /// Which debug cases a `debug` step sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DebugCases {
-    /// The activities, in sending order.
-    pub activities: Vec<Activity>,
+    /// The activities, in sending order; `None` for `all`: every interface of the product's
+    /// kind.
+    pub activities: Option<Vec<Activity>>,
     /// Every variant the page requires (trialFlag values, FREEZE/NORMAL, scenes), or one.
     pub variant: Option<usize>,
     /// How many times the whole set is sent.
@@ -215,22 +234,6 @@ impl Attempts {
     }
 }
 
-/// A change to the request before it is signed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Edit {
-    /// Parameters (V1) or body fields (V2) to set.
-    pub set: Vec<(String, String)>,
-    /// Parameters or fields to remove.
-    pub remove: Vec<String>,
-}
-
-impl Edit {
-    /// Whether the edit changes nothing.
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty() && self.remove.is_empty()
-    }
-}
-
 /// What the marketplace side does wrong on purpose during a step.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Faults {
@@ -252,7 +255,7 @@ pub struct Faults {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResultExpectation {
     /// One of these codes.
-    OneOf(Vec<String>),
+    OneOf(Vec<ResultCode>),
     /// Any code but 000000.
     Rejected,
 }
@@ -328,5 +331,5 @@ pub struct Step {
     /// The subject of order/instance/attempt expectations, when not the step itself.
     pub subject: Option<Ref>,
     /// The check the expectations report under, overriding each kind's default.
-    pub check: Option<&'static str>,
+    pub check: Option<CheckId>,
 }

@@ -4,15 +4,24 @@
 
 use serde_json::{Value, json};
 
+use crate::checks::CheckId;
+use crate::marketplace::Span;
+
+/// The longest stretch of virtual time a step may cover or delay (100 years): anything longer
+/// is a typo, and would run the clock past what a date can hold.
+pub const MAX_SPAN: Span = Span::days(36_525);
+
 /// What a key holds.
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
     /// Free text.
     Text,
-    /// A whole number of at least `min`.
+    /// A whole number from `min` to `max`.
     Integer {
         /// The minimum.
-        min: i64,
+        min: u32,
+        /// The maximum.
+        max: u32,
     },
     /// `true` or `false`.
     Boolean,
@@ -36,6 +45,8 @@ pub enum Kind {
     TextMap,
     /// A result code in quotes, a list of them, or `rejected`.
     ResultCodes,
+    /// A check id (`kgsim checks`).
+    Check,
 }
 
 /// A key of an object.
@@ -131,8 +142,28 @@ pub const INSTANCE_STATES: &[&str] = &[
 
 static TEXT: Kind = Kind::Text;
 static REF: Kind = Kind::Ref;
-static DURATION: Kind = Kind::Duration;
-static ATTEMPT: Kind = Kind::Integer { min: 1 };
+/// An attempt number.
+pub static ATTEMPT: Kind = Kind::Integer {
+    min: 1,
+    max: 10_000,
+};
+/// `faults.copies`: identical copies sent at once.
+pub static COPIES: Kind = Kind::Integer { min: 1, max: 1_000 };
+/// `purchase.products`: on-demand billing items of one order.
+pub static PRODUCTS: Kind = Kind::Integer { min: 1, max: 100 };
+/// `query.unknown`: ids never issued added to a batch (a batch holds at most 100 ids).
+pub static UNKNOWN_IDS: Kind = Kind::Integer { min: 0, max: 100 };
+/// `debug.variant`.
+pub static VARIANT: Kind = Kind::Integer { min: 0, max: 100 };
+/// `debug.repeat`.
+pub static REPEAT: Kind = Kind::Integer { min: 1, max: 100 };
+/// Counts in expectations (`instances`, `attempts`, `listed`).
+pub static COUNT: Kind = Kind::Integer {
+    min: 0,
+    max: 100_000,
+};
+/// A virtual-time duration (delays, attempt times): at most 100 years.
+pub static DURATION: Kind = Kind::Duration;
 static PROTOCOL: Kind = Kind::Choice(PROTOCOLS);
 static BILLING_MODE: Kind = Kind::Choice(BILLING);
 static INTERFACE: Kind = Kind::Choice(INTERFACES);
@@ -179,7 +210,7 @@ pub static PURCHASE: Shape = Shape {
         ),
         key(
             "products",
-            Kind::Integer { min: 1 },
+            PRODUCTS,
             "On-demand billing items, one instance each (default 1).",
         ),
     ],
@@ -207,8 +238,8 @@ pub static QUERY: Shape = Shape {
         ),
         key(
             "unknown",
-            Kind::Integer { min: 0 },
-            "How many ids the merchant never issued to add.",
+            UNKNOWN_IDS,
+            "How many ids the merchant never issued to add (at most 100 ids per batch).",
         ),
     ],
 };
@@ -225,12 +256,12 @@ pub static DEBUG: Shape = Shape {
         ),
         key(
             "variant",
-            Kind::Integer { min: 0 },
+            VARIANT,
             "One case per activity; every variant the page requires when absent.",
         ),
         key(
             "repeat",
-            Kind::Integer { min: 1 },
+            REPEAT,
             "How many times the whole set is sent (default 1).",
         ),
     ],
@@ -300,7 +331,7 @@ pub static FAULTS: Shape = Shape {
         ),
         key(
             "copies",
-            Kind::Integer { min: 1 },
+            COPIES,
             "Identical copies sent at once (purchase, resend, send).",
         ),
     ],
@@ -338,7 +369,7 @@ pub static EXPECT: Shape = Shape {
         ),
         key(
             "instances",
-            Kind::Integer { min: 0 },
+            COUNT,
             "How many distinct instanceIds the step's calls returned.",
         ),
         key(
@@ -351,11 +382,7 @@ pub static EXPECT: Shape = Shape {
             Kind::Choice(INSTANCE_STATES),
             "The instance's state in the simulated marketplace.",
         ),
-        key(
-            "attempts",
-            Kind::Integer { min: 0 },
-            "How many attempts the first call made.",
-        ),
+        key("attempts", COUNT, "How many attempts the first call made."),
         key(
             "attempt-times",
             Kind::List(&DURATION),
@@ -368,7 +395,7 @@ pub static EXPECT: Shape = Shape {
         ),
         key(
             "listed",
-            Kind::Integer { min: 0 },
+            COUNT,
             "How many instances a queryInstance answer listed.",
         ),
     ],
@@ -444,7 +471,7 @@ pub static STEP: Shape = Shape {
         key("expect", Kind::Object(&EXPECT), "Expectations."),
         key(
             "check",
-            Kind::Text,
+            Kind::Check,
             "The check id the expectations report under (see `kgsim checks`).",
         ),
     ],
@@ -542,7 +569,7 @@ fn object_schema(shape: &Shape) -> Value {
 fn kind_schema(kind: &Kind) -> Value {
     match kind {
         Kind::Text | Kind::Ref => json!({"type": "string"}),
-        Kind::Integer { min } => json!({"type": "integer", "minimum": min}),
+        Kind::Integer { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
         Kind::Boolean => json!({"type": "boolean"}),
         Kind::Choice(words) => json!({"enum": words}),
         Kind::Duration => json!({"type": "string", "pattern": DURATION_PATTERN}),
@@ -556,6 +583,10 @@ fn kind_schema(kind: &Kind) -> Value {
         }
         Kind::Object(shape) => object_schema(shape),
         Kind::TextMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
+        Kind::Check => {
+            let ids: Vec<&str> = CheckId::ALL.iter().map(|c| c.id()).collect();
+            json!({"enum": ids})
+        }
         Kind::ResultCodes => json!({"anyOf": [
             {"type": "string", "pattern": "^[0-9]{6}$"},
             {"const": "rejected"},

@@ -7,25 +7,42 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
 
-/// A source file with the offsets needed to turn parser positions into byte spans.
+/// How many characters apart the checkpoints of [`SourceFile`]'s character index are.
+const CHECKPOINT: usize = 64;
+
+/// A source file with the indexes needed to turn parser positions (character indexes) into
+/// byte spans and `line:col`, in time that does not grow with the file: a byte offset every
+/// [`CHECKPOINT`] characters (none at all for ASCII text) and the start of every line.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     name: String,
     text: Arc<str>,
-    /// Byte offset of each character, plus one past the end.
-    char_bytes: Arc<[usize]>,
+    /// Byte offset of every [`CHECKPOINT`]th character; empty when the text is ASCII.
+    checkpoints: Arc<[usize]>,
+    /// Byte offset of the start of every line.
+    line_starts: Arc<[usize]>,
 }
 
 impl SourceFile {
     /// A source named `name` (the path as the user gave it) with its text.
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
-        let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        offsets.push(text.len());
+        let checkpoints: Vec<usize> = if text.is_ascii() {
+            Vec::new()
+        } else {
+            text.char_indices()
+                .step_by(CHECKPOINT)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Self {
             name: name.into(),
             text,
-            char_bytes: offsets.into(),
+            checkpoints: checkpoints.into(),
+            line_starts: line_starts.into(),
         }
     }
 
@@ -41,10 +58,16 @@ impl SourceFile {
 
     /// The byte offset of a character index (clamped to the end).
     pub fn byte_of_char(&self, char_index: usize) -> usize {
-        self.char_bytes
-            .get(char_index)
-            .copied()
-            .unwrap_or(self.text.len())
+        if self.checkpoints.is_empty() {
+            return char_index.min(self.text.len());
+        }
+        let Some(&base) = self.checkpoints.get(char_index / CHECKPOINT) else {
+            return self.text.len();
+        };
+        self.text[base..]
+            .char_indices()
+            .nth(char_index % CHECKPOINT)
+            .map_or(self.text.len(), |(i, _)| base + i)
     }
 
     /// A byte span from character indexes.
@@ -56,10 +79,11 @@ impl SourceFile {
 
     /// The 1-based line and column of a byte offset.
     pub fn line_col(&self, byte: usize) -> (usize, usize) {
-        let before = &self.text[..byte.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, col)
+        let byte = byte.min(self.text.len());
+        let line = self.line_starts.partition_point(|start| *start <= byte);
+        let start = self.line_starts[line.saturating_sub(1)];
+        let col = self.text.get(start..byte).map_or(0, |s| s.chars().count());
+        (line, col + 1)
     }
 
     fn named(&self) -> NamedSource<Arc<str>> {
@@ -124,13 +148,67 @@ impl Problem {
 
 /// Every problem found in one file.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
-#[error("{file}: {} problem{}", .problems.len(), if .problems.len() == 1 { "" } else { "s" })]
+#[error("{file}: {} problem{}", .problems.len() + .omitted, if .problems.len() + .omitted == 1 { "" } else { "s" })]
 pub struct FileProblems {
     /// The file.
     pub file: String,
-    /// The problems, in source order.
+    /// The problems, in source order (at most [`MAX_PROBLEMS`]).
     #[related]
     pub problems: Vec<Problem>,
+    /// How many more problems were found and not kept.
+    pub omitted: usize,
+}
+
+/// How many problems of one file are kept and shown: enough to fix a file in one pass, few
+/// enough that a file of a thousand broken steps does not bury the terminal.
+pub const MAX_PROBLEMS: usize = 20;
+
+/// Proof that a problem was reported. Only a [`Sink`] makes one, so a decoder that returns
+/// `Err(Reported)` has necessarily told the user why: "invalid, with no diagnostic" cannot
+/// happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reported(());
+
+/// Where a decoder reports problems.
+#[derive(Debug, Default)]
+pub struct Sink {
+    problems: Vec<Problem>,
+    omitted: usize,
+}
+
+impl Sink {
+    /// Records a problem; returns the proof that it was reported.
+    pub fn report(&mut self, problem: Problem) -> Reported {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(problem);
+        } else {
+            self.omitted += 1;
+        }
+        Reported(())
+    }
+
+    /// Adds a hint to the last problem reported.
+    pub fn help_last(&mut self, help: &str) {
+        if let Some(last) = self.problems.pop() {
+            self.problems.push(last.with_help(help));
+        }
+    }
+
+    /// Whether nothing was reported.
+    pub fn is_empty(&self) -> bool {
+        self.problems.is_empty() && self.omitted == 0
+    }
+
+    /// The problems of a file, in source order.
+    pub fn into_file_problems(self, file: &str) -> FileProblems {
+        let mut problems = self.problems;
+        problems.sort_by_key(Problem::location);
+        FileProblems {
+            file: file.to_owned(),
+            problems,
+            omitted: self.omitted,
+        }
+    }
 }
 
 /// How to render diagnostics.
@@ -155,6 +233,12 @@ pub fn render(problems: &FileProblems, style: Style) -> String {
     let mut out = String::new();
     for problem in &problems.problems {
         let _ = handler.render_report(&mut out, problem);
+    }
+    if problems.omitted > 0 {
+        out.push_str(&format!(
+            "  … and {} more problem(s) in {} not shown; fix these first\n",
+            problems.omitted, problems.file
+        ));
     }
     out
 }
@@ -195,6 +279,35 @@ mod tests {
     }
 
     #[test]
+    fn positions_stay_right_on_long_and_non_ascii_text() {
+        let text = format!("{}\n名前: a\n", "é".repeat(200));
+        let file = SourceFile::new("x.yaml", text.as_str());
+        assert_eq!(file.byte_of_char(199), 398);
+        assert_eq!(file.byte_of_char(201), 401);
+        assert_eq!(file.line_col(file.byte_of_char(203)), (2, 3));
+        let ascii = SourceFile::new("a.yaml", "ab\ncd");
+        assert_eq!(ascii.line_col(ascii.byte_of_char(4)), (2, 2));
+        assert_eq!(ascii.byte_of_char(99), 5);
+    }
+
+    #[test]
+    fn the_sink_keeps_the_first_problems_and_counts_the_rest() {
+        let file = SourceFile::new("s.yaml", "x");
+        let mut sink = Sink::default();
+        for _ in 0..MAX_PROBLEMS + 5 {
+            let _ = sink.report(Problem::new(&file, file.span(0, 1), "bad", "here"));
+        }
+        let problems = sink.into_file_problems("s.yaml");
+        assert_eq!(
+            (problems.problems.len(), problems.omitted),
+            (MAX_PROBLEMS, 5)
+        );
+        let text = render(&problems, Style::Plain);
+        assert!(text.contains("and 5 more problem(s)"), "{text}");
+        assert_eq!(problems.to_string(), "s.yaml: 25 problems");
+    }
+
+    #[test]
     fn suggests_close_words_only() {
         assert_eq!(
             did_you_mean("expcet", ["expect", "faults", "as"]),
@@ -217,6 +330,7 @@ mod tests {
             &FileProblems {
                 file: "s.yaml".into(),
                 problems: vec![problem],
+                omitted: 0,
             },
             Style::Plain,
         );

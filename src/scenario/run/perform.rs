@@ -5,9 +5,8 @@
 use crate::marketplace::classify::{Context, Judgement, classify};
 use crate::marketplace::{Delivery, Marketplace, Settings, Transport};
 use crate::protocol::UnixMillis;
-use crate::scenario::http::{Sent, Target};
-use crate::scenario::model::Edit;
-use crate::scenario::wire::{self, Tamper, Wire};
+use crate::transport::wire::{self, Edit, Tamper, Wire};
+use crate::transport::{Client, Sent};
 
 /// What a scenario does to one attempt on the marketplace side.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -69,18 +68,15 @@ pub struct Performed {
 
 /// Signs, sends and judges one delivery (no engine access, so batches run concurrently).
 pub async fn perform(
-    engine_context: &EngineView,
-    target: &Target,
+    view: &EngineView,
+    client: &Client,
     delivery: Delivery,
     fault: AttemptFault,
 ) -> Performed {
-    let context = engine_context.context(delivery.request.activity());
+    let context = view.context(&delivery);
     if fault.fail_before_send {
-        let transport = Transport::Unreachable(
-            "not sent: the scenario failed this attempt before sending".into(),
-        );
         return Performed {
-            judgement: classify(&transport, &context),
+            judgement: classify(&Transport::NotSent, &context),
             delivery,
             fault,
             url: None,
@@ -90,19 +86,19 @@ pub async fn perform(
     }
     let wire = wire::sign_now(
         &delivery.request,
-        &engine_context.settings.access_key,
+        &view.settings.access_key,
         &fault.edit,
         fault.tamper,
     );
-    let sent = target.send(&wire).await;
+    let sent = client.send(&wire).await;
     let judged = if fault.drop_response {
-        Transport::TimedOut
+        Transport::Dropped
     } else {
         sent.transport.clone()
     };
     Performed {
         judgement: classify(&judged, &context),
-        url: Some(target.request_url(&wire)),
+        url: Some(client.target().with_query(&wire.query)),
         delivery,
         fault,
         wire: Some(wire),
@@ -125,9 +121,9 @@ impl EngineView {
         }
     }
 
-    /// The classification context for an activity.
-    pub fn context(&self, activity: crate::protocol::Activity) -> Context<'_> {
-        self.settings.context(activity)
+    /// The classification context for a delivery.
+    pub fn context<'d>(&'d self, delivery: &'d Delivery) -> Context<'d> {
+        self.settings.context(delivery.request.activity())
     }
 }
 
@@ -135,7 +131,7 @@ impl EngineView {
 /// concurrently, then completed in delivery order. `plan` picks each attempt's fault.
 pub async fn run_until(
     engine: &mut Marketplace,
-    target: &Target,
+    client: &Client,
     until: UnixMillis,
     plan: &mut (dyn FnMut(&Delivery) -> AttemptFault + Send),
 ) -> Vec<Performed> {
@@ -150,8 +146,8 @@ pub async fn run_until(
         let mut slots: Vec<Option<Performed>> = vec![None; batch.len()];
         let faults: Vec<_> = batch.iter().map(&mut *plan).collect();
         for (index, delivery) in batch.iter().cloned().enumerate() {
-            let (view, target, fault) = (view.clone(), target.clone(), faults[index].clone());
-            tasks.spawn(async move { (index, perform(&view, &target, delivery, fault).await) });
+            let (view, client, fault) = (view.clone(), client.clone(), faults[index].clone());
+            tasks.spawn(async move { (index, perform(&view, &client, delivery, fault).await) });
         }
         while let Some(joined) = tasks.join_next().await {
             if let Ok((index, done)) = joined {
@@ -164,7 +160,7 @@ pub async fn run_until(
             let done = slot.unwrap_or_else(|| {
                 let transport =
                     Transport::Broken("internal error: the attempt's task ended abnormally".into());
-                let judgement = classify(&transport, &view.context(delivery.request.activity()));
+                let judgement = classify(&transport, &view.context(&delivery));
                 Performed {
                     judgement,
                     delivery,

@@ -1,0 +1,208 @@
+//! Files kgsim reads from and writes for its users: every read is capped, so that a key file
+//! pointing at `/dev/zero` or a runaway scenario is refused with a clear message instead of
+//! exhausting memory; every write is atomic (a temporary file beside the target, then a
+//! rename), so that a full disk or a killed process never leaves a truncated report or
+//! snapshot behind — least of all one that a later run would accept.
+
+use std::fmt;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+/// The largest access-key or app-secret file read (keys are tens of bytes).
+pub const KEY_FILE_CAP: u64 = 64 * 1024;
+/// The largest profile, scenario or body file read.
+pub const INPUT_FILE_CAP: u64 = 4 * 1024 * 1024;
+
+/// A user file could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The file system refused.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is larger than the cap.
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The cap in bytes.
+        cap: u64,
+    },
+    /// The file is not UTF-8 text.
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The OS error alone: its Display already names the cause, so it is not repeated.
+            Self::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            Self::TooLarge { path, cap } => write!(
+                f,
+                "{} is larger than {} (kgsim reads at most that much of it)",
+                path.display(),
+                human_bytes(*cap)
+            ),
+            Self::NotUtf8 { path } => write!(f, "{} is not UTF-8 text", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// `4 MiB`, `64 KiB`, `12 bytes`.
+pub fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// Reads at most `cap` bytes of a file; a longer file (or an endless device) is an error.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::TooLarge {
+            path: path.to_owned(),
+            cap,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reads at most `cap` bytes of a UTF-8 text file.
+pub fn read_text_capped(path: &Path, cap: u64) -> Result<String, ReadError> {
+    String::from_utf8(read_capped(path, cap)?).map_err(|_| ReadError::NotUtf8 {
+        path: path.to_owned(),
+    })
+}
+
+/// Writes a file atomically: the bytes go to a temporary file in the same directory, which
+/// is flushed to disk and then renamed over the target. Missing parent directories are
+/// created. Either the whole new content is there afterwards, or the old file is untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent)?;
+    let name = path.file_name().map_or_else(
+        || "kgsim-output".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let temporary = parent.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(error) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// Checks, before a run starts, that an output file can be written where the user asked:
+/// its directory exists (or can be created) and accepts a new file. Nothing is left behind.
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory",
+        ));
+    }
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent)?;
+    let probe = parent.join(format!(".kgsim-probe.{}.tmp", std::process::id()));
+    std::fs::File::create(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
+/// Checks that a directory exists or can be created, and accepts new files.
+pub fn check_writable_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".kgsim-probe.{}.tmp", std::process::id()));
+    std::fs::File::create(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kgsim-fsio-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn reads_are_capped_even_on_endless_devices() {
+        let error = read_capped(Path::new("/dev/zero"), 1024).unwrap_err();
+        assert!(matches!(error, ReadError::TooLarge { cap: 1024, .. }));
+        assert_eq!(
+            error.to_string(),
+            "/dev/zero is larger than 1 KiB (kgsim reads at most that much of it)"
+        );
+        let dir = temp_dir("cap");
+        let file = dir.join("f");
+        std::fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_capped(&file, 5).unwrap(), b"12345");
+        assert!(read_capped(&file, 4).is_err());
+        std::fs::write(&file, [0xff, 0xfe]).unwrap();
+        assert!(matches!(
+            read_text_capped(&file, 5),
+            Err(ReadError::NotUtf8 { .. })
+        ));
+    }
+
+    #[test]
+    fn an_io_error_names_its_cause_once() {
+        let dir = temp_dir("io");
+        let text = read_capped(&dir, 10).unwrap_err().to_string();
+        assert_eq!(text.matches("os error").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn atomic_writes_replace_whole_files_and_leave_no_temporary() {
+        let dir = temp_dir("atomic");
+        let file = dir.join("sub/report.json");
+        write_atomic(&file, b"first").unwrap();
+        write_atomic(&file, b"second").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(dir.join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("report.json")]);
+        assert!(write_atomic(&dir, b"x").is_err(), "a directory is refused");
+    }
+
+    #[test]
+    fn writability_is_checked_before_anything_is_written() {
+        let dir = temp_dir("writable");
+        assert!(check_writable(&dir.join("new/out.xml")).is_ok());
+        assert!(check_writable(&dir).is_err());
+        assert!(check_writable(Path::new("/proc/kgsim/none.xml")).is_err());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only `new/`");
+    }
+}

@@ -1,0 +1,220 @@
+//! One load worker: the buyer's purchase renumbered for each order, sent with its resends,
+//! every answer judged by the console rules.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::checks::CheckId;
+use crate::conformance::console_check;
+use crate::load::{ConsoleFailures, Plan};
+use crate::marketplace::classify::classify;
+use crate::marketplace::ids::Ids;
+use crate::marketplace::lifecycle::{Instance, InstanceState};
+use crate::marketplace::requests::{self, Buyer};
+use crate::marketplace::settings::Settings;
+use crate::protocol::Request;
+use crate::transport::http1::Connection;
+use crate::transport::wire::{self, Edit, Wire, wall_clock};
+use crate::transport::{Client, Sent, join_all};
+
+/// What every worker shares.
+pub(crate) struct Shared {
+    pub(crate) settings: Settings,
+    pub(crate) client: Client,
+    pub(crate) plan: Plan,
+    pub(crate) next: AtomicUsize,
+    pub(crate) seed: u64,
+}
+
+/// One worker's tally.
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub(crate) latencies: Vec<Duration>,
+    pub(crate) console: BTreeMap<CheckId, ConsoleFailures>,
+    pub(crate) instances_by_order: Vec<(String, Vec<String>)>,
+}
+
+/// The latency, the first console check broken with its message, and the instanceId.
+type Judged = (Duration, Option<(CheckId, String)>, Option<String>);
+
+impl Tally {
+    fn record(&mut self, (latency, failure, instance): Judged, answered: &mut Vec<String>) {
+        self.latencies.push(latency);
+        if let Some((check, message)) = failure {
+            self.console
+                .entry(check)
+                .or_insert_with(|| ConsoleFailures {
+                    count: 0,
+                    example: message,
+                })
+                .count += 1;
+        }
+        answered.extend(instance);
+    }
+}
+
+fn sign(settings: &Settings, request: &Request) -> Wire {
+    wire::sign_now(request, &settings.access_key, &Edit::default(), None)
+}
+
+/// Judges an answer as the console does.
+fn judge(settings: &Settings, request: &Request, sent: &Sent) -> Judged {
+    let judgement = classify(&sent.transport, &settings.context(request.activity()));
+    let instance = judgement
+        .answer
+        .as_ref()
+        .and_then(|a| a.instance_id())
+        .map(str::to_owned);
+    let failure = judgement.findings.first().and_then(|finding| {
+        let check = console_check(finding.rule())?;
+        Some((check, finding.message()))
+    });
+    (sent.elapsed, failure, instance)
+}
+
+async fn send(settings: &Settings, connection: &mut Connection, request: &Request) -> Judged {
+    let sent = connection.send(&sign(settings, request)).await;
+    judge(settings, request, &sent)
+}
+
+/// Reads the answer to a released request, or reports why it never left.
+async fn finished(
+    connection: &mut Connection,
+    released: Result<(), crate::marketplace::Transport>,
+    started: std::time::Instant,
+) -> Sent {
+    match released {
+        Ok(()) => connection.finish(started).await,
+        Err(transport) => Sent {
+            transport,
+            elapsed: started.elapsed(),
+        },
+    }
+}
+
+/// Sends two requests so that they arrive together: both written up to their last byte, then
+/// both released — a retry overlapping a slow original, what breaks check-then-insert.
+async fn send_pair(
+    settings: &Settings,
+    (a, b): (&mut Connection, &mut Connection),
+    requests: (&Request, &Request),
+) -> (Judged, Judged) {
+    let (wire_a, wire_b) = (sign(settings, requests.0), sign(settings, requests.1));
+    let started = std::time::Instant::now();
+    let (staged_a, staged_b) = tokio::join!(a.stage(&wire_a), b.stage(&wire_b));
+    let released_a = match staged_a {
+        Ok(()) => a.release().await.map(|_| ()),
+        Err(transport) => Err(transport),
+    };
+    let released_b = match staged_b {
+        Ok(()) => b.release().await.map(|_| ()),
+        Err(transport) => Err(transport),
+    };
+    let (sent_a, sent_b) = tokio::join!(
+        finished(a, released_a, started),
+        finished(b, released_b, started)
+    );
+    (
+        judge(settings, requests.0, &sent_a),
+        judge(settings, requests.1, &sent_b),
+    )
+}
+
+/// A newInstance by a fresh buyer: what a load worker renumbers for each of its orders (its
+/// contacts encrypted once), and the request `--print-request` and the benchmarks show.
+pub fn purchase(settings: &Settings, ids: &mut Ids) -> Request {
+    let buyer = Buyer {
+        customer_id: ids.customer_id(),
+        customer_name: "kgsim-load".into(),
+        mobile_phone: "13800000000".into(),
+        email: "load@buyer.example.com".into(),
+    };
+    let order = ids.order_id();
+    let instance = Instance {
+        order_line: format!("{order}-000001"),
+        order,
+        product_id: settings.catalog.product_id.clone(),
+        sku_code: settings.catalog.sku_code.clone(),
+        billing: settings.billing,
+        trial: false,
+        merchant_id: None,
+        state: InstanceState::Pending,
+        expire_at: settings
+            .billing
+            .has_expiry()
+            .then(|| wall_clock().plus_months(1)),
+        renewals: Vec::new(),
+        upgrades: Vec::new(),
+    };
+    requests::new_instance(settings, ids, &buyer, &instance)
+}
+
+/// The connections of one worker: one for the original, one for the overlapping resend, one
+/// for each later resend.
+struct Connections {
+    first: Connection,
+    racing: Option<Connection>,
+    later: Vec<Connection>,
+}
+
+/// One order's copies: the original and the first resend go out together (a retry
+/// overlapping a slow original, what breaks check-then-insert merchants); the remaining
+/// resends follow together once both are answered (a retry storm after the fact).
+pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
+    let mut tally = Tally::default();
+    let mut ids = Ids::new(shared.seed ^ (index.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    let mut request = purchase(&shared.settings, &mut ids);
+    let settings = &shared.settings;
+    let client = &shared.client;
+    let mut connections = Connections {
+        first: client.connection(),
+        racing: (shared.plan.resends > 0).then(|| client.connection()),
+        later: (1..shared.plan.resends)
+            .map(|_| client.connection())
+            .collect(),
+    };
+    while shared.next.fetch_add(1, Ordering::Relaxed) < shared.plan.orders {
+        // Every order, the first included, is the buyer's purchase under fresh ids.
+        let order = ids.order_id().0;
+        requests::renumber(&mut request, &order, &format!("{order}-000001"), &mut ids);
+        let mut answered = Vec::new();
+        match &mut connections.racing {
+            None => {
+                let judged = send(settings, &mut connections.first, &request).await;
+                tally.record(judged, &mut answered);
+            }
+            Some(racing) => {
+                let resend = requests::with_new_business_id(&request, &mut ids);
+                let pair = (&mut connections.first, racing);
+                let (original, copy) = send_pair(settings, pair, (&request, &resend)).await;
+                tally.record(original, &mut answered);
+                tally.record(copy, &mut answered);
+            }
+        }
+        let resends: Vec<Request> = connections
+            .later
+            .iter()
+            .map(|_| requests::with_new_business_id(&request, &mut ids))
+            .collect();
+        for judged in join_sends(settings, &mut connections.later, &resends).await {
+            tally.record(judged, &mut answered);
+        }
+        tally.instances_by_order.push((order, answered));
+    }
+    tally
+}
+
+/// Sends each request on its own connection, all at once.
+async fn join_sends(
+    settings: &Settings,
+    connections: &mut [Connection],
+    requests: &[Request],
+) -> Vec<Judged> {
+    let sends = connections
+        .iter_mut()
+        .zip(requests)
+        .map(|(connection, request)| send(settings, connection, request));
+    join_all(sends).await
+}

@@ -1,0 +1,107 @@
+//! The library entry point: run scenarios against a merchant, judge every run, build the one
+//! report, and compare it with the accepted snapshots. `kgsim run` is this plus flags and
+//! rendering; tests call it directly.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::conformance::evaluate;
+use crate::protocol::{AccessKey, UnixMillis};
+use crate::report::model::{ProfileSummary, Report, ReportContext, build};
+use crate::report::redact::Redactions;
+use crate::report::snapshot::Snapshots;
+use crate::scenario::format::model::Scenario;
+use crate::scenario::profile::Profile;
+use crate::scenario::run::runner::{RunContext, ScenarioRun};
+use crate::scenario::run::suite;
+use crate::transport::Client;
+
+/// Everything one suite run needs.
+#[derive(Debug, Clone)]
+pub struct SuiteRun {
+    /// What the product is.
+    pub profile: Profile,
+    /// The access key the merchant verifies with.
+    pub key: AccessKey,
+    /// How to reach the merchant.
+    pub client: Client,
+    /// How reports name the target.
+    pub target_name: String,
+    /// The scenarios, in report order.
+    pub scenarios: Vec<Arc<Scenario>>,
+    /// Seed for order and business ids.
+    pub seed: u64,
+    /// Where every scenario's virtual clock starts (`None`: now).
+    pub start: Option<UnixMillis>,
+    /// Scenarios run at once.
+    pub jobs: usize,
+    /// Where transcripts are compared, if they are.
+    pub snapshots: Option<Snapshots>,
+    /// Answer fields redacted from transcripts (volatile values).
+    pub redactions: Redactions,
+}
+
+impl SuiteRun {
+    /// A run of `scenarios` with the defaults: a fixed seed of 0 is not used — every run
+    /// draws its own — the clock starts now, 16 scenarios at once, no snapshots.
+    pub fn new(
+        profile: Profile,
+        key: AccessKey,
+        client: Client,
+        scenarios: Vec<Arc<Scenario>>,
+    ) -> Self {
+        Self {
+            target_name: client.target().to_string(),
+            profile,
+            key,
+            client,
+            scenarios,
+            seed: rand::random(),
+            start: None,
+            jobs: suite::DEFAULT_JOBS,
+            snapshots: None,
+            redactions: Redactions::default(),
+        }
+    }
+}
+
+/// Runs, judges and reports; `on_done` is told as each scenario finishes (a progress bar).
+/// The only error is one writing snapshots.
+pub async fn run_suite(
+    run: SuiteRun,
+    on_done: &(dyn Fn(&ScenarioRun) + Sync),
+) -> std::io::Result<Report> {
+    let started = Instant::now();
+    let context = RunContext {
+        profile: run.profile.clone(),
+        key: run.key.clone(),
+        client: run.client,
+        seed: run.seed,
+        start: run.start,
+    };
+    let runs = suite::run_all(&run.scenarios, &context, run.jobs, on_done).await;
+    let verdicts: Vec<_> = runs.iter().map(evaluate).collect();
+    let profile = &run.profile;
+    let report_context = ReportContext {
+        target: run.target_name,
+        profile: ProfileSummary {
+            protocol: profile.protocol.to_string(),
+            billing: profile.billing.to_string(),
+            encrypt_type: profile.encrypt_type.to_string(),
+            interfaces: profile
+                .interfaces
+                .iter()
+                .map(|i| i.name().to_owned())
+                .collect(),
+        },
+        key: run.key,
+        encrypt_type: profile.encrypt_type,
+        redactions: run.redactions,
+        wall_ms: started.elapsed().as_millis() as u64,
+    };
+    let mut report = build(&runs, &verdicts, &report_context);
+    if let Some(snapshots) = &run.snapshots {
+        snapshots.check(&mut report)?;
+    }
+    Ok(report)
+}

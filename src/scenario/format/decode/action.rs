@@ -1,0 +1,156 @@
+//! The action of a step: `purchase`, `renew`, `query`, `debug`, `send`, `advance`, and the
+//! actions that name an earlier step.
+
+use crate::marketplace::Span;
+use crate::protocol::{Activity, Period};
+use crate::scenario::format::decode::{Decoded, Decoder};
+use crate::scenario::format::model::{Action, Advance, DebugCases, Ref};
+use crate::scenario::format::schema::{self, Kind, MAX_SPAN, Shape};
+use crate::scenario::format::yaml::Node;
+
+impl Decoder<'_> {
+    pub(super) fn action(&mut self, name: &str, node: &Node) -> Decoded<Action> {
+        let instance = |d: &mut Self| d.reference(node, "the instance", true);
+        Ok(match name {
+            "purchase" => self.purchase(node)?,
+            "resend" => Action::Resend(self.reference(node, "the step to re-send", false)?),
+            "restart" => Action::Restart(self.reference(node, "the step to restart", false)?),
+            "renew" => {
+                let (instance, period) = self.instance_and_period(node, &schema::RENEW)?;
+                Action::Renew { instance, period }
+            }
+            "convert-trial" => {
+                let (instance, period) = self.instance_and_period(node, &schema::RENEW)?;
+                Action::ConvertTrial { instance, period }
+            }
+            "refund-renewal" => Action::RefundRenewal(instance(self)?),
+            "upgrade" => Action::Upgrade(instance(self)?),
+            "freeze" => Action::Freeze(instance(self)?),
+            "unfreeze" => Action::Unfreeze(instance(self)?),
+            "expire" => Action::Expire(instance(self)?),
+            "unsubscribe" => Action::Unsubscribe(instance(self)?),
+            "change-check" => Action::ChangeCheck(instance(self)?),
+            "query" => self.query(node)?,
+            "debug" => Action::Debug(self.debug(node)?),
+            "send" => self.send(node)?,
+            "advance" => Action::Advance(self.advance(node)?),
+            other => {
+                let message = format!("`{other}` is not an action");
+                return Err(self.problem(node, message, "here", None));
+            }
+        })
+    }
+
+    fn purchase(&mut self, node: &Node) -> Decoded<Action> {
+        let obj = self.object(node, &schema::PURCHASE)?;
+        let billing = self.opt(obj.get("billing"), |d, n| {
+            let name = d.choice(n, schema::BILLING, "the billing mode")?;
+            name.parse()
+                .map_err(|_| d.wrong(n, &Kind::Choice(schema::BILLING), "the billing mode"))
+        });
+        let period = self.opt(obj.get("period"), |d, n| d.period(n, "the period"));
+        let trial = self.opt(obj.get("trial"), |d, n| d.boolean(n, "trial"));
+        let products = self.opt(obj.get("products"), |d, n| {
+            d.integer(n, &schema::PRODUCTS, "products")
+        });
+        Ok(Action::Purchase {
+            billing: billing?,
+            period: period?,
+            trial: trial?.unwrap_or(false),
+            products: products?.unwrap_or(1),
+        })
+    }
+
+    fn instance_and_period(
+        &mut self,
+        node: &Node,
+        shape: &'static Shape,
+    ) -> Decoded<(Ref, Option<Period>)> {
+        let obj = self.object(node, shape)?;
+        let instance = self
+            .required(&obj, node, shape, "instance")
+            .and_then(|n| self.reference(n, "the instance", true));
+        let period = self.opt(obj.get("period"), |d, n| d.period(n, "the period"));
+        Ok((instance?, period?))
+    }
+
+    fn query(&mut self, node: &Node) -> Decoded<Action> {
+        let obj = self.object(node, &schema::QUERY)?;
+        let instances = self.opt(obj.get("instances"), |d, n| {
+            d.list(n, "an instance", |d, item| {
+                d.reference(item, "the instance", true)
+            })
+        });
+        let unknown = self.opt(obj.get("unknown"), |d, n| {
+            d.integer(n, &schema::UNKNOWN_IDS, "unknown")
+        });
+        let (instances, unknown) = (instances?.unwrap_or_default(), unknown?.unwrap_or(0));
+        if instances.is_empty() && unknown == 0 {
+            return Err(self.problem(
+                node,
+                "this query names no instance",
+                "empty batch",
+                Some("add `instances: [NAME]` or `unknown: 1`".into()),
+            ));
+        }
+        Ok(Action::Query { instances, unknown })
+    }
+
+    fn debug(&mut self, node: &Node) -> Decoded<DebugCases> {
+        let obj = self.object(node, &schema::DEBUG)?;
+        let activities = self.opt(obj.get("activities"), |d, n| match n.scalar() {
+            Some("all") => Ok(None),
+            _ => d.list(n, "an activity", Self::activity).map(Some),
+        });
+        let variant = self.opt(obj.get("variant"), |d, n| {
+            d.integer(n, &schema::VARIANT, "variant")
+        });
+        let repeat = self.opt(obj.get("repeat"), |d, n| {
+            d.integer(n, &schema::REPEAT, "repeat")
+        });
+        Ok(DebugCases {
+            activities: activities?.flatten(),
+            variant: variant?.map(|v| v as usize),
+            repeat: repeat?.unwrap_or(1),
+        })
+    }
+
+    fn send(&mut self, node: &Node) -> Decoded<Action> {
+        let shape = &schema::SEND;
+        let obj = self.object(node, shape)?;
+        let activity = self
+            .required(&obj, node, shape, "activity")
+            .and_then(|n| self.activity(n));
+        let instance = self.opt(obj.get("instance"), |d, n| match n.scalar() {
+            Some("unknown") => Ok(None),
+            _ => d.reference(n, "the instance", true).map(Some),
+        });
+        Ok(Action::Send {
+            activity: activity?,
+            instance: instance?.flatten(),
+        })
+    }
+
+    fn advance(&mut self, node: &Node) -> Decoded<Advance> {
+        let text = node.scalar().unwrap_or_default();
+        if let Ok(period) = text.parse::<Period>() {
+            if super::period_within_bounds(period) {
+                return Ok(Advance::Period(period));
+            }
+        } else if let Ok(span) = text.parse::<Span>()
+            && span <= MAX_SPAN
+        {
+            return Ok(Advance::Span(span));
+        }
+        Err(self.wrong(node, &Kind::DurationOrPeriod, "`advance`"))
+    }
+
+    pub(super) fn activity(&mut self, node: &Node) -> Decoded<Activity> {
+        let kind = Kind::Choice(schema::ACTIVITIES);
+        let slug = self.choice(node, schema::ACTIVITIES, "the activity")?;
+        Activity::ALL
+            .into_iter()
+            .find(|a| a.slug() == slug)
+            .ok_or_else(|| self.wrong(node, &kind, "the activity"))
+    }
+}

@@ -1,0 +1,308 @@
+//! The product profile: what the merchant's product is, so the marketplace sends what
+//! KooGallery would send it and the suite picks the scenarios that apply.
+//!
+//! Resolved in two stages, as the flags of a good CLI are: the TOML file (`--profile`,
+//! [`file`]) with every value typed as it is read, then the flags that override it
+//! (`--protocol`, `--billing`, `--encrypt-type`, `--interface`, `--timeout`). Once loaded, a
+//! profile always yields marketplace [`Settings`]. The access key never lives in a profile: it
+//! comes from `KGSIM_ACCESS_KEY`.
+
+mod file;
+
+use crate::marketplace::Span;
+use crate::marketplace::retry::{Exhaustion, Purpose, RetryPolicy};
+use crate::marketplace::settings::{Catalog, Settings};
+use crate::protocol::v1::crypto::EncryptType;
+use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
+use crate::scenario::format::diagnostics::{FileProblems, Problem, SourceFile};
+use crate::scenario::format::model::{Interface, Scenario};
+use file::ProfileFile;
+
+/// A resolved product profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// V1 or V2.
+    pub protocol: Protocol,
+    /// Billing mode of the product.
+    pub billing: BillingMode,
+    /// encryptType the merchant declares (V1).
+    pub encrypt_type: EncryptType,
+    /// Whether newInstance carries encrypted mobilePhone/email (V1).
+    pub encrypt_contacts: bool,
+    /// Optional interfaces the product implements.
+    pub interfaces: Vec<Interface>,
+    /// Per-call timeout.
+    pub timeout: Span,
+    /// The rest of the file: platform readings, catalog, retry overrides.
+    file: ProfileFile,
+}
+
+impl Default for Profile {
+    /// V1, period billing, encryptType 1, encrypted contacts, every optional interface,
+    /// the 20 s console timeout.
+    fn default() -> Self {
+        Self {
+            protocol: Protocol::V1,
+            billing: BillingMode::Period,
+            encrypt_type: EncryptType::Aes256,
+            encrypt_contacts: true,
+            interfaces: Interface::ALL.to_vec(),
+            timeout: Span::seconds(20),
+            file: ProfileFile::default(),
+        }
+    }
+}
+
+/// Flags that override the profile file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `--protocol`.
+    pub protocol: Option<Protocol>,
+    /// `--billing`.
+    pub billing: Option<BillingMode>,
+    /// `--encrypt-type`.
+    pub encrypt_type: Option<EncryptType>,
+    /// `--interface` (repeatable); replaces the file's list when given.
+    pub interfaces: Option<Vec<Interface>>,
+    /// `--timeout`.
+    pub timeout: Option<Span>,
+}
+
+impl Profile {
+    /// Parses a profile file and applies the overrides.
+    pub fn load(name: &str, text: &str, overrides: &Overrides) -> Result<Self, FileProblems> {
+        let file: ProfileFile = toml::from_str(text).map_err(|error| {
+            let source = SourceFile::new(name, text);
+            let span = error.span().unwrap_or(0..0);
+            let length = span.len().max(1).min(text.len().saturating_sub(span.start));
+            let span = miette::SourceSpan::new(span.start.into(), length);
+            let problem = Problem::new(
+                &source,
+                span,
+                format!("invalid profile: {}", error.message().trim()),
+                "here",
+            )
+            .with_help(
+                "see the profile format in the README (protocol, billing, encrypt-type, interfaces, …)",
+            );
+            FileProblems {
+                file: name.to_owned(),
+                problems: vec![problem],
+                omitted: 0,
+            }
+        })?;
+        let mut profile = Self::from_file(file);
+        profile.apply(overrides);
+        Ok(profile)
+    }
+
+    fn from_file(file: ProfileFile) -> Self {
+        let defaults = Self::default();
+        Self {
+            protocol: file.protocol.unwrap_or(defaults.protocol),
+            billing: file.billing.unwrap_or(defaults.billing),
+            encrypt_type: file.encrypt_type.unwrap_or(defaults.encrypt_type),
+            encrypt_contacts: file.encrypt_contacts.unwrap_or(defaults.encrypt_contacts),
+            interfaces: file.interfaces.clone().unwrap_or(defaults.interfaces),
+            timeout: file.timeout.unwrap_or(defaults.timeout),
+            file,
+        }
+    }
+
+    /// The default profile with overrides applied.
+    pub fn with_overrides(overrides: &Overrides) -> Self {
+        let mut profile = Self::default();
+        profile.apply(overrides);
+        profile
+    }
+
+    fn apply(&mut self, overrides: &Overrides) {
+        self.protocol = overrides.protocol.unwrap_or(self.protocol);
+        self.billing = overrides.billing.unwrap_or(self.billing);
+        self.encrypt_type = overrides.encrypt_type.unwrap_or(self.encrypt_type);
+        if let Some(interfaces) = &overrides.interfaces {
+            self.interfaces.clone_from(interfaces);
+        }
+        self.timeout = overrides.timeout.unwrap_or(self.timeout);
+    }
+
+    /// Whether a scenario applies to this product, and if not, why.
+    pub fn skip_reason(&self, scenario: &Scenario) -> Option<String> {
+        let applies = &scenario.applies;
+        if !applies.protocols.is_empty() && !applies.protocols.contains(&self.protocol) {
+            return Some(format!("not for {}", self.protocol));
+        }
+        if !applies.billing.is_empty() && !applies.billing.contains(&self.billing) {
+            return Some(format!("not for {} billing", self.billing));
+        }
+        applies
+            .requires
+            .iter()
+            .find(|i| !self.interfaces.contains(i))
+            .map(|missing| format!("the product does not implement {}", missing.name()))
+    }
+
+    /// The activities the console's debug page offers for this product (`debug: {activities:
+    /// all}`).
+    pub fn debug_activities(&self) -> Vec<Activity> {
+        Activity::of(self.protocol).collect()
+    }
+
+    /// The marketplace settings for this product and key.
+    pub fn settings(&self, key: AccessKey) -> Settings {
+        let mut settings = Settings::new(self.protocol, key);
+        settings.billing = self.billing;
+        settings.encrypt_type = self.encrypt_type;
+        settings.encrypt_contacts = self.encrypt_contacts;
+        settings.supports_upgrade = self.interfaces.contains(&Interface::Upgrade);
+        settings.timeout = self.timeout;
+        self.apply_readings(&mut settings);
+        if let Some(catalog) = &self.file.catalog {
+            let defaults = Catalog::default();
+            settings.catalog = Catalog {
+                product_id: catalog.product_id.clone().unwrap_or(defaults.product_id),
+                sku_code: catalog.sku_code.clone().unwrap_or(defaults.sku_code),
+                upgrade_product_id: (catalog.upgrade_product_id.clone())
+                    .unwrap_or(defaults.upgrade_product_id),
+                upgrade_sku_code: (catalog.upgrade_sku_code.clone())
+                    .unwrap_or(defaults.upgrade_sku_code),
+                extra_on_demand_products: defaults.extra_on_demand_products,
+            };
+        }
+        for (activity, retry) in &self.file.retry {
+            let purpose = Purpose::Notify(activity.0);
+            let previous = settings.retries.policy(purpose);
+            let on_exhausted = if previous == RetryPolicy::ONCE {
+                Exhaustion::Stop
+            } else {
+                previous.on_exhausted
+            };
+            let policy = RetryPolicy {
+                cadence: retry.cadence,
+                window: retry.window,
+                on_exhausted,
+            };
+            settings.retries.set(purpose, policy);
+        }
+        settings
+    }
+
+    /// The file's platform readings, where it sets them.
+    fn apply_readings(&self, settings: &mut Settings) {
+        let file = &self.file;
+        if let Some(level) = file.customer_level {
+            settings.customer_level = level;
+        }
+        if let Some(start) = file.freeze_start {
+            settings.freeze_start = start;
+        }
+        if let Some(trial) = file.trial_period {
+            settings.trial_period = trial;
+        }
+        if let Some(params) = &file.extend_params {
+            settings.extend_params.clone_from(params);
+        }
+        if let Some(flag) = file.v1.order_id_on_expire_release {
+            settings.v1_order_id_on_expire_release = flag;
+        }
+        if let Some(encoding) = file.v1.extend_params_encoding {
+            settings.extend_params_encoding = encoding;
+        }
+        if let Some(flag) = file.v2.expire_time_millis {
+            settings.v2_expire_time_millis = flag;
+        }
+        if let Some(flag) = file.v2.poll_after_create {
+            settings.v2_poll_after_create = flag;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::marketplace::settings::CustomerLevel;
+
+    #[test]
+    fn defaults_are_v1_period_aes256_with_every_interface() {
+        let profile = Profile::default();
+        assert_eq!(
+            (profile.protocol, profile.billing, profile.encrypt_type),
+            (Protocol::V1, BillingMode::Period, EncryptType::Aes256)
+        );
+        assert_eq!(profile.interfaces.len(), 3);
+    }
+
+    #[test]
+    fn file_then_flags() {
+        let text = r#"
+protocol = "v2"
+billing = "on-demand"
+encrypt-type = 2
+interfaces = ["query-instance"]
+timeout = "5s"
+customer-level = "V3"
+freeze-start = "after-grace"
+
+[v1]
+order-id-on-expire-release = true
+
+[retry.expire-instance]
+cadence = "10m"
+window = "1h"
+"#;
+        let profile = Profile::load(
+            "p.toml",
+            text,
+            &Overrides {
+                protocol: Some(Protocol::V1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(profile.protocol, Protocol::V1, "the flag wins");
+        assert_eq!(profile.billing, BillingMode::OnDemand);
+        assert_eq!(profile.interfaces, vec![Interface::QueryInstance]);
+        let settings = profile.settings(AccessKey::new("k"));
+        assert_eq!(settings.timeout, Span::seconds(5));
+        assert_eq!(settings.customer_level, CustomerLevel::V3);
+        assert!(settings.v1_order_id_on_expire_release);
+        assert_eq!(
+            settings
+                .retries
+                .policy(Purpose::Notify(Activity::ExpireInstance))
+                .max_attempts(),
+            7
+        );
+    }
+
+    #[test]
+    fn errors_point_at_the_offending_text() {
+        let error =
+            Profile::load("p.toml", "protocol = \"v3\"\n", &Overrides::default()).unwrap_err();
+        assert_eq!(error.problems[0].location(), (1, 12));
+        let error =
+            Profile::load("p.toml", "protocl = \"v1\"\n", &Overrides::default()).unwrap_err();
+        assert!(
+            error.problems[0]
+                .message()
+                .contains("unknown field `protocl`"),
+            "{}",
+            error.problems[0].message()
+        );
+        let error = Profile::load("p.toml", "customer-level = \"V9\"\n", &Overrides::default())
+            .unwrap_err();
+        assert_eq!(error.problems[0].location(), (1, 18), "at the value");
+        assert!(error.problems[0].message().contains("`V9` is not V0…V5"));
+        let error = Profile::load(
+            "p.toml",
+            "interfaces = [\"upgrad\"]\n",
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(
+            error.problems[0]
+                .message()
+                .contains("unknown interface `upgrad`")
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! Turning a step's action into marketplace events: each action family in a function of its
+//! own, returning the calls it made and what the step captures.
+
+use crate::marketplace::engine::CallState;
+use crate::marketplace::lifecycle::InstanceRef;
+use crate::marketplace::requests::debug_variants;
+use crate::marketplace::{CallId, CallOptions, EngineError, PurchaseSpec};
+use crate::protocol::{Activity, UnixMillis};
+use crate::scenario::format::model::{Action, Advance, DebugCases, Ref, Step};
+use crate::scenario::run::runner::{Capture, Run};
+
+/// What an action did: the calls it made, what the step captures, and the instant to run
+/// the engine to.
+pub(crate) struct Acted {
+    pub(crate) calls: Vec<CallId>,
+    pub(crate) capture: Capture,
+    pub(crate) until: UnixMillis,
+}
+
+#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(engine_error)`")]
+fn engine_error(error: EngineError) -> String {
+    error.to_string()
+}
+
+impl Run<'_> {
+    fn instance_of(&self, reference: &Ref) -> Result<InstanceRef, String> {
+        self.instance(&reference.name)
+            .ok_or_else(|| format!("`{}` has no instance", reference.name))
+    }
+
+    /// Performs the step's action on the engine.
+    pub(crate) fn act(&mut self, step: &Step) -> Result<Acted, String> {
+        let options = CallOptions {
+            delay: step.faults.delay,
+            policy: None,
+        };
+        let now = self.engine.now();
+        let mut capture = Capture::default();
+        let calls = match &step.action {
+            Action::Purchase {
+                billing,
+                period,
+                trial,
+                products,
+            } => {
+                let spec = PurchaseSpec {
+                    billing: *billing,
+                    period: *period,
+                    trial: *trial,
+                    products: *products,
+                    copies: step.faults.copies.max(1),
+                    options,
+                };
+                let purchase = self.engine.purchase(&spec);
+                capture.order = Some(purchase.order);
+                capture.instances = purchase.instances;
+                purchase.calls
+            }
+            Action::Resend(reference) => self.resend(reference, step, &options, &mut capture),
+            Action::Query { instances, unknown } => {
+                self.query(instances, *unknown, &options, &mut capture)?
+            }
+            Action::Debug(cases) => self.debug(cases, &options)?,
+            Action::Send { activity, instance } => {
+                self.send(*activity, instance.as_ref(), step, &options, &mut capture)?
+            }
+            Action::Restart(reference) => self.restart(reference)?,
+            Action::Advance(advance) => {
+                let until = match advance {
+                    Advance::Span(span) => now.plus_ms(span.as_millis()),
+                    Advance::Period(period) => period.end_from(now),
+                };
+                return Ok(Acted {
+                    calls: Vec::new(),
+                    capture,
+                    until,
+                });
+            }
+            Action::Renew {
+                instance: subject, ..
+            }
+            | Action::ConvertTrial {
+                instance: subject, ..
+            }
+            | Action::RefundRenewal(subject)
+            | Action::Upgrade(subject)
+            | Action::Freeze(subject)
+            | Action::Unfreeze(subject)
+            | Action::Expire(subject)
+            | Action::Unsubscribe(subject)
+            | Action::ChangeCheck(subject) => {
+                let instance = self.instance_of(subject)?;
+                capture.instances = vec![instance];
+                self.lifecycle(&step.action, instance, &options)?
+            }
+        };
+        Ok(Acted {
+            calls,
+            capture,
+            until: now,
+        })
+    }
+
+    /// A business event on one instance.
+    fn lifecycle(
+        &mut self,
+        action: &Action,
+        instance: InstanceRef,
+        options: &CallOptions,
+    ) -> Result<Vec<CallId>, String> {
+        let engine = &mut self.engine;
+        match action {
+            Action::Renew { period, .. } => engine.renew(instance, *period, options),
+            Action::ConvertTrial { period, .. } => engine.convert_trial(instance, *period, options),
+            Action::RefundRenewal(_) => engine.refund_renewal(instance, options),
+            Action::Upgrade(_) => engine.upgrade(instance, options),
+            Action::Freeze(_) => engine.suspend(instance, options),
+            Action::Unfreeze(_) => engine.resume(instance, options),
+            Action::Unsubscribe(_) => engine.unsubscribe(instance, options),
+            Action::ChangeCheck(_) => engine.change_check(instance, options).map(|c| vec![c]),
+            _ => engine.expire_now(instance).map(|()| Vec::new()),
+        }
+        .map_err(engine_error)
+    }
+
+    /// Re-sends one original call per instance of a purchase, or every call of another step.
+    fn resend(
+        &mut self,
+        reference: &Ref,
+        step: &Step,
+        options: &CallOptions,
+        capture: &mut Capture,
+    ) -> Vec<CallId> {
+        let original = self
+            .captures
+            .get(&reference.name)
+            .cloned()
+            .unwrap_or_default();
+        capture.instances.clone_from(&original.instances);
+        let mut seen = Vec::new();
+        let originals: Vec<CallId> = original
+            .calls
+            .iter()
+            .copied()
+            .filter(|call| match self.engine.call(*call).instance {
+                Some(instance) if original.order.is_some() => {
+                    let first = !seen.contains(&instance);
+                    seen.push(instance);
+                    first
+                }
+                _ => true,
+            })
+            .collect();
+        originals
+            .into_iter()
+            .flat_map(|call| self.engine.resend(call, step.faults.copies, options))
+            .collect()
+    }
+
+    fn query(
+        &mut self,
+        instances: &[Ref],
+        unknown: u32,
+        options: &CallOptions,
+        capture: &mut Capture,
+    ) -> Result<Vec<CallId>, String> {
+        let refs: Vec<InstanceRef> = instances
+            .iter()
+            .filter_map(|r| self.instance(&r.name))
+            .collect();
+        let unknown: Vec<String> = (0..unknown)
+            .map(|_| self.engine.unknown_instance_id())
+            .collect();
+        capture.instances.clone_from(&refs);
+        let call = self
+            .engine
+            .query(&refs, &unknown, options)
+            .map_err(engine_error)?;
+        Ok(vec![call])
+    }
+
+    /// The console's debug cases: every variant the page requires, for the activities named
+    /// (`all`: every interface of the product's kind).
+    fn debug(&mut self, cases: &DebugCases, options: &CallOptions) -> Result<Vec<CallId>, String> {
+        let protocol = self.engine.settings().protocol;
+        let activities: Vec<Activity> = match &cases.activities {
+            Some(list) => list.clone(),
+            None => self.context.profile.debug_activities(),
+        };
+        let mut calls = Vec::new();
+        for _ in 0..cases.repeat {
+            for activity in activities
+                .iter()
+                .filter(|a| a.wire_name(protocol).is_some())
+            {
+                let variants = match cases.variant {
+                    Some(variant) => vec![variant],
+                    None => (0..debug_variants(protocol, *activity)).collect(),
+                };
+                for variant in variants {
+                    let call = self.engine.debug_case(*activity, variant, options);
+                    calls.push(call.map_err(engine_error)?);
+                }
+            }
+        }
+        Ok(calls)
+    }
+
+    fn send(
+        &mut self,
+        activity: Activity,
+        instance: Option<&Ref>,
+        step: &Step,
+        options: &CallOptions,
+        capture: &mut Capture,
+    ) -> Result<Vec<CallId>, String> {
+        let instance = instance.map(|r| self.instance_of(r)).transpose()?;
+        capture.instances = instance.into_iter().collect();
+        (0..step.faults.copies.max(1))
+            .map(|_| {
+                self.engine
+                    .probe_activity(activity, instance, options)
+                    .map_err(engine_error)
+            })
+            .collect()
+    }
+
+    fn restart(&mut self, reference: &Ref) -> Result<Vec<CallId>, String> {
+        let failed: Vec<CallId> = self
+            .captures
+            .get(&reference.name)
+            .map(|c| {
+                c.calls
+                    .iter()
+                    .copied()
+                    .filter(|c| self.engine.call(*c).state == CallState::Exhausted)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if failed.is_empty() {
+            return Err(format!(
+                "`{}` has no failed call to restart",
+                reference.name
+            ));
+        }
+        for call in &failed {
+            self.engine.restart(*call).map_err(engine_error)?;
+        }
+        Ok(failed)
+    }
+}

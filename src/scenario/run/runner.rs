@@ -1,0 +1,243 @@
+//! Running one scenario: a fresh marketplace per scenario, each step's action turned into
+//! engine events, the deliveries performed against the target with the step's faults, and
+//! after each step the facts its expectations are judged on.
+//!
+//! The runner records what happened; it judges nothing. The checks live in
+//! [`crate::conformance`], which reads these records.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::marketplace::lifecycle::{InstanceRef, OrderId};
+use crate::marketplace::{CallId, Delivery, Marketplace, Span};
+use crate::protocol::{AccessKey, UnixMillis};
+use crate::scenario::format::model::{Faults, Scenario, Step};
+use crate::scenario::profile::Profile;
+use crate::scenario::run::act::Acted;
+use crate::scenario::run::perform::{AttemptFault, Performed, run_until};
+use crate::transport::Client;
+use crate::transport::wire::wall_clock;
+
+pub use crate::scenario::run::facts::{CallFacts, CaptureFacts, StepFacts, SubjectFacts};
+
+/// Everything a run shares across scenarios.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    /// The product profile.
+    pub profile: Profile,
+    /// The access key.
+    pub key: AccessKey,
+    /// The client that reaches the merchant's production address.
+    pub client: Client,
+    /// The run's seed: order and business ids derive from it.
+    pub seed: u64,
+    /// Where every scenario's virtual clock starts; when `None`, the wall clock (moved back
+    /// to the 28th late in a month, see [`crate::marketplace::clock::business_start`]).
+    pub start: Option<UnixMillis>,
+}
+
+/// One scenario's run.
+#[derive(Debug, Clone)]
+pub struct ScenarioRun {
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// Why it did not run, when it did not.
+    pub skipped: Option<String>,
+    /// Its steps.
+    pub steps: Vec<StepRun>,
+    /// Virtual time it covered.
+    pub virtual_span: Span,
+    /// Where its virtual clock started (the wall clock at its start).
+    pub start: UnixMillis,
+    /// Wall time it took.
+    pub wall: Duration,
+}
+
+/// One step's run.
+#[derive(Debug, Clone)]
+pub struct StepRun {
+    /// Index in the scenario.
+    pub index: usize,
+    /// Virtual time since the scenario started, when the step began.
+    pub at: Span,
+    /// Every attempt performed during the step (retries of earlier calls included).
+    pub exchanges: Vec<Exchange>,
+    /// What the expectations are judged on.
+    pub facts: StepFacts,
+    /// Why the step's action could not be performed, if it could not.
+    pub blocked: Option<String>,
+}
+
+/// One performed attempt, placed in virtual time.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Virtual time since the scenario started.
+    pub at: Span,
+    /// The attempt.
+    pub performed: Performed,
+}
+
+/// What a step's `as:` name stands for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Capture {
+    /// The order it placed.
+    pub(crate) order: Option<OrderId>,
+    /// The instances it concerns.
+    pub(crate) instances: Vec<InstanceRef>,
+    /// Every call it caused.
+    pub(crate) calls: Vec<CallId>,
+}
+
+fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
+    // FNV-1a over the file name, mixed with the run seed: stable per scenario within a run.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in scenario
+        .file
+        .to_string_lossy()
+        .bytes()
+        .chain(scenario.name.bytes())
+    {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash ^ run_seed
+}
+
+/// One scenario being run.
+pub(crate) struct Run<'a> {
+    pub(crate) engine: Marketplace,
+    pub(crate) context: &'a RunContext,
+    pub(crate) captures: HashMap<String, Capture>,
+    plans: HashMap<CallId, Faults>,
+    pub(crate) exchanges: Vec<Exchange>,
+}
+
+/// Runs one scenario against the context's target.
+pub async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> ScenarioRun {
+    let started = Instant::now();
+    let skipped = |reason: String, scenario: Arc<Scenario>| ScenarioRun {
+        scenario,
+        skipped: Some(reason),
+        steps: Vec::new(),
+        virtual_span: Span::ZERO,
+        start: UnixMillis(0),
+        wall: Duration::ZERO,
+    };
+    if let Some(reason) = context.profile.skip_reason(&scenario) {
+        return skipped(reason, scenario);
+    }
+    let settings = context.profile.settings(context.key.clone());
+    let mut run = Run {
+        engine: Marketplace::new(
+            settings,
+            context
+                .start
+                .unwrap_or_else(|| crate::marketplace::clock::business_start(wall_clock())),
+            seed_for(context.seed, &scenario),
+        ),
+        context,
+        captures: HashMap::new(),
+        plans: HashMap::new(),
+        exchanges: Vec::new(),
+    };
+    let mut steps = Vec::new();
+    for (index, step) in scenario.steps.iter().enumerate() {
+        steps.push(run.step(index, step).await);
+    }
+    ScenarioRun {
+        virtual_span: run.engine.elapsed(),
+        start: run.engine.start(),
+        scenario,
+        skipped: None,
+        steps,
+        wall: started.elapsed(),
+    }
+}
+
+impl Run<'_> {
+    /// The first instance of a capture.
+    pub(crate) fn instance(&self, name: &str) -> Option<InstanceRef> {
+        self.captures
+            .get(name)
+            .and_then(|c| c.instances.first().copied())
+    }
+
+    async fn step(&mut self, index: usize, step: &Step) -> StepRun {
+        let at = self.engine.elapsed();
+        let first_call = self.engine.calls().len();
+        let (acted, blocked) = match self.act(step) {
+            Ok(acted) => (acted, None),
+            Err(reason) => {
+                let nothing = Acted {
+                    calls: Vec::new(),
+                    capture: Capture::default(),
+                    until: self.engine.now(),
+                };
+                (nothing, Some(reason))
+            }
+        };
+        for call in &acted.calls {
+            self.plans.insert(*call, step.faults.clone());
+        }
+        let performed = self.perform_until(step, first_call, acted.until).await;
+        // The step's calls are every call it caused: its own, the follow-ups they triggered
+        // (V2 queryInstance polls) and, for `advance`, the notices that fell due.
+        // A restart re-opens earlier calls, which count as the step's too.
+        let mut caused: Vec<CallId> = acted
+            .calls
+            .iter()
+            .copied()
+            .filter(|c| c.0 < first_call)
+            .collect();
+        caused.extend((first_call..self.engine.calls().len()).map(CallId));
+        for call in &caused {
+            self.plans
+                .entry(*call)
+                .or_insert_with(|| step.faults.clone());
+        }
+        let mut capture = acted.capture;
+        capture.calls.clone_from(&caused);
+        let start = self.engine.start();
+        let first_new = self.exchanges.len();
+        self.exchanges
+            .extend(performed.into_iter().map(|p| Exchange {
+                at: Span::between(start, p.delivery.due),
+                performed: p,
+            }));
+        if let Some(name) = &step.capture {
+            self.captures.insert(name.clone(), capture.clone());
+        }
+        let facts = self.facts(step, &caused, &capture);
+        StepRun {
+            index,
+            at,
+            exchanges: self.exchanges[first_new..].to_vec(),
+            facts,
+            blocked,
+        }
+    }
+
+    /// Runs the engine to `until`. A step's faults apply to every call it causes — its own,
+    /// and the notices or follow-ups that fall due while it runs (an `advance` whose expiry
+    /// notice is lost, say); earlier calls keep the faults of the step that made them.
+    async fn perform_until(
+        &mut self,
+        step: &Step,
+        first_call: usize,
+        until: UnixMillis,
+    ) -> Vec<Performed> {
+        let plans = &self.plans;
+        let mut plan = |delivery: &Delivery| {
+            let faults = plans
+                .get(&delivery.call)
+                .or((delivery.call.0 >= first_call).then_some(&step.faults));
+            faults.map_or_else(AttemptFault::default, |faults| AttemptFault {
+                fail_before_send: faults.fail_before_send.includes(delivery.attempt),
+                drop_response: faults.drop_response.includes(delivery.attempt),
+                edit: faults.edit.clone(),
+                tamper: faults.tamper,
+            })
+        };
+        run_until(&mut self.engine, &self.context.client, until, &mut plan).await
+    }
+}

@@ -1,0 +1,172 @@
+//! The one client every caller uses — the scenario runner, load mode, the console — over a
+//! pool of [`Connection`]s to one target.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::marketplace::Transport;
+use crate::transport::http1::Connection;
+use crate::transport::stream::{Stream, Trust, TrustError};
+use crate::transport::target::TargetUrl;
+use crate::transport::wire::Wire;
+use crate::transport::{DEFAULT_BODY_CAP, Sent, join_all};
+
+/// How to reach a merchant.
+#[derive(Debug, Clone)]
+pub struct Client {
+    target: Arc<TargetUrl>,
+    trust: Trust,
+    timeout: Duration,
+    body_cap: usize,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// Copies sent together ([`Client::send_together`]) and how close together they left.
+#[derive(Debug, Clone)]
+pub struct Together {
+    /// Each copy's exchange, in the order given.
+    pub sent: Vec<Sent>,
+    /// The time between the first and the last copy's final byte leaving, when every copy
+    /// was staged (none when some could not even be sent).
+    pub spread: Option<Duration>,
+}
+
+impl Client {
+    /// A client for a target with a per-call timeout and the default body cap; `trust`
+    /// decides which HTTPS certificates are accepted.
+    pub fn new(target: TargetUrl, trust: Trust, timeout: Duration) -> Self {
+        Self {
+            target: Arc::new(target),
+            trust,
+            timeout,
+            body_cap: DEFAULT_BODY_CAP,
+            idle: Arc::default(),
+        }
+    }
+
+    /// A client trusting the platform's certificates.
+    pub fn with_platform_trust(target: TargetUrl, timeout: Duration) -> Result<Self, TrustError> {
+        Ok(Self::new(target, Trust::new(None)?, timeout))
+    }
+
+    /// The same client with another body cap.
+    pub fn with_body_cap(mut self, body_cap: usize) -> Self {
+        self.body_cap = body_cap;
+        self
+    }
+
+    /// The target.
+    pub fn target(&self) -> &TargetUrl {
+        &self.target
+    }
+
+    /// The per-call timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// A connection of its own (load workers keep theirs), not shared with the pool.
+    pub fn connection(&self) -> Connection {
+        Connection::new(
+            self.target.clone(),
+            self.trust.clone(),
+            self.timeout,
+            self.body_cap,
+        )
+    }
+
+    fn checkout(&self) -> Connection {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        idle.unwrap_or_else(|| self.connection())
+    }
+
+    fn checkin(&self, mut connection: Connection) {
+        if connection.is_reusable() {
+            self.idle
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(connection);
+        }
+    }
+
+    /// Sends one signed request on a pooled connection.
+    pub async fn send(&self, wire: &Wire) -> Sent {
+        let mut connection = self.checkout();
+        let sent = connection.send(wire).await;
+        self.checkin(connection);
+        sent
+    }
+
+    /// Sends several requests so that they arrive together: each on a fresh connection of
+    /// its own, written up to its last byte, then every last byte released at once, then
+    /// every answer read. This is how KooGallery's concurrent resends look to a merchant, made
+    /// as tight as the network allows, so that a check-then-insert race is caught every time
+    /// rather than when the scheduler happens to line the copies up.
+    pub async fn send_together(&self, wires: &[Wire]) -> Together {
+        let started = Instant::now();
+        let mut connections: Vec<Connection> = wires.iter().map(|_| self.connection()).collect();
+        let staged = join_all(
+            connections
+                .iter_mut()
+                .zip(wires)
+                .map(|(connection, wire)| connection.stage(wire)),
+        )
+        .await;
+        let mut released: Vec<Result<Instant, Transport>> = Vec::with_capacity(wires.len());
+        for (connection, stage) in connections.iter_mut().zip(&staged) {
+            released.push(match stage {
+                Ok(()) => connection.release().await,
+                Err(transport) => Err(transport.clone()),
+            });
+        }
+        let spread = released
+            .iter()
+            .map(|r| r.as_ref().ok().copied())
+            .collect::<Option<Vec<Instant>>>()
+            .and_then(|times| {
+                let first = times.iter().min()?;
+                let last = times.iter().max()?;
+                Some(last.duration_since(*first))
+            });
+        let finished = join_all(connections.iter_mut().zip(released).map(
+            |(connection, released)| async move {
+                match released {
+                    Ok(_) => connection.finish(started).await,
+                    Err(transport) => Sent {
+                        transport,
+                        elapsed: started.elapsed(),
+                    },
+                }
+            },
+        ))
+        .await;
+        for connection in connections {
+            self.checkin(connection);
+        }
+        Together {
+            sent: finished,
+            spread,
+        }
+    }
+
+    /// Whether the target accepts connections at all, so that "unreachable" is reported once
+    /// (exit 3) rather than as a failure of every check or request.
+    pub async fn preflight(&self) -> Result<(), String> {
+        let label = self.target.connect_label();
+        match tokio::time::timeout(self.timeout, Stream::connect(&self.target, &self.trust)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(crate::transport::stream::ConnectError::Refused(why))) => Err(why),
+            // A TLS failure is the merchant's to fix, and every call will show it: the
+            // target is reachable.
+            Ok(Err(crate::transport::stream::ConnectError::Tls(_))) => Ok(()),
+            Err(_) => Err(format!(
+                "cannot connect to {label} within {}s",
+                self.timeout.as_secs()
+            )),
+        }
+    }
+}

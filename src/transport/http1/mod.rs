@@ -1,0 +1,495 @@
+//! One persistent HTTP/1.1 connection to the merchant, over TCP or TLS: each request written
+//! whole, each answer parsed in place with `httparse`, header names kept exactly as the
+//! merchant wrote them (the console's `Body-Sign` rule is case-sensitive, spec V1 §1).
+//!
+//! Every guarantee a hostile merchant needs: a timeout on every exchange, a cap on every head
+//! and body, redirects returned as answers and never followed, chunked and read-to-close
+//! bodies, and every broken answer turned into a [`Transport`] value. A request that was
+//! written is never written again: a kept-alive connection is checked before reuse, and a
+//! connection that fails after the write is reported as broken — KooGallery does not re-send
+//! a non-idempotent POST on its own either.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::marketplace::{RawResponse, Transport};
+use crate::transport::Sent;
+use crate::transport::stream::{ConnectError, Stream, Trust};
+use crate::transport::target::TargetUrl;
+use crate::transport::wire::{Method, Wire};
+
+/// The largest response head read (status line and headers).
+const HEAD_CAP: usize = 64 * 1024;
+/// The most headers one answer may carry.
+const MAX_HEADERS: usize = 64;
+/// The longest chunk-size or trailer line.
+const LINE_CAP: usize = 4 * 1024;
+
+/// Why an exchange failed.
+enum Failure {
+    /// No connection could be made.
+    Unreachable(String),
+    /// The connection broke or the answer was not acceptable HTTP.
+    Broken(String),
+}
+
+impl Failure {
+    fn into_transport(self) -> Transport {
+        match self {
+            Self::Unreachable(why) => Transport::Unreachable(why),
+            Self::Broken(why) => Transport::Broken(why),
+        }
+    }
+}
+
+impl From<ConnectError> for Failure {
+    fn from(error: ConnectError) -> Self {
+        match error {
+            ConnectError::Refused(why) => Self::Unreachable(why),
+            ConnectError::Tls(why) => Self::Broken(why),
+        }
+    }
+}
+
+/// How the answer body is delimited.
+enum Framing {
+    /// No body (204, 304).
+    Empty,
+    /// `Content-Length`.
+    Length(usize),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Until the merchant closes the connection.
+    UntilClose,
+}
+
+/// One persistent connection to a merchant.
+#[derive(Debug)]
+pub struct Connection {
+    target: Arc<TargetUrl>,
+    trust: Trust,
+    timeout: Duration,
+    body_cap: usize,
+    stream: Option<Stream>,
+    /// The request being sent, reused between requests.
+    request: Vec<u8>,
+    /// Bytes read and not yet consumed start at `read_pos`.
+    read: Vec<u8>,
+    read_pos: usize,
+}
+
+impl Connection {
+    /// A connection (opened on first use) with a per-exchange timeout and a body cap.
+    pub fn new(target: Arc<TargetUrl>, trust: Trust, timeout: Duration, body_cap: usize) -> Self {
+        Self {
+            target,
+            trust,
+            timeout,
+            body_cap,
+            stream: None,
+            request: Vec::with_capacity(1024),
+            read: Vec::with_capacity(8 * 1024),
+            read_pos: 0,
+        }
+    }
+
+    /// Whether the connection can carry another request (open, and nothing unexpected on it).
+    pub fn is_reusable(&mut self) -> bool {
+        self.stream.as_mut().is_some_and(Stream::is_reusable)
+    }
+
+    /// Sends one signed request and reads the answer within the timeout and the body cap.
+    pub async fn send(&mut self, wire: &Wire) -> Sent {
+        let (started, timeout) = (Instant::now(), self.timeout);
+        let transport = match tokio::time::timeout(timeout, self.exchange(wire)).await {
+            Ok(Ok(response)) => Transport::Answered(response),
+            Ok(Err(failure)) => {
+                self.stream = None;
+                failure.into_transport()
+            }
+            Err(_) => {
+                // Whatever was half-read is lost with the connection.
+                self.stream = None;
+                Transport::TimedOut
+            }
+        };
+        Sent {
+            transport,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    async fn exchange(&mut self, wire: &Wire) -> Result<RawResponse, Failure> {
+        self.encode(wire);
+        self.open().await?;
+        self.write(..self.request.len()).await?;
+        self.receive().await
+    }
+
+    /// Makes sure a usable stream is open: the kept one when it is still good, else a new one.
+    async fn open(&mut self) -> Result<(), Failure> {
+        if !self.is_reusable() {
+            self.stream = Some(Stream::connect(&self.target, &self.trust).await?);
+        }
+        Ok(())
+    }
+
+    /// Writes part of the encoded request.
+    async fn write(&mut self, range: std::ops::RangeTo<usize>) -> Result<(), Failure> {
+        let Some(stream) = &mut self.stream else {
+            return Err(Failure::Broken("the connection is closed".into()));
+        };
+        let written = async {
+            stream.write_all(&self.request[range]).await?;
+            stream.flush().await
+        };
+        written
+            .await
+            .map_err(|e| Failure::Broken(format!("cannot send the request: {e}")))
+    }
+
+    /// Reads the answer to the request just written and decides whether to keep the stream.
+    async fn receive(&mut self) -> Result<RawResponse, Failure> {
+        self.read.clear();
+        self.read_pos = 0;
+        let (response, keep_alive) = self.read_response().await?;
+        if !keep_alive || self.read_pos < self.read.len() {
+            // Closed by the merchant, or bytes nobody asked for: never reuse it.
+            self.stream = None;
+        }
+        Ok(response)
+    }
+
+    /// Opens the connection and writes all of `wire` but its last byte, so that several
+    /// copies can then be completed at the same instant ([`Self::release`]): the way to make
+    /// concurrent copies arrive together whatever the network does.
+    pub async fn stage(&mut self, wire: &Wire) -> Result<(), Transport> {
+        self.encode(wire);
+        let timeout = self.timeout;
+        let staged = async {
+            self.open().await?;
+            self.write(..self.request.len().saturating_sub(1)).await
+        };
+        match tokio::time::timeout(timeout, staged).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(failure)) => {
+                self.stream = None;
+                Err(failure.into_transport())
+            }
+            Err(_) => {
+                self.stream = None;
+                Err(Transport::TimedOut)
+            }
+        }
+    }
+
+    /// Writes the last byte of a staged request; returns when it left.
+    pub async fn release(&mut self) -> Result<Instant, Transport> {
+        let (last, timeout) = (self.request.len(), self.timeout);
+        let Some(stream) = &mut self.stream else {
+            return Err(Transport::Broken("the connection is closed".into()));
+        };
+        let sent = async {
+            stream
+                .write_all(&self.request[last.saturating_sub(1)..last])
+                .await?;
+            stream.flush().await
+        };
+        match tokio::time::timeout(timeout, sent).await {
+            Ok(Ok(())) => Ok(Instant::now()),
+            Ok(Err(e)) => {
+                self.stream = None;
+                Err(Transport::Broken(format!("cannot send the request: {e}")))
+            }
+            Err(_) => {
+                self.stream = None;
+                Err(Transport::TimedOut)
+            }
+        }
+    }
+
+    /// Reads the answer to a released request within the timeout.
+    pub async fn finish(&mut self, started: Instant) -> Sent {
+        let timeout = self.timeout;
+        let transport = match tokio::time::timeout(timeout, self.receive()).await {
+            Ok(Ok(response)) => Transport::Answered(response),
+            Ok(Err(failure)) => {
+                self.stream = None;
+                failure.into_transport()
+            }
+            Err(_) => {
+                self.stream = None;
+                Transport::TimedOut
+            }
+        };
+        Sent {
+            transport,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Writes the whole request into the reused buffer.
+    fn encode(&mut self, wire: &Wire) {
+        let request = &mut self.request;
+        request.clear();
+        let target = self.target.request_target(&wire.query);
+        let authority = self.target.authority();
+        for part in [
+            wire.method.as_str(),
+            " ",
+            &target,
+            " HTTP/1.1\r\nHost: ",
+            &authority,
+            concat!("\r\nUser-Agent: kgsim/", env!("CARGO_PKG_VERSION"), "\r\n"),
+        ] {
+            request.extend_from_slice(part.as_bytes());
+        }
+        for (name, value) in &wire.headers {
+            request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        match (wire.method, &wire.body) {
+            (Method::Post, body) => {
+                let body = body.as_deref().unwrap_or_default();
+                request.extend_from_slice(
+                    b"Content-Type: application/json;charset=utf-8\r\nAccept: application/json\r\n",
+                );
+                request.extend_from_slice(
+                    format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+                );
+                request.extend_from_slice(body.as_bytes());
+            }
+            (Method::Get, _) => request.extend_from_slice(b"Accept: */*\r\n\r\n"),
+        }
+    }
+
+    /// Reads more bytes; `Ok(0)` at end of stream.
+    async fn fill(&mut self) -> Result<usize, Failure> {
+        let Some(stream) = &mut self.stream else {
+            return Ok(0);
+        };
+        if self.read_pos > 0 && self.read_pos == self.read.len() {
+            self.read.clear();
+            self.read_pos = 0;
+        }
+        self.read.reserve(8 * 1024);
+        stream
+            .read_buf(&mut self.read)
+            .await
+            .map_err(|e| Failure::Broken(format!("the connection broke: {e}")))
+    }
+
+    fn unread(&self) -> &[u8] {
+        &self.read[self.read_pos..]
+    }
+
+    /// Reads the status line and headers of one answer (interim ones included).
+    async fn read_head(&mut self) -> Result<(u16, Vec<(String, String)>, u8), Failure> {
+        loop {
+            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut parsed = httparse::Response::new(&mut slots);
+            match parsed.parse(self.unread()) {
+                Ok(httparse::Status::Complete(len)) => {
+                    let headers: Vec<(String, String)> = parsed
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.name.to_owned(),
+                                String::from_utf8_lossy(h.value).into_owned(),
+                            )
+                        })
+                        .collect();
+                    let head = (
+                        parsed.code.unwrap_or_default(),
+                        headers,
+                        parsed.version.unwrap_or_default(),
+                    );
+                    self.read_pos += len;
+                    return Ok(head);
+                }
+                Ok(httparse::Status::Partial) if self.unread().len() > HEAD_CAP => {
+                    return Err(Failure::Broken(format!(
+                        "the answer head is larger than {HEAD_CAP} bytes"
+                    )));
+                }
+                Ok(httparse::Status::Partial) => {}
+                Err(error) => {
+                    return Err(Failure::Broken(format!(
+                        "the answer is not HTTP/1.x: {error}"
+                    )));
+                }
+            }
+            let nothing_yet = self.unread().is_empty();
+            match self.fill().await? {
+                0 if nothing_yet => {
+                    return Err(Failure::Broken(
+                        "the merchant closed the connection without answering".into(),
+                    ));
+                }
+                0 => {
+                    return Err(Failure::Broken(
+                        "the connection closed in the middle of the answer head".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn read_response(&mut self) -> Result<(RawResponse, bool), Failure> {
+        loop {
+            let (status, headers, version) = self.read_head().await?;
+            match status {
+                101 => return Err(Failure::Broken("the merchant switched protocols".into())),
+                // Interim answers (100 Continue, 103 Early Hints) precede the real one.
+                100..=199 => continue,
+                _ => {}
+            }
+            let framing = framing(status, &headers)?;
+            let connection = header(&headers, "connection")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let mut keep_alive = if version == 1 {
+                !connection.contains("close")
+            } else {
+                connection.contains("keep-alive")
+            };
+            let body = match framing {
+                Framing::Empty => Vec::new(),
+                Framing::Length(len) => self.read_exact(len).await?,
+                Framing::Chunked => self.read_chunked().await?,
+                Framing::UntilClose => {
+                    keep_alive = false;
+                    self.read_until_close().await?
+                }
+            };
+            let response = RawResponse {
+                status,
+                headers,
+                body,
+            };
+            return Ok((response, keep_alive));
+        }
+    }
+
+    fn too_large(&self) -> Failure {
+        Failure::Broken(format!("the body is larger than {} bytes", self.body_cap))
+    }
+
+    async fn read_exact(&mut self, len: usize) -> Result<Vec<u8>, Failure> {
+        if len > self.body_cap {
+            return Err(self.too_large());
+        }
+        while self.unread().len() < len {
+            if self.fill().await? == 0 {
+                return Err(Failure::Broken(
+                    "the connection closed in the middle of the body".into(),
+                ));
+            }
+        }
+        let body = self.unread()[..len].to_vec();
+        self.read_pos += len;
+        Ok(body)
+    }
+
+    async fn read_line(&mut self) -> Result<String, Failure> {
+        loop {
+            if let Some(end) = self.unread().windows(2).position(|w| w == b"\r\n") {
+                let line = String::from_utf8_lossy(&self.unread()[..end]).into_owned();
+                self.read_pos += end + 2;
+                return Ok(line);
+            }
+            if self.unread().len() > LINE_CAP {
+                return Err(Failure::Broken("a chunk line is too long".into()));
+            }
+            if self.fill().await? == 0 {
+                return Err(Failure::Broken(
+                    "the connection closed in the middle of a chunked body".into(),
+                ));
+            }
+        }
+    }
+
+    async fn read_chunked(&mut self) -> Result<Vec<u8>, Failure> {
+        let mut body = Vec::new();
+        loop {
+            let line = self.read_line().await?;
+            let size = line.split(';').next().unwrap_or_default().trim();
+            let size = usize::from_str_radix(size, 16)
+                .map_err(|_| Failure::Broken(format!("bad chunk size line `{line}`")))?;
+            if size == 0 {
+                // Trailers, up to the empty line.
+                while !self.read_line().await?.is_empty() {}
+                return Ok(body);
+            }
+            if body.len().saturating_add(size) > self.body_cap {
+                return Err(self.too_large());
+            }
+            body.extend_from_slice(&self.read_exact(size).await?);
+            if !self.read_line().await?.is_empty() {
+                return Err(Failure::Broken("a chunk does not end with CRLF".into()));
+            }
+        }
+    }
+
+    async fn read_until_close(&mut self) -> Result<Vec<u8>, Failure> {
+        loop {
+            if self.unread().len() > self.body_cap {
+                return Err(self.too_large());
+            }
+            if self.fill().await? == 0 {
+                break;
+            }
+        }
+        let body = self.unread().to_vec();
+        self.read_pos = self.read.len();
+        Ok(body)
+    }
+}
+
+/// The first header of a name, compared case-insensitively.
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// How the body of an answer is delimited (RFC 9112 §6.3).
+fn framing(status: u16, headers: &[(String, String)]) -> Result<Framing, Failure> {
+    if status == 204 || status == 304 {
+        return Ok(Framing::Empty);
+    }
+    if let Some(encoding) = header(headers, "transfer-encoding") {
+        let chunked = encoding
+            .to_ascii_lowercase()
+            .trim_end()
+            .ends_with("chunked");
+        return Ok(if chunked {
+            Framing::Chunked
+        } else {
+            Framing::UntilClose
+        });
+    }
+    let mut lengths = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.trim());
+    let Some(first) = lengths.next() else {
+        return Ok(Framing::UntilClose);
+    };
+    if lengths.any(|other| other != first) {
+        return Err(Failure::Broken(
+            "the answer has conflicting Content-Length headers".into(),
+        ));
+    }
+    first
+        .parse()
+        .map(Framing::Length)
+        .map_err(|_| Failure::Broken(format!("bad Content-Length `{first}`")))
+}
+
+#[cfg(test)]
+mod tests;

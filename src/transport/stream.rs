@@ -1,0 +1,184 @@
+//! The byte stream under an HTTP/1.1 connection: plain TCP, or TLS (rustls with the
+//! platform's trust store, plus any CA the user names for a staging certificate).
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use url::Host;
+
+use crate::transport::target::TargetUrl;
+
+/// Which certificates an HTTPS target may present.
+#[derive(Clone)]
+pub struct Trust {
+    connector: TlsConnector,
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Trust")
+    }
+}
+
+/// The TLS set-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    /// The CA file could not be read or holds no certificate.
+    #[error("cannot use {path} as a CA certificate: {why}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// Why.
+        why: String,
+    },
+    /// rustls refused the configuration.
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+impl Trust {
+    /// The platform's trust store, plus the certificates of `extra_ca` (a PEM file).
+    pub fn new(extra_ca: Option<&std::path::Path>) -> Result<Self, TrustError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = match extra_ca {
+            None => rustls_platform_verifier::Verifier::new(provider.clone())?,
+            Some(path) => {
+                let ca_error = |why: String| TrustError::CaFile {
+                    path: path.display().to_string(),
+                    why,
+                };
+                let roots: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                    .map_err(|e| ca_error(e.to_string()))?
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| ca_error(e.to_string()))?;
+                if roots.is_empty() {
+                    return Err(ca_error("no certificate in it".into()));
+                }
+                rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider.clone())?
+            }
+        };
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        Ok(Self {
+            connector: TlsConnector::from(Arc::new(config)),
+        })
+    }
+}
+
+/// A connected stream.
+pub enum Stream {
+    /// `http://`.
+    Tcp(TcpStream),
+    /// `https://`.
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Tcp(_) => "Stream::Tcp",
+            Self::Tls(_) => "Stream::Tls",
+        })
+    }
+}
+
+/// Why no stream could be opened.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// Nothing accepts connections there.
+    Refused(String),
+    /// The TLS handshake failed (certificate, protocol).
+    Tls(String),
+}
+
+impl Stream {
+    /// Connects to the target (and shakes hands for TLS).
+    pub async fn connect(target: &TargetUrl, trust: &Trust) -> Result<Self, ConnectError> {
+        let label = target.connect_label();
+        let tcp = match (target.socket_addr(), target.host()) {
+            (Some(addr), _) => TcpStream::connect(addr).await,
+            (None, Some(Host::Domain(name))) => TcpStream::connect((name, target.port())).await,
+            (None, _) => Err(io::Error::other("no host")),
+        }
+        .map_err(|e| ConnectError::Refused(format!("cannot connect to {label}: {e}")))?;
+        // Requests are written whole; waiting to coalesce them only adds latency.
+        let _ = tcp.set_nodelay(true);
+        if !target.is_https() {
+            return Ok(Self::Tcp(tcp));
+        }
+        let name = match target.host() {
+            Some(Host::Domain(name)) => ServerName::try_from(name.to_owned()),
+            Some(Host::Ipv4(ip)) => Ok(ServerName::IpAddress(std::net::IpAddr::V4(ip).into())),
+            Some(Host::Ipv6(ip)) => Ok(ServerName::IpAddress(std::net::IpAddr::V6(ip).into())),
+            None => return Err(ConnectError::Refused("no host".into())),
+        }
+        .map_err(|e| ConnectError::Tls(e.to_string()))?;
+        let tls =
+            trust.connector.connect(name, tcp).await.map_err(|e| {
+                ConnectError::Tls(format!("TLS handshake with {label} failed: {e}"))
+            })?;
+        Ok(Self::Tls(Box::new(tls)))
+    }
+
+    /// Whether a kept-alive connection may still be used: nothing has arrived on it and the
+    /// merchant has not closed it. Checked without waiting, before anything is written, so
+    /// that a request is never written to a connection already closed — and never sent twice.
+    pub fn is_reusable(&mut self) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut byte = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut byte);
+        // Ready means closed, broken, or bytes nobody asked for: never reuse it.
+        Pin::new(self).poll_read(&mut cx, &mut buf).is_pending()
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(stream) => Pin::new(stream).poll_read(cx, buf),
+            Self::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tcp(stream) => Pin::new(stream).poll_write(cx, buf),
+            Self::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(stream) => Pin::new(stream).poll_flush(cx),
+            Self::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(stream) => Pin::new(stream).poll_shutdown(cx),
+            Self::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
