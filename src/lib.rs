@@ -20,7 +20,7 @@
 //! | [`report`] | one result model; terminal, JUnit, JSON and snapshot renderers; redaction |
 //! | [`load`] | load mode: bursts of purchases judged by the console checks |
 //! | [`pipeline`] | the library entry point: run → judge → report → snapshots |
-//! | `cli` | command-line parsing and wiring |
+//! | [`cli`] | command-line parsing and wiring; only [`cli::main`] is public |
 //! | [`merchant`] | the reference merchant; depends on `protocol` only |
 
 pub mod checks;
@@ -35,7 +35,4 @@ pub mod report;
 pub mod scenario;
 pub mod transport;
 
-mod cli;
-
-pub use cli::main;
-pub use pipeline::run_suite;
+pub mod cli;

@@ -21,12 +21,13 @@ use crate::transport::{Client, TargetUrl};
 #[derive(Debug, Args)]
 pub(crate) struct TargetArgs {
     /// The merchant's production address, e.g. http://localhost:8080/saasproduce; the embedded
-    /// reference merchant when omitted.
-    #[arg(long, value_name = "URL", value_parser = parse_target)]
-    pub(crate) target: Option<TargetUrl>,
+    /// reference merchant when omitted. (Checked after parsing, so that no message ever echoes
+    /// credentials someone put in it.)
+    #[arg(long = "target", value_name = "URL")]
+    pub(crate) target_text: Option<String>,
     /// Also trust the CA certificates in this PEM file for an https:// target (a staging
     /// certificate of your own).
-    #[arg(long, value_name = "PEM", requires = "target")]
+    #[arg(long, value_name = "PEM", requires = "target_text")]
     pub(crate) target_ca: Option<PathBuf>,
     /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
     #[arg(long, value_name = "PATH")]
@@ -36,7 +37,7 @@ pub(crate) struct TargetArgs {
     #[arg(
         long = "merchant-fault",
         value_name = "NAME",
-        conflicts_with = "target"
+        conflicts_with = "target_text"
     )]
     pub(crate) merchant_faults: Vec<Fault>,
     /// Embedded merchant only: how long the `slow` fault waits, in milliseconds.
@@ -44,16 +45,21 @@ pub(crate) struct TargetArgs {
     pub(crate) merchant_slow_ms: u64,
 }
 
-fn parse_target(text: &str) -> Result<TargetUrl, String> {
-    TargetUrl::parse(text).map_err(|e| e.to_string())
-}
-
 impl TargetArgs {
+    /// The production address the user named, checked.
+    pub(crate) fn target(&self) -> Result<Option<TargetUrl>, Failure> {
+        self.target_text
+            .as_deref()
+            .map(TargetUrl::parse)
+            .transpose()
+            .usage()
+    }
+
     /// The configured access key; against the embedded merchant (both sides are kgsim) a
     /// random one when none is configured, so that a fresh machine needs no setup.
     pub(crate) fn access_key(&self) -> Result<AccessKey, Failure> {
         match secrets::access_key(self.key_file.as_deref()) {
-            Err(SecretError::Missing { .. }) if self.target.is_none() => {
+            Err(SecretError::Missing { .. }) if self.target_text.is_none() => {
                 let random: [u8; 16] = rand::random();
                 Ok(AccessKey::new(hex::encode(random)))
             }
@@ -108,7 +114,7 @@ impl TargetArgs {
         before: &str,
     ) -> Result<(Client, String), Failure> {
         let trust = Trust::new(self.target_ca.as_deref()).usage()?;
-        let Some(target) = &self.target else {
+        let Some(target) = self.target()? else {
             let url = self
                 .start_embedded(protocol, encrypt_type, key)
                 .await
@@ -116,7 +122,8 @@ impl TargetArgs {
                 .could_not_run()?;
             return Ok((Client::new(url, trust, timeout), self.embedded_name()));
         };
-        let client = Client::new(target.clone(), trust, timeout);
+        let name = target.to_string();
+        let client = Client::new(target, trust, timeout);
         client
             .preflight()
             .await
@@ -124,6 +131,6 @@ impl TargetArgs {
                 anyhow::anyhow!("the target is unreachable before any {before} started: {why}")
             })
             .could_not_run()?;
-        Ok((client, target.to_string()))
+        Ok((client, name))
     }
 }

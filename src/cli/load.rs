@@ -50,7 +50,7 @@ pub(crate) struct LoadArgs {
     pub(crate) json: Option<PathBuf>,
     /// Print the URL of one signed purchase, exactly as the load sends it, and exit (to
     /// compare with a general-purpose load tool on the same request).
-    #[arg(long, requires = "target")]
+    #[arg(long, requires = "target_text")]
     pub(crate) print_request: bool,
 }
 
@@ -68,8 +68,9 @@ fn ms(duration: Duration) -> f64 {
 
 /// Runs `kgsim load`.
 pub(crate) fn run(args: &LoadArgs, out: &mut dyn Write) -> Outcome {
+    let target = args.target.target()?;
     let key = args.target.access_key()?;
-    if let (true, Some(target)) = (args.print_request, &args.target.target) {
+    if let (true, Some(target)) = (args.print_request, target) {
         let settings = settings(args, key);
         let request = load::purchase(&settings, &mut Ids::new(rand::random()));
         let wire = wire::sign_now(&request, &settings.access_key, &Edit::default(), None);

@@ -212,6 +212,7 @@ fn check_outputs(args: &RunArgs, snapshots: Option<&Snapshots>) -> Result<(), Fa
 
 /// Runs `kgsim run`.
 pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
+    args.target.target()?;
     let profile = resolve_profile(args)?;
     let scenarios = select_scenarios(args)?;
     let redactions = Redactions::parse(args.redact.iter().map(String::as_str)).usage()?;

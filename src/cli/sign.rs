@@ -103,39 +103,14 @@ pub(crate) struct SignedCallArgs {
 /// Runs `kgsim sign …`, printing one `name: value` line per intermediate value.
 pub(crate) fn run(command: SignCommand, out: &mut dyn Write) -> Outcome {
     match command {
-        SignCommand::V1 { params, key } => {
-            let key = secrets::access_key(key.key_file.as_deref())?;
-            let pairs: Vec<(&str, &str)> = params
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            let token = auth_token::compute(&key, &pairs).usage()?;
-            let time_stamp = pairs
-                .iter()
-                .find(|(n, _)| *n == auth_token::TIME_STAMP)
-                .map(|(_, v)| *v)
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "string-to-sign: {}",
-                auth_token::string_to_sign(pairs.iter().copied())
-            )?;
-            writeln!(out, "hmac-key: {}", auth_token::hmac_key_shape(time_stamp))?;
-            writeln!(out, "authToken: {token}")?;
-            let query = auth_token::signed_query(&key, &pairs).usage()?;
-            writeln!(out, "query: {query}")?;
-        }
+        SignCommand::V1 { params, key } => sign_v1(&params, &key, out)?,
         SignCommand::BodySign { body, key } => {
             let key = secrets::access_key(key.key_file.as_deref())?;
             let body = read_body(&body)?;
             let signed = body_sign::BodySign::sign(&key, &body);
             writeln!(out, "signature: {}", signed.signature)?;
-            writeln!(
-                out,
-                "{}: {}",
-                body_sign::HEADER,
-                signed.format(body_sign::Layout::Documented)
-            )?;
+            let header = signed.format(body_sign::Layout::Documented);
+            writeln!(out, "{}: {header}", body_sign::HEADER)?;
         }
         SignCommand::V2 { call } => {
             let (key, payload) = load_call(&call, canonical::canonical_body)?;
@@ -153,23 +128,18 @@ pub(crate) fn run(command: SignCommand, out: &mut dyn Write) -> Outcome {
         SignCommand::Kit { call } => {
             let (key, payload) = load_call(&call, canonical::canonical_body)?;
             writeln!(out, "canonical-body: {payload}")?;
-            writeln!(
-                out,
-                "{}: {}",
-                kit::X_SIGN,
-                kit::x_sign(&key, &call.nonce, &call.timestamp, &payload)
-            )?;
+            let sign = kit::x_sign(&key, &call.nonce, &call.timestamp, &payload);
+            writeln!(out, "{}: {sign}", kit::X_SIGN)?;
             writeln!(out, "{}: {}", kit::X_TIMESTAMP, call.timestamp)?;
             writeln!(out, "{}: {}", kit::X_NONCE, call.nonce)?;
         }
         SignCommand::UsagePush { call } => {
             let (key, payload) = load_call(&call, usage_push::canonical_body)?;
             writeln!(out, "canonical-body: {payload}")?;
-            writeln!(
-                out,
-                "signature: {}",
-                usage_push::signature(&key, &call.timestamp, &call.nonce, &payload)
-            )?;
+            let sig = usage_push::signature(&key, &call.timestamp, &call.nonce, &payload);
+            writeln!(out, "signature: {sig}")?;
+            writeln!(out, "ts: {}", call.timestamp)?;
+            writeln!(out, "nonce: {}", call.nonce)?;
         }
         SignCommand::Apigw {
             method,
@@ -180,10 +150,7 @@ pub(crate) fn run(command: SignCommand, out: &mut dyn Write) -> Outcome {
             secret_file,
         } => {
             let secret = secrets::app_secret(secret_file.as_deref())?;
-            let body = body
-                .map(|path| read_body(&path))
-                .transpose()?
-                .unwrap_or_default();
+            let body = body.map(|path| read_body(&path)).transpose()?;
             let headers: Vec<(&str, &str)> = headers
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_str()))
@@ -192,7 +159,7 @@ pub(crate) fn run(command: SignCommand, out: &mut dyn Write) -> Outcome {
                 method: &method,
                 url: &url,
                 headers: &headers,
-                body: &body,
+                body: body.as_deref().unwrap_or_default(),
             };
             let signed = apigw::sign(&app_key, &secret, &request).usage()?;
             writeln!(out, "signed-headers: {}", signed.signed_headers)?;
@@ -201,6 +168,28 @@ pub(crate) fn run(command: SignCommand, out: &mut dyn Write) -> Outcome {
         }
     }
     Ok(crate::cli::exit::OK)
+}
+
+/// `kgsim sign v1`: the string to sign, the HMAC key's shape, the token and the query.
+fn sign_v1(params: &[(String, String)], key: &KeyArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let key = secrets::access_key(key.key_file.as_deref())?;
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let token = auth_token::compute(&key, &pairs).usage()?;
+    let time_stamp = pairs
+        .iter()
+        .find(|(n, _)| *n == auth_token::TIME_STAMP)
+        .map(|(_, v)| *v)
+        .unwrap_or_default();
+    let string = auth_token::string_to_sign(pairs.iter().copied());
+    writeln!(out, "string-to-sign: {string}")?;
+    writeln!(out, "hmac-key: {}", auth_token::hmac_key_shape(time_stamp))?;
+    writeln!(out, "authToken: {token}")?;
+    let query = auth_token::signed_query(&key, &pairs).usage()?;
+    writeln!(out, "query: {query}")?;
+    Ok(())
 }
 
 fn load_call(

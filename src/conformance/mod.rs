@@ -5,16 +5,16 @@
 //!
 //! The check ids themselves are the vocabulary in [`crate::checks`].
 
-pub mod answers;
-pub mod attribute;
-pub mod console;
-pub mod evaluate;
-pub mod state;
+mod answers;
+mod attribute;
+mod console;
+mod evaluate;
+mod state;
 
 pub use crate::checks::{CheckId, Family};
 pub use attribute::Cause;
 pub use console::console_check;
-pub use evaluate::{Outcome, StepVerdict, evaluate};
+pub use evaluate::{Outcome, StepVerdict, default_check, evaluate};
 
 /// An expectation's verdict before it is placed in its step.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -52,7 +52,7 @@ pub struct Outcome {
     pub wall: Duration,
     /// Latency of every request, sorted.
     pub latencies: Vec<Duration>,
-    /// Console rules broken, by check, with counts and an example.
+    /// Console rules broken, by check: how many answers broke each, and an example.
     pub console_failures: BTreeMap<CheckId, ConsoleFailures>,
     /// Idempotency failures: an order answered with several instances, or orders sharing one.
     pub idempotency_failures: Vec<String>,

@@ -36,13 +36,14 @@ pub(crate) struct Tally {
     pub(crate) instances_by_order: Vec<(String, Vec<String>)>,
 }
 
-/// The latency, the first console check broken with its message, and the instanceId.
-type Judged = (Duration, Option<(CheckId, String)>, Option<String>);
+/// The latency, every console check broken (once each, with its first message), and the
+/// instanceId.
+type Judged = (Duration, Vec<(CheckId, String)>, Option<String>);
 
 impl Tally {
-    fn record(&mut self, (latency, failure, instance): Judged, answered: &mut Vec<String>) {
+    fn record(&mut self, (latency, failures, instance): Judged, answered: &mut Vec<String>) {
         self.latencies.push(latency);
-        if let Some((check, message)) = failure {
+        for (check, message) in failures {
             self.console
                 .entry(check)
                 .or_insert_with(|| ConsoleFailures {
@@ -67,11 +68,16 @@ fn judge(settings: &Settings, request: &Request, sent: &Sent) -> Judged {
         .as_ref()
         .and_then(|a| a.instance_id())
         .map(str::to_owned);
-    let failure = judgement.findings.first().and_then(|finding| {
-        let check = console_check(finding.rule())?;
-        Some((check, finding.message()))
-    });
-    (sent.elapsed, failure, instance)
+    let mut failures: Vec<(CheckId, String)> = Vec::new();
+    for finding in &judgement.findings {
+        let Some(check) = console_check(finding.rule()) else {
+            continue;
+        };
+        if !failures.iter().any(|(seen, _)| *seen == check) {
+            failures.push((check, finding.message()));
+        }
+    }
+    (sent.elapsed, failures, instance)
 }
 
 async fn send(settings: &Settings, connection: &mut Connection, request: &Request) -> Judged {

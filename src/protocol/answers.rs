@@ -1,7 +1,7 @@
 //! Answer types the two SaaS protocols share: the bare result and `appInfo`.
 
 use crate::protocol::fields::text;
-use crate::wire_message;
+use crate::protocol::fields::wire_message;
 
 wire_message! {
     /// `appInfo` in V1 newInstance and queryInstance answers (V1 §4.1) and V2 queryInstance

@@ -260,7 +260,7 @@ pub trait WireMessage: serde::Serialize + serde::de::DeserializeOwned {
 }
 
 /// Declares a wire message: a serde struct whose fields carry their wire names, and its
-/// [`WireMessage::FIELDS`] table, from one list.
+/// [`WireMessage::FIELDS`] table, from one list. Used as `fields::wire_message!`.
 ///
 /// ```ignore
 /// wire_message! {
@@ -271,7 +271,6 @@ pub trait WireMessage: serde::Serialize + serde::de::DeserializeOwned {
 ///     }
 /// }
 /// ```
-#[macro_export]
 macro_rules! wire_message {
     (
         $(#[$attr:meta])*
@@ -329,6 +328,8 @@ macro_rules! wire_message {
         }
     };
 }
+
+pub(crate) use wire_message;
 
 #[cfg(test)]
 mod tests {

@@ -49,6 +49,18 @@ impl fmt::Display for Cause {
     }
 }
 
+impl Verdict {
+    /// The verdict on a signature over a body that is not a JSON object: there is no payload
+    /// to sign, so nothing can match.
+    pub(crate) fn unsignable(received: &str) -> Self {
+        Self::Invalid(Mismatch {
+            expected: "(the body is not a JSON object, so it cannot be signed)".to_owned(),
+            got: received.to_owned(),
+            cause: None,
+        })
+    }
+}
+
 /// One way of getting a signature wrong: how to recompute it with that mistake.
 pub(crate) struct Suspect<'a> {
     pub(crate) cause: Cause,

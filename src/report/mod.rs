@@ -5,7 +5,7 @@
 
 pub mod junit;
 pub mod model;
-pub mod normalize;
+mod normalize;
 pub mod redact;
 pub mod snapshot;
 pub mod terminal;

@@ -18,7 +18,7 @@ use crate::scenario::run::runner::ScenarioRun;
 
 /// The normaliser of one scenario run.
 #[derive(Debug, Clone)]
-pub struct Normalizer {
+pub(crate) struct Normalizer {
     /// `(original, alias)`, longest original first so that no alias clips another.
     replacements: Vec<(String, String)>,
     start: UnixMillis,
@@ -67,7 +67,7 @@ fn response_json(performed: &Performed) -> Option<Value> {
 
 impl Normalizer {
     /// Learns the ids of a run, in order of appearance.
-    pub fn for_run(
+    pub(crate) fn for_run(
         run: &ScenarioRun,
         key: &AccessKey,
         encrypt_type: EncryptType,
@@ -146,7 +146,7 @@ impl Normalizer {
     }
 
     /// Replaces every form of the access key and every learnt id in a text.
-    pub fn text(&self, text: &str) -> String {
+    pub(crate) fn text(&self, text: &str) -> String {
         let mut out = self.secrets.scrub(text);
         for (original, alias) in &self.replacements {
             if out.contains(original.as_str()) {
@@ -168,7 +168,7 @@ impl Normalizer {
     }
 
     /// One request field, normalised.
-    pub fn field(&self, name: &str, value: &str) -> String {
+    pub(crate) fn field(&self, name: &str, value: &str) -> String {
         if REDACTED.contains(&name) {
             return format!("[{name}]");
         }
@@ -190,7 +190,7 @@ impl Normalizer {
     }
 
     /// The request's fields (V1 query parameters, V2 query then body), normalised, in order.
-    pub fn request(&self, performed: &Performed) -> Vec<(String, String)> {
+    pub(crate) fn request(&self, performed: &Performed) -> Vec<(String, String)> {
         request_fields(performed)
             .into_iter()
             .map(|(name, value)| {
@@ -202,7 +202,7 @@ impl Normalizer {
 
     /// A response body, normalised: JSON with credentials decrypted (passwords redacted),
     /// redacted fields and aliased ids, pretty-printed; anything else as lossy text.
-    pub fn body(&self, body: &[u8], decrypted: &[(String, String)]) -> String {
+    pub(crate) fn body(&self, body: &[u8], decrypted: &[(String, String)]) -> String {
         match serde_json::from_slice::<Value>(body) {
             Ok(mut value) => {
                 self.redact_value(&mut value, "", decrypted);

@@ -1,7 +1,13 @@
-//! The one client every caller uses — the scenario runner, load mode, the console — over a
-//! pool of [`Connection`]s to one target.
+//! The one client every caller uses — the scenario runner, load mode, the console: it opens
+//! [`Connection`]s to one target.
+//!
+//! [`Client::send`] opens a connection of its own for each exchange, as a retry from the
+//! marketplace arrives on a connection of its own: a verdict never depends on whether the
+//! merchant's server had quietly closed an idle kept-alive connection a moment before (which
+//! a correct server may do, and which would otherwise make a run flip). Load mode keeps its
+//! connections alive ([`Client::connection`]), as a burst does.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::marketplace::Transport;
@@ -18,7 +24,6 @@ pub struct Client {
     trust: Trust,
     timeout: Duration,
     body_cap: usize,
-    idle: Arc<Mutex<Vec<Connection>>>,
 }
 
 /// Copies sent together ([`Client::send_together`]) and how close together they left.
@@ -40,7 +45,6 @@ impl Client {
             trust,
             timeout,
             body_cap: DEFAULT_BODY_CAP,
-            idle: Arc::default(),
         }
     }
 
@@ -75,30 +79,9 @@ impl Client {
         )
     }
 
-    fn checkout(&self) -> Connection {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pop();
-        idle.unwrap_or_else(|| self.connection())
-    }
-
-    fn checkin(&self, mut connection: Connection) {
-        if connection.is_reusable() {
-            self.idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(connection);
-        }
-    }
-
-    /// Sends one signed request on a pooled connection.
+    /// Sends one signed request on a connection of its own.
     pub async fn send(&self, wire: &Wire) -> Sent {
-        let mut connection = self.checkout();
-        let sent = connection.send(wire).await;
-        self.checkin(connection);
-        sent
+        self.connection().send(wire).await
     }
 
     /// Sends several requests so that they arrive together: each on a fresh connection of
@@ -144,9 +127,6 @@ impl Client {
             },
         ))
         .await;
-        for connection in connections {
-            self.checkin(connection);
-        }
         Together {
             sent: finished,
             spread,

@@ -43,25 +43,36 @@ pub struct TargetUrl {
     url: Url,
 }
 
+/// The address as typed, with anything between `//` and `@` (credentials) hidden, for
+/// messages.
+fn shown(text: &str) -> String {
+    match (text.find("//"), text.rfind('@')) {
+        (Some(start), Some(at)) if at > start => {
+            format!("{}//[credentials]@{}", &text[..start], &text[at + 1..])
+        }
+        _ => text.to_owned(),
+    }
+}
+
 impl TargetUrl {
     /// Parses and checks an address such as `http://localhost:8080/saasproduce`.
     pub fn parse(text: &str) -> Result<Self, TargetError> {
-        let url = Url::parse(text.trim())
-            .map_err(|e| TargetError::NotUrl(text.to_owned(), e.to_string()))?;
+        let url =
+            Url::parse(text.trim()).map_err(|e| TargetError::NotUrl(shown(text), e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(TargetError::Scheme(text.to_owned()));
+            return Err(TargetError::Scheme(shown(text)));
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(TargetError::Credentials);
         }
         if url.host().is_none() {
-            return Err(TargetError::NoHost(text.to_owned()));
+            return Err(TargetError::NoHost(shown(text)));
         }
         if url.port() == Some(0) {
-            return Err(TargetError::PortZero(text.to_owned()));
+            return Err(TargetError::PortZero(shown(text)));
         }
         if url.fragment().is_some() {
-            return Err(TargetError::Fragment(text.to_owned()));
+            return Err(TargetError::Fragment(shown(text)));
         }
         Ok(Self { url })
     }

@@ -4,7 +4,10 @@
 mod check_failures;
 mod cli_signatures;
 mod diagnostics;
+mod differential;
+mod exit_codes;
 mod fault_matrix;
+mod house;
 mod independent;
 mod independent_merchant;
 mod lifecycle;

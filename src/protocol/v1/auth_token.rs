@@ -110,40 +110,54 @@ pub fn signed_query(key: &AccessKey, params: &[(&str, &str)]) -> Result<String, 
     Ok(build_query(pairs))
 }
 
+/// A captured query read three ways: decoded as a servlet would (`+` is a space), decoded
+/// with `+` kept literal, and not decoded at all — each without `authToken`.
+struct Received {
+    decoded: Vec<(String, String)>,
+    literal_plus: Vec<(String, String)>,
+    raw: Vec<(String, String)>,
+    token: String,
+}
+
+impl Received {
+    fn read(query: &str) -> Result<Self, AuthTokenError> {
+        let raw = split_query(query);
+        let decode = |plus| -> Result<Vec<(String, String)>, AuthTokenError> {
+            raw.iter()
+                .map(|(n, v)| Ok((decode_component(n, plus)?, decode_component(v, plus)?)))
+                .collect()
+        };
+        let decoded = decode(PlusHandling::AsSpace)?;
+        let token = decoded
+            .iter()
+            .find(|(name, _)| name == AUTH_TOKEN)
+            .map(|(_, value)| value.clone())
+            .ok_or(AuthTokenError::MissingToken)?;
+        let without_token = |list: Vec<(String, String)>| -> Vec<(String, String)> {
+            list.into_iter().filter(|(n, _)| n != AUTH_TOKEN).collect()
+        };
+        let raw_values = raw
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        Ok(Self {
+            decoded: without_token(decoded),
+            literal_plus: without_token(decode(PlusHandling::Literal)?),
+            raw: without_token(raw_values),
+            token,
+        })
+    }
+}
+
 /// Verifies the authToken of a captured query string and, when it does not match, names the
 /// step a signer got wrong (values not URL-decoded, key without timeStamp, …).
 pub fn diagnose_query(key: &AccessKey, query: &str) -> Result<Verdict, AuthTokenError> {
-    let raw = split_query(query);
-    let decode = |plus| -> Result<Vec<(String, String)>, AuthTokenError> {
-        raw.iter()
-            .map(|(n, v)| Ok((decode_component(n, plus)?, decode_component(v, plus)?)))
-            .collect()
-    };
-    let decoded = decode(PlusHandling::AsSpace)?;
-    let literal_plus = decode(PlusHandling::Literal)?;
-    let got = decoded
-        .iter()
-        .find(|(name, _)| name == AUTH_TOKEN)
-        .map(|(_, value)| value.clone())
-        .ok_or(AuthTokenError::MissingToken)?;
-    let pairs = |list: &[(String, String)]| -> Vec<(String, String)> {
-        list.iter()
-            .filter(|(n, _)| n != AUTH_TOKEN)
-            .cloned()
-            .collect()
-    };
-    let decoded = pairs(&decoded);
-    let literal_plus = pairs(&literal_plus);
-    let raw_values: Vec<(String, String)> = raw
-        .iter()
-        .filter(|(n, _)| *n != AUTH_TOKEN)
-        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect();
-    let canonical = borrow(&decoded);
+    let received = Received::read(query)?;
+    let canonical = borrow(&received.decoded);
     let time_stamp = time_stamp_of(&canonical)?.to_owned();
     let full_key = hmac_key(key, &time_stamp);
     let expected = token_for(&full_key, &string_to_sign(canonical.iter().copied()));
-
+    let got = received.token.clone();
     if got.contains(' ') && constant_time_eq(got.replace(' ', "+").as_bytes(), expected.as_bytes())
     {
         return Ok(Verdict::Invalid(Mismatch {
@@ -152,96 +166,126 @@ pub fn diagnose_query(key: &AccessKey, query: &str) -> Result<Verdict, AuthToken
             cause: Some(TOKEN_PLUS_BECAME_SPACE),
         }));
     }
-    let sorted_with = |list: &[(String, String)]| string_to_sign(borrow(list));
-    let suspects = vec![
-        Suspect::new(
-            "not-url-decoded",
-            "values were not URL-decoded before signing",
-            || Some(token_for(&full_key, &sorted_with(&raw_values))),
-        ),
-        Suspect::new(
-            "plus-kept-literal",
-            "a raw '+' in the query was signed as '+', but URL-decoding turns it into a space; \
-             the marketplace sends '+' as %2B",
-            || Some(token_for(&full_key, &sorted_with(&literal_plus))),
-        ),
-        Suspect::new(
-            "key-without-timestamp",
-            "the HMAC key was the access key alone; it must be the access key followed by timeStamp",
-            || Some(token_for(key.expose_bytes(), &sorted_with(&decoded))),
-        ),
-        Suspect::new(
-            "not-sorted",
-            "parameters were joined in the order received; they must be sorted by name",
-            || Some(token_for(&full_key, &join_pairs(&canonical))),
-        ),
-        Suspect::new(
-            "sorted-case-insensitively",
-            "parameters were sorted ignoring case; sort by name in code-point order (uppercase first)",
-            || {
-                let mut list = canonical.clone();
-                list.sort_by_key(|(name, _)| name.to_lowercase());
-                Some(token_for(&full_key, &join_pairs(&list)))
-            },
-        ),
-        Suspect::new(
-            "token-included",
-            "the authToken parameter itself was included in the string to sign",
-            || {
-                let mut list = canonical.clone();
-                list.push((AUTH_TOKEN, got.as_str()));
-                list.sort_by(|a, b| a.0.cmp(b.0));
-                Some(token_for(&full_key, &join_pairs(&list)))
-            },
-        ),
-        Suspect::new(
-            "timestamp-excluded",
-            "timeStamp was left out of the string to sign; it belongs both in the string and in the key",
-            || {
-                let list: Vec<_> = canonical
-                    .iter()
-                    .copied()
-                    .filter(|(n, _)| *n != TIME_STAMP)
-                    .collect();
-                Some(token_for(&full_key, &join_pairs(&sorted(list))))
-            },
-        ),
-        Suspect::new(
-            "empty-values-dropped",
-            "parameters with empty values were left out; they must appear as `name=`",
-            || {
-                let list: Vec<_> = canonical
-                    .iter()
-                    .copied()
-                    .filter(|(_, v)| !v.is_empty())
-                    .collect();
-                Some(token_for(&full_key, &join_pairs(&sorted(list))))
-            },
-        ),
-        Suspect::new(
-            "hex-encoded",
-            "the HMAC was hex-encoded; it must be standard Base64 with padding",
-            || {
-                let mac = hmac_sha256(&full_key, sorted_with(&decoded).as_bytes());
-                Some(if got.chars().any(|c| c.is_ascii_uppercase()) {
-                    hex::encode_upper(mac)
-                } else {
-                    hex::encode(mac)
-                })
-            },
-        ),
-        Suspect::new(
-            "url-safe-base64",
-            "the HMAC was encoded with URL-safe Base64 ('-' and '_'); it must be standard Base64",
-            || Some(URL_SAFE.encode(hmac_sha256(&full_key, sorted_with(&decoded).as_bytes()))),
-        ),
-    ];
+    let suspects = suspects(key, &full_key, &received, &canonical);
     Ok(judge(
         expected,
         &got,
         |a, b| constant_time_eq(a.as_bytes(), b.as_bytes()),
         &suspects,
     ))
+}
+
+/// The signing mistakes a merchant's code commonly makes, each recomputed on this request.
+fn suspects<'a>(
+    key: &'a AccessKey,
+    full_key: &'a [u8],
+    received: &'a Received,
+    canonical: &'a [(&'a str, &'a str)],
+) -> Vec<Suspect<'a>> {
+    let sorted_with = |list: &[(String, String)]| string_to_sign(borrow(list));
+    let mut suspects = vec![
+        Suspect::new(
+            "not-url-decoded",
+            "values were not URL-decoded before signing",
+            move || Some(token_for(full_key, &sorted_with(&received.raw))),
+        ),
+        Suspect::new(
+            "plus-kept-literal",
+            "a raw '+' in the query was signed as '+', but URL-decoding turns it into a space; \
+             the marketplace sends '+' as %2B",
+            move || Some(token_for(full_key, &sorted_with(&received.literal_plus))),
+        ),
+        Suspect::new(
+            "key-without-timestamp",
+            "the HMAC key was the access key alone; it must be the access key followed by timeStamp",
+            move || {
+                Some(token_for(
+                    key.expose_bytes(),
+                    &sorted_with(&received.decoded),
+                ))
+            },
+        ),
+        Suspect::new(
+            "not-sorted",
+            "parameters were joined in the order received; they must be sorted by name",
+            move || Some(token_for(full_key, &join_pairs(canonical))),
+        ),
+        Suspect::new(
+            "sorted-case-insensitively",
+            "parameters were sorted ignoring case; sort by name in code-point order (uppercase first)",
+            move || {
+                let mut list = canonical.to_vec();
+                list.sort_by_key(|(name, _)| name.to_lowercase());
+                Some(token_for(full_key, &join_pairs(&list)))
+            },
+        ),
+        Suspect::new(
+            "token-included",
+            "the authToken parameter itself was included in the string to sign",
+            move || {
+                let mut list = canonical.to_vec();
+                list.push((AUTH_TOKEN, received.token.as_str()));
+                list.sort_by(|a, b| a.0.cmp(b.0));
+                Some(token_for(full_key, &join_pairs(&list)))
+            },
+        ),
+    ];
+    suspects.extend(omission_suspects(full_key, canonical));
+    suspects.extend(encoding_suspects(full_key, received));
+    suspects
+}
+
+/// Parameters left out of the string to sign.
+fn omission_suspects<'a>(
+    full_key: &'a [u8],
+    canonical: &'a [(&'a str, &'a str)],
+) -> [Suspect<'a>; 2] {
+    [
+        Suspect::new(
+            "timestamp-excluded",
+            "timeStamp was left out of the string to sign; it belongs both in the string and in the key",
+            move || {
+                let list = canonical.iter().copied().filter(|(n, _)| *n != TIME_STAMP);
+                Some(token_for(full_key, &join_pairs(&sorted(list.collect()))))
+            },
+        ),
+        Suspect::new(
+            "empty-values-dropped",
+            "parameters with empty values were left out; they must appear as `name=`",
+            move || {
+                let list = canonical.iter().copied().filter(|(_, v)| !v.is_empty());
+                Some(token_for(full_key, &join_pairs(&sorted(list.collect()))))
+            },
+        ),
+    ]
+}
+
+/// The right HMAC, encoded the wrong way.
+fn encoding_suspects<'a>(full_key: &'a [u8], received: &'a Received) -> [Suspect<'a>; 2] {
+    let mac = move || {
+        hmac_sha256(
+            full_key,
+            string_to_sign(borrow(&received.decoded)).as_bytes(),
+        )
+    };
+    [
+        Suspect::new(
+            "hex-encoded",
+            "the HMAC was hex-encoded; it must be standard Base64 with padding",
+            move || {
+                Some(if received.token.chars().any(|c| c.is_ascii_uppercase()) {
+                    hex::encode_upper(mac())
+                } else {
+                    hex::encode(mac())
+                })
+            },
+        ),
+        Suspect::new(
+            "url-safe-base64",
+            "the HMAC was encoded with URL-safe Base64 ('-' and '_'); it must be standard Base64",
+            move || Some(URL_SAFE.encode(mac())),
+        ),
+    ]
 }
 
 /// The token itself was damaged in transit rather than computed wrongly.

@@ -9,10 +9,10 @@
 use serde_json::{Map, Value};
 
 use crate::protocol::activity::{Activity, Protocol};
+use crate::protocol::fields::wire_message;
 use crate::protocol::fields::{
     Field, Kind, Presence, Rules, Violation, WireMessage, text, validate,
 };
-use crate::wire_message;
 
 pub use crate::protocol::answers::{AppInfo, ResultResponse};
 

@@ -13,7 +13,7 @@ use crate::protocol::digest::hmac_sha256;
 use crate::protocol::secret::AccessKey;
 use crate::protocol::v2::canonical::canonical_body;
 use crate::protocol::v2::signature::{self, hex_eq_ignore_case};
-use crate::protocol::verdict::{Mismatch, Suspect, Verdict, judge};
+use crate::protocol::verdict::{Suspect, Verdict, judge};
 
 /// Header carrying the signature.
 pub const X_SIGN: &str = "x-sign";
@@ -53,11 +53,7 @@ pub fn diagnose(
     received: &str,
 ) -> Verdict {
     let Ok(payload) = canonical_body(body) else {
-        return Verdict::Invalid(Mismatch {
-            expected: "(the body is not a JSON object, so it cannot be signed)".to_owned(),
-            got: received.to_owned(),
-            cause: None,
-        });
+        return Verdict::unsignable(received);
     };
     let raw = String::from_utf8_lossy(body);
     let k = key.expose_str();
@@ -176,7 +172,7 @@ mod tests {
         let raw_signed = x_sign(&key, &nonce, &ts, &spaced);
         assert!(matches!(
             diagnose(&key, &nonce, &ts, spaced.as_bytes(), &raw_signed),
-            Verdict::Invalid(Mismatch { cause: Some(c), .. }) if c.id == "body-not-canonical"
+            Verdict::Invalid(crate::protocol::verdict::Mismatch { cause: Some(c), .. }) if c.id == "body-not-canonical"
         ));
     }
 }

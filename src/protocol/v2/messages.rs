@@ -9,9 +9,9 @@
 use serde_json::{Map, Value};
 
 use crate::protocol::activity::{Activity, Protocol};
+use crate::protocol::fields::wire_message;
 use crate::protocol::fields::{Field, Kind, Rules, Violation, WireMessage, text, validate};
 use crate::protocol::v2::canonical::sort_keys_deep;
-use crate::wire_message;
 
 pub use crate::protocol::answers::{AppInfo, ResultResponse};
 

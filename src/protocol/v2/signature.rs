@@ -171,11 +171,7 @@ pub fn diagnose(
     received: &str,
 ) -> Verdict {
     let Ok(payload) = canonical_body(body) else {
-        return Verdict::Invalid(crate::protocol::verdict::Mismatch {
-            expected: "(the body is not a JSON object, so it cannot be signed)".to_owned(),
-            got: received.to_owned(),
-            cause: None,
-        });
+        return Verdict::unsignable(received);
     };
     let expected = signature(key, nonce, timestamp, &payload);
     let raw = String::from_utf8_lossy(body);

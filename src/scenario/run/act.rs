@@ -5,19 +5,14 @@ use crate::marketplace::engine::CallState;
 use crate::marketplace::lifecycle::InstanceRef;
 use crate::marketplace::requests::debug_variants;
 use crate::marketplace::{CallId, CallOptions, EngineError, PurchaseSpec};
-use crate::protocol::{Activity, UnixMillis};
+use crate::protocol::Activity;
 use crate::scenario::format::model::{Action, Advance, DebugCases, Ref, Step};
-use crate::scenario::run::runner::{Capture, Run};
+use crate::scenario::run::runner::{Acted, Capture, Run};
 
-/// What an action did: the calls it made, what the step captures, and the instant to run
-/// the engine to.
-pub(crate) struct Acted {
-    pub(crate) calls: Vec<CallId>,
-    pub(crate) capture: Capture,
-    pub(crate) until: UnixMillis,
-}
-
-#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(engine_error)`")]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "used as `map_err(engine_error)`"
+)]
 fn engine_error(error: EngineError) -> String {
     error.to_string()
 }

@@ -4,7 +4,7 @@
 //! ([`facts`]), many scenarios at once ([`suite`]). The runner records; [`crate::conformance`]
 //! judges.
 
-pub mod act;
+mod act;
 pub mod facts;
 pub mod perform;
 pub mod runner;

@@ -14,7 +14,6 @@ use crate::marketplace::{CallId, Delivery, Marketplace, Span};
 use crate::protocol::{AccessKey, UnixMillis};
 use crate::scenario::format::model::{Faults, Scenario, Step};
 use crate::scenario::profile::Profile;
-use crate::scenario::run::act::Acted;
 use crate::scenario::run::perform::{AttemptFault, Performed, run_until};
 use crate::transport::Client;
 use crate::transport::wire::wall_clock;
@@ -101,6 +100,14 @@ fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
     hash ^ run_seed
+}
+
+/// What an action did: the calls it made, what the step captures, and the instant to run
+/// the engine to.
+pub(crate) struct Acted {
+    pub(crate) calls: Vec<CallId>,
+    pub(crate) capture: Capture,
+    pub(crate) until: UnixMillis,
 }
 
 /// One scenario being run.

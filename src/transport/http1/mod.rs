@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::time::error::Elapsed;
 
 use crate::marketplace::{RawResponse, Transport};
 use crate::transport::Sent;
@@ -75,6 +76,8 @@ pub struct Connection {
     stream: Option<Stream>,
     /// The request being sent, reused between requests.
     request: Vec<u8>,
+    /// How much of it has been written.
+    written: usize,
     /// Bytes read and not yet consumed start at `read_pos`.
     read: Vec<u8>,
     read_pos: usize,
@@ -90,6 +93,7 @@ impl Connection {
             body_cap,
             stream: None,
             request: Vec::with_capacity(1024),
+            written: 0,
             read: Vec::with_capacity(8 * 1024),
             read_pos: 0,
         }
@@ -100,49 +104,66 @@ impl Connection {
         self.stream.as_mut().is_some_and(Stream::is_reusable)
     }
 
+    /// The outcome of a step run under the timeout; on any failure the stream is dropped
+    /// (whatever was half-written or half-read is lost with it).
+    fn settle<T>(&mut self, outcome: Result<Result<T, Failure>, Elapsed>) -> Result<T, Transport> {
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(failure)) => {
+                self.stream = None;
+                Err(failure.into_transport())
+            }
+            Err(_) => {
+                self.stream = None;
+                Err(Transport::TimedOut)
+            }
+        }
+    }
+
     /// Sends one signed request and reads the answer within the timeout and the body cap.
     pub async fn send(&mut self, wire: &Wire) -> Sent {
         let (started, timeout) = (Instant::now(), self.timeout);
-        let transport = match tokio::time::timeout(timeout, self.exchange(wire)).await {
-            Ok(Ok(response)) => Transport::Answered(response),
-            Ok(Err(failure)) => {
-                self.stream = None;
-                failure.into_transport()
-            }
-            Err(_) => {
-                // Whatever was half-read is lost with the connection.
-                self.stream = None;
-                Transport::TimedOut
-            }
-        };
+        let outcome = tokio::time::timeout(timeout, self.exchange(wire)).await;
         Sent {
-            transport,
+            transport: self.settle(outcome).map_or_else(|t| t, Transport::Answered),
             elapsed: started.elapsed(),
         }
     }
 
     async fn exchange(&mut self, wire: &Wire) -> Result<RawResponse, Failure> {
         self.encode(wire);
-        self.open().await?;
+        let reused = self.open().await?;
         self.write(..self.request.len()).await?;
-        self.receive().await
+        self.receive().await.map_err(|failure| match failure {
+            Failure::Broken(why) if reused && why.contains("without answering") => {
+                Failure::Broken(format!(
+                    "{why} on a kept-alive connection: its previous answer did not announce \
+                     `Connection: close` (RFC 9112 §9.6), so the request was sent on it"
+                ))
+            }
+            other => other,
+        })
     }
 
-    /// Makes sure a usable stream is open: the kept one when it is still good, else a new one.
-    async fn open(&mut self) -> Result<(), Failure> {
-        if !self.is_reusable() {
-            self.stream = Some(Stream::connect(&self.target, &self.trust).await?);
+    /// Makes sure a usable stream is open: the kept one when it is still good (returns
+    /// `true`), else a new one (`false`).
+    async fn open(&mut self) -> Result<bool, Failure> {
+        if self.is_reusable() {
+            return Ok(true);
         }
-        Ok(())
+        self.stream = Some(Stream::connect(&self.target, &self.trust).await?);
+        Ok(false)
     }
 
-    /// Writes part of the encoded request.
+    /// Writes the encoded request up to `end`, from where the last write stopped.
     async fn write(&mut self, range: std::ops::RangeTo<usize>) -> Result<(), Failure> {
         let Some(stream) = &mut self.stream else {
             return Err(Failure::Broken("the connection is closed".into()));
         };
+        let from = self.written.min(range.end);
+        self.written = range.end;
         let written = async {
-            stream.write_all(&self.request[range]).await?;
+            stream.write_all(&self.request[from..range.end]).await?;
             stream.flush().await
         };
         written
@@ -172,66 +193,30 @@ impl Connection {
             self.open().await?;
             self.write(..self.request.len().saturating_sub(1)).await
         };
-        match tokio::time::timeout(timeout, staged).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(failure)) => {
-                self.stream = None;
-                Err(failure.into_transport())
-            }
-            Err(_) => {
-                self.stream = None;
-                Err(Transport::TimedOut)
-            }
-        }
+        let outcome = tokio::time::timeout(timeout, staged).await;
+        self.settle(outcome)
     }
 
     /// Writes the last byte of a staged request; returns when it left.
     pub async fn release(&mut self) -> Result<Instant, Transport> {
         let (last, timeout) = (self.request.len(), self.timeout);
-        let Some(stream) = &mut self.stream else {
-            return Err(Transport::Broken("the connection is closed".into()));
-        };
-        let sent = async {
-            stream
-                .write_all(&self.request[last.saturating_sub(1)..last])
-                .await?;
-            stream.flush().await
-        };
-        match tokio::time::timeout(timeout, sent).await {
-            Ok(Ok(())) => Ok(Instant::now()),
-            Ok(Err(e)) => {
-                self.stream = None;
-                Err(Transport::Broken(format!("cannot send the request: {e}")))
-            }
-            Err(_) => {
-                self.stream = None;
-                Err(Transport::TimedOut)
-            }
-        }
+        let outcome = tokio::time::timeout(timeout, self.write(..last)).await;
+        self.settle(outcome).map(|()| Instant::now())
     }
 
     /// Reads the answer to a released request within the timeout.
     pub async fn finish(&mut self, started: Instant) -> Sent {
         let timeout = self.timeout;
-        let transport = match tokio::time::timeout(timeout, self.receive()).await {
-            Ok(Ok(response)) => Transport::Answered(response),
-            Ok(Err(failure)) => {
-                self.stream = None;
-                failure.into_transport()
-            }
-            Err(_) => {
-                self.stream = None;
-                Transport::TimedOut
-            }
-        };
+        let outcome = tokio::time::timeout(timeout, self.receive()).await;
         Sent {
-            transport,
+            transport: self.settle(outcome).map_or_else(|t| t, Transport::Answered),
             elapsed: started.elapsed(),
         }
     }
 
     /// Writes the whole request into the reused buffer.
     fn encode(&mut self, wire: &Wire) {
+        self.written = 0;
         let request = &mut self.request;
         request.clear();
         let target = self.target.request_target(&wire.query);
