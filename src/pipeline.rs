@@ -89,9 +89,10 @@ pub async fn run_suite(
             billing: profile.billing.to_string(),
             encrypt_type: profile.encrypt_type.to_string(),
             interfaces: profile
-                .interfaces
+                .implemented()
+                .declared()
                 .iter()
-                .map(|i| i.name().to_owned())
+                .map(|i| i.slug().to_owned())
                 .collect(),
         },
         key: run.key,

@@ -16,14 +16,15 @@ use crate::cli::embedded::TargetArgs;
 use crate::cli::exit::{self, Failure, Kind as _, Outcome};
 use crate::fsio::{self, INPUT_FILE_CAP};
 use crate::marketplace::Span;
+use crate::marketplace::kind::Interfaces;
 use crate::pipeline::{SuiteRun, run_suite};
-use crate::protocol::{BillingMode, Protocol, UnixMillis};
+use crate::protocol::{Activity, BillingMode, Protocol, UnixMillis};
 use crate::report::redact::Redactions;
 use crate::report::snapshot::{Mode, Snapshots};
 use crate::report::terminal::{self, Colour};
 use crate::report::{junit, model::Report};
 use crate::scenario::format::diagnostics::{Style, render};
-use crate::scenario::format::model::{Interface, Scenario};
+use crate::scenario::format::model::Scenario;
 use crate::scenario::profile::{Overrides, Profile};
 use crate::scenario::run::suite;
 use crate::scenario::sources::{self, Loaded};
@@ -48,10 +49,11 @@ pub(crate) struct RunArgs {
     /// encryptType the merchant declares: 1 (AES-256) or 2 (AES-128).
     #[arg(long, value_enum)]
     pub(crate) encrypt_type: Option<EncryptTypeArg>,
-    /// An optional interface the product implements (repeatable): upgrade, query-instance,
-    /// change-instance-check. Replaces the profile's list.
+    /// An optional interface the product implements (repeatable), beyond the ones its kind
+    /// requires: upgrade, query-instance, instance-status (V1 period), change-instance-check
+    /// (V2 period). Replaces the profile's list.
     #[arg(long = "interface", value_name = "NAME")]
-    pub(crate) interfaces: Vec<Interface>,
+    pub(crate) interfaces: Vec<Activity>,
     /// Per-call timeout (default 20s, the console's).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub(crate) timeout: Option<Span>,
@@ -214,6 +216,9 @@ fn check_outputs(args: &RunArgs, snapshots: Option<&Snapshots>) -> Result<(), Fa
 pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
     args.target.target()?;
     let profile = resolve_profile(args)?;
+    for note in Interfaces::ignored_notes(profile.kind(), &profile.interfaces) {
+        eprintln!("{note}");
+    }
     let scenarios = select_scenarios(args)?;
     let redactions = Redactions::parse(args.redact.iter().map(String::as_str)).usage()?;
     let snapshots = snapshots(args);

@@ -55,14 +55,18 @@ impl StepVerdict {
     }
 }
 
-/// The check an expectation reports under when the step names none.
-pub fn default_check(expect: &Expect) -> CheckId {
+/// The check an expectation reports under when the step names none; `copies` is how many
+/// identical copies the step sends at once.
+pub fn default_check(expect: &Expect, copies: u32) -> CheckId {
     match expect {
         Expect::Result(_) => CheckId::LifecycleAccepted,
         Expect::SameInstance(_) => CheckId::IdempotencySameInstance,
         Expect::DifferentInstance(_) => CheckId::IdempotencyDistinctOrders,
         Expect::SameAppInfo(_) => CheckId::IdempotencySameAppInfo,
-        Expect::DistinctInstances(_) => CheckId::IdempotencyConcurrent,
+        // Copies sent at once must converge on one instance; one order's billing items must
+        // each get their own (orderId + productId is the key, spec V1 §4.1).
+        Expect::DistinctInstances(_) if copies > 1 => CheckId::IdempotencyConcurrent,
+        Expect::DistinctInstances(_) => CheckId::IdempotencyDistinctOrders,
         Expect::Order(_) => CheckId::LifecycleOrderState,
         Expect::Instance(_) => CheckId::LifecycleInstanceState,
         Expect::Attempts(_) | Expect::AttemptTimes(_) | Expect::SettledAfter(_) => {
@@ -223,7 +227,7 @@ fn judge(step: &Step, expectation: &Expectation, facts: &StepFacts) -> (Outcome,
     let outcome = Outcome {
         check: step
             .check
-            .unwrap_or_else(|| default_check(&expectation.expect)),
+            .unwrap_or_else(|| default_check(&expectation.expect, step.faults.copies)),
         passed: judged.passed,
         at: expectation.at,
         message: judged.message,

@@ -11,7 +11,7 @@ use crate::conformance::console_check;
 use crate::load::{ConsoleFailures, Plan};
 use crate::marketplace::classify::classify;
 use crate::marketplace::ids::Ids;
-use crate::marketplace::lifecycle::{Instance, InstanceState};
+use crate::marketplace::lifecycle::{Instance, OrderLine};
 use crate::marketplace::requests::{self, Buyer};
 use crate::marketplace::settings::Settings;
 use crate::protocol::Request;
@@ -138,22 +138,17 @@ pub fn purchase(settings: &Settings, ids: &mut Ids) -> Request {
         email: "load@buyer.example.com".into(),
     };
     let order = ids.order_id();
-    let instance = Instance {
-        order_line: format!("{order}-000001"),
+    let line = OrderLine {
+        line: format!("{order}-000001"),
         order,
         product_id: settings.catalog.product_id.clone(),
         sku_code: settings.catalog.sku_code.clone(),
-        billing: settings.billing,
-        trial: false,
-        merchant_id: None,
-        state: InstanceState::Pending,
-        expire_at: settings
-            .billing
-            .has_expiry()
-            .then(|| wall_clock().plus_months(1)),
-        renewals: Vec::new(),
-        upgrades: Vec::new(),
     };
+    let expire_at = settings
+        .billing
+        .has_expiry()
+        .then(|| wall_clock().plus_months(1));
+    let instance = Instance::pending(line, settings.billing, expire_at);
     requests::new_instance(settings, ids, &buyer, &instance)
 }
 

@@ -88,6 +88,19 @@ pub struct Order {
     pub settled_at: Option<UnixMillis>,
 }
 
+/// What an instance is bought as: an order line for a product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    /// The order.
+    pub order: OrderId,
+    /// The line (`<orderId>-00000n`).
+    pub line: String,
+    /// The product id.
+    pub product_id: String,
+    /// The spec code.
+    pub sku_code: String,
+}
+
 /// A handle to an instance inside one marketplace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InstanceRef(pub usize);
@@ -97,8 +110,12 @@ pub struct InstanceRef(pub usize);
 pub enum FreezeReason {
     /// Its period ended without renewal.
     Expired,
-    /// On-demand: arrears or a violation.
+    /// A violation (any kind with a status interface): unfrozen when it is lifted.
     Suspended,
+    /// On-demand arrears: unfrozen when the buyer pays, released after retention otherwise.
+    Arrears,
+    /// A stop-when-used-up package's quota ran out: its on-demand instance stops.
+    QuotaExhausted,
 }
 
 /// Where an instance stands in the marketplace's view.
@@ -127,6 +144,8 @@ impl InstanceState {
             Self::Active => "active",
             Self::Frozen(FreezeReason::Expired) => "frozen",
             Self::Frozen(FreezeReason::Suspended) => "suspended",
+            Self::Frozen(FreezeReason::Arrears) => "in-arrears",
+            Self::Frozen(FreezeReason::QuotaExhausted) => "stopped",
             Self::Released => "released",
             Self::Failed => "failed",
         }
@@ -179,9 +198,35 @@ pub struct Instance {
     pub renewals: Vec<Renewal>,
     /// Upgrade orders applied.
     pub upgrades: Vec<OrderId>,
+    /// A package: the on-demand instance whose usage it pays for (spec V2 §7.1).
+    pub serves: Option<InstanceRef>,
+    /// A package that stops its on-demand instance when its quota is used up (用完即停).
+    pub stop_when_used_up: bool,
+    /// On-demand: when arrears began, while they are unpaid.
+    pub arrears_since: Option<UnixMillis>,
 }
 
 impl Instance {
+    /// A new instance of an order line, pending its newInstance.
+    pub fn pending(line: OrderLine, billing: BillingMode, expire_at: Option<UnixMillis>) -> Self {
+        Self {
+            order: line.order,
+            order_line: line.line,
+            product_id: line.product_id,
+            sku_code: line.sku_code,
+            billing,
+            trial: false,
+            merchant_id: None,
+            state: InstanceState::Pending,
+            expire_at,
+            renewals: Vec::new(),
+            upgrades: Vec::new(),
+            serves: None,
+            stop_when_used_up: false,
+            arrears_since: None,
+        }
+    }
+
     fn deny(&self, event: &'static str) -> LifecycleError {
         LifecycleError {
             event,
@@ -284,16 +329,20 @@ impl Instance {
             }
             _ => Err(self.deny(match reason {
                 FreezeReason::Expired => "expire",
-                FreezeReason::Suspended => "freeze",
+                FreezeReason::Suspended | FreezeReason::Arrears => "freeze",
+                FreezeReason::QuotaExhausted => "stop",
             })),
         }
     }
 
-    /// On-demand: arrears cleared, unfreeze.
-    pub fn resume(&mut self) -> Result<(), LifecycleError> {
+    /// A freeze for `reason` is lifted (violation lifted, arrears paid, quota renewed).
+    pub fn resume(&mut self, reason: FreezeReason) -> Result<(), LifecycleError> {
         match self.state {
-            InstanceState::Frozen(FreezeReason::Suspended) => {
+            InstanceState::Frozen(frozen)
+                if frozen == reason && reason != FreezeReason::Expired =>
+            {
                 self.state = InstanceState::Active;
+                self.arrears_since = None;
                 Ok(())
             }
             _ => Err(self.deny("unfreeze")),
@@ -338,19 +387,19 @@ mod tests {
     use super::*;
 
     fn instance(billing: BillingMode, trial: bool) -> Instance {
-        Instance {
+        let line = OrderLine {
             order: OrderId("CS1".into()),
-            order_line: "CS1-000001".into(),
+            line: "CS1-000001".into(),
             product_id: "p".into(),
             sku_code: "s".into(),
+        };
+        let mut instance = Instance::pending(
+            line,
             billing,
-            trial,
-            merchant_id: None,
-            state: InstanceState::Pending,
-            expire_at: billing.has_expiry().then_some(UnixMillis(1000)),
-            renewals: vec![],
-            upgrades: vec![],
-        }
+            billing.has_expiry().then_some(UnixMillis(1000)),
+        );
+        instance.trial = trial;
+        instance
     }
 
     fn active(billing: BillingMode) -> Instance {
@@ -472,9 +521,13 @@ mod tests {
         i.freeze(FreezeReason::Suspended).unwrap();
         assert_eq!(i.state.name(), "suspended");
         assert!(i.freeze(FreezeReason::Suspended).is_err());
-        i.resume().unwrap();
+        assert!(
+            i.resume(FreezeReason::Arrears).is_err(),
+            "paying arrears does not lift a violation"
+        );
+        i.resume(FreezeReason::Suspended).unwrap();
         assert_eq!(
-            i.resume(),
+            i.resume(FreezeReason::Suspended),
             Err(LifecycleError {
                 event: "unfreeze",
                 state: InstanceState::Active
@@ -483,7 +536,7 @@ mod tests {
         let mut expired = active(BillingMode::Period);
         expired.freeze(FreezeReason::Expired).unwrap();
         assert!(
-            expired.resume().is_err(),
+            expired.resume(FreezeReason::Expired).is_err(),
             "expiry is lifted by renewal, not unfreeze"
         );
     }

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod engine;
 pub mod events;
 pub mod ids;
+pub mod kind;
 pub mod lifecycle;
 pub mod requests;
 pub mod retry;

@@ -116,6 +116,8 @@ pub struct Catalog {
     pub upgrade_sku_code: String,
     /// Extra productIds of an on-demand order with several billing items.
     pub extra_on_demand_products: Vec<String>,
+    /// The productId of a package (按需套餐包).
+    pub package_product_id: String,
 }
 
 impl Default for Catalog {
@@ -126,6 +128,7 @@ impl Default for Catalog {
             upgrade_product_id: "00301-100002-0--0".into(),
             upgrade_sku_code: "sku-professional".into(),
             extra_on_demand_products: vec!["00301-100003-0--0".into()],
+            package_product_id: "00301-100005-0--0".into(),
         }
     }
 }
@@ -145,13 +148,12 @@ pub struct Settings {
     pub encrypt_contacts: bool,
     /// The product's extension parameters sent with newInstance and upgrade (V1).
     pub extend_params: Vec<ExtendParam>,
-    /// How saasExtendParams is wrapped (documented: URL-encoded Base64).
+    /// How saasExtendParams is wrapped (the published examples: Base64, encoded once by the
+    /// query string).
     pub extend_params_encoding: Encoding,
     /// Whether expireInstance/releaseInstance carry orderId: the table says mandatory, the
     /// published examples omit it; examples win by default (spec V1 §4.3–4.4).
     pub v1_order_id_on_expire_release: bool,
-    /// Whether the product implements upgrade (optional interface).
-    pub supports_upgrade: bool,
     /// Customer level of simulated buyers.
     pub customer_level: CustomerLevel,
     /// When the freeze notice goes out.
@@ -199,9 +201,8 @@ impl Settings {
                 name: "emailDomainName".into(),
                 value: "buyer.example.com".into(),
             }],
-            extend_params_encoding: Encoding::UrlEncodedBase64,
+            extend_params_encoding: Encoding::Base64,
             v1_order_id_on_expire_release: false,
-            supports_upgrade: true,
             customer_level: CustomerLevel::default(),
             freeze_start: FreezeStart::default(),
             retries: RetryTable::defaults(protocol),

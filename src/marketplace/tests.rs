@@ -206,10 +206,22 @@ fn v2_period_end_is_update_instance_status_and_renewal_in_the_freeze_window_unfr
     let calls = m.renew(instance, None, &CallOptions::default()).unwrap();
     assert_eq!(
         calls.len(),
-        2,
-        "refreshInstance then updateInstanceStatus UNFREEZE"
+        1,
+        "refreshInstance only: UNFREEZE waits for its answer"
     );
-    let deliveries = drive(&mut m, expiry.plus_ms(Span::days(20).0), |_| ok("i"));
+    // The UNFREEZE is not sent with the renewal: the first batch is the refresh alone.
+    let first = m.next_batch(expiry.plus_ms(Span::days(20).0));
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].request.activity(), Activity::RefreshInstance);
+    m.complete(&first[0], &ok("i"));
+    let rest = drive(&mut m, expiry.plus_ms(Span::days(20).0), |_| ok("i"));
+    assert_eq!(
+        rest.len(),
+        1,
+        "the UNFREEZE, and no release: the one scheduled before the renewal was cancelled"
+    );
+    let deliveries = [first[0].clone(), rest[0].clone()];
+    assert!(deliveries[1].due >= deliveries[0].due);
     match (&deliveries[0].request, &deliveries[1].request) {
         (
             Request::V2(crate::protocol::v2::messages::Request::RefreshInstance(r)),
@@ -226,11 +238,151 @@ fn v2_period_end_is_update_instance_status_and_renewal_in_the_freeze_window_unfr
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(m.instance(instance).state, InstanceState::Active);
-    assert_eq!(
-        deliveries.len(),
-        2,
-        "the release scheduled before the renewal was cancelled"
+}
+
+#[test]
+fn v2_a_refused_renewal_sends_no_unfreeze() {
+    let mut m = market(Protocol::V2);
+    let instance = m.purchase(&PurchaseSpec::default()).instances[0];
+    let expiry = START.plus_months(1);
+    drive(&mut m, expiry.plus_ms(Span::days(3).0), |_| ok("i"));
+    m.renew(instance, None, &CallOptions::default()).unwrap();
+    let deliveries = drive(&mut m, expiry.plus_ms(Span::days(4).0), |d| {
+        match d.request.activity() {
+            Activity::RefreshInstance => rejected(),
+            _ => ok("i"),
+        }
+    });
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.request.activity() == Activity::RefreshInstance),
+        "{:?}",
+        deliveries
+            .iter()
+            .map(|d| d.request.activity())
+            .collect::<Vec<_>>()
     );
+}
+
+/// Spec V1 §9: on-demand grace and retention for the default customer level.
+fn on_demand_market(protocol: Protocol, freeze_start: FreezeStart) -> Marketplace {
+    let mut settings = Settings::new(protocol, AccessKey::new("k"));
+    settings.billing = BillingMode::OnDemand;
+    settings.freeze_start = freeze_start;
+    Marketplace::new(settings, START, 7)
+}
+
+#[test]
+fn on_demand_arrears_freeze_at_once_and_release_after_retention() {
+    let mut m = on_demand_market(Protocol::V1, FreezeStart::AtExpiry);
+    let instance = m.purchase(&PurchaseSpec::default()).instances[0];
+    drive(&mut m, hours(1), |_| ok("i"));
+    let retention = m
+        .settings()
+        .customer_level
+        .periods(BillingMode::OnDemand)
+        .retention;
+    let since = m.now();
+    assert_eq!(
+        m.arrears(instance, &CallOptions::default()).unwrap().len(),
+        1
+    );
+    assert_eq!(m.instance(instance).state.name(), "in-arrears");
+    let deliveries = drive(&mut m, since.plus_ms(Span::days(60).0), |_| ok("i"));
+    let seen: Vec<_> = deliveries
+        .iter()
+        .map(|d| (d.request.activity(), Span::between(since, d.due)))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (Activity::InstanceStatus, Span::ZERO),
+            (Activity::ReleaseInstance, retention),
+        ]
+    );
+    assert_eq!(m.instance(instance).state, InstanceState::Released);
+}
+
+#[test]
+fn on_demand_arrears_after_grace_and_recharge_unfreezes_and_calls_off_the_release() {
+    let mut m = on_demand_market(Protocol::V2, FreezeStart::AfterGrace);
+    let instance = m.purchase(&PurchaseSpec::default()).instances[0];
+    drive(&mut m, hours(1), |_| ok("i"));
+    let periods = m.settings().customer_level.periods(BillingMode::OnDemand);
+    let since = m.now();
+    assert!(
+        m.arrears(instance, &CallOptions::default())
+            .unwrap()
+            .is_empty()
+    );
+    let frozen = drive(&mut m, since.plus_ms(periods.grace.0 + 1), |_| ok("i"));
+    assert_eq!(
+        frozen
+            .iter()
+            .map(|d| (d.request.activity(), Span::between(since, d.due)))
+            .collect::<Vec<_>>(),
+        vec![(Activity::InstanceStatus, periods.grace)]
+    );
+    assert_eq!(
+        m.recharge(instance, &CallOptions::default()).unwrap().len(),
+        1
+    );
+    let after = drive(&mut m, since.plus_ms(Span::days(60).0), |_| ok("i"));
+    match &after[..] {
+        [unfreeze] => match &unfreeze.request {
+            Request::V2(crate::protocol::v2::messages::Request::UpdateInstanceStatus(s)) => {
+                assert_eq!(s.status, "UNFREEZE");
+            }
+            other => panic!("unexpected {other:?}"),
+        },
+        other => panic!("one UNFREEZE and no release expected, got {}", other.len()),
+    }
+    assert_eq!(m.instance(instance).state, InstanceState::Active);
+}
+
+#[test]
+fn arrears_are_only_for_active_on_demand_instances() {
+    let mut m = market(Protocol::V1);
+    let instance = m.purchase(&PurchaseSpec::default()).instances[0];
+    drive(&mut m, hours(1), |_| ok("i"));
+    assert!(m.arrears(instance, &CallOptions::default()).is_err());
+}
+
+#[test]
+fn a_stop_when_used_up_package_freezes_its_usage_instance_when_exhausted() {
+    let mut m = on_demand_market(Protocol::V2, FreezeStart::AtExpiry);
+    let usage = m.purchase(&PurchaseSpec::default()).instances[0];
+    let package = m
+        .purchase(&PurchaseSpec {
+            billing: Some(BillingMode::Package),
+            package_for: Some(usage),
+            stop_when_used_up: true,
+            ..PurchaseSpec::default()
+        })
+        .instances[0];
+    drive(&mut m, hours(1), |_| ok("i"));
+    assert!(
+        m.exhaust_quota(usage, &CallOptions::default()).is_err(),
+        "only a package has a quota"
+    );
+    assert_eq!(
+        m.exhaust_quota(package, &CallOptions::default())
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(m.instance(usage).state.name(), "stopped");
+    let deliveries = drive(&mut m, hours(2), |_| ok("i"));
+    assert_eq!(deliveries.len(), 1);
+    match &deliveries[0].request {
+        Request::V2(crate::protocol::v2::messages::Request::UpdateInstanceStatus(s)) => {
+            assert_eq!(s.status, "FREEZE");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(m.recharge(usage, &CallOptions::default()).unwrap().len(), 1);
+    assert_eq!(m.instance(usage).state, InstanceState::Active);
 }
 
 #[test]

@@ -62,11 +62,16 @@ pub enum Fault {
     UnknownInstanceOk,
     /// Debug calls (testFlag=1) for unknown instances are answered 000003.
     StrictDebug,
+    /// queryInstance answered 000000 without listing any instance.
+    QueryListsNothing,
+    /// Unfreezing (V1 instanceStatus NORMAL, V2 updateInstanceStatus UNFREEZE) is refused with
+    /// 000002, as by a merchant that implemented only the freeze.
+    RefuseUnfreeze,
 }
 
 impl Fault {
     /// Every fault (with `fail-first=2` as the representative of its family).
-    pub const ALL: [Fault; 27] = [
+    pub const ALL: [Fault; 29] = [
         Self::NonIdempotentNew,
         Self::OnDemandIgnoresProduct,
         Self::SharedInstanceId,
@@ -94,6 +99,8 @@ impl Fault {
         Self::LenientParams,
         Self::UnknownInstanceOk,
         Self::StrictDebug,
+        Self::QueryListsNothing,
+        Self::RefuseUnfreeze,
     ];
 
     /// The switch's name on the command line.
@@ -126,6 +133,8 @@ impl Fault {
             Self::LenientParams => "lenient-params",
             Self::UnknownInstanceOk => "unknown-instance-ok",
             Self::StrictDebug => "strict-debug",
+            Self::QueryListsNothing => "query-lists-nothing",
+            Self::RefuseUnfreeze => "refuse-unfreeze",
         }
     }
 
@@ -161,6 +170,8 @@ impl Fault {
             Self::LenientParams => "unknown activity or missing parameter answered 000000",
             Self::UnknownInstanceOk => "unknown instance on real traffic answered 000000",
             Self::StrictDebug => "debug calls for unknown instances answered 000003",
+            Self::QueryListsNothing => "queryInstance answered 000000 listing nothing",
+            Self::RefuseUnfreeze => "unfreezing (NORMAL / UNFREEZE) refused with 000002",
         }
     }
 }

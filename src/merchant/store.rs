@@ -315,6 +315,9 @@ impl Store {
         debug: bool,
         faults: &Faults,
     ) -> Reply {
+        if !freeze && faults.has(Fault::RefuseUnfreeze) {
+            return Reply::Code(ResultCode::InvalidParam);
+        }
         match self.live(instance_id, debug, faults) {
             Ok(Some(stored))
                 if stored.frozen == freeze && faults.has(Fault::StatusNotIdempotent) =>
@@ -345,6 +348,14 @@ impl Store {
         if instance_ids.len() > 100 {
             return Reply::Code(ResultCode::InvalidParam);
         }
+        if faults.has(Fault::QueryListsNothing) {
+            return Reply::Code(ResultCode::Success);
+        }
+        let tolerated = if debug {
+            !faults.has(Fault::StrictDebug)
+        } else {
+            faults.has(Fault::UnknownInstanceOk)
+        };
         let mut listed = Vec::new();
         for id in instance_ids {
             match self.instances.get_mut(id) {
@@ -359,14 +370,20 @@ impl Store {
                         on_demand: stored.on_demand,
                     });
                 }
+                // The debug page's instance ids exist nowhere; its answer must still name
+                // them (instanceId is mandatory in every entry, V1 §1 FAQ, V2 §8.3).
+                _ if debug && tolerated => listed.push(Listed {
+                    instance_id: id.to_owned(),
+                    credentials: Credentials {
+                        front_end_url: "https://app.merchant.example/debug".into(),
+                        user_name: "debug".into(),
+                        password: "debug-password".into(),
+                    },
+                    on_demand: false,
+                }),
                 _ => {}
             }
         }
-        let tolerated = if debug {
-            !faults.has(Fault::StrictDebug)
-        } else {
-            faults.has(Fault::UnknownInstanceOk)
-        };
         if listed.is_empty() && !tolerated {
             return Reply::Code(ResultCode::InstanceNotFound);
         }
@@ -449,7 +466,10 @@ mod tests {
             store.query("nope", false, &none),
             Reply::Code(ResultCode::InstanceNotFound)
         );
-        assert_eq!(store.query("nope", true, &none), Reply::Listed(vec![]));
+        assert!(
+            matches!(store.query("nope", true, &none), Reply::Listed(l) if l[0].instance_id == "nope"),
+            "a debug query names the ids it was asked about"
+        );
         assert_eq!(
             store.expire("nope", true, &Faults::of([Fault::StrictDebug])),
             Reply::Code(ResultCode::InstanceNotFound)

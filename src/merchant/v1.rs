@@ -8,6 +8,7 @@ use crate::merchant::faults::Fault;
 use crate::merchant::store::{Purchase, Reply};
 use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::v1::auth_token::{self, AUTH_TOKEN};
+use crate::protocol::v1::extend_params;
 use crate::protocol::v1::messages::{Request, status};
 use crate::protocol::{BillingMode, ResultCode};
 
@@ -45,6 +46,11 @@ impl Merchant {
             }
             Err(_) => return Err(Reply::Code(ResultCode::InvalidParam)),
         };
+        if let Some(value) = request.extend_params() {
+            // Read as the public samples read it: the framework-decoded value is Base64.
+            extend_params::decode_received(value)
+                .map_err(|_| Reply::Code(ResultCode::InvalidParam))?;
+        }
         let debug = request.is_debug();
         let faults = &self.faults;
         Ok(match request {

@@ -149,6 +149,25 @@ impl Activity {
     }
 }
 
+/// Not an activity name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not an interface name (new-instance, refresh-instance, expire-instance, release-instance, upgrade, instance-status, query-instance, change-instance-check)"
+)]
+pub struct UnknownActivity(pub String);
+
+impl FromStr for Activity {
+    type Err = UnknownActivity;
+
+    /// Parses the protocol-neutral slug (`upgrade`, `query-instance`, …).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.slug() == s)
+            .ok_or_else(|| UnknownActivity(s.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,17 +112,35 @@ async fn provisioning_that_completes_after_all_fails_an_exhaustion_expectation()
     );
 }
 
+/// Listing an instance nobody asked about satisfies the console (every requested id is
+/// there) but not a scenario that counts the listing.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_query_answer_without_the_instance_fails_the_query_check() {
+async fn a_query_answer_listing_too_much_fails_the_query_check() {
     let server = v2_merchant(
         json!({"resultCode": "000000", "resultMsg": "ok", "instanceId": "w-1"}),
-        json!({"resultCode": "000000", "resultMsg": "ok", "info": []}),
+        json!({"resultCode": "000000", "resultMsg": "ok", "info": [{"instanceId": "w-1"}, {"instanceId": "w-9"}]}),
     )
     .await;
     let target = format!("{}/saasproduce", server.uri());
     assert_eq!(
         run("fixtures/checks/lifecycle-query.yaml", target).await,
         only("lifecycle.query")
+    );
+}
+
+/// The console refuses a successful queryInstance answer that leaves out a requested
+/// instance, wherever the query is sent (spec V1 §1 FAQ, V2 §8.3).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_answer_without_the_instance_fails_the_listing_check() {
+    let server = v2_merchant(
+        json!({"resultCode": "000000", "resultMsg": "ok", "instanceId": "w-1"}),
+        json!({"resultCode": "000000", "resultMsg": "ok"}),
+    )
+    .await;
+    let target = format!("{}/saasproduce", server.uri());
+    assert_eq!(
+        run("fixtures/checks/lifecycle-query.yaml", target).await,
+        only("console.query-listing")
     );
 }
 

@@ -4,8 +4,13 @@
 //! `Body-Sign`, encryptType 2, bare `application/json`. The built-in suite must pass against
 //! it in both protocols and every billing mode: the suite depends on the spec, not on quirks
 //! of the reference merchant.
+//!
+//! In its "exact kind" conduct it implements only the interfaces its kind of product needs
+//! (its own table below, read from spec V1 §1 and V2 §2.9 / §7.1) and answers 000002 to any
+//! other activity, as a merchant that built what the guide asks would; the default profile
+//! must pass it for every protocol × billing mode.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -31,9 +36,66 @@ struct Books {
     passwords: HashMap<String, String>,
 }
 
+/// How the merchant behaves beyond the protocol itself.
+#[derive(Clone, Copy, Default)]
+struct Conduct {
+    /// Implement exactly this billing mode's interfaces (plus `extra`); `None`: all of them.
+    exact: Option<&'static str>,
+    /// Optional interfaces implemented on top of the kind's required ones (wire names).
+    extra: &'static [&'static str],
+    /// Refuse unfreezing (`NORMAL` / `UNFREEZE`) with 000002: a merchant that built the freeze
+    /// only.
+    refuse_unfreeze: bool,
+    /// Answer every queryInstance with a bare `{"resultCode":"000000","resultMsg":"ok"}`.
+    bare_query: bool,
+}
+
+/// The activities (wire names) a product of this kind must implement: spec V1 §1 "Which
+/// scenarios a product must implement", V2 §2.9 and §7.1.
+fn required(v2: bool, billing: &str) -> &'static [&'static str] {
+    match (v2, billing) {
+        (false, "period") => &[
+            "newInstance",
+            "refreshInstance",
+            "expireInstance",
+            "releaseInstance",
+        ],
+        (false, "one-time") => &["newInstance", "releaseInstance"],
+        (false, _) => &[
+            "newInstance",
+            "queryInstance",
+            "instanceStatus",
+            "releaseInstance",
+        ],
+        (true, "one-time") => &["newInstance", "queryInstance", "releaseInstance"],
+        (true, _) => &[
+            "newInstance",
+            "queryInstance",
+            "refreshInstance",
+            "updateInstanceStatus",
+            "releaseInstance",
+        ],
+    }
+}
+
 struct Independent {
     v2: bool,
+    conduct: Conduct,
     books: Mutex<Books>,
+}
+
+/// `saasExtendParams` as the public merchant samples read it: the value the framework handed
+/// over is Base64 of a JSON array of `{"name", "value"}` objects.
+fn extend_params_readable(value: &str) -> bool {
+    let Ok(json) = B64.decode(value) else {
+        return false;
+    };
+    match serde_json::from_slice::<Value>(&json) {
+        Ok(Value::Array(items)) => items
+            .iter()
+            .all(|item| item["name"].is_string() && item["value"].is_string()),
+        _ => false,
+    }
 }
 
 fn form_decode(text: &str) -> String {
@@ -90,7 +152,18 @@ impl Independent {
                 }
             }};
         }
-        match get("activity").unwrap_or_default() {
+        let activity = get("activity").unwrap_or_default();
+        if let Some(billing) = self.conduct.exact {
+            if !required(self.v2, billing).contains(&activity)
+                && !self.conduct.extra.contains(&activity)
+            {
+                return code("000002");
+            }
+        }
+        if get("saasExtendParams").is_some_and(|v| !extend_params_readable(v)) {
+            return code("000002");
+        }
+        match activity {
             "newInstance" => {
                 if self.v2 {
                     need!("orderId", "orderLineId", "businessId");
@@ -144,7 +217,9 @@ impl Independent {
             }
             "instanceStatus" | "updateInstanceStatus" => {
                 let status = get("instanceStatus").or(get("status")).unwrap_or_default();
-                if !["FREEZE", "NORMAL", "UNFREEZE"].contains(&status) {
+                if !["FREEZE", "NORMAL", "UNFREEZE"].contains(&status)
+                    || (self.conduct.refuse_unfreeze && status != "FREEZE")
+                {
                     return code("000002");
                 }
                 instance_or_unknown!();
@@ -165,10 +240,15 @@ impl Independent {
             }
             "queryInstance" => {
                 need!("instanceId");
+                if self.conduct.bare_query {
+                    return code("000000");
+                }
+                // The console's debug ids exist nowhere; they are listed all the same, since
+                // every requested instance must appear in the answer (V1 §1 FAQ, V2 §8.3).
                 let ids: Vec<String> = get("instanceId")
                     .unwrap()
                     .split(',')
-                    .filter(|id| books.live.contains(*id))
+                    .filter(|id| debug || books.live.contains(*id))
                     .map(str::to_owned)
                     .collect();
                 if ids.is_empty() && !debug {
@@ -283,7 +363,7 @@ enum HeaderCase {
     Lowercase,
 }
 
-async fn start_with(v2: bool, case: HeaderCase) -> String {
+async fn start_with(v2: bool, case: HeaderCase, conduct: Conduct) -> String {
     use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -292,6 +372,7 @@ async fn start_with(v2: bool, case: HeaderCase) -> String {
         .fallback(serve)
         .with_state(Arc::new(Independent {
             v2,
+            conduct,
             books: Mutex::default(),
         }));
     tokio::spawn(async move {
@@ -309,33 +390,63 @@ async fn start_with(v2: bool, case: HeaderCase) -> String {
 }
 
 async fn start(v2: bool) -> String {
-    start_with(v2, HeaderCase::AsWritten).await
+    start_with(v2, HeaderCase::AsWritten, Conduct::default()).await
 }
 
+/// `kgsim run --no-snapshots --target URL` followed by `extra`.
+fn run_args(url: &str, extra: &[&str]) -> Vec<String> {
+    ["run", "--no-snapshots", "--target", url]
+        .iter()
+        .chain(extra)
+        .map(|a| (*a).to_owned())
+        .collect()
+}
+
+/// Runs `kgsim run` against `url` off the async runtime, with `extra` arguments.
+async fn run_against(url: &str, extra: &[&str]) -> crate::support::Run {
+    let args = run_args(url, extra);
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        kgsim(&args, Some(KEY), None)
+    })
+    .await
+    .unwrap()
+}
+
+/// Runs `kgsim run --json` against `url`; returns the run and the checks that failed.
+async fn failing_against(url: &str, extra: &[&str]) -> (i32, BTreeSet<String>, String) {
+    let args = run_args(url, extra);
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (run, report) = crate::support::kgsim_json(&args, Some(KEY));
+        (
+            run.code,
+            crate::fault_matrix::failing_checks(&report),
+            run.stdout,
+        )
+    })
+    .await
+    .unwrap()
+}
+
+/// Implementing every interface, and declaring the optional ones, passes in every kind.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_suite_passes_against_an_independent_correct_merchant() {
     for (protocol, v2) in [("v1", false), ("v2", true)] {
         let url = start(v2).await;
         for billing in ["period", "one-time", "on-demand", "package"] {
-            let url = url.clone();
-            let run = tokio::task::spawn_blocking(move || {
-                kgsim(
-                    &[
-                        "run",
-                        "--no-snapshots",
-                        "--target",
-                        &url,
-                        "--protocol",
-                        protocol,
-                        "--billing",
-                        billing,
-                    ],
-                    Some(KEY),
-                    None,
-                )
-            })
-            .await
-            .unwrap();
+            let mut extra = vec!["--protocol", protocol, "--billing", billing];
+            if billing == "period" {
+                let optional: &[&str] = if v2 {
+                    &["upgrade", "change-instance-check"]
+                } else {
+                    &["upgrade", "query-instance", "instance-status"]
+                };
+                for interface in optional {
+                    extra.extend(["--interface", interface]);
+                }
+            }
+            let run = run_against(&url, &extra).await;
             assert_eq!(
                 run.code, 0,
                 "{protocol} {billing}:\n{}\n{}",
@@ -345,11 +456,94 @@ async fn the_suite_passes_against_an_independent_correct_merchant() {
     }
 }
 
+/// A merchant implementing exactly its kind's required interfaces, and refusing every other
+/// activity with 000002, passes the default profile in all eight kinds — for V1 period
+/// products that means without queryInstance and without upgrade.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_merchant_implementing_exactly_its_kinds_interfaces_passes_in_every_kind() {
+    for (protocol, v2) in [("v1", false), ("v2", true)] {
+        for billing in ["period", "one-time", "on-demand", "package"] {
+            let conduct = Conduct {
+                exact: Some(billing),
+                ..Conduct::default()
+            };
+            let url = start_with(v2, HeaderCase::AsWritten, conduct).await;
+            let run = run_against(&url, &["--protocol", protocol, "--billing", billing]).await;
+            assert_eq!(
+                run.code, 0,
+                "{protocol} {billing}:\n{}\n{}",
+                run.stdout, run.stderr
+            );
+        }
+    }
+    // The conduct is real: declaring an interface this merchant lacks fails the run.
+    let conduct = Conduct {
+        exact: Some("period"),
+        ..Conduct::default()
+    };
+    let url = start_with(false, HeaderCase::AsWritten, conduct).await;
+    let (code, failing, _) = failing_against(&url, &["--interface", "upgrade"]).await;
+    assert_eq!(code, 1);
+    assert!(failing.contains("lifecycle.accepted"), "{failing:?}");
+}
+
+/// Declaring instance-status on a V1 period product enables the violation scenario; a merchant
+/// that then refuses `instanceStatus=NORMAL` fails. A V2 period merchant refusing UNFREEZE after
+/// a lifted violation or a renewal fails too.
+#[tokio::test(flavor = "multi_thread")]
+async fn refusing_to_unfreeze_fails() {
+    let v1 = Conduct {
+        exact: Some("period"),
+        extra: &["instanceStatus"],
+        refuse_unfreeze: true,
+        ..Conduct::default()
+    };
+    let url = start_with(false, HeaderCase::AsWritten, v1).await;
+    let (code, failing, stdout) = failing_against(&url, &["--interface", "instance-status"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(failing.contains("lifecycle.accepted"), "{failing:?}");
+    assert!(
+        stdout.contains("a violation freezes the instance"),
+        "{stdout}"
+    );
+
+    let v2 = Conduct {
+        exact: Some("period"),
+        refuse_unfreeze: true,
+        ..Conduct::default()
+    };
+    let url = start_with(true, HeaderCase::AsWritten, v2).await;
+    let (code, failing, stdout) = failing_against(&url, &["--protocol", "v2"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(failing.contains("lifecycle.accepted"), "{failing:?}");
+}
+
+/// `{"resultCode":"000000","resultMsg":"ok"}` lists no instance: the console refuses it wherever
+/// a queryInstance is sent, not only where a scenario counts the listing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_answer_that_lists_nothing_fails() {
+    for (protocol, v2, billing) in [("v2", true, "period"), ("v1", false, "on-demand")] {
+        let conduct = Conduct {
+            exact: Some(billing),
+            bare_query: true,
+            ..Conduct::default()
+        };
+        let url = start_with(v2, HeaderCase::AsWritten, conduct).await;
+        let (code, failing, stdout) =
+            failing_against(&url, &["--protocol", protocol, "--billing", billing]).await;
+        assert_eq!(code, 1, "{protocol} {billing}: {stdout}");
+        assert!(
+            failing.contains("console.query-listing"),
+            "{protocol} {billing}: {failing:?}"
+        );
+    }
+}
+
 /// The console's `Body-Sign` rule is case-sensitive (spec V1 §1): the same correct merchant
 /// behind a server that lowercases header names fails exactly that check, on live exchanges.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lowercased_body_sign_header_fails_the_body_sign_check() {
-    let url = start_with(false, HeaderCase::Lowercase).await;
+    let url = start_with(false, HeaderCase::Lowercase, Conduct::default()).await;
     let (run, report) = tokio::task::spawn_blocking(move || {
         crate::support::kgsim_json(
             &[
@@ -368,7 +562,7 @@ async fn a_lowercased_body_sign_header_fails_the_body_sign_check() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert_eq!(
         crate::fault_matrix::failing_checks(&report),
-        std::collections::BTreeSet::from(["console.body-sign".to_owned()])
+        BTreeSet::from(["console.body-sign".to_owned()])
     );
     assert!(
         run.stdout.contains("the header is named `body-sign`"),

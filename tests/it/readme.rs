@@ -49,3 +49,56 @@ fn the_commands_shown_exist() {
     let help = kgsim(&["--help"], None, None);
     assert!(help.stdout.contains("Exit codes: 0"), "{}", help.stdout);
 }
+
+/// The kind matrix in the README is the code's table: each row's required and optional
+/// interfaces, and how many scenarios pass by default against the reference merchant.
+#[test]
+fn the_kind_matrix_is_the_codes_table() {
+    use kgsim::marketplace::kind::ProductKind;
+    let readme = include_str!("../../README.md");
+    let mut rows = 0;
+    for kind in ProductKind::all() {
+        let label = format!(
+            "| {} {} |",
+            kind.protocol.as_str().to_uppercase(),
+            kind.billing
+        );
+        let row = readme
+            .lines()
+            .find(|line| line.starts_with(&label))
+            .unwrap_or_else(|| panic!("no README row {label}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let names = |activities: &[kgsim::protocol::Activity]| {
+            let names: Vec<&str> = activities
+                .iter()
+                .filter_map(|a| a.wire_name(kind.protocol))
+                .collect();
+            if names.is_empty() {
+                "—".to_owned()
+            } else {
+                names.join(", ")
+            }
+        };
+        assert_eq!(cells[2], names(kind.required()), "{label} required");
+        assert_eq!(cells[3], names(kind.optional()), "{label} optional");
+        let count: u64 = cells[4]
+            .rsplit_once('(')
+            .and_then(|(_, n)| n.trim_end_matches(')').parse().ok())
+            .unwrap_or_else(|| panic!("{label}: no scenario count"));
+        let (run, report) = crate::support::kgsim_json(
+            &[
+                "run",
+                "--no-snapshots",
+                "--protocol",
+                kind.protocol.as_str(),
+                "--billing",
+                &kind.billing.to_string(),
+            ],
+            Some("readme-key"),
+        );
+        assert_eq!(run.code, 0);
+        assert_eq!(report["summary"]["passed"], count, "{label} scenario count");
+        rows += 1;
+    }
+    assert_eq!(rows, 8);
+}

@@ -133,3 +133,18 @@ pub(crate) fn client(url: &str, timeout: std::time::Duration) -> kgsim::transpor
     let target = kgsim::transport::TargetUrl::parse(url).expect("a valid target");
     kgsim::transport::Client::with_platform_trust(target, timeout).expect("TLS set-up")
 }
+
+/// How many `.yaml` files a directory tree holds.
+pub(crate) fn yaml_files_under(dir: &str) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .map(|path| {
+            if path.is_dir() {
+                yaml_files_under(path.to_str().unwrap())
+            } else {
+                usize::from(path.extension().is_some_and(|e| e == "yaml"))
+            }
+        })
+        .sum()
+}

@@ -14,6 +14,8 @@ use defaults::*;
 pub mod defaults {
     /// Buyer id.
     pub const CUSTOMER_ID: &str = "68cbc86abc2018ab880d92f36422fa0e";
+    /// Buyer name (the page's field is free; the docs' examples use `huaweitest`).
+    pub const CUSTOMER_NAME: &str = "huaweitest";
     /// V1 purchase order.
     pub const V1_ORDER_ID: &str = "CS1906666666ABCDE";
     /// V1 purchase product.
@@ -70,18 +72,25 @@ impl Case<'_> {
     fn v1(&self, activity: Activity, ids: &mut Ids) -> Option<v1::Request> {
         let (settings, variant, expire) = (self.settings, self.variant, self.expire);
         Some(match activity {
-            Activity::NewInstance => v1::Request::NewInstance(Box::new(v1::NewInstance {
-                customer_id: CUSTOMER_ID.into(),
-                business_id: ids.business_id(),
-                order_id: V1_ORDER_ID.into(),
-                sku_code: settings.catalog.sku_code.clone(),
-                product_id: V1_PRODUCT_ID.into(),
-                // The three trialFlag values the page requires: absent, 0, 1.
-                trial_flag: [None, Some("0".to_owned()), Some("1".to_owned())][variant % 3].clone(),
-                expire_time: Some(expire.to_compact_seconds()),
-                test_flag: one(),
-                ..Default::default()
-            })),
+            Activity::NewInstance => {
+                let billing = settings.billing;
+                v1::Request::NewInstance(Box::new(v1::NewInstance {
+                    customer_id: CUSTOMER_ID.into(),
+                    customer_name: Some(CUSTOMER_NAME.into()),
+                    business_id: ids.business_id(),
+                    order_id: V1_ORDER_ID.into(),
+                    sku_code: settings.catalog.sku_code.clone(),
+                    product_id: V1_PRODUCT_ID.into(),
+                    // The three trialFlag values the page requires: absent, 0, 1.
+                    trial_flag: [None, Some("0".to_owned()), Some("1".to_owned())][variant % 3]
+                        .clone(),
+                    // expireTime for period and package billing only (V1 §4.1).
+                    expire_time: billing.has_expiry().then(|| expire.to_compact_seconds()),
+                    charging_mode: Some(billing.v1_charging_mode().to_owned()),
+                    test_flag: one(),
+                    ..Default::default()
+                }))
+            }
             Activity::RefreshInstance => v1::Request::RefreshInstance(v1::RefreshInstance {
                 order_id: V1_ORDER_ID.into(),
                 instance_id: V1_INSTANCE_ID.into(),

@@ -150,6 +150,8 @@ pub fn refresh(
                 // 退续费: a negative orderAmount (V1 §4.2).
                 Refresh::RenewalRefund => (None, None, "-100"),
             };
+            // periodType and periodNumber only for chargingMode=1 (V1 §4.2).
+            let period = period.filter(|_| instance.billing == BillingMode::Period);
             Request::V1(v1::Request::RefreshInstance(v1::RefreshInstance {
                 order_id: order.0.clone(),
                 instance_id,
@@ -310,17 +312,18 @@ pub fn change_check(settings: &Settings, instance: &Instance) -> Option<Request>
 }
 
 /// A typical request for `activity` about an instance, made outside the lifecycle (a
-/// scenario's `send` step): the marketplace's state does not change.
+/// scenario's `send` step) at `now`: the marketplace's state does not change.
 pub fn about(
     settings: &Settings,
     ids: &mut Ids,
+    now: UnixMillis,
     buyer: &Buyer,
     activity: Activity,
     instance: &Instance,
 ) -> Option<Request> {
     let next_month = instance
         .expire_at
-        .map_or_else(|| UnixMillis(0).plus_months(1), |at| at.plus_months(1));
+        .map_or_else(|| now.plus_months(1), |at| at.plus_months(1));
     Some(match activity {
         Activity::NewInstance => new_instance(settings, ids, buyer, instance),
         Activity::RefreshInstance => refresh(

@@ -1,14 +1,14 @@
 //! `saasExtendParams`: up to three product-defined extension parameters carried by
 //! newInstance and upgrade (spec: koogallery-saas-v1.md §4.1).
 //!
-//! The value is a JSON array `[{"name":…,"value":…}]`, Base64-encoded, then URL-encoded
-//! ("sent as urlEncode(base64(json)); decode with base64Decode(urlDecode(x))"). The query
-//! string encodes that value once more on the wire, so after the merchant's framework decodes
-//! the query, the parameter still holds `urlEncode(base64(json))` — which is also the value
-//! the authToken is computed over.
-//!
-//! Older examples show the bare Base64 (`…XQ==`); [`Encoding`] makes that reading a setting,
-//! and [`decode`] accepts both.
+//! The value is a JSON array `[{"name":…,"value":…}]`, Base64-encoded. The table says it is
+//! "sent as urlEncode(base64(json))": every published example URL carries the Base64 text
+//! itself (`saasExtendParams=W3si…XQ==`), so the URL encoding is the query string's own, and
+//! after a merchant's framework decodes the query once the parameter holds plain Base64 —
+//! which is the value the authToken is computed over. That reading is the default
+//! ([`Encoding::Base64`]: the examples win, spec README); the other — the value URL-encoded
+//! before the query encodes it again, so that one decoding leaves `%3D` — is
+//! [`Encoding::UrlEncodedBase64`], a setting. [`decode`] accepts both.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -33,11 +33,13 @@ pub struct ExtendParam {
 /// How the Base64 is wrapped before it becomes the parameter value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
-    /// `urlEncode(base64(json))`, as the documentation prescribes (the default).
+    /// `base64(json)`, encoded once by the query string, as every published example shows
+    /// (the default).
     #[default]
-    UrlEncodedBase64,
-    /// `base64(json)`, as the older examples show.
     Base64,
+    /// `urlEncode(base64(json))` as the value, encoded again by the query string (the table's
+    /// wording read literally).
+    UrlEncodedBase64,
 }
 
 impl std::str::FromStr for Encoding {
@@ -48,7 +50,7 @@ impl std::str::FromStr for Encoding {
             "url-encoded-base64" => Ok(Self::UrlEncodedBase64),
             "base64" => Ok(Self::Base64),
             _ => Err(format!(
-                "extend-params-encoding `{s}` is not url-encoded-base64 or base64"
+                "extend-params-encoding `{s}` is not base64 (the default) or url-encoded-base64"
             )),
         }
     }
@@ -77,6 +79,16 @@ pub fn encode(params: &[ExtendParam], encoding: Encoding) -> String {
         Encoding::UrlEncodedBase64 => encode_component(&base64),
         Encoding::Base64 => base64,
     }
+}
+
+/// Decodes the parameter as a merchant reads it after its framework's one URL decoding of the
+/// query, the way the public merchant samples do: Base64, then JSON. A value sent in the
+/// [`Encoding::UrlEncodedBase64`] reading still holds `%3D` here and is refused.
+pub fn decode_received(value: &str) -> Result<Vec<ExtendParam>, ExtendParamsError> {
+    let json = STANDARD
+        .decode(value.trim())
+        .map_err(|_| ExtendParamsError::NotBase64)?;
+    serde_json::from_slice(&json).map_err(|_| ExtendParamsError::NotJson)
 }
 
 /// Decodes a parameter value in either encoding: URL-decode (harmless on bare Base64, whose
@@ -127,6 +139,18 @@ mod tests {
         assert_eq!(decode(&url).unwrap(), params);
         let bare = encode(&params, Encoding::Base64);
         assert_eq!(decode(&bare).unwrap(), params);
+    }
+
+    #[test]
+    fn a_received_value_is_plain_base64() {
+        let params = vec![ExtendParam {
+            name: "n".into(),
+            value: "v".into(),
+        }];
+        let bare = encode(&params, Encoding::Base64);
+        assert_eq!(decode_received(&bare).unwrap(), params);
+        let twice = encode(&params, Encoding::UrlEncodedBase64);
+        assert_eq!(decode_received(&twice), Err(ExtendParamsError::NotBase64));
     }
 
     #[test]

@@ -394,6 +394,15 @@ impl Request {
     pub fn is_debug(&self) -> bool {
         for_each_request!(self, inner => inner.test_flag.as_deref() == Some("1"))
     }
+
+    /// The `saasExtendParams` value as received, for the activities that carry it (§4.1).
+    pub fn extend_params(&self) -> Option<&str> {
+        match self {
+            Self::NewInstance(new) => new.saas_extend_params.as_deref(),
+            Self::Upgrade(upgrade) => upgrade.saas_extend_params.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// The response table the console judges an activity's answer against.

@@ -24,6 +24,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../scenarios/idempotency/repeated-notices.yaml"),
     ),
     (
+        "scenarios/idempotency/repeated-release.yaml",
+        include_str!("../../../scenarios/idempotency/repeated-release.yaml"),
+    ),
+    (
         "scenarios/idempotency/repeated-status.yaml",
         include_str!("../../../scenarios/idempotency/repeated-status.yaml"),
     ),
@@ -52,8 +56,12 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../scenarios/lifecycle/full-lifecycle.yaml"),
     ),
     (
-        "scenarios/lifecycle/on-demand-freeze.yaml",
-        include_str!("../../../scenarios/lifecycle/on-demand-freeze.yaml"),
+        "scenarios/lifecycle/on-demand-arrears.yaml",
+        include_str!("../../../scenarios/lifecycle/on-demand-arrears.yaml"),
+    ),
+    (
+        "scenarios/lifecycle/on-demand-recharge.yaml",
+        include_str!("../../../scenarios/lifecycle/on-demand-recharge.yaml"),
     ),
     (
         "scenarios/lifecycle/query-batch.yaml",
@@ -84,6 +92,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../scenarios/lifecycle/upgrade.yaml"),
     ),
     (
+        "scenarios/lifecycle/violation.yaml",
+        include_str!("../../../scenarios/lifecycle/violation.yaml"),
+    ),
+    (
         "scenarios/purchase/on-demand.yaml",
         include_str!("../../../scenarios/purchase/on-demand.yaml"),
     ),
@@ -92,8 +104,12 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../scenarios/purchase/one-time.yaml"),
     ),
     (
-        "scenarios/purchase/package.yaml",
-        include_str!("../../../scenarios/purchase/package.yaml"),
+        "scenarios/purchase/package-pay-per-use.yaml",
+        include_str!("../../../scenarios/purchase/package-pay-per-use.yaml"),
+    ),
+    (
+        "scenarios/purchase/package-stop-when-used-up.yaml",
+        include_str!("../../../scenarios/purchase/package-stop-when-used-up.yaml"),
     ),
     (
         "scenarios/purchase/period.yaml",
@@ -142,6 +158,10 @@ pub const FILES: &[(&str, &str)] = &[
     (
         "scenarios/security/unknown-activity.yaml",
         include_str!("../../../scenarios/security/unknown-activity.yaml"),
+    ),
+    (
+        "scenarios/security/unknown-instance-renewal.yaml",
+        include_str!("../../../scenarios/security/unknown-instance-renewal.yaml"),
     ),
     (
         "scenarios/security/unknown-instance.yaml",

@@ -34,52 +34,6 @@ pub struct Scenario {
     pub steps: Vec<Step>,
 }
 
-/// An interface a product may or may not implement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Interface {
-    /// upgrade / upgradeInstance.
-    Upgrade,
-    /// queryInstance (optional in V1 for period and one-time products).
-    QueryInstance,
-    /// changeInstanceCheck (V2).
-    ChangeInstanceCheck,
-}
-
-impl Interface {
-    /// Every optional interface.
-    pub const ALL: [Interface; 3] = [
-        Self::Upgrade,
-        Self::QueryInstance,
-        Self::ChangeInstanceCheck,
-    ];
-
-    /// The name in scenarios and profiles.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Upgrade => "upgrade",
-            Self::QueryInstance => "query-instance",
-            Self::ChangeInstanceCheck => "change-instance-check",
-        }
-    }
-}
-
-impl std::str::FromStr for Interface {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|i| i.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|i| i.name()).collect();
-                format!(
-                    "unknown interface `{s}`; interfaces are: {}",
-                    names.join(", ")
-                )
-            })
-    }
-}
-
 /// Which products a scenario applies to; empty lists mean "all".
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Applicability {
@@ -87,8 +41,9 @@ pub struct Applicability {
     pub protocols: Vec<Protocol>,
     /// Billing modes.
     pub billing: Vec<BillingMode>,
-    /// Optional interfaces the product must implement.
-    pub requires: Vec<Interface>,
+    /// Interfaces the product must implement: those of its kind (spec V1 §1, V2 §2.9) and the
+    /// optional ones it declares.
+    pub requires: Vec<Activity>,
 }
 
 /// A name given with `as:` to an earlier step, and where it is referred to.
@@ -117,6 +72,8 @@ pub struct DebugCases {
     pub activities: Option<Vec<Activity>>,
     /// Every variant the page requires (trialFlag values, FREEZE/NORMAL, scenes), or one.
     pub variant: Option<usize>,
+    /// Whether the activities go out in reverse order (the page has no order).
+    pub reversed: bool,
     /// How many times the whole set is sent.
     pub repeat: u32,
 }
@@ -134,6 +91,10 @@ pub enum Action {
         trial: bool,
         /// On-demand billing items.
         products: u32,
+        /// A package: the earlier on-demand purchase whose usage it pays for.
+        package_for: Option<Ref>,
+        /// A package that stops its on-demand instance when the quota is used up.
+        stop_when_used_up: bool,
     },
     /// Re-send the calls of an earlier step.
     Resend(Ref),
@@ -155,10 +116,16 @@ pub enum Action {
     RefundRenewal(Ref),
     /// Upgrade an instance.
     Upgrade(Ref),
-    /// Freeze an instance (on-demand arrears).
+    /// Freeze an instance for a violation.
     Freeze(Ref),
-    /// Unfreeze an instance.
+    /// Lift the violation: unfreeze.
     Unfreeze(Ref),
+    /// On-demand arrears: freeze (after grace), release after retention unless paid.
+    Arrears(Ref),
+    /// The buyer pays arrears (or a stopped package's usage): unfreeze.
+    Recharge(Ref),
+    /// A stop-when-used-up package's quota runs out: its on-demand instance stops.
+    ExhaustQuota(Ref),
     /// End an instance's period now.
     Expire(Ref),
     /// Unsubscribe: release now.
@@ -199,6 +166,9 @@ impl Action {
             Self::Upgrade(_) => "upgrade",
             Self::Freeze(_) => "freeze",
             Self::Unfreeze(_) => "unfreeze",
+            Self::Arrears(_) => "arrears",
+            Self::Recharge(_) => "recharge",
+            Self::ExhaustQuota(_) => "exhaust-quota",
             Self::Expire(_) => "expire",
             Self::Unsubscribe(_) => "unsubscribe",
             Self::Query { .. } => "query",

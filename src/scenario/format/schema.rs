@@ -107,8 +107,6 @@ impl Shape {
 pub const PROTOCOLS: &[&str] = &["v1", "v2"];
 /// Billing mode names.
 pub const BILLING: &[&str] = &["period", "one-time", "on-demand", "package"];
-/// Optional interface names.
-pub const INTERFACES: &[&str] = &["upgrade", "query-instance", "change-instance-check"];
 /// Activity names, protocol-neutral.
 pub const ACTIVITIES: &[&str] = &[
     "new-instance",
@@ -136,6 +134,8 @@ pub const INSTANCE_STATES: &[&str] = &[
     "active",
     "frozen",
     "suspended",
+    "in-arrears",
+    "stopped",
     "released",
     "failed",
 ];
@@ -166,7 +166,6 @@ pub static COUNT: Kind = Kind::Integer {
 pub static DURATION: Kind = Kind::Duration;
 static PROTOCOL: Kind = Kind::Choice(PROTOCOLS);
 static BILLING_MODE: Kind = Kind::Choice(BILLING);
-static INTERFACE: Kind = Kind::Choice(INTERFACES);
 static ACTIVITY: Kind = Kind::Choice(ACTIVITIES);
 
 /// `applies:`.
@@ -182,8 +181,8 @@ pub static APPLIES: Shape = Shape {
         ),
         key(
             "requires",
-            Kind::List(&INTERFACE),
-            "Optional interfaces the product must implement.",
+            Kind::List(&ACTIVITY),
+            "Interfaces the product must implement (its kind's, or optional ones it declares).",
         ),
     ],
 };
@@ -212,6 +211,16 @@ pub static PURCHASE: Shape = Shape {
             "products",
             PRODUCTS,
             "On-demand billing items, one instance each (default 1).",
+        ),
+        key(
+            "package-for",
+            Kind::Ref,
+            "A package (billing: package) paying for the usage of this earlier on-demand purchase.",
+        ),
+        key(
+            "stop-when-used-up",
+            Kind::Boolean,
+            "A package that stops its on-demand instance when the quota is used up (用完即停).",
         ),
     ],
 };
@@ -263,6 +272,11 @@ pub static DEBUG: Shape = Shape {
             "repeat",
             REPEAT,
             "How many times the whole set is sent (default 1).",
+        ),
+        key(
+            "reversed",
+            Kind::Boolean,
+            "Send the activities in reverse order (the page imposes none).",
         ),
     ],
 };
@@ -428,8 +442,27 @@ pub static STEP: Shape = Shape {
             "Action: the latest, unstarted renewal is refunded.",
         ),
         key("upgrade", Kind::Ref, "Action: an upgrade order."),
-        key("freeze", Kind::Ref, "Action: freeze (on-demand arrears)."),
-        key("unfreeze", Kind::Ref, "Action: unfreeze."),
+        key("freeze", Kind::Ref, "Action: freeze for a violation."),
+        key(
+            "unfreeze",
+            Kind::Ref,
+            "Action: the violation is lifted: unfreeze.",
+        ),
+        key(
+            "arrears",
+            Kind::Ref,
+            "Action: on-demand arrears: freeze (after grace), release after retention unless paid.",
+        ),
+        key(
+            "recharge",
+            Kind::Ref,
+            "Action: the buyer pays arrears or renews a used-up quota: unfreeze.",
+        ),
+        key(
+            "exhaust-quota",
+            Kind::Ref,
+            "Action: a stop-when-used-up package's quota runs out: its on-demand instance stops.",
+        ),
         key("expire", Kind::Ref, "Action: the period ends now."),
         key(
             "unsubscribe",
@@ -477,7 +510,7 @@ pub static STEP: Shape = Shape {
     ],
 };
 
-/// The action keys of a step (the first sixteen keys of [`STEP`]).
+/// The action keys of a step (the keys of [`STEP`] documented as actions).
 pub fn action_keys() -> impl Iterator<Item = &'static str> {
     STEP.keys
         .iter()
@@ -603,8 +636,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_step_has_sixteen_actions() {
-        assert_eq!(action_keys().count(), 16);
+    fn every_step_has_nineteen_actions() {
+        assert_eq!(action_keys().count(), 19);
     }
 
     #[test]

@@ -12,7 +12,6 @@ use crate::marketplace::settings::{CustomerLevel, FreezeStart};
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v1::extend_params::{Encoding, ExtendParam};
 use crate::protocol::{Activity, BillingMode, Period, Protocol};
-use crate::scenario::format::model::Interface;
 
 /// Reads an optional value through its `FromStr`, whose message becomes the TOML error.
 fn parsed<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -52,7 +51,7 @@ fn encrypt_type<'de, D: Deserializer<'de>>(
 /// A list of optional interfaces, each checked as it is read.
 fn interfaces<'de, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<Option<Vec<Interface>>, D::Error> {
+) -> Result<Option<Vec<Activity>>, D::Error> {
     Vec::<String>::deserialize(deserializer)?
         .iter()
         .map(|name| name.parse().map_err(serde::de::Error::custom))
@@ -89,7 +88,7 @@ pub(crate) struct ProfileFile {
     pub(crate) encrypt_type: Option<EncryptType>,
     pub(crate) encrypt_contacts: Option<bool>,
     #[serde(default, deserialize_with = "interfaces")]
-    pub(crate) interfaces: Option<Vec<Interface>>,
+    pub(crate) interfaces: Option<Vec<Activity>>,
     #[serde(default, deserialize_with = "parsed")]
     pub(crate) timeout: Option<Span>,
     #[serde(default, deserialize_with = "parsed")]
@@ -133,6 +132,7 @@ pub(crate) struct CatalogSection {
     pub(crate) sku_code: Option<String>,
     pub(crate) upgrade_product_id: Option<String>,
     pub(crate) upgrade_sku_code: Option<String>,
+    pub(crate) package_product_id: Option<String>,
 }
 
 /// `[retry.<activity>]`: a retry policy replacing the documented one.

@@ -10,12 +10,13 @@
 mod file;
 
 use crate::marketplace::Span;
+use crate::marketplace::kind::{Interfaces, ProductKind};
 use crate::marketplace::retry::{Exhaustion, Purpose, RetryPolicy};
 use crate::marketplace::settings::{Catalog, Settings};
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
 use crate::scenario::format::diagnostics::{FileProblems, Problem, SourceFile};
-use crate::scenario::format::model::{Interface, Scenario};
+use crate::scenario::format::model::Scenario;
 use file::ProfileFile;
 
 /// A resolved product profile.
@@ -29,8 +30,8 @@ pub struct Profile {
     pub encrypt_type: EncryptType,
     /// Whether newInstance carries encrypted mobilePhone/email (V1).
     pub encrypt_contacts: bool,
-    /// Optional interfaces the product implements.
-    pub interfaces: Vec<Interface>,
+    /// The optional interfaces the product declares (its kind's required ones are implied).
+    pub interfaces: Vec<Activity>,
     /// Per-call timeout.
     pub timeout: Span,
     /// The rest of the file: platform readings, catalog, retry overrides.
@@ -38,15 +39,15 @@ pub struct Profile {
 }
 
 impl Default for Profile {
-    /// V1, period billing, encryptType 1, encrypted contacts, every optional interface,
-    /// the 20 s console timeout.
+    /// V1, period billing, encryptType 1, encrypted contacts, the kind's required interfaces
+    /// and no optional one, the 20 s console timeout.
     fn default() -> Self {
         Self {
             protocol: Protocol::V1,
             billing: BillingMode::Period,
             encrypt_type: EncryptType::Aes256,
             encrypt_contacts: true,
-            interfaces: Interface::ALL.to_vec(),
+            interfaces: Vec::new(),
             timeout: Span::seconds(20),
             file: ProfileFile::default(),
         }
@@ -63,7 +64,7 @@ pub struct Overrides {
     /// `--encrypt-type`.
     pub encrypt_type: Option<EncryptType>,
     /// `--interface` (repeatable); replaces the file's list when given.
-    pub interfaces: Option<Vec<Interface>>,
+    pub interfaces: Option<Vec<Activity>>,
     /// `--timeout`.
     pub timeout: Option<Span>,
 }
@@ -126,6 +127,20 @@ impl Profile {
         self.timeout = overrides.timeout.unwrap_or(self.timeout);
     }
 
+    /// The kind of product.
+    pub fn kind(&self) -> ProductKind {
+        ProductKind {
+            protocol: self.protocol,
+            billing: self.billing,
+        }
+    }
+
+    /// The interfaces the product implements: its kind's required ones and the optional ones
+    /// it declares.
+    pub fn implemented(&self) -> Interfaces {
+        Interfaces::new(self.kind(), &self.interfaces)
+    }
+
     /// Whether a scenario applies to this product, and if not, why.
     pub fn skip_reason(&self, scenario: &Scenario) -> Option<String> {
         let applies = &scenario.applies;
@@ -135,17 +150,14 @@ impl Profile {
         if !applies.billing.is_empty() && !applies.billing.contains(&self.billing) {
             return Some(format!("not for {} billing", self.billing));
         }
-        applies
-            .requires
-            .iter()
-            .find(|i| !self.interfaces.contains(i))
-            .map(|missing| format!("the product does not implement {}", missing.name()))
+        let interfaces = self.implemented();
+        applies.requires.iter().find_map(|a| interfaces.missing(*a))
     }
 
     /// The activities the console's debug page offers for this product (`debug: {activities:
-    /// all}`).
+    /// all}`): every interface it implements.
     pub fn debug_activities(&self) -> Vec<Activity> {
-        Activity::of(self.protocol).collect()
+        self.implemented().implemented()
     }
 
     /// The marketplace settings for this product and key.
@@ -154,7 +166,6 @@ impl Profile {
         settings.billing = self.billing;
         settings.encrypt_type = self.encrypt_type;
         settings.encrypt_contacts = self.encrypt_contacts;
-        settings.supports_upgrade = self.interfaces.contains(&Interface::Upgrade);
         settings.timeout = self.timeout;
         self.apply_readings(&mut settings);
         if let Some(catalog) = &self.file.catalog {
@@ -167,6 +178,8 @@ impl Profile {
                 upgrade_sku_code: (catalog.upgrade_sku_code.clone())
                     .unwrap_or(defaults.upgrade_sku_code),
                 extra_on_demand_products: defaults.extra_on_demand_products,
+                package_product_id: (catalog.package_product_id.clone())
+                    .unwrap_or(defaults.package_product_id),
             };
         }
         for (activity, retry) in &self.file.retry {
@@ -223,13 +236,16 @@ mod tests {
     use crate::marketplace::settings::CustomerLevel;
 
     #[test]
-    fn defaults_are_v1_period_aes256_with_every_interface() {
+    fn defaults_are_v1_period_aes256_with_the_required_interfaces() {
         let profile = Profile::default();
         assert_eq!(
             (profile.protocol, profile.billing, profile.encrypt_type),
             (Protocol::V1, BillingMode::Period, EncryptType::Aes256)
         );
-        assert_eq!(profile.interfaces.len(), 3);
+        assert!(
+            profile.interfaces.is_empty(),
+            "the kind's required set only"
+        );
     }
 
     #[test]
@@ -261,7 +277,7 @@ window = "1h"
         .unwrap();
         assert_eq!(profile.protocol, Protocol::V1, "the flag wins");
         assert_eq!(profile.billing, BillingMode::OnDemand);
-        assert_eq!(profile.interfaces, vec![Interface::QueryInstance]);
+        assert_eq!(profile.interfaces, vec![Activity::QueryInstance]);
         let settings = profile.settings(AccessKey::new("k"));
         assert_eq!(settings.timeout, Span::seconds(5));
         assert_eq!(settings.customer_level, CustomerLevel::V3);
@@ -302,7 +318,7 @@ window = "1h"
         assert!(
             error.problems[0]
                 .message()
-                .contains("unknown interface `upgrad`")
+                .contains("`upgrad` is not an interface name")
         );
     }
 }

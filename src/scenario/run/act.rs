@@ -37,12 +37,20 @@ impl Run<'_> {
                 period,
                 trial,
                 products,
+                package_for,
+                stop_when_used_up,
             } => {
+                let package_for = package_for
+                    .as_ref()
+                    .map(|r| self.instance_of(r))
+                    .transpose()?;
                 let spec = PurchaseSpec {
                     billing: *billing,
                     period: *period,
                     trial: *trial,
                     products: *products,
+                    package_for,
+                    stop_when_used_up: *stop_when_used_up,
                     copies: step.faults.copies.max(1),
                     options,
                 };
@@ -81,6 +89,9 @@ impl Run<'_> {
             | Action::Upgrade(subject)
             | Action::Freeze(subject)
             | Action::Unfreeze(subject)
+            | Action::Arrears(subject)
+            | Action::Recharge(subject)
+            | Action::ExhaustQuota(subject)
             | Action::Expire(subject)
             | Action::Unsubscribe(subject)
             | Action::ChangeCheck(subject) => {
@@ -111,6 +122,9 @@ impl Run<'_> {
             Action::Upgrade(_) => engine.upgrade(instance, options),
             Action::Freeze(_) => engine.suspend(instance, options),
             Action::Unfreeze(_) => engine.resume(instance, options),
+            Action::Arrears(_) => engine.arrears(instance, options),
+            Action::Recharge(_) => engine.recharge(instance, options),
+            Action::ExhaustQuota(_) => engine.exhaust_quota(instance, options),
             Action::Unsubscribe(_) => engine.unsubscribe(instance, options),
             Action::ChangeCheck(_) => engine.change_check(instance, options).map(|c| vec![c]),
             _ => engine.expire_now(instance).map(|()| Vec::new()),
@@ -178,10 +192,13 @@ impl Run<'_> {
     /// (`all`: every interface of the product's kind).
     fn debug(&mut self, cases: &DebugCases, options: &CallOptions) -> Result<Vec<CallId>, String> {
         let protocol = self.engine.settings().protocol;
-        let activities: Vec<Activity> = match &cases.activities {
+        let mut activities: Vec<Activity> = match &cases.activities {
             Some(list) => list.clone(),
             None => self.context.profile.debug_activities(),
         };
+        if cases.reversed {
+            activities.reverse();
+        }
         let mut calls = Vec::new();
         for _ in 0..cases.repeat {
             for activity in activities

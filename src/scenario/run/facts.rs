@@ -213,7 +213,7 @@ impl Run<'_> {
                     .calls
                     .iter()
                     .find_map(|c| match &self.engine.call(*c).effect {
-                        Effect::Order { order } => Some(order.clone()),
+                        Effect::Order { order, .. } => Some(order.clone()),
                         _ => None,
                     })
             })

@@ -121,9 +121,12 @@ impl EngineView {
         }
     }
 
-    /// The classification context for a delivery.
+    /// The classification context for a delivery: its activity, and the instances a
+    /// queryInstance answer must list.
     pub fn context<'d>(&'d self, delivery: &'d Delivery) -> Context<'d> {
-        self.settings.context(delivery.request.activity())
+        self.settings
+            .context(delivery.request.activity())
+            .listing(&delivery.must_list)
     }
 }
 

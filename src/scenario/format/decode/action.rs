@@ -27,6 +27,9 @@ impl Decoder<'_> {
             "upgrade" => Action::Upgrade(instance(self)?),
             "freeze" => Action::Freeze(instance(self)?),
             "unfreeze" => Action::Unfreeze(instance(self)?),
+            "arrears" => Action::Arrears(instance(self)?),
+            "recharge" => Action::Recharge(instance(self)?),
+            "exhaust-quota" => Action::ExhaustQuota(instance(self)?),
             "expire" => Action::Expire(instance(self)?),
             "unsubscribe" => Action::Unsubscribe(instance(self)?),
             "change-check" => Action::ChangeCheck(instance(self)?),
@@ -53,11 +56,19 @@ impl Decoder<'_> {
         let products = self.opt(obj.get("products"), |d, n| {
             d.integer(n, &schema::PRODUCTS, "products")
         });
+        let package_for = self.opt(obj.get("package-for"), |d, n| {
+            d.reference(n, "the on-demand purchase", true)
+        });
+        let stop = self.opt(obj.get("stop-when-used-up"), |d, n| {
+            d.boolean(n, "stop-when-used-up")
+        });
         Ok(Action::Purchase {
             billing: billing?,
             period: period?,
             trial: trial?.unwrap_or(false),
             products: products?.unwrap_or(1),
+            package_for: package_for?,
+            stop_when_used_up: stop?.unwrap_or(false),
         })
     }
 
@@ -108,10 +119,12 @@ impl Decoder<'_> {
         let repeat = self.opt(obj.get("repeat"), |d, n| {
             d.integer(n, &schema::REPEAT, "repeat")
         });
+        let reversed = self.opt(obj.get("reversed"), |d, n| d.boolean(n, "reversed"));
         Ok(DebugCases {
             activities: activities?.flatten(),
             variant: variant?.map(|v| v as usize),
             repeat: repeat?.unwrap_or(1),
+            reversed: reversed?.unwrap_or(false),
         })
     }
 

@@ -7,7 +7,7 @@ use crate::checks::CheckId;
 use crate::protocol::{BillingMode, Protocol};
 use crate::scenario::format::decode::{Capture, Decoded, Decoder, Obj};
 use crate::scenario::format::diagnostics::did_you_mean;
-use crate::scenario::format::model::{Applicability, Faults, Interface, Location, Scenario, Step};
+use crate::scenario::format::model::{Applicability, Faults, Location, Scenario, Step};
 use crate::scenario::format::schema::{self, Kind};
 use crate::scenario::format::yaml::{Node, NodeKind};
 
@@ -69,21 +69,13 @@ impl Decoder<'_> {
             })
         });
         let requires = self.opt(obj.get("requires"), |d, n| {
-            d.list(n, "an interface", Self::interface)
+            d.list(n, "an interface", Self::activity)
         });
         Ok(Applicability {
             protocols: protocols?.unwrap_or_default(),
             billing: billing?.unwrap_or_default(),
             requires: requires?.unwrap_or_default(),
         })
-    }
-
-    pub(super) fn interface(&mut self, node: &Node) -> Decoded<Interface> {
-        let name = self.choice(node, schema::INTERFACES, "the interface")?;
-        Interface::ALL
-            .into_iter()
-            .find(|i| i.name() == name)
-            .ok_or_else(|| self.wrong(node, &Kind::Choice(schema::INTERFACES), "the interface"))
     }
 
     /// Registers a step's `as:` name (even when the step has problems, so that later

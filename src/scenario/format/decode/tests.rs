@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::checks::CheckId;
-use crate::scenario::format::model::Interface;
+use crate::protocol::Activity;
 
 fn problems(text: &str) -> Vec<(usize, usize, String, Option<String>)> {
     match decode("t.yaml", text) {
@@ -45,7 +45,7 @@ steps:
 "#;
     let scenario = decode("t.yaml", text).unwrap();
     assert_eq!(scenario.steps.len(), 5);
-    assert_eq!(scenario.applies.requires, vec![Interface::Upgrade]);
+    assert_eq!(scenario.applies.requires, vec![Activity::Upgrade]);
     assert_eq!(scenario.steps[0].capture.as_deref(), Some("first"));
     assert_eq!(scenario.steps[1].faults.copies, 3);
     assert_eq!(
