@@ -50,6 +50,7 @@ pub(crate) fn run(args: MerchantArgs, out: &mut dyn Write) -> Outcome {
         for fault in Fault::ALL {
             let name = match fault {
                 Fault::FailFirst(_) => "fail-first=N".to_owned(),
+                Fault::RaceWindow(_) => "race-window=MS".to_owned(),
                 other => other.to_string(),
             };
             writeln!(out, "{name:28} {}", fault.description())?;

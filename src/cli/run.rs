@@ -19,12 +19,12 @@ use crate::marketplace::Span;
 use crate::marketplace::kind::Interfaces;
 use crate::pipeline::{SuiteRun, run_suite};
 use crate::protocol::{Activity, BillingMode, Protocol, UnixMillis};
-use crate::report::redact::Redactions;
 use crate::report::snapshot::{Mode, Snapshots};
 use crate::report::terminal::{self, Colour};
 use crate::report::{junit, model::Report};
 use crate::scenario::format::diagnostics::{Style, render};
 use crate::scenario::format::model::Scenario;
+use crate::scenario::profile::redactions::Redactions;
 use crate::scenario::profile::{Overrides, Profile};
 use crate::scenario::run::suite;
 use crate::scenario::sources::{self, Loaded};
@@ -86,6 +86,9 @@ pub(crate) struct RunArgs {
     /// repeatable), for values that change from run to run.
     #[arg(long = "redact", value_name = "PATH")]
     pub(crate) redact: Vec<String>,
+    /// Show every failed scenario's timeline, also those the run's diagnosis explains.
+    #[arg(long, short)]
+    pub(crate) verbose: bool,
     /// Start every scenario's virtual clock here (`yyyyMMddHHmmss`, UTC) instead of now, for
     /// reports that are identical from run to run.
     #[arg(long, value_name = "TIME", value_parser = parse_start)]
@@ -220,7 +223,9 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
         eprintln!("{note}");
     }
     let scenarios = select_scenarios(args)?;
-    let redactions = Redactions::parse(args.redact.iter().map(String::as_str)).usage()?;
+    let redactions = Redactions::parse(args.redact.iter().map(String::as_str))
+        .usage()?
+        .merged(profile.redactions());
     let snapshots = snapshots(args);
     check_outputs(args, snapshots.as_ref())?;
     let key = args.target.access_key()?;
@@ -263,7 +268,7 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
 /// The terminal report, then the JUnit and JSON files, each written atomically.
 fn write_reports(report: &Report, args: &RunArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let colour = Colour::detect(std::io::stdout().is_terminal());
-    write!(out, "{}", terminal::render(report, colour))?;
+    write!(out, "{}", terminal::render(report, colour, args.verbose))?;
     if let Some(path) = &args.junit {
         let xml = junit::render(report).could_not_run()?;
         write_output(path, xml.as_bytes(), "JUnit report")?;

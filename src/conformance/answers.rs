@@ -2,7 +2,7 @@
 //! different instance, the same credentials, how many instances a burst yielded, how many
 //! a query listed. Each judges the step's own calls (or its subject's, with `of:`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::conformance::Judged;
 use crate::protocol::ResultCode;
@@ -236,19 +236,40 @@ pub(crate) fn same_app_info(calls: &[CallFacts], facts: &StepFacts, reference: &
 
 /// `instances:` — the calls returned this many distinct instanceIds.
 pub(crate) fn distinct_instances(calls: &[CallFacts], wanted: u32) -> Judged {
-    let ids: BTreeSet<&String> = calls.iter().flat_map(|c| c.returned_ids.iter()).collect();
-    let got = ids.len() as u32;
-    let failing = if got == wanted {
-        Vec::new()
+    // Each order on its own: a step with `rounds:` places one order per round.
+    let mut orders: BTreeMap<Option<&str>, (BTreeSet<&String>, Vec<usize>)> = BTreeMap::new();
+    for call in calls {
+        let entry = orders.entry(call.order.as_deref()).or_default();
+        entry.0.extend(call.returned_ids.iter());
+        entry.1.push(call.id);
+    }
+    let counts: Vec<u32> = orders.values().map(|(ids, _)| ids.len() as u32).collect();
+    let failing: Vec<usize> = orders
+        .values()
+        .filter(|(ids, _)| ids.len() as u32 != wanted)
+        .flat_map(|(_, calls)| calls.iter().copied())
+        .collect();
+    let wrong = counts.iter().filter(|n| **n != wanted).count();
+    let got = counts
+        .iter()
+        .copied()
+        .find(|n| *n != wanted)
+        .unwrap_or(wanted);
+    let message = if orders.len() > 1 {
+        format!(
+            "{wrong} of {} orders got other than {wanted} distinct instanceId(s) ({} calls)",
+            orders.len(),
+            calls.len()
+        )
     } else {
-        calls.iter().map(|c| c.id).collect()
-    };
-    judged(
-        got == wanted,
         format!(
             "{} call(s) returned {got} distinct instanceId(s)",
             calls.len()
-        ),
+        )
+    };
+    judged(
+        failing.is_empty(),
+        message,
         wanted.to_string(),
         got.to_string(),
         failing,

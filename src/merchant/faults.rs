@@ -16,6 +16,9 @@ pub enum Fault {
     SharedInstanceId,
     /// newInstance checks for the order, then inserts later: concurrent copies race.
     RaceNew,
+    /// newInstance checks for the order, spends N ms on other work (a database round trip),
+    /// then inserts without checking again: a realistic check-then-insert window.
+    RaceWindow(u32),
     /// Signatures are not verified.
     SkipAuth,
     /// V2 timestamps are not checked for freshness.
@@ -70,12 +73,14 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// Every fault (with `fail-first=2` as the representative of its family).
-    pub const ALL: [Fault; 29] = [
+    /// Every fault (with `fail-first=2` and `race-window=5` as the representatives of their
+    /// families).
+    pub const ALL: [Fault; 30] = [
         Self::NonIdempotentNew,
         Self::OnDemandIgnoresProduct,
         Self::SharedInstanceId,
         Self::RaceNew,
+        Self::RaceWindow(5),
         Self::SkipAuth,
         Self::AcceptStale,
         Self::BadBodySign,
@@ -103,6 +108,11 @@ impl Fault {
         Self::RefuseUnfreeze,
     ];
 
+    /// Whether the switch takes a number (`name=N`).
+    fn is_parametric(self) -> bool {
+        matches!(self, Self::FailFirst(_) | Self::RaceWindow(_))
+    }
+
     /// The switch's name on the command line.
     pub fn name(self) -> &'static str {
         match self {
@@ -129,6 +139,7 @@ impl Fault {
             Self::UpgradeNotIdempotent => "upgrade-not-idempotent",
             Self::StatusNotIdempotent => "status-not-idempotent",
             Self::FailFirst(_) => "fail-first",
+            Self::RaceWindow(_) => "race-window",
             Self::FailAlways => "fail-always",
             Self::LenientParams => "lenient-params",
             Self::UnknownInstanceOk => "unknown-instance-ok",
@@ -163,6 +174,9 @@ impl Fault {
             Self::RenewNotIdempotent => "a repeated renewal fails",
             Self::UpgradeNotIdempotent => "a repeated upgrade fails",
             Self::StatusNotIdempotent => "a repeated freeze or unfreeze fails",
+            Self::RaceWindow(_) => {
+                "race-window=MS: newInstance checks, works MS ms, then inserts unchecked"
+            }
             Self::FailFirst(_) => {
                 "fail-first=N: the first N newInstance attempts of each order fail"
             }
@@ -180,6 +194,7 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::FailFirst(n) => write!(f, "fail-first={n}"),
+            Self::RaceWindow(ms) => write!(f, "race-window={ms}"),
             other => f.write_str(other.name()),
         }
     }
@@ -194,15 +209,19 @@ impl FromStr for Fault {
     type Err = UnknownFault;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(n) = s.strip_prefix("fail-first=") {
-            return n
-                .parse()
-                .map(Self::FailFirst)
-                .map_err(|_| UnknownFault(s.to_owned()));
+        type Make = fn(u32) -> Fault;
+        let parametric: [(&str, Make); 2] = [
+            ("fail-first=", Self::FailFirst),
+            ("race-window=", Self::RaceWindow),
+        ];
+        for (prefix, make) in parametric {
+            if let Some(n) = s.strip_prefix(prefix) {
+                return n.parse().map(make).map_err(|_| UnknownFault(s.to_owned()));
+            }
         }
         Self::ALL
             .into_iter()
-            .find(|f| !matches!(f, Self::FailFirst(_)) && f.name() == s)
+            .find(|f| !f.is_parametric() && f.name() == s)
             .ok_or_else(|| UnknownFault(s.to_owned()))
     }
 }
@@ -225,6 +244,14 @@ impl Faults {
     /// Whether a fault is on.
     pub fn has(&self, fault: Fault) -> bool {
         self.0.contains(&fault)
+    }
+
+    /// `race-window=MS`'s window, if on.
+    pub fn race_window(&self) -> Option<std::time::Duration> {
+        self.0.iter().find_map(|f| match f {
+            Fault::RaceWindow(ms) => Some(std::time::Duration::from_millis(u64::from(*ms))),
+            _ => None,
+        })
     }
 
     /// `fail-first=N`'s N, if on.
@@ -252,6 +279,7 @@ mod tests {
         }
         assert_eq!("fail-first=5".parse(), Ok(Fault::FailFirst(5)));
         assert!("fail-first".parse::<Fault>().is_err());
+        assert_eq!("race-window=7".parse(), Ok(Fault::RaceWindow(7)));
         assert!("nope".parse::<Fault>().is_err());
     }
 }

@@ -125,6 +125,9 @@ impl Merchant {
     /// newInstance. Correctly: check and insert under one lock, so that concurrent copies
     /// yield one instance. Under race-new: check, wait for a concurrent copy, then insert.
     async fn new_instance(&self, purchase: &Purchase) -> Reply {
+        if let Some(window) = self.faults.race_window() {
+            return self.new_instance_with_window(purchase, window).await;
+        }
         if !self.faults.has(Fault::RaceNew) {
             return self
                 .store()
@@ -160,6 +163,25 @@ impl Merchant {
         } else {
             notify.notify_waiters();
         }
+        self.store()
+            .insert_purchase(purchase, &self.faults, self.async_provisioning)
+    }
+}
+
+impl Merchant {
+    /// newInstance under race-window: look the order up, do `window` of other work (as a
+    /// database round trip would), then insert without looking again.
+    async fn new_instance_with_window(&self, purchase: &Purchase, window: Duration) -> Reply {
+        if self
+            .store()
+            .existing_purchase(purchase, &self.faults)
+            .is_some()
+        {
+            return self
+                .store()
+                .new_instance(purchase, &self.faults, self.async_provisioning);
+        }
+        tokio::time::sleep(window).await;
         self.store()
             .insert_purchase(purchase, &self.faults, self.async_provisioning)
     }

@@ -18,6 +18,17 @@ pub fn render(report: &Report) -> Result<String, quick_junit::SerializeError> {
     suite.add_property(Property::new("protocol", profile.protocol.clone()));
     suite.add_property(Property::new("billing", profile.billing.clone()));
     suite.add_property(Property::new("encrypt-type", profile.encrypt_type.clone()));
+    if let Some(diagnosis) = &report.diagnosis {
+        suite.add_property(Property::new("diagnosis", diagnosis.summary.clone()));
+        suite.add_property(Property::new(
+            "diagnosis-likely-cause",
+            diagnosis.likely_cause.clone(),
+        ));
+        suite.add_property(Property::new(
+            "diagnosis-next-step",
+            diagnosis.next_step.clone(),
+        ));
+    }
     for scenario in &report.scenarios {
         let status = match scenario.status {
             Status::Passed => TestCaseStatus::success(),

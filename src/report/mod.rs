@@ -1,8 +1,10 @@
-//! Reports: one result model per run ([`model`]), normalised once ([`normalize`]), rendered to
+//! Reports: one result model per run ([`model`]) with its run-level [`diagnosis`], normalised
+//! once ([`normalize`]), rendered to
 //! the terminal ([`terminal`]), JUnit XML ([`junit`]), JSON (the model itself, serialised;
 //! schema in `docs/report-format.md`) and per-scenario transcripts ([`transcript`]) compared
 //! against accepted snapshots ([`snapshot`]).
 
+pub mod diagnosis;
 pub mod junit;
 pub mod model;
 mod normalize;

@@ -10,10 +10,12 @@ use crate::marketplace::clock::since;
 use crate::marketplace::{Finding, Rule, Span, Transport};
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::{AccessKey, UnixMillis};
+use crate::report::diagnosis::{Diagnosis, diagnose};
 use crate::report::normalize::Normalizer;
-use crate::report::redact::Redactions;
+use crate::scenario::format::model::Step;
+use crate::scenario::profile::redactions::Redactions;
 use crate::scenario::run::perform::Performed;
-use crate::scenario::run::runner::ScenarioRun;
+use crate::scenario::run::runner::{Exchange, ScenarioRun};
 
 /// The version of the JSON report's schema (`docs/report-format.md`).
 pub const REPORT_VERSION: u32 = 1;
@@ -29,6 +31,8 @@ pub struct Report {
     pub target: String,
     /// The product profile the run used.
     pub profile: ProfileSummary,
+    /// One cause that explains most failures, when there is one.
+    pub diagnosis: Option<Diagnosis>,
     /// Every scenario, in file order.
     pub scenarios: Vec<ScenarioReport>,
     /// Totals.
@@ -168,6 +172,46 @@ pub struct StepReport {
     pub outcomes: Vec<OutcomeReport>,
     /// The attempts performed during the step.
     pub exchanges: Vec<ExchangeReport>,
+    /// For a step with `copies:`: how the copies were sent.
+    pub together: Option<TogetherReport>,
+}
+
+/// How a step's copies went out: per round, staged on connections opened beforehand and
+/// completed at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TogetherReport {
+    /// Copies per round.
+    pub copies: u32,
+    /// Rounds (a fresh order each for a purchase).
+    pub rounds: u32,
+    /// The widest gap, over all rounds, between the first and the last copy of a round
+    /// leaving kgsim, in microseconds (varies from run to run).
+    pub widest_spread_us: Option<u64>,
+}
+
+impl TogetherReport {
+    fn of(step: &Step, exchanges: &[Exchange]) -> Option<Self> {
+        (step.faults.copies > 1).then(|| TogetherReport {
+            copies: step.faults.copies,
+            rounds: step.faults.rounds.max(1),
+            widest_spread_us: exchanges
+                .iter()
+                .filter_map(|e| e.performed.spread)
+                .max()
+                .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+        })
+    }
+
+    /// `20 copies × 5 rounds, each round completed within 0.31 ms`.
+    pub fn describe(&self) -> String {
+        let spread = self.widest_spread_us.map_or_else(String::new, |us| {
+            format!(", each round completed within {:.2} ms", us as f64 / 1000.0)
+        });
+        format!(
+            "{} copies × {} round(s) sent together{spread}",
+            self.copies, self.rounds
+        )
+    }
 }
 
 /// One check outcome.
@@ -242,8 +286,11 @@ pub struct ResponseReport {
     pub content_type: Option<String>,
     /// Body-Sign (V1): `valid`, `missing`, `malformed` or `wrong`; absent for V2.
     pub body_sign: Option<String>,
-    /// The body, normalised.
+    /// The body, normalised; strings over 4 KiB and anything past 64 KiB are elided, with a
+    /// marker counting the bytes left out.
     pub body: String,
+    /// The body's size as received, in bytes.
+    pub body_bytes: usize,
 }
 
 /// What a report needs besides the runs.
@@ -264,7 +311,7 @@ pub struct ReportContext {
 }
 
 /// The step's action in a few words.
-fn describe_action(step: &crate::scenario::format::model::Step) -> String {
+fn describe_action(step: &Step) -> String {
     use crate::scenario::format::model::{Action, Advance};
     let mut text = step.action.keyword().to_owned();
     match &step.action {
@@ -348,6 +395,7 @@ fn what_came_back(
                 content_type: raw.header("content-type").map(str::to_owned),
                 body_sign: body_sign_state(performed),
                 body: normalizer.body(&raw.body, &decrypted),
+                body_bytes: performed.facts.body_bytes,
             };
             let dropped = performed
                 .fault
@@ -460,6 +508,7 @@ pub fn build(
                     .iter()
                     .map(|e| exchange(&e.performed, e.at, run.start, &normalizer))
                     .collect(),
+                together: TogetherReport::of(step, &step_run.exchanges),
             })
             .collect();
         let failed = steps
@@ -499,14 +548,17 @@ pub fn build(
         virtual_ms: scenarios.iter().map(|s| s.virtual_ms).sum(),
         wall_ms: context.wall_ms,
     };
-    Report {
+    let mut report = Report {
         version: REPORT_VERSION,
         kgsim: env!("CARGO_PKG_VERSION").to_owned(),
         target: context.target.clone(),
         profile: context.profile.clone(),
+        diagnosis: None,
         scenarios,
         summary,
-    }
+    };
+    report.diagnosis = diagnose(&report);
+    report
 }
 
 impl Report {
@@ -525,5 +577,6 @@ impl Report {
         self.summary.failed = count(Status::Failed);
         self.summary.skipped = count(Status::Skipped);
         self.summary.failed_checks = self.scenarios.iter().map(|s| s.failures().count()).sum();
+        self.diagnosis = diagnose(self);
     }
 }

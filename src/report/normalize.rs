@@ -12,7 +12,8 @@ use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::v1::crypto::{self, EncryptType};
 use crate::protocol::v1::extend_params;
 use crate::protocol::{AccessKey, UnixMillis};
-use crate::report::redact::{Redactions, Secrets};
+use crate::report::redact::Secrets;
+use crate::scenario::profile::redactions::Redactions;
 use crate::scenario::run::perform::Performed;
 use crate::scenario::run::runner::ScenarioRun;
 

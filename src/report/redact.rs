@@ -1,10 +1,9 @@
 //! What never reaches a report, a transcript or the terminal: the access key in any encoding a
-//! merchant might echo it in, and the answer fields the user names as volatile
-//! (`--redact appInfo.userName`), so that snapshots stay stable and secrets stay secret.
+//! merchant might echo it in. (The answer fields a user names as volatile are
+//! [`crate::scenario::profile::redactions`].)
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-use serde_json::Value;
 
 use crate::protocol::AccessKey;
 use crate::protocol::encoding::encode_component;
@@ -55,99 +54,9 @@ impl Secrets {
     }
 }
 
-/// Answer fields to redact, as dotted paths (`appInfo.userName`, `info.appInfo.userName`);
-/// a path goes through arrays, applying to every element.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Redactions {
-    paths: Vec<Vec<String>>,
-}
-
-/// A `--redact` path that is not a dotted path of names.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a JSON path such as appInfo.userName (names joined by dots)")]
-pub struct InvalidPath(pub String);
-
-impl Redactions {
-    /// Parses dotted paths; `[]` after a name is accepted and ignored (arrays are walked).
-    pub fn parse<'a>(paths: impl IntoIterator<Item = &'a str>) -> Result<Self, InvalidPath> {
-        let mut parsed = Vec::new();
-        for path in paths {
-            let parts: Vec<String> = path
-                .split('.')
-                .map(|part| part.trim_end_matches("[]").to_owned())
-                .collect();
-            if parts
-                .iter()
-                .any(|p| p.is_empty() || p.contains(['[', ']', ' ']))
-            {
-                return Err(InvalidPath(path.to_owned()));
-            }
-            parsed.push(parts);
-        }
-        Ok(Self { paths: parsed })
-    }
-
-    /// Whether no path is named.
-    pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
-    }
-
-    /// The dotted paths.
-    pub fn names(&self) -> Vec<String> {
-        self.paths.iter().map(|p| p.join(".")).collect()
-    }
-
-    /// Redacts every named path in a JSON value, wherever it starts: `appInfo.userName`
-    /// matches at the top level and inside `info[]`.
-    pub fn apply(&self, value: &mut Value) {
-        for path in &self.paths {
-            let shown = format!("[redacted: {}]", path.join("."));
-            redact_everywhere(value, path, &shown);
-        }
-    }
-}
-
-fn redact_everywhere(value: &mut Value, path: &[String], shown: &str) {
-    redact_at(value, path, shown);
-    match value {
-        Value::Object(map) => map
-            .values_mut()
-            .for_each(|v| redact_everywhere(v, path, shown)),
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| redact_everywhere(v, path, shown)),
-        _ => {}
-    }
-}
-
-fn redact_at(value: &mut Value, path: &[String], shown: &str) {
-    let Some((first, rest)) = path.split_first() else {
-        return;
-    };
-    match value {
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| redact_at(item, path, shown)),
-        Value::Object(map) => {
-            let Some(child) = map.get_mut(first) else {
-                return;
-            };
-            if rest.is_empty() {
-                if !child.is_null() {
-                    *child = Value::String(shown.to_owned());
-                }
-            } else {
-                redact_at(child, rest, shown);
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn every_echoed_form_of_the_key_is_scrubbed() {
@@ -165,31 +74,5 @@ mod tests {
             assert_eq!(secrets.scrub(&text), "echo: [access key]!", "{form}");
         }
         assert_eq!(Secrets::of(&AccessKey::new("k")).scrub("k k"), "k k");
-    }
-
-    #[test]
-    fn named_paths_are_redacted_at_any_depth_and_through_arrays() {
-        let redactions =
-            Redactions::parse(["appInfo.userName", "info[].usageInfo.usageValue"]).unwrap();
-        let mut answer = json!({
-            "appInfo": {"userName": "admin-66b6843e", "password": "p"},
-            "info": [{"appInfo": {"userName": "admin-1"}, "usageInfo": [{"usageValue": 3}]}]
-        });
-        redactions.apply(&mut answer);
-        assert_eq!(
-            answer["appInfo"]["userName"],
-            "[redacted: appInfo.userName]"
-        );
-        assert_eq!(answer["appInfo"]["password"], "p");
-        assert_eq!(
-            answer["info"][0]["appInfo"]["userName"],
-            "[redacted: appInfo.userName]"
-        );
-        assert_eq!(
-            answer["info"][0]["usageInfo"][0]["usageValue"],
-            "[redacted: info.usageInfo.usageValue]"
-        );
-        assert!(Redactions::parse(["a..b"]).is_err());
-        assert!(Redactions::parse(["a[0].b"]).is_err());
     }
 }

@@ -67,11 +67,77 @@ pub fn diff(accepted: &str, current: &str) -> String {
         .to_string()
 }
 
+/// Writes a transcript whole or not at all, so that a full disk never leaves a truncated
+/// snapshot behind (let alone an accepted one).
 fn write(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+    crate::fsio::write_atomic(path, text.as_bytes())
+}
+
+/// The prefix of a response body line in a transcript.
+const BODY_LINE: &str = "  <   ";
+
+/// When every changed line of a diff is the value of the same answer field in both
+/// transcripts, the JSON paths of those fields: values that change from run to run, which
+/// `--redact PATH` keeps out of the transcript. `None` when anything else changed.
+pub fn volatile_paths(accepted: &str, current: &str) -> Option<Vec<String>> {
+    let old: Vec<&str> = accepted.lines().collect();
+    let new: Vec<&str> = current.lines().collect();
+    let mut paths = std::collections::BTreeSet::new();
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new) {
+        let (tag, before, after) = op.as_tag_tuple();
+        match tag {
+            similar::DiffTag::Equal => continue,
+            similar::DiffTag::Replace if before.len() == after.len() => {}
+            _ => return None,
+        }
+        for (o, n) in before.zip(after) {
+            let (old_key, new_key) = (field_name(old[o])?, field_name(new[n])?);
+            if old_key != new_key {
+                return None;
+            }
+            paths.insert(body_path(&new, n)?);
+        }
     }
-    std::fs::write(path, text)
+    (!paths.is_empty()).then(|| paths.into_iter().collect())
+}
+
+/// The JSON text of a response body line, if it is one.
+fn body_json(line: &str) -> Option<&str> {
+    line.strip_prefix(BODY_LINE)
+}
+
+fn indent(json: &str) -> usize {
+    json.len() - json.trim_start().len()
+}
+
+/// `"name": value` → `name`.
+fn field_name(line: &str) -> Option<&str> {
+    let json = body_json(line)?.trim_start();
+    let rest = json.strip_prefix('"')?;
+    let (name, value) = rest.split_once("\": ")?;
+    (!value.is_empty()).then_some(name)
+}
+
+/// The dotted path of the field on line `at`, from the enclosing objects' names (arrays are
+/// walked by a redaction, so they add nothing).
+fn body_path(lines: &[&str], at: usize) -> Option<String> {
+    let mut names = vec![field_name(lines[at])?.to_owned()];
+    let mut depth = indent(body_json(lines[at])?);
+    for line in lines[..at].iter().rev() {
+        let json = body_json(line)?;
+        if indent(json) >= depth {
+            continue;
+        }
+        depth = indent(json);
+        if let Some(name) = field_name(line) {
+            names.push(name.to_owned());
+        }
+        if depth == 0 {
+            break;
+        }
+    }
+    names.reverse();
+    Some(names.join("."))
 }
 
 impl Snapshots {
@@ -114,40 +180,13 @@ impl Snapshots {
                 _ => {}
             }
             if let Some(passed) = outcome {
-                let detail =
-                    (!passed).then(|| diff(accepted.as_deref().unwrap_or_default(), &current));
-                let changed = detail.as_ref().map_or(0, |d| {
-                    d.lines()
-                        .filter(|l| {
-                            (l.starts_with('+') || l.starts_with('-'))
-                                && !l.starts_with("+++")
-                                && !l.starts_with("---")
-                        })
-                        .count()
-                });
-                scenario.outcomes.push(OutcomeReport {
-                    check: "snapshot".to_owned(),
-                    passed,
-                    file: scenario.file.clone(),
-                    line: 1,
-                    message: if passed {
-                        format!("the transcript matches {}", path.display())
-                    } else {
-                        format!(
-                            "the transcript differs from the accepted snapshot {}",
-                            path.display()
-                        )
-                    },
-                    expected: "the accepted transcript".to_owned(),
-                    got: if passed {
-                        "the same".to_owned()
-                    } else {
-                        format!("{changed} changed line(s); review with `kgsim snapshots review`")
-                    },
-                    exchange: None,
-                    consequence_of: if passed { None } else { root_cause },
-                    detail,
-                });
+                let compared = Compared {
+                    path: &path,
+                    accepted: accepted.as_deref().unwrap_or_default(),
+                    current: &current,
+                };
+                let outcome = compared.outcome(&scenario.file, passed, root_cause);
+                scenario.outcomes.push(outcome);
             }
             // Relative to the snapshot directory, so that a report does not depend on where it is.
             let file = path
@@ -164,6 +203,68 @@ impl Snapshots {
         report.settle();
         Ok(())
     }
+}
+
+/// A transcript compared with its accepted snapshot.
+struct Compared<'a> {
+    path: &'a Path,
+    accepted: &'a str,
+    current: &'a str,
+}
+
+impl Compared<'_> {
+    /// The `snapshot` outcome: matched, or changed with a diff, a count of changed lines and,
+    /// when only answer values changed, the `--redact` that would keep them out.
+    fn outcome(&self, file: &str, passed: bool, root_cause: Option<String>) -> OutcomeReport {
+        let detail = (!passed).then(|| diff(self.accepted, self.current));
+        let changed = detail.as_ref().map_or(0, |d| {
+            d.lines()
+                .filter(|l| {
+                    (l.starts_with('+') || l.starts_with('-'))
+                        && !l.starts_with("+++")
+                        && !l.starts_with("---")
+                })
+                .count()
+        });
+        let hint = (!passed)
+            .then(|| volatile_paths(self.accepted, self.current))
+            .flatten()
+            .map(|paths| redact_hint(&paths))
+            .unwrap_or_default();
+        let path = self.path.display();
+        OutcomeReport {
+            check: "snapshot".to_owned(),
+            passed,
+            file: file.to_owned(),
+            line: 1,
+            message: if passed {
+                format!("the transcript matches {path}")
+            } else {
+                format!("the transcript differs from the accepted snapshot {path}")
+            },
+            expected: "the accepted transcript".to_owned(),
+            got: if passed {
+                "the same".to_owned()
+            } else {
+                format!("{changed} changed line(s); review with `kgsim snapshots review`{hint}")
+            },
+            exchange: None,
+            consequence_of: if passed { None } else { root_cause },
+            detail,
+        }
+    }
+}
+
+/// `; only answer values changed — … --redact appInfo.userName …`.
+fn redact_hint(paths: &[String]) -> String {
+    let flags: Vec<String> = paths.iter().map(|p| format!("--redact {p}")).collect();
+    let quoted: Vec<String> = paths.iter().map(|p| format!("\"{p}\"")).collect();
+    format!(
+        "; only answer values changed — if they change on every run, `{}` (or `redact = [{}]` \
+         under [snapshots] in the profile) keeps them out of the transcript",
+        flags.join(" "),
+        quoted.join(", ")
+    )
 }
 
 /// Every pending transcript under a directory, sorted.
@@ -242,6 +343,23 @@ mod tests {
             accepted_path(&pending),
             PathBuf::from("snapshots/v1-period/a.snap")
         );
+    }
+
+    #[test]
+    fn changed_answer_values_name_the_paths_to_redact() {
+        let before = "step 1\n  < 200 application/json\n  <   {\n  <     \"appInfo\": {\n  <       \"userName\": \"admin-1\",\n  <       \"password\": \"[password]\"\n  <     },\n  <     \"info\": [\n  <       {\n  <         \"memo\": \"a\"\n  <       }\n  <     ]\n  <   }\n";
+        let after = before
+            .replace("admin-1", "admin-2")
+            .replace("\"a\"", "\"b\"");
+        assert_eq!(
+            volatile_paths(before, &after),
+            Some(vec!["appInfo.userName".to_owned(), "info.memo".to_owned()])
+        );
+        let request_changed = before.replace("step 1", "step 2");
+        assert_eq!(volatile_paths(before, &request_changed), None);
+        let key_changed = before.replace("\"userName\"", "\"user\"");
+        assert_eq!(volatile_paths(before, &key_changed), None);
+        assert_eq!(volatile_paths(before, before), None);
     }
 
     #[test]

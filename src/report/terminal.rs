@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::marketplace::Span;
+use crate::report::diagnosis::{Diagnosis, is_explained};
 use crate::report::model::{ExchangeReport, Report, ScenarioReport, Status};
 
 /// Whether to colour the output.
@@ -71,7 +72,44 @@ pub fn timeline_line(exchange: &ExchangeReport) -> String {
     line
 }
 
-fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour) {
+/// How many alike exchanges in a row are shown before the rest are counted.
+const ALIKE_SHOWN: usize = 3;
+
+/// A step's exchanges, one line each; without `verbose`, a run of exchanges that differ only
+/// in their call and attempt numbers shows its first [`ALIKE_SHOWN`] and counts the rest.
+fn timeline(out: &mut String, exchanges: &[ExchangeReport], verbose: bool) {
+    let shape = |e: &ExchangeReport| {
+        let mut alike = e.clone();
+        (alike.call, alike.attempt) = (0, 0);
+        timeline_line(&alike)
+    };
+    let mut run = 0;
+    let mut folded = 0;
+    for (index, exchange) in exchanges.iter().enumerate() {
+        let same = index > 0 && shape(exchange) == shape(&exchanges[index - 1]);
+        run = if same { run + 1 } else { 0 };
+        if !verbose && run >= ALIKE_SHOWN {
+            folded += 1;
+            continue;
+        }
+        if folded > 0 {
+            let _ = writeln!(out, "          … {folded} more like the above");
+            folded = 0;
+        }
+        let _ = writeln!(out, "        {}", timeline_line(exchange));
+    }
+    if folded > 0 {
+        let _ = writeln!(out, "          … {folded} more like the above");
+    }
+}
+
+fn scenario(
+    out: &mut String,
+    report: &ScenarioReport,
+    colour: Colour,
+    folded: bool,
+    verbose: bool,
+) {
     let (label, code) = match report.status {
         Status::Passed => ("PASS", "32"),
         Status::Failed => ("FAIL", "31;1"),
@@ -92,6 +130,21 @@ fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour) {
     if report.status != Status::Failed {
         return;
     }
+    if folded {
+        let first = report.failures().next().map(|(_, o)| o.check.as_str());
+        let _ = writeln!(
+            out,
+            "      {}",
+            colour.paint(
+                "2",
+                &format!(
+                    "{} — the cause diagnosed above (`--verbose` shows the timeline)",
+                    first.unwrap_or_default()
+                )
+            )
+        );
+        return;
+    }
     let _ = writeln!(out, "      timeline (virtual time)");
     for step in &report.steps {
         let blocked = step
@@ -104,10 +157,47 @@ fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour) {
             "      {:<7} step {} {} (line {}){blocked}",
             step.at, step.number, step.action, step.line
         );
-        for exchange in &step.exchanges {
-            let _ = writeln!(out, "        {}", timeline_line(exchange));
+        if let Some(together) = &step.together {
+            let _ = writeln!(out, "        {}", together.describe());
         }
+        timeline(out, &step.exchanges, verbose);
     }
+    failures(out, report, colour);
+    let consequences = report.consequences().count();
+    if consequences > 0 {
+        let _ = writeln!(
+            out,
+            "      {}",
+            colour.paint(
+                "2",
+                &format!(
+                    "+ {consequences} later failure(s) that follow from the above, not counted"
+                )
+            )
+        );
+    }
+}
+
+/// The diagnosis, as the report opens with it.
+fn diagnosis(out: &mut String, diagnosis: &Diagnosis, colour: Colour) {
+    let _ = writeln!(
+        out,
+        "{} {}",
+        colour.paint("31;1", "DIAGNOSIS"),
+        colour.paint("1", &diagnosis.summary)
+    );
+    let _ = writeln!(out, "  likely cause: {}", diagnosis.likely_cause);
+    let _ = writeln!(out, "  next step:    {}", diagnosis.next_step);
+    let _ = writeln!(
+        out,
+        "  explains {} failed scenario(s), folded below\n",
+        diagnosis.scenarios
+    );
+}
+
+/// Each failure that counts: its check, rule and spec section, place, expected and got, and
+/// any diff.
+fn failures(out: &mut String, report: &ScenarioReport, colour: Colour) {
     for (step, failure) in report.failures() {
         let _ = writeln!(
             out,
@@ -138,23 +228,11 @@ fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour) {
             let _ = writeln!(out, "          {}", colour.paint(code, line));
         }
     }
-    let consequences = report.consequences().count();
-    if consequences > 0 {
-        let _ = writeln!(
-            out,
-            "      {}",
-            colour.paint(
-                "2",
-                &format!(
-                    "+ {consequences} later failure(s) that follow from the above, not counted"
-                )
-            )
-        );
-    }
 }
 
-/// Renders the whole report.
-pub fn render(report: &Report, colour: Colour) -> String {
+/// Renders the whole report; `verbose` shows every failed scenario's timeline even when the
+/// diagnosis explains it.
+pub fn render(report: &Report, colour: Colour, verbose: bool) -> String {
     let mut out = String::new();
     let profile = &report.profile;
     let _ = writeln!(
@@ -162,8 +240,16 @@ pub fn render(report: &Report, colour: Colour) -> String {
         "kgsim {} · {} · {}, {} billing, encryptType {}\n",
         report.kgsim, report.target, profile.protocol, profile.billing, profile.encrypt_type
     );
+    if let Some(found) = &report.diagnosis {
+        diagnosis(&mut out, found, colour);
+    }
     for s in &report.scenarios {
-        scenario(&mut out, s, colour);
+        let folded = !verbose
+            && report
+                .diagnosis
+                .as_ref()
+                .is_some_and(|d| is_explained(s, &d.checks));
+        scenario(&mut out, s, colour, folded, verbose);
     }
     let pending = report
         .scenarios

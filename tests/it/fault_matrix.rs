@@ -304,6 +304,13 @@ const MATRIX: &[Row] = &[
         expected: &["idempotency.debug-any-order"],
     },
     Row {
+        fault: "race-window=5",
+        protocols: &["v1", "v2"],
+        billings: &["period"],
+        interfaces: &[],
+        expected: &["idempotency.concurrent"],
+    },
+    Row {
         fault: "query-lists-nothing",
         protocols: &["v1"],
         billings: &["period"],
@@ -370,7 +377,8 @@ fn every_fault_switch_is_in_the_matrix() {
             .split_whitespace()
             .next()
             .unwrap()
-            .replace("fail-first=N", "fail-first=2");
+            .replace("fail-first=N", "fail-first=2")
+            .replace("race-window=MS", "race-window=5");
         assert!(
             MATRIX.iter().any(|row| row.fault == name),
             "{name} has no row"

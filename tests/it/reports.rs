@@ -57,7 +57,7 @@ fn without_durations(mut value: Value) -> Value {
         match value {
             Value::Object(map) => {
                 for (key, v) in map.iter_mut() {
-                    if key == "wall_ms" || key == "elapsed_ms" {
+                    if ["wall_ms", "elapsed_ms", "widest_spread_us"].contains(&key.as_str()) {
                         *v = Value::from(0);
                     } else {
                         zero(v);

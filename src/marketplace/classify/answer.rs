@@ -119,7 +119,7 @@ pub(crate) fn decrypt_credentials(answer: &mut Answer, key: &AccessKey) -> Vec<F
         None => EncryptType::default(),
         Some(text) => match text.parse::<EncryptType>() {
             Ok(ty) => ty,
-            Err(_) => return vec![Finding::EncryptTypeInvalid(text.to_owned())],
+            Err(_) => return vec![Finding::EncryptTypeInvalid(super::finding::clip(text))],
         },
     };
     let mut findings = Vec::new();

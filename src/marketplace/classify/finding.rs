@@ -9,6 +9,16 @@ use crate::protocol::ResultCode;
 use crate::protocol::v1::body_sign::BodySignFormatError;
 use crate::protocol::v1::crypto::EncryptType;
 
+/// A value the merchant sent, as a finding quotes it: at most 64 characters, so that a padded
+/// `resultCode` cannot make every message it appears in as large as the answer.
+pub(crate) fn clip(value: &str) -> String {
+    const SHOWN: usize = 64;
+    match value.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_owned(),
+    }
+}
+
 /// A console rule. [`crate::conformance`] maps each to its check id with a `match` the
 /// compiler keeps complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -159,7 +159,7 @@ fn judge_fields(answer: &mut Answer, context: &Context<'_>, findings: &mut Vec<F
     let provisioning = async_allowed && code == ResultCode::Processing.as_str();
     let success = code == ResultCode::Success.as_str();
     if !success && !provisioning {
-        findings.push(Finding::ResultCode(code));
+        findings.push(Finding::ResultCode(finding::clip(&code)));
     }
     // An error answer is judged against the bare result table only.
     let table = match (success || provisioning, context.protocol) {

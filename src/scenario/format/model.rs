@@ -219,6 +219,8 @@ pub struct Faults {
     pub delay: Span,
     /// Identical copies sent at once.
     pub copies: u32,
+    /// How many times the step's action is performed.
+    pub rounds: u32,
 }
 
 /// Acceptable result codes.

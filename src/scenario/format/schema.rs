@@ -149,6 +149,8 @@ pub static ATTEMPT: Kind = Kind::Integer {
 };
 /// `faults.copies`: identical copies sent at once.
 pub static COPIES: Kind = Kind::Integer { min: 1, max: 1_000 };
+/// `faults.rounds`: how many times a step with copies is repeated.
+pub static ROUNDS: Kind = Kind::Integer { min: 1, max: 50 };
 /// `purchase.products`: on-demand billing items of one order.
 pub static PRODUCTS: Kind = Kind::Integer { min: 1, max: 100 };
 /// `query.unknown`: ids never issued added to a batch (a batch holds at most 100 ids).
@@ -346,7 +348,12 @@ pub static FAULTS: Shape = Shape {
         key(
             "copies",
             COPIES,
-            "Identical copies sent at once (purchase, resend, send).",
+            "Identical copies sent at once (purchase, resend, send), over connections opened beforehand and completed together.",
+        ),
+        key(
+            "rounds",
+            ROUNDS,
+            "Repeat the step's action this many times (a fresh order each time for a purchase), so that a race its copies can reveal is caught every run.",
         ),
     ],
 };

@@ -12,6 +12,7 @@ use crate::marketplace::settings::{CustomerLevel, FreezeStart};
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v1::extend_params::{Encoding, ExtendParam};
 use crate::protocol::{Activity, BillingMode, Period, Protocol};
+use crate::scenario::profile::redactions::Redactions;
 
 /// Reads an optional value through its `FromStr`, whose message becomes the TOML error.
 fn parsed<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -105,6 +106,23 @@ pub(crate) struct ProfileFile {
     pub(crate) catalog: Option<CatalogSection>,
     #[serde(default)]
     pub(crate) retry: BTreeMap<RetryActivity, RetrySection>,
+    #[serde(default)]
+    pub(crate) snapshots: SnapshotsSection,
+}
+
+/// `[snapshots]`: how transcripts are kept.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct SnapshotsSection {
+    /// Answer fields whose values change from run to run (`appInfo.userName`).
+    #[serde(default, deserialize_with = "redactions")]
+    pub(crate) redact: Redactions,
+}
+
+/// A list of answer-field paths, each checked as it is read.
+fn redactions<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Redactions, D::Error> {
+    let paths = Vec::<String>::deserialize(deserializer)?;
+    Redactions::parse(paths.iter().map(String::as_str)).map_err(serde::de::Error::custom)
 }
 
 /// `[v1]`: readings of the V1 documentation where it is ambiguous.

@@ -8,6 +8,7 @@
 //! comes from `KGSIM_ACCESS_KEY`.
 
 mod file;
+pub mod redactions;
 
 use crate::marketplace::Span;
 use crate::marketplace::kind::{Interfaces, ProductKind};
@@ -18,6 +19,7 @@ use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
 use crate::scenario::format::diagnostics::{FileProblems, Problem, SourceFile};
 use crate::scenario::format::model::Scenario;
 use file::ProfileFile;
+use redactions::Redactions;
 
 /// A resolved product profile.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,6 +200,11 @@ impl Profile {
             settings.retries.set(purpose, policy);
         }
         settings
+    }
+
+    /// The answer fields `[snapshots] redact` names as volatile.
+    pub fn redactions(&self) -> &Redactions {
+        &self.file.snapshots.redact
     }
 
     /// The file's platform readings, where it sets them.

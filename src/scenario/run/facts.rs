@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::marketplace::engine::{AttemptResult, Effect};
-use crate::marketplace::{CallId, Rule, Span, Transport};
+use crate::marketplace::{CallId, Rule, Span};
 use crate::protocol::{Activity, ResultCode};
 use crate::scenario::format::model::Step;
 use crate::scenario::run::perform::Performed;
@@ -43,6 +43,8 @@ pub struct CallFacts {
     pub credentials: Vec<(String, String)>,
     /// How many instances the last accepted queryInstance answer listed.
     pub listed: Option<usize>,
+    /// The order the call's instance belongs to (each round of a step has its own).
+    pub order: Option<String>,
 }
 
 impl CallFacts {
@@ -74,50 +76,6 @@ pub struct CaptureFacts {
     pub instance_ids: Vec<String>,
     /// Credentials of its first accepted answer.
     pub credentials: Vec<(String, String)>,
-}
-
-/// The instanceId a successful answer carried, whether or not the marketplace saw it (a
-/// dropped answer still shows what the merchant did).
-fn answered_instance_id(performed: &Performed) -> Option<String> {
-    let Transport::Answered(response) = &performed.sent.as_ref()?.transport else {
-        return None;
-    };
-    let answer = crate::marketplace::classify::answer::parse(&response.body).ok()?;
-    answer
-        .succeeded()
-        .then(|| answer.instance_id().map(str::to_owned))
-        .flatten()
-}
-
-/// Decrypted (V1) or clear (V2, in queryInstance's `info[].appInfo`) credentials of an
-/// accepted answer, by field name.
-fn credentials(performed: &Performed) -> Vec<(String, String)> {
-    let Some(answer) = performed.judgement.answer.as_ref() else {
-        return Vec::new();
-    };
-    let decrypted: Vec<(String, String)> = answer
-        .decrypted
-        .iter()
-        .map(|d| {
-            let field = d.path.rsplit('.').next().unwrap_or_default();
-            (field.to_owned(), d.plaintext.clone())
-        })
-        .collect();
-    if !decrypted.is_empty() {
-        return decrypted;
-    }
-    let info = answer
-        .body
-        .get("info")
-        .and_then(|i| i.get(0))
-        .and_then(|i| i.get("appInfo"));
-    ["userName", "password"]
-        .iter()
-        .filter_map(|f| {
-            let value = info?.get(*f)?.as_str()?;
-            Some(((*f).to_owned(), value.to_owned()))
-        })
-        .collect()
 }
 
 impl Run<'_> {
@@ -155,16 +113,16 @@ impl Run<'_> {
             final_rule: last.and_then(|p| p.judgement.first_rule()),
             returned_ids: performed
                 .iter()
-                .filter_map(|p| answered_instance_id(p))
+                .filter_map(|p| p.facts.instance_id.clone())
                 .collect(),
             expected_instance: call
                 .instance
                 .and_then(|i| self.engine.instance(i).merchant_id.clone()),
-            credentials: last_accepted.map_or_else(Vec::new, |p| credentials(p)),
-            listed: last_accepted
-                .and_then(|p| p.judgement.answer.as_ref())
-                .filter(|a| a.body.contains_key("info"))
-                .map(|a| a.listed_instances().len()),
+            credentials: last_accepted.map_or_else(Vec::new, |p| p.facts.credentials.clone()),
+            listed: last_accepted.and_then(|p| p.facts.listed),
+            order: call
+                .instance
+                .map(|i| self.engine.instance(i).order.0.clone()),
         }
     }
 

@@ -1,11 +1,12 @@
 //! Performing scenarios: a fresh marketplace per scenario ([`runner`]), each step's action
 //! turned into marketplace events ([`act`]), its deliveries signed, sent and judged through
 //! [`crate::transport`] ([`perform`]), what its expectations are judged on recorded
-//! ([`facts`]), many scenarios at once ([`suite`]). The runner records; [`crate::conformance`]
+//! ([`facts`]), answers cut down to size once judged ([`record`]), many scenarios at once ([`suite`]). The runner records; [`crate::conformance`]
 //! judges.
 
 mod act;
 pub mod facts;
 pub mod perform;
+pub mod record;
 pub mod runner;
 pub mod suite;

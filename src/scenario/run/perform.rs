@@ -5,6 +5,7 @@
 use crate::marketplace::classify::{Context, Judgement, classify};
 use crate::marketplace::{Delivery, Marketplace, Settings, Transport};
 use crate::protocol::UnixMillis;
+use crate::scenario::run::record::{AnswerFacts, record};
 use crate::transport::wire::{self, Edit, Tamper, Wire};
 use crate::transport::{Client, Sent};
 
@@ -20,6 +21,10 @@ pub struct AttemptFault {
     pub edit: Edit,
     /// The request is changed after signing.
     pub tamper: Option<Tamper>,
+    /// One of a step's `copies:`: staged on a connection opened beforehand and completed
+    /// together with the other copies due at the same instant (not a fault of the request,
+    /// so never described).
+    pub together: bool,
 }
 
 impl AttemptFault {
@@ -64,6 +69,10 @@ pub struct Performed {
     pub sent: Option<Sent>,
     /// The console's judgement of what the marketplace saw.
     pub judgement: Judgement,
+    /// What the expectations need of the answer, taken before it was cut down to size.
+    pub facts: AnswerFacts,
+    /// For copies sent together: how far apart the first and last copy of the group left.
+    pub spread: Option<std::time::Duration>,
 }
 
 /// Signs, sends and judges one delivery (no engine access, so batches run concurrently).
@@ -82,27 +91,69 @@ pub async fn perform(
             url: None,
             wire: None,
             sent: None,
+            facts: AnswerFacts::default(),
+            spread: None,
         };
     }
-    let wire = wire::sign_now(
+    let wire = sign(view, &delivery, &fault);
+    let sent = client.send(&wire).await;
+    judged(view, delivery, fault, wire, sent, client, None)
+}
+
+/// Signs, sends and judges copies that must arrive together: each on a connection opened
+/// beforehand, all completed at once ([`Client::send_together`]).
+async fn perform_together(
+    view: &EngineView,
+    client: &Client,
+    group: Vec<(usize, Delivery, AttemptFault)>,
+) -> Vec<(usize, Performed)> {
+    let wires: Vec<Wire> = group.iter().map(|(_, d, f)| sign(view, d, f)).collect();
+    let together = client.send_together(&wires).await;
+    group
+        .into_iter()
+        .zip(wires)
+        .zip(together.sent)
+        .map(|(((index, delivery, fault), wire), sent)| {
+            let done = judged(view, delivery, fault, wire, sent, client, together.spread);
+            (index, done)
+        })
+        .collect()
+}
+
+fn sign(view: &EngineView, delivery: &Delivery, fault: &AttemptFault) -> Wire {
+    wire::sign_now(
         &delivery.request,
         &view.settings.access_key,
         &fault.edit,
         fault.tamper,
-    );
-    let sent = client.send(&wire).await;
-    let judged = if fault.drop_response {
+    )
+}
+
+/// Judges what came back, as the console would — or as a timeout, when the scenario drops
+/// the answer.
+fn judged(
+    view: &EngineView,
+    delivery: Delivery,
+    fault: AttemptFault,
+    wire: Wire,
+    sent: Sent,
+    client: &Client,
+    spread: Option<std::time::Duration>,
+) -> Performed {
+    let seen = if fault.drop_response {
         Transport::Dropped
     } else {
         sent.transport.clone()
     };
     Performed {
-        judgement: classify(&judged, &context),
+        judgement: classify(&seen, &view.context(&delivery)),
         url: Some(client.target().with_query(&wire.query)),
         delivery,
         fault,
         wire: Some(wire),
         sent: Some(sent),
+        facts: AnswerFacts::default(),
+        spread,
     }
 }
 
@@ -148,12 +199,24 @@ pub async fn run_until(
         let mut tasks = tokio::task::JoinSet::new();
         let mut slots: Vec<Option<Performed>> = vec![None; batch.len()];
         let faults: Vec<_> = batch.iter().map(&mut *plan).collect();
+        let mut group = Vec::new();
         for (index, delivery) in batch.iter().cloned().enumerate() {
-            let (view, client, fault) = (view.clone(), client.clone(), faults[index].clone());
-            tasks.spawn(async move { (index, perform(&view, &client, delivery, fault).await) });
+            let fault = faults[index].clone();
+            if fault.together && !fault.fail_before_send {
+                group.push((index, delivery, fault));
+                continue;
+            }
+            let (view, client) = (view.clone(), client.clone());
+            tasks.spawn(
+                async move { vec![(index, perform(&view, &client, delivery, fault).await)] },
+            );
+        }
+        if !group.is_empty() {
+            let (view, client) = (view.clone(), client.clone());
+            tasks.spawn(async move { perform_together(&view, &client, group).await });
         }
         while let Some(joined) = tasks.join_next().await {
-            if let Ok((index, done)) = joined {
+            for (index, done) in joined.into_iter().flatten() {
                 slots[index] = Some(done);
             }
         }
@@ -171,9 +234,13 @@ pub async fn run_until(
                     url: None,
                     wire: None,
                     sent: None,
+                    facts: AnswerFacts::default(),
+                    spread: None,
                 }
             });
+            let mut done = done;
             engine.complete(&done.delivery, &done.judgement);
+            record(&mut done);
             performed.push(done);
         }
     }

@@ -172,21 +172,7 @@ impl Run<'_> {
     async fn step(&mut self, index: usize, step: &Step) -> StepRun {
         let at = self.engine.elapsed();
         let first_call = self.engine.calls().len();
-        let (acted, blocked) = match self.act(step) {
-            Ok(acted) => (acted, None),
-            Err(reason) => {
-                let nothing = Acted {
-                    calls: Vec::new(),
-                    capture: Capture::default(),
-                    until: self.engine.now(),
-                };
-                (nothing, Some(reason))
-            }
-        };
-        for call in &acted.calls {
-            self.plans.insert(*call, step.faults.clone());
-        }
-        let performed = self.perform_until(step, first_call, acted.until).await;
+        let (acted, blocked, performed) = self.act_rounds(step, first_call).await;
         // The step's calls are every call it caused: its own, the follow-ups they triggered
         // (V2 queryInstance polls) and, for `advance`, the notices that fell due.
         // A restart re-opens earlier calls, which count as the step's too.
@@ -224,6 +210,37 @@ impl Run<'_> {
         }
     }
 
+    /// Performs the step's action once per round (`faults.rounds`, 1 by default), each round
+    /// run to its end before the next starts; the capture is the first round's order with
+    /// every round's instances.
+    async fn act_rounds(
+        &mut self,
+        step: &Step,
+        first_call: usize,
+    ) -> (Acted, Option<String>, Vec<Performed>) {
+        let mut all = Acted {
+            calls: Vec::new(),
+            capture: Capture::default(),
+            until: self.engine.now(),
+        };
+        let mut performed = Vec::new();
+        for _ in 0..step.faults.rounds.max(1) {
+            let acted = match self.act(step) {
+                Ok(acted) => acted,
+                Err(reason) => return (all, Some(reason), performed),
+            };
+            for call in &acted.calls {
+                self.plans.insert(*call, step.faults.clone());
+            }
+            performed.extend(self.perform_until(step, first_call, acted.until).await);
+            all.calls.extend(acted.calls);
+            all.capture.order = all.capture.order.or(acted.capture.order);
+            all.capture.instances.extend(acted.capture.instances);
+            all.until = acted.until;
+        }
+        (all, None, performed)
+    }
+
     /// Runs the engine to `until`. A step's faults apply to every call it causes — its own,
     /// and the notices or follow-ups that fall due while it runs (an `advance` whose expiry
     /// notice is lost, say); earlier calls keep the faults of the step that made them.
@@ -243,6 +260,7 @@ impl Run<'_> {
                 drop_response: faults.drop_response.includes(delivery.attempt),
                 edit: faults.edit.clone(),
                 tamper: faults.tamper,
+                together: faults.copies > 1,
             })
         };
         run_until(&mut self.engine, &self.context.client, until, &mut plan).await

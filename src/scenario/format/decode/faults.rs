@@ -28,6 +28,9 @@ impl Decoder<'_> {
         let copies = self.opt(obj.get("copies"), |d, n| {
             d.integer(n, &schema::COPIES, "copies")
         });
+        let rounds = self.opt(obj.get("rounds"), |d, n| {
+            d.integer(n, &schema::ROUNDS, "rounds")
+        });
         Ok(Faults {
             drop_response: drop_response?.unwrap_or_default(),
             fail_before_send: fail_before_send?.unwrap_or_default(),
@@ -35,6 +38,7 @@ impl Decoder<'_> {
             edit: edit?.unwrap_or_default(),
             delay: delay?.unwrap_or_default(),
             copies: copies?.unwrap_or(1),
+            rounds: rounds?.unwrap_or(1),
         })
     }
 
