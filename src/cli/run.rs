@@ -126,6 +126,9 @@ pub(crate) fn diagnostics_style() -> Style {
 
 /// Prints every file's problems to stderr; returns whether there were any.
 pub(crate) fn report_problems(loaded: &Loaded) -> bool {
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
     for problems in &loaded.problems {
         eprint!("{}", render(problems, diagnostics_style()));
     }

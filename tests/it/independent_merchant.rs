@@ -25,7 +25,7 @@ use serde_json::{Map, Value, json};
 use crate::independent::{encrypt, hmac};
 use crate::support::kgsim;
 
-const KEY: &str = "independent-merchant-key-42";
+pub(crate) const KEY: &str = "independent-merchant-key-42";
 
 #[derive(Default)]
 struct Books {
@@ -34,20 +34,29 @@ struct Books {
     live: HashSet<String>,
     released: HashSet<String>,
     passwords: HashMap<String, String>,
+    users: HashMap<String, String>,
 }
 
 /// How the merchant behaves beyond the protocol itself.
 #[derive(Clone, Copy, Default)]
-struct Conduct {
+pub(crate) struct Conduct {
     /// Implement exactly this billing mode's interfaces (plus `extra`); `None`: all of them.
-    exact: Option<&'static str>,
+    pub(crate) exact: Option<&'static str>,
     /// Optional interfaces implemented on top of the kind's required ones (wire names).
-    extra: &'static [&'static str],
+    pub(crate) extra: &'static [&'static str],
     /// Refuse unfreezing (`NORMAL` / `UNFREEZE`) with 000002: a merchant that built the freeze
     /// only.
-    refuse_unfreeze: bool,
+    pub(crate) refuse_unfreeze: bool,
     /// Answer every queryInstance with a bare `{"resultCode":"000000","resultMsg":"ok"}`.
-    bare_query: bool,
+    pub(crate) bare_query: bool,
+    /// Hostile: two `Body-Sign` headers, the correct one first (`Some(true)`) or second.
+    pub(crate) body_sign_twice: Option<bool>,
+    /// Hostile: echo the access key (as is, Base64, hex) in every `resultMsg`.
+    pub(crate) echo_key: bool,
+    /// Hostile: pad every `resultMsg` to this many bytes.
+    pub(crate) pad_result_msg: usize,
+    /// A user name that changes on every run (`admin-<random>`), as generated accounts do.
+    pub(crate) volatile_user: bool,
 }
 
 /// The activities (wire names) a product of this kind must implement: spec V1 §1 "Which
@@ -124,11 +133,16 @@ fn code(code: &str) -> Map<String, Value> {
 impl Independent {
     fn app_info(&self, books: &Books, id: &str) -> Value {
         let password = books.passwords.get(id).cloned().unwrap_or_default();
+        let owner = if self.conduct.volatile_user {
+            books.users.get(id).cloned().unwrap_or_default()
+        } else {
+            "owner".to_owned()
+        };
         let (user, password) = if self.v2 {
-            ("owner".to_owned(), password)
+            (owner, password)
         } else {
             (
-                encrypt(KEY, true, "0123456789abcdef", "owner"),
+                encrypt(KEY, true, "0123456789abcdef", &owner),
                 encrypt(KEY, true, "fedcba9876543210", &password),
             )
         };
@@ -194,6 +208,12 @@ impl Independent {
                         books
                             .passwords
                             .insert(id.clone(), format!("pw-{}", now_ms() % 100_000));
+                        let nanos = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .unwrap()
+                            .subsec_nanos();
+                        let user = format!("admin-{:08x}", nanos ^ books.next);
+                        books.users.insert(id.clone(), user);
                         id
                     }
                 };
@@ -336,34 +356,67 @@ async fn serve(
     body: Bytes,
 ) -> Response {
     let query = query.unwrap_or_default();
-    let answer = if merchant.v2 {
+    let mut answer = if merchant.v2 {
         merchant.v2(&query, &body)
     } else {
         merchant.v1(&query)
     };
+    merchant.misbehave(&mut answer);
     let bytes = Value::Object(answer).to_string();
     let mut response =
         ([(header::CONTENT_TYPE, "application/json")], bytes.clone()).into_response();
     if !merchant.v2 {
         let signature = B64.encode(hmac(KEY.as_bytes(), bytes.as_bytes()));
         let value = format!("sign_type=\"HMAC-SHA256\",signature=\"{signature}\"");
-        response
-            .headers_mut()
-            .insert("Body-Sign", value.parse().unwrap());
+        let wrong = format!(
+            "sign_type=\"HMAC-SHA256\",signature=\"{}\"",
+            B64.encode([0u8; 32])
+        );
+        let headers = response.headers_mut();
+        match merchant.conduct.body_sign_twice {
+            None => {
+                headers.insert("Body-Sign", value.parse().unwrap());
+            }
+            Some(correct_first) => {
+                let (first, second) = if correct_first {
+                    (value, wrong)
+                } else {
+                    (wrong, value)
+                };
+                headers.append("Body-Sign", first.parse().unwrap());
+                headers.append("Body-Sign", second.parse().unwrap());
+            }
+        }
     }
     response
 }
 
+impl Independent {
+    /// The hostile conducts that change an answer's content.
+    fn misbehave(&self, answer: &mut Map<String, Value>) {
+        if self.conduct.echo_key {
+            let echoed = format!("{KEY} {} {}", B64.encode(KEY), hex::encode(KEY));
+            answer.insert("resultMsg".into(), json!(echoed));
+        }
+        if self.conduct.pad_result_msg > 0 {
+            answer.insert(
+                "resultMsg".into(),
+                json!("x".repeat(self.conduct.pad_result_msg)),
+            );
+        }
+    }
+}
+
 /// How the merchant's HTTP server writes header names on the wire.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum HeaderCase {
+pub(crate) enum HeaderCase {
     /// `Body-Sign`, as a servlet container writes what the code set.
     AsWritten,
     /// `body-sign`: what a server that lowercases every name sends (axum's default).
     Lowercase,
 }
 
-async fn start_with(v2: bool, case: HeaderCase, conduct: Conduct) -> String {
+pub(crate) async fn start_with(v2: bool, case: HeaderCase, conduct: Conduct) -> String {
     use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -414,7 +467,7 @@ async fn run_against(url: &str, extra: &[&str]) -> crate::support::Run {
 }
 
 /// Runs `kgsim run --json` against `url`; returns the run and the checks that failed.
-async fn failing_against(url: &str, extra: &[&str]) -> (i32, BTreeSet<String>, String) {
+pub(crate) async fn failing_against(url: &str, extra: &[&str]) -> (i32, BTreeSet<String>, String) {
     let args = run_args(url, extra);
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -544,29 +597,11 @@ async fn a_query_answer_that_lists_nothing_fails() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lowercased_body_sign_header_fails_the_body_sign_check() {
     let url = start_with(false, HeaderCase::Lowercase, Conduct::default()).await;
-    let (run, report) = tokio::task::spawn_blocking(move || {
-        crate::support::kgsim_json(
-            &[
-                "run",
-                "--no-snapshots",
-                "--target",
-                &url,
-                "--filter",
-                "purchase/period",
-            ],
-            Some(KEY),
-        )
-    })
-    .await
-    .unwrap();
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    assert_eq!(
-        crate::fault_matrix::failing_checks(&report),
-        BTreeSet::from(["console.body-sign".to_owned()])
-    );
+    let (code, failing, stdout) = failing_against(&url, &["--filter", "purchase/period"]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(failing, BTreeSet::from(["console.body-sign".to_owned()]));
     assert!(
-        run.stdout.contains("the header is named `body-sign`"),
-        "{}",
-        run.stdout
+        stdout.contains("the header is named `body-sign`"),
+        "{stdout}"
     );
 }

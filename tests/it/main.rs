@@ -7,6 +7,7 @@ mod diagnostics;
 mod differential;
 mod exit_codes;
 mod fault_matrix;
+mod hostile;
 mod house;
 mod independent;
 mod independent_merchant;

@@ -5,7 +5,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents,
+    NamedSource, SourceCode, SourceSpan, SpanContents,
+};
 
 /// How many characters apart the checkpoints of [`SourceFile`]'s character index are.
 const CHECKPOINT: usize = 64;
@@ -86,8 +89,87 @@ impl SourceFile {
         (line, col + 1)
     }
 
-    fn named(&self) -> NamedSource<Arc<str>> {
-        NamedSource::new(self.name.clone(), self.text.clone())
+    /// What a problem at `span` shows of the file: the lines around it, or — when its line is
+    /// longer than [`LONG_LINE`] characters — a window of that line around the span.
+    fn shown(&self, span: SourceSpan) -> Shown {
+        let (line, col) = self.line_col(span.offset());
+        let start = self.line_starts[line - 1];
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        if end - start <= LONG_LINE {
+            return Shown::Whole(NamedSource::new(self.name.clone(), self.text.clone()));
+        }
+        let first_col = (col - 1).saturating_sub(WINDOW_BEFORE);
+        let from = self.char_to_byte_in(start, end, first_col);
+        let to = self.char_to_byte_in(start, end, first_col + WINDOW);
+        Shown::Window(Window {
+            name: self.name.clone(),
+            text: format!("{}…", &self.text[from..to]),
+            base: from,
+            line: line - 1,
+            column: col - 1,
+        })
+    }
+
+    /// The byte offset of the `chars`th character of the line `start..end` (clamped).
+    fn char_to_byte_in(&self, start: usize, end: usize, chars: usize) -> usize {
+        self.text[start..end]
+            .char_indices()
+            .nth(chars)
+            .map_or(end, |(i, _)| start + i)
+    }
+}
+
+/// Lines longer than this are shown as a window around the problem.
+const LONG_LINE: usize = 160;
+/// How many characters of a long line are shown before the problem.
+const WINDOW_BEFORE: usize = 40;
+/// How many characters of a long line are shown.
+const WINDOW: usize = 100;
+
+/// The part of a file a problem shows.
+#[derive(Debug, Clone)]
+enum Shown {
+    /// The file, for miette to cut the lines around the problem from.
+    Whole(NamedSource<Arc<str>>),
+    /// A window of one very long line (a 40 KB line would otherwise be printed whole).
+    Window(Window),
+}
+
+/// A window of one line, placed where it is in the file so that miette reports the right
+/// `line:col`.
+#[derive(Debug, Clone)]
+struct Window {
+    name: String,
+    text: String,
+    /// Byte offset of the window's start in the file.
+    base: usize,
+    /// 0-based line.
+    line: usize,
+    /// 0-based column of the problem (what the `file:line:col` header shows).
+    column: usize,
+}
+
+impl SourceCode for Shown {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        match self {
+            Self::Whole(source) => source.read_span(span, before, after),
+            Self::Window(window) => Ok(Box::new(MietteSpanContents::new_named(
+                window.name.clone(),
+                window.text.as_bytes(),
+                SourceSpan::new(window.base.into(), window.text.len()),
+                window.line,
+                window.column,
+                1,
+            ))),
+        }
     }
 }
 
@@ -97,7 +179,7 @@ impl SourceFile {
 pub struct Problem {
     message: String,
     #[source_code]
-    source_code: NamedSource<Arc<str>>,
+    source_code: Shown,
     #[label("{label}")]
     span: SourceSpan,
     label: String,
@@ -116,7 +198,7 @@ impl Problem {
     ) -> Self {
         Self {
             message: message.into(),
-            source_code: file.named(),
+            source_code: file.shown(span),
             location: file.line_col(span.offset()),
             span,
             label: label.into(),

@@ -5,7 +5,7 @@
 use crate::marketplace::classify::{Context, Judgement, classify};
 use crate::marketplace::{Delivery, Marketplace, Settings, Transport};
 use crate::protocol::UnixMillis;
-use crate::scenario::run::record::{AnswerFacts, record};
+use crate::scenario::run::record::{AnswerFacts, cut_judged, take_facts};
 use crate::transport::wire::{self, Edit, Tamper, Wire};
 use crate::transport::{Client, Sent};
 
@@ -140,13 +140,14 @@ fn judged(
     client: &Client,
     spread: Option<std::time::Duration>,
 ) -> Performed {
-    let seen = if fault.drop_response {
-        Transport::Dropped
+    // A dropped answer is judged as the marketplace saw it: a timeout.
+    let judgement = if fault.drop_response {
+        classify(&Transport::Dropped, &view.context(&delivery))
     } else {
-        sent.transport.clone()
+        classify(&sent.transport, &view.context(&delivery))
     };
-    Performed {
-        judgement: classify(&seen, &view.context(&delivery)),
+    let mut performed = Performed {
+        judgement,
         url: Some(client.target().with_query(&wire.query)),
         delivery,
         fault,
@@ -154,7 +155,9 @@ fn judged(
         sent: Some(sent),
         facts: AnswerFacts::default(),
         spread,
-    }
+    };
+    take_facts(&mut performed);
+    performed
 }
 
 /// What performing needs from the engine: its settings, copied out once so the engine stays
@@ -240,7 +243,7 @@ pub async fn run_until(
             });
             let mut done = done;
             engine.complete(&done.delivery, &done.judgement);
-            record(&mut done);
+            cut_judged(&mut done);
             performed.push(done);
         }
     }

@@ -39,12 +39,17 @@ pub struct AnswerFacts {
     pub listed: Option<usize>,
 }
 
-/// Takes the facts from a judged attempt, then cuts its stored answer down to size.
-pub(crate) fn record(performed: &mut Performed) {
+/// Takes the facts from a judged attempt, then cuts the answer as received down to size (as
+/// soon as it is judged, so that copies answered at once do not hold their bodies together).
+pub(crate) fn take_facts(performed: &mut Performed) {
     performed.facts = facts_of(performed);
     if let Some(Transport::Answered(raw)) = performed.sent.as_mut().map(|s| &mut s.transport) {
         cut_body(&mut raw.body);
     }
+}
+
+/// Cuts the parsed answer down to size, once the engine has taken what it needs from it.
+pub(crate) fn cut_judged(performed: &mut Performed) {
     if let Some(answer) = performed.judgement.answer.as_mut() {
         cut_answer(answer);
     }

@@ -25,6 +25,8 @@ use crate::transport::wire::{Method, Wire};
 const HEAD_CAP: usize = 64 * 1024;
 /// The most headers one answer may carry.
 const MAX_HEADERS: usize = 64;
+/// A read buffer larger than this is freed after the answer it held.
+const RETAINED_BUFFER: usize = 64 * 1024;
 /// The longest chunk-size or trailer line.
 const LINE_CAP: usize = 4 * 1024;
 
@@ -179,6 +181,10 @@ impl Connection {
         if !keep_alive || self.read_pos < self.read.len() {
             // Closed by the merchant, or bytes nobody asked for: never reuse it.
             self.stream = None;
+        }
+        if self.read.capacity() > RETAINED_BUFFER {
+            // The body was copied out; a large answer's buffer is not kept for the next one.
+            self.read = Vec::new();
         }
         Ok(response)
     }
