@@ -61,7 +61,7 @@ fn v1_answer() -> RawResponse {
                 "content-type".into(),
                 "application/json;charset=utf-8".into(),
             ),
-            ("body-sign".into(), sign),
+            ("Body-Sign".into(), sign),
         ],
         body: body.into_bytes(),
     }

@@ -21,6 +21,8 @@ pub enum Family {
     Lifecycle,
     /// The retry schedule and its outcome.
     Retry,
+    /// The merchant's own calls to the marketplace's open APIs.
+    OpenApi,
     /// Recorded exchanges against accepted transcripts.
     Snapshot,
     /// The scenario itself.
@@ -36,6 +38,7 @@ impl Family {
             Self::Security => "security",
             Self::Lifecycle => "lifecycle",
             Self::Retry => "retry",
+            Self::OpenApi => "open APIs",
             Self::Snapshot => "snapshot",
             Self::Scenario => "scenario",
         }
@@ -176,6 +179,30 @@ checks! {
     RetryExhaustion = "retry.exhaustion", Retry,
         "a merchant that never recovers gets the order failed and refunded after 3 h",
         "V1 §6, §9";
+    OpenApiCalled = "openapi.called", OpenApi,
+        "the merchant calls the open API its flow needs: query-order after a V2 purchase, usage for on-demand instances, activation for License codes",
+        "V2 §2.1, §6.3; §7.1–7.2; §4.3";
+    OpenApiSignature = "openapi.signature", OpenApi,
+        "open-API calls carry a valid SDK-HMAC-SHA256 Authorization (X-Sdk-Date within 15 min), usage pushes a valid signature/ts/nonce",
+        "V2 §6.4; §7.2";
+    OpenApiRequest = "openapi.request", OpenApi,
+        "open-API requests are well formed: method, application/json, readable JSON, mandatory fields, known orders",
+        "V2 §4.3, §6.3, §7.4";
+    OpenApiUsageRecord = "openapi.usage-record", OpenApi,
+        "every usage record follows the record rules: ≤ 1000 per push, begin within 21 days, times in range, value > 0 with ≤ 4 decimals, unique metering_sn, no duplicates",
+        "V2 §7.2, §7.4, §7.5";
+    OpenApiUsageTimeliness = "openapi.usage-timeliness", OpenApi,
+        "hourly usage is reported within 2 hours of its end",
+        "V2 §7.5";
+    OpenApiPackageInstanceId = "openapi.package-instance-id", OpenApi,
+        "usage names the on-demand instance, not the package; a stop-when-used-up package goes in relate_pkg_instance",
+        "V2 §7.1, §7.2, §7.5";
+    OpenApiLicenseActivateOnce = "openapi.license-activate-once", OpenApi,
+        "a License code is activated once, never again",
+        "V2 §4.3 (92020003)";
+    OpenApiLicenseCode = "openapi.license-code", OpenApi,
+        "the software activates and checks only codes the buyer has received",
+        "V2 §4.1, §4.3 (92020004, 92020005, 92020011)";
     Snapshot = "snapshot", Snapshot,
         "the exchanges match the accepted transcript",
         "kgsim: behaviour drift";

@@ -31,6 +31,7 @@ pub mod fsio;
 pub mod load;
 pub mod marketplace;
 pub mod merchant;
+pub mod openapi;
 pub mod pipeline;
 pub mod protocol;
 pub mod report;

@@ -8,6 +8,7 @@ mod info;
 mod input;
 mod load;
 mod merchant;
+mod openapi;
 mod run;
 mod secrets;
 mod sign;
@@ -57,6 +58,9 @@ enum Command {
     Merchant(merchant::MerchantArgs),
     /// Send a burst of purchases (optionally resent) and judge every answer under load.
     Load(load::LoadArgs),
+    /// Serve the marketplace's open APIs (query-order, usage push, License) with the MOCK
+    /// data, and print every call the merchant makes with what it broke.
+    Openapi(openapi::OpenApiArgs),
 }
 
 /// Runs a parsed command, writing results to `out`; returns the exit code.
@@ -72,6 +76,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> exit::Outcome {
         Command::Crypt(command) => crypt::run(command, out),
         Command::Merchant(args) => merchant::run(args, out),
         Command::Load(args) => load::run(&args, out),
+        Command::Openapi(args) => openapi::run(&args, out),
     }
 }
 

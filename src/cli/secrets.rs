@@ -9,8 +9,12 @@ use crate::protocol::AccessKey;
 
 /// The environment variable holding the KooGallery access key.
 pub(crate) const ACCESS_KEY_ENV: &str = "KGSIM_ACCESS_KEY";
-/// The environment variable holding an API Gateway app secret (SK).
+/// The environment variable holding the merchant's open-API secret key (SK).
+pub(crate) const OPENAPI_SK_ENV: &str = "KGSIM_OPENAPI_SK";
+/// The same, under the name `kgsim sign apigw` first used.
 pub(crate) const APP_SECRET_ENV: &str = "KGSIM_APP_SECRET";
+/// The environment variable holding the merchant's open-API app key (AK); not secret.
+pub(crate) const OPENAPI_AK_ENV: &str = "KGSIM_OPENAPI_AK";
 
 /// A secret, where it comes from and how it failed.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +95,17 @@ pub(crate) fn access_key(key_file: Option<&Path>) -> Result<AccessKey, SecretErr
     load("access key", ACCESS_KEY_ENV, "--key-file", key_file)
 }
 
-/// The APIGW app secret from `--secret-file` or `KGSIM_APP_SECRET`.
+/// The APIGW app secret (SK) from `--secret-file`, `KGSIM_OPENAPI_SK` or `KGSIM_APP_SECRET`.
 pub(crate) fn app_secret(secret_file: Option<&Path>) -> Result<AccessKey, SecretError> {
-    load("app secret", APP_SECRET_ENV, "--secret-file", secret_file)
+    if secret_file.is_none() && std::env::var_os(OPENAPI_SK_ENV).is_none() {
+        return load("app secret", APP_SECRET_ENV, "--secret-file", None).map_err(|e| match e {
+            SecretError::Missing { what, flag, .. } => SecretError::Missing {
+                what,
+                env: OPENAPI_SK_ENV,
+                flag,
+            },
+            other => other,
+        });
+    }
+    load("app secret", OPENAPI_SK_ENV, "--secret-file", secret_file)
 }

@@ -47,12 +47,13 @@ pub(crate) enum SignCommand {
         call: SignedCallArgs,
     },
     /// Usage-push signature header (merchant to marketplace).
+    #[command(alias = "usage")]
     UsagePush {
         /// The signed call.
         #[command(flatten)]
         call: SignedCallArgs,
     },
-    /// API Gateway SDK-HMAC-SHA256 Authorization header (open APIs); SK from KGSIM_APP_SECRET.
+    /// API Gateway SDK-HMAC-SHA256 Authorization header (open APIs); SK from KGSIM_OPENAPI_SK (or KGSIM_APP_SECRET).
     Apigw {
         /// HTTP method.
         #[arg(long, default_value = "GET")]
@@ -69,7 +70,7 @@ pub(crate) enum SignCommand {
         /// The app key (AK); not secret, it travels in the header.
         #[arg(long)]
         app_key: String,
-        /// Read the app secret (SK) from this file instead of KGSIM_APP_SECRET.
+        /// Read the app secret (SK) from this file instead of KGSIM_OPENAPI_SK.
         #[arg(long, value_name = "PATH")]
         secret_file: Option<PathBuf>,
     },

@@ -11,6 +11,7 @@ use crate::cli::input::read_body;
 use crate::cli::secrets;
 use crate::cli::sign::KeyArgs;
 use crate::protocol::UnixMillis;
+use crate::protocol::apigw;
 use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::v1::{auth_token, body_sign};
 use crate::protocol::v2::{kit, signature};
@@ -61,6 +62,22 @@ pub(crate) enum VerifyCommand {
         #[command(flatten)]
         key: KeyArgs,
     },
+    /// A captured open-API call (SDK-HMAC-SHA256): the raw HTTP request as a file — request
+    /// line, headers, a blank line, the body. SK from KGSIM_OPENAPI_SK.
+    Apigw {
+        /// The raw request, or `-` for standard input.
+        #[arg(long, value_name = "FILE")]
+        request: PathBuf,
+        /// The scheme the request was sent with.
+        #[arg(long, default_value = "https")]
+        scheme: String,
+        /// The app key (AK) the gateway expects.
+        #[arg(long, env = secrets::OPENAPI_AK_ENV)]
+        app_key: String,
+        /// Read the app secret (SK) from this file instead of KGSIM_OPENAPI_SK.
+        #[arg(long, value_name = "PATH")]
+        secret_file: Option<PathBuf>,
+    },
     /// A V1 response: its body and its Body-Sign header (`Body-Sign: …` or just the value).
     BodySign {
         /// The body exactly as received, or `-`.
@@ -101,6 +118,15 @@ pub(crate) fn run(command: VerifyCommand, out: &mut dyn Write) -> Outcome {
             let body = read_body(&body)?;
             let verdict = kit::diagnose(&key, &x_nonce, &x_timestamp, &body, &x_sign);
             print_verdict(out, "x-sign", &verdict)
+        }
+        VerifyCommand::Apigw {
+            request,
+            scheme,
+            app_key,
+            secret_file,
+        } => {
+            let secret = secrets::app_secret(secret_file.as_deref())?;
+            verify_apigw(&read_body(&request)?, &scheme, &app_key, &secret, out)
         }
         VerifyCommand::BodySign { body, header, key } => {
             let key = secrets::access_key(key.key_file.as_deref())?;
@@ -181,6 +207,99 @@ fn verify_body_sign(
         Err(error) => {
             writeln!(out, "verdict: malformed")?;
             writeln!(out, "cause: {error}")?;
+            Ok(exit::MISMATCH)
+        }
+    }
+}
+
+/// A raw HTTP request: method, target, headers, body.
+struct RawRequest {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Reads `METHOD target HTTP/1.1`, `Name: value` lines, a blank line and the body (CRLF or LF).
+fn parse_raw_request(bytes: &[u8]) -> Result<RawRequest, String> {
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| (at, at + 4))
+        .or_else(|| {
+            bytes
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .map(|at| (at, at + 2))
+        });
+    let (head, body) = match split {
+        Some((end, start)) => (&bytes[..end], bytes[start..].to_vec()),
+        None => (bytes, Vec::new()),
+    };
+    let head = String::from_utf8_lossy(head);
+    let mut lines = head.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut words = first.split_whitespace();
+    let (Some(method), Some(target)) = (words.next(), words.next()) else {
+        return Err(format!(
+            "`{first}` is not a request line such as `GET /path?query HTTP/1.1`"
+        ));
+    };
+    let headers = lines
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            line.split_once(':')
+                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| format!("`{line}` is not a `Name: value` header"))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(RawRequest {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        headers,
+        body,
+    })
+}
+
+/// `kgsim verify apigw`: the Authorization header of a captured request.
+fn verify_apigw(
+    raw: &[u8],
+    scheme: &str,
+    app_key: &str,
+    secret: &crate::protocol::AccessKey,
+    out: &mut dyn Write,
+) -> Outcome {
+    let request = parse_raw_request(raw).map_err(anyhow::Error::msg).usage()?;
+    let header = |name: &str| {
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let host = header("host").unwrap_or("localhost");
+    let url = format!("{scheme}://{host}{}", request.target);
+    let Some(authorization) = header("authorization") else {
+        writeln!(out, "verdict: mismatch")?;
+        writeln!(out, "cause: the request has no Authorization header")?;
+        return Ok(exit::MISMATCH);
+    };
+    let pairs: Vec<(&str, &str)> = request
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let signed = apigw::Request {
+        method: &request.method,
+        url: &url,
+        headers: &pairs,
+        body: &request.body,
+    };
+    match apigw::diagnose(app_key, secret, &signed, authorization) {
+        Ok(verdict) => print_verdict(out, "signature", &verdict),
+        Err(why) => {
+            writeln!(out, "verdict: mismatch")?;
+            writeln!(out, "cause: {why}")?;
             Ok(exit::MISMATCH)
         }
     }

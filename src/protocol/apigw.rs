@@ -12,9 +12,11 @@
 //! CanonicalURI is the URL-encoded path with a trailing `/` appended; query parameters are
 //! sorted and URL-encoded; every header is signed, by lowercase name, value trimmed.
 
+use crate::protocol::UnixMillis;
 use crate::protocol::digest::{hmac_sha256, sha256};
 use crate::protocol::encoding::{PlusHandling, decode_component, encode_component, split_query};
 use crate::protocol::secret::{AccessKey, constant_time_eq};
+use crate::protocol::verdict::{Suspect, Verdict, judge};
 
 /// The algorithm name that opens the Authorization header and the string to sign.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -87,7 +89,7 @@ fn canonical_uri(path: &str) -> Result<String, ApigwError> {
     Ok(uri)
 }
 
-fn canonical_query(query: &str) -> Result<String, ApigwError> {
+fn canonical_query(query: &str, sort: bool) -> Result<String, ApigwError> {
     let mut pairs = split_query(query)
         .into_iter()
         .map(|(k, v)| {
@@ -97,7 +99,9 @@ fn canonical_query(query: &str) -> Result<String, ApigwError> {
             ))
         })
         .collect::<Result<Vec<_>, ApigwError>>()?;
-    pairs.sort();
+    if sort {
+        pairs.sort();
+    }
     Ok(pairs
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -105,18 +109,40 @@ fn canonical_query(query: &str) -> Result<String, ApigwError> {
         .join("&"))
 }
 
+/// How a signer builds the canonical request: the scheme, or one of the common mistakes a
+/// diagnosis recomputes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Canon {
+    /// Append `/` to the path (the scheme does).
+    trailing_slash: bool,
+    /// Sort the query parameters (the scheme does).
+    sort_query: bool,
+    /// Hex-encode the body hash in lowercase (the scheme does).
+    lowercase_body_hash: bool,
+}
+
+const SCHEME: Canon = Canon {
+    trailing_slash: true,
+    sort_query: true,
+    lowercase_body_hash: true,
+};
+
 /// Signs a request with an app key (AK) and app secret (SK).
 pub fn sign(
     app_key: &str,
     app_secret: &AccessKey,
     request: &Request<'_>,
 ) -> Result<Signed, ApigwError> {
-    let date = request
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(X_SDK_DATE))
-        .map(|(_, value)| value.trim())
-        .ok_or(ApigwError::MissingDate)?;
+    sign_with(app_key, app_secret, request, SCHEME)
+}
+
+fn sign_with(
+    app_key: &str,
+    app_secret: &AccessKey,
+    request: &Request<'_>,
+    canon: Canon,
+) -> Result<Signed, ApigwError> {
+    let date = sdk_date(request.headers).ok_or(ApigwError::MissingDate)?;
     let (path, query) = split_url(request.url)?;
     let mut headers: Vec<(String, &str)> = request
         .headers
@@ -130,14 +156,20 @@ pub fn sign(
         .collect::<Vec<_>>()
         .join(";");
     let canonical_headers: String = headers.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
+    let mut uri = canonical_uri(path)?;
+    if !canon.trailing_slash && uri.len() > 1 {
+        uri.pop();
+    }
+    let body_hash = hex::encode(sha256(request.body));
     let canonical_request = format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
+        "{}\n{uri}\n{}\n{canonical_headers}\n{signed_headers}\n{}",
         request.method.to_ascii_uppercase(),
-        canonical_uri(path)?,
-        canonical_query(query)?,
-        canonical_headers,
-        signed_headers,
-        hex::encode(sha256(request.body)),
+        canonical_query(query, canon.sort_query)?,
+        if canon.lowercase_body_hash {
+            body_hash
+        } else {
+            body_hash.to_ascii_uppercase()
+        },
     );
     let string_to_sign = format!(
         "{ALGORITHM}\n{date}\n{}",
@@ -157,6 +189,79 @@ pub fn sign(
     })
 }
 
+/// The trimmed `X-Sdk-Date` header, if there is one.
+fn sdk_date<'a>(headers: &'a [(&'a str, &'a str)]) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(X_SDK_DATE))
+        .map(|(_, value)| value.trim())
+}
+
+/// How far `X-Sdk-Date` may be from the gateway's clock: 15 minutes [I: API Gateway's
+/// documented skew for app authentication; the spec names a skew limit, not its value].
+pub const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
+
+/// A parsed `Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    /// The app key.
+    pub access: String,
+    /// The signed header names, as listed.
+    pub signed_headers: Vec<String>,
+    /// The hex signature.
+    pub signature: String,
+}
+
+/// An `Authorization` header that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthorizationError {
+    /// Not `SDK-HMAC-SHA256 …`.
+    #[error("the Authorization header does not start with `SDK-HMAC-SHA256 `")]
+    NotSdkHmac,
+    /// A part is missing.
+    #[error("the Authorization header has no `{0}=` part")]
+    Missing(&'static str),
+}
+
+/// Reads an `Authorization` header (parts separated by `,` with optional spaces).
+pub fn parse_authorization(value: &str) -> Result<Authorization, AuthorizationError> {
+    let rest = value
+        .trim()
+        .strip_prefix(ALGORITHM)
+        .filter(|r| r.starts_with(' '))
+        .ok_or(AuthorizationError::NotSdkHmac)?;
+    let part = |name: &'static str| {
+        rest.split(',')
+            .find_map(|item| item.trim().strip_prefix(name)?.strip_prefix('='))
+            .map(str::trim)
+            .ok_or(AuthorizationError::Missing(name))
+    };
+    Ok(Authorization {
+        access: part("Access")?.to_owned(),
+        signed_headers: part("SignedHeaders")?
+            .split(';')
+            .map(str::to_owned)
+            .collect(),
+        signature: part("Signature")?.to_owned(),
+    })
+}
+
+/// Whether `X-Sdk-Date` is present, well-formed and within [`MAX_SKEW_MS`] of `now`.
+pub fn date_problem(headers: &[(&str, &str)], now: UnixMillis) -> Option<String> {
+    let Some(date) = sdk_date(headers) else {
+        return Some("the request has no X-Sdk-Date header".to_owned());
+    };
+    match UnixMillis::parse_basic_iso(date) {
+        Err(error) => Some(format!("X-Sdk-Date: {error}")),
+        Ok(at) if (at.0 - now.0).abs() > MAX_SKEW_MS => Some(format!(
+            "X-Sdk-Date {date} is {} s from the gateway's clock (at most {} s)",
+            (at.0 - now.0).abs() / 1000,
+            MAX_SKEW_MS / 1000
+        )),
+        Ok(_) => None,
+    }
+}
+
 /// Verifies an `Authorization` header against the request it came with.
 ///
 /// Only the headers named in `SignedHeaders` are signed, as the gateway does.
@@ -166,30 +271,102 @@ pub fn verify(
     request: &Request<'_>,
     authorization: &str,
 ) -> bool {
-    let Some(signed_list) = authorization
-        .split(", ")
-        .find_map(|item| item.trim().strip_prefix("SignedHeaders="))
-    else {
-        return false;
+    diagnose(app_key, app_secret, request, authorization).is_ok_and(|v| v.is_valid())
+}
+
+/// Why a request cannot be verified at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unverifiable {
+    /// The header cannot be read.
+    #[error(transparent)]
+    Authorization(#[from] AuthorizationError),
+    /// Another app key signed it.
+    #[error("the request is signed with app key `{0}`, not the one configured")]
+    OtherAppKey(String),
+    /// A header named in SignedHeaders is not in the request.
+    #[error("SignedHeaders names `{0}`, which the request does not carry")]
+    SignedHeaderAbsent(String),
+    /// The request cannot be canonicalised.
+    #[error(transparent)]
+    Request(#[from] ApigwError),
+}
+
+/// Verifies an `Authorization` header and, when it does not match, names the step a signer
+/// got wrong if a common mistake reproduces it (no trailing `/`, unsorted query, uppercase
+/// body hash, uppercase signature).
+pub fn diagnose(
+    app_key: &str,
+    app_secret: &AccessKey,
+    request: &Request<'_>,
+    authorization: &str,
+) -> Result<Verdict, Unverifiable> {
+    let parsed = parse_authorization(authorization)?;
+    if parsed.access != app_key {
+        return Err(Unverifiable::OtherAppKey(parsed.access));
+    }
+    let mut headers: Vec<(&str, &str)> = Vec::new();
+    for wanted in &parsed.signed_headers {
+        let found = request
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| Unverifiable::SignedHeaderAbsent(wanted.clone()))?;
+        headers.push(*found);
+    }
+    let signed = Request {
+        headers: &headers,
+        ..*request
     };
-    let wanted: Vec<&str> = signed_list.split(';').collect();
-    let headers: Vec<(&str, &str)> = request
-        .headers
-        .iter()
-        .copied()
-        .filter(|(name, _)| wanted.iter().any(|w| w.eq_ignore_ascii_case(name)))
-        .collect();
-    sign(
-        app_key,
-        app_secret,
-        &Request {
-            headers: &headers,
-            ..*request
-        },
-    )
-    .is_ok_and(|expected| {
-        constant_time_eq(expected.authorization.as_bytes(), authorization.as_bytes())
-    })
+    let with = |canon: Canon| {
+        sign_with(app_key, app_secret, &signed, canon)
+            .ok()
+            .map(|s| s.signature)
+    };
+    let expected = sign_with(app_key, app_secret, &signed, SCHEME)?.signature;
+    let upper = expected.to_ascii_uppercase();
+    let suspects = vec![
+        Suspect::new(
+            "no-trailing-slash",
+            "the canonical URI lacks the trailing `/` the scheme appends to the path",
+            || {
+                with(Canon {
+                    trailing_slash: false,
+                    ..SCHEME
+                })
+            },
+        ),
+        Suspect::new(
+            "query-unsorted",
+            "the query parameters were signed in the order sent; sort them by name",
+            || {
+                with(Canon {
+                    sort_query: false,
+                    ..SCHEME
+                })
+            },
+        ),
+        Suspect::new(
+            "body-hash-uppercase",
+            "the body's SHA-256 was hex-encoded in uppercase; it must be lowercase",
+            || {
+                with(Canon {
+                    lowercase_body_hash: false,
+                    ..SCHEME
+                })
+            },
+        ),
+        Suspect::new(
+            "signature-uppercase",
+            "the signature was hex-encoded in uppercase; it must be lowercase",
+            || Some(upper.clone()),
+        ),
+    ];
+    Ok(judge(
+        expected,
+        &parsed.signature,
+        |a, b| constant_time_eq(a.as_bytes(), b.as_bytes()),
+        &suspects,
+    ))
 }
 
 #[cfg(test)]
@@ -245,6 +422,102 @@ mod tests {
         ));
     }
 
+    fn signed_query_request(url: &str) -> (Vec<(&'static str, &'static str)>, String) {
+        let headers = vec![
+            ("Host", "mkt.example"),
+            ("X-Sdk-Date", "20260101T000000Z"),
+            ("Content-Type", "application/json"),
+        ];
+        (headers, url.to_owned())
+    }
+
+    #[test]
+    fn a_diagnosis_names_the_step_a_signer_got_wrong() {
+        let secret = AccessKey::new("sk-0123456789");
+        let (headers, url) =
+            signed_query_request("https://mkt.example/api/order/query?orderLineId=b&orderId=a");
+        let request = Request {
+            method: "GET",
+            url: &url,
+            headers: &headers,
+            body: b"",
+        };
+        let good = sign("ak", &secret, &request).unwrap();
+        assert!(
+            diagnose("ak", &secret, &request, &good.authorization)
+                .unwrap()
+                .is_valid()
+        );
+        let cases = [
+            (
+                Canon {
+                    trailing_slash: false,
+                    ..SCHEME
+                },
+                "no-trailing-slash",
+            ),
+            (
+                Canon {
+                    sort_query: false,
+                    ..SCHEME
+                },
+                "query-unsorted",
+            ),
+            (
+                Canon {
+                    lowercase_body_hash: false,
+                    ..SCHEME
+                },
+                "body-hash-uppercase",
+            ),
+        ];
+        for (canon, id) in cases {
+            let wrong = sign_with("ak", &secret, &request, canon).unwrap();
+            match diagnose("ak", &secret, &request, &wrong.authorization).unwrap() {
+                Verdict::Invalid(mismatch) => assert_eq!(mismatch.cause.map(|c| c.id), Some(id)),
+                Verdict::Valid => panic!("{id} verified"),
+            }
+        }
+        let upper = good
+            .authorization
+            .replace(&good.signature, &good.signature.to_uppercase());
+        let Verdict::Invalid(mismatch) = diagnose("ak", &secret, &request, &upper).unwrap() else {
+            panic!("an uppercase signature verified")
+        };
+        assert_eq!(mismatch.cause.map(|c| c.id), Some("signature-uppercase"));
+        assert_eq!(
+            diagnose("other", &secret, &request, &good.authorization),
+            Err(Unverifiable::OtherAppKey("ak".into()))
+        );
+        let extra = good
+            .authorization
+            .replace("SignedHeaders=", "SignedHeaders=x-stage;");
+        assert_eq!(
+            diagnose("ak", &secret, &request, &extra),
+            Err(Unverifiable::SignedHeaderAbsent("x-stage".into()))
+        );
+        assert!(matches!(
+            diagnose("ak", &secret, &request, "Basic abc"),
+            Err(Unverifiable::Authorization(AuthorizationError::NotSdkHmac))
+        ));
+    }
+
+    #[test]
+    fn the_date_must_be_near_the_gateway_clock() {
+        let now = UnixMillis::parse_basic_iso("20260101T000000Z").unwrap();
+        assert_eq!(
+            date_problem(&[("X-Sdk-Date", "20260101T001000Z")], now),
+            None
+        );
+        assert!(
+            date_problem(&[("X-Sdk-Date", "20260101T002000Z")], now)
+                .unwrap()
+                .contains("1200 s")
+        );
+        assert!(date_problem(&[("X-Sdk-Date", "2026-01-01")], now).is_some());
+        assert!(date_problem(&[], now).unwrap().contains("no X-Sdk-Date"));
+    }
+
     #[test]
     fn canonical_parts() {
         assert_eq!(
@@ -253,7 +526,7 @@ mod tests {
         );
         assert_eq!(canonical_uri("/").unwrap(), "/");
         assert_eq!(
-            canonical_query("orderLineId=b&orderId=a%2B").unwrap(),
+            canonical_query("orderLineId=b&orderId=a%2B", true).unwrap(),
             "orderId=a%2B&orderLineId=b"
         );
         assert!(matches!(

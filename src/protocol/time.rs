@@ -43,6 +43,26 @@ impl UnixMillis {
         format!("{date}{}", clock_digits(ms_of_day, false))
     }
 
+    /// The open APIs' metering and signing time: `yyyyMMdd'T'HHmmss'Z'` (spec:
+    /// koogallery-v2-kit-license.md §6.2, §6.4, §7.2).
+    pub fn to_basic_iso(self) -> String {
+        let compact = self.to_compact_seconds();
+        format!("{}T{}Z", &compact[..8], &compact[8..])
+    }
+
+    /// Parses `yyyyMMdd'T'HHmmss'Z'`.
+    pub fn parse_basic_iso(text: &str) -> Result<Self, TimeFormatError> {
+        let error = || TimeFormatError {
+            text: text.to_owned(),
+            expected: "yyyyMMdd'T'HHmmss'Z'",
+        };
+        let bytes = text.as_bytes();
+        if bytes.len() != 16 || bytes[8] != b'T' || bytes[15] != b'Z' {
+            return Err(error());
+        }
+        Self::parse_compact(&format!("{}{}", &text[..8], &text[9..15])).map_err(|_| error())
+    }
+
     /// Parses a 14-digit (`yyyyMMddHHmmss`) or 17-digit (`yyyyMMddHHmmssSSS`) UTC time.
     pub fn parse_compact(text: &str) -> Result<Self, TimeFormatError> {
         let error = || TimeFormatError {
@@ -155,6 +175,13 @@ mod tests {
         let t = UnixMillis(1_595_835_431_903);
         assert_eq!(t.to_v1_timestamp(), "20200727073711903");
         assert_eq!(t.to_compact_seconds(), "20200727073711");
+        assert_eq!(t.to_basic_iso(), "20200727T073711Z");
+        assert_eq!(
+            UnixMillis::parse_basic_iso("20200727T073711Z").unwrap().0,
+            t.0 - t.0 % 1000
+        );
+        assert!(UnixMillis::parse_basic_iso("20200727 073711Z").is_err());
+        assert!(UnixMillis::parse_basic_iso("20201327T073711Z").is_err());
     }
 
     #[test]

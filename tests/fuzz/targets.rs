@@ -47,7 +47,18 @@ pub(crate) fn dictionary(target: &str) -> &'static [&'static str] {
             "&",
             "=",
         ],
-        "v2_canonical" => &["{", "}", "[", "]", "\"activity\"", ":", ",", "null", "1e999", "\\ud800"],
+        "v2_canonical" => &[
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"activity\"",
+            ":",
+            ",",
+            "null",
+            "1e999",
+            "\\ud800",
+        ],
         "yaml" => &[
             "name: ",
             "steps:\n",
@@ -101,7 +112,11 @@ pub(crate) fn classify(input: &[u8]) {
         .filter_map(|line| line.split_once(':'))
         .map(|(n, v)| (n.to_owned(), v.trim().to_owned()))
         .collect();
-    let protocol = if choice & 1 == 0 { Protocol::V1 } else { Protocol::V2 };
+    let protocol = if choice & 1 == 0 {
+        Protocol::V1
+    } else {
+        Protocol::V2
+    };
     let activity = Activity::ALL[usize::from(choice >> 1) % Activity::ALL.len()];
     let key = key();
     let listed = ["i-1".to_owned(), "i-2".to_owned()];
@@ -111,7 +126,11 @@ pub(crate) fn classify(input: &[u8]) {
         key: &key,
         timeout: Span::seconds(20),
         rules: Rules::Console,
-        must_list: if activity == Activity::QueryInstance { &listed } else { &[] },
+        must_list: if activity == Activity::QueryInstance {
+            &listed
+        } else {
+            &[]
+        },
     };
     let response = RawResponse {
         status: 200,

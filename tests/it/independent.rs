@@ -73,3 +73,52 @@ pub(crate) fn decrypt(key: &str, aes128: bool, value: &str) -> Option<String> {
     };
     String::from_utf8(plain).ok()
 }
+
+/// Lowercase hex SHA-256.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// An API Gateway `SDK-HMAC-SHA256` Authorization header (spec §6.4), written out
+/// independently: every given header signed, names lowercased and sorted, the path with a
+/// trailing `/`, the query sorted as given (callers pass it already encoded).
+pub(crate) fn apigw_authorization(
+    ak: &str,
+    sk: &str,
+    method: &str,
+    path: &str,
+    sorted_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> String {
+    let mut lower: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    lower.sort();
+    let signed: Vec<&str> = lower.iter().map(|(n, _)| n.as_str()).collect();
+    let canonical_headers: String = lower.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
+    let canonical = format!(
+        "{method}\n{path}/\n{sorted_query}\n{canonical_headers}\n{}\n{}",
+        signed.join(";"),
+        sha256_hex(body)
+    );
+    let date = &lower.iter().find(|(n, _)| n == "x-sdk-date").unwrap().1;
+    let to_sign = format!(
+        "SDK-HMAC-SHA256\n{date}\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
+    let signature = hex::encode(hmac(sk.as_bytes(), to_sign.as_bytes()));
+    format!(
+        "SDK-HMAC-SHA256 Access={ak}, SignedHeaders={}, Signature={signature}",
+        signed.join(";")
+    )
+}
+
+/// The usage push's `signature` header (spec §7.2) over a body whose keys are already sorted.
+pub(crate) fn usage_signature(key: &str, ts: &str, nonce: &str, sorted_body: &str) -> String {
+    B64.encode(hmac(
+        key.as_bytes(),
+        format!("ts={ts}&nonce={nonce}&body={sorted_body}").as_bytes(),
+    ))
+}

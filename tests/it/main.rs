@@ -14,6 +14,7 @@ mod independent_merchant;
 mod lifecycle;
 mod load;
 mod merchant_probe;
+mod openapi;
 mod readme;
 mod reports;
 mod support;

@@ -1,0 +1,21 @@
+//! The marketplace's open APIs, served and judged: query-order, usage push (new and old),
+//! License 2.0 activate / heartbeat / software-usage-info and the file-stream upload, on the
+//! real hosts' paths so that a merchant only changes its base URL (spec:
+//! koogallery-v2-kit-license.md §4.3, §4.6, §6, §7).
+//!
+//! [`book`] holds what the APIs know (the marketplace's orders, instances and License codes,
+//! published by the scenario runner, and the MOCK data of [`mock`]) and every call the
+//! merchant made with the checks it broke; [`server`] routes and answers; [`auth`] checks
+//! signatures as the gateway does; [`ops`] are the operations; [`tls`] generates the CA for
+//! HTTPS. Depends on `protocol` and the check registry only.
+
+pub mod auth;
+pub mod book;
+pub mod mock;
+pub mod ops;
+pub mod server;
+pub mod tls;
+
+pub use auth::Keys;
+pub use book::{Book, MerchantCall, Scope};
+pub use server::{Running, StartError, start};

@@ -1,0 +1,143 @@
+//! 按需使用量推送 (spec: koogallery-v2-kit-license.md §7.2–7.5): size and age before the
+//! records' instances, then each record against the rules; accepted usage accumulates on the
+//! on-demand instance.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::checks::CheckId;
+use crate::openapi::book::State;
+use crate::openapi::ops::{Outcome, parse_json};
+use crate::protocol::UnixMillis;
+use crate::protocol::openapi::usage::{
+    Accepted, MktCode, RecordCode, UsagePush, check_push, check_record,
+};
+
+/// Hourly usage reported later than this after its end is late (§7.5: "if not real-time,
+/// within 2 hours").
+pub const LATE_AFTER_MS: i64 = 2 * 3_600_000;
+
+/// Which check a refused record breaks.
+fn check_of(code: RecordCode, stop_package: bool) -> CheckId {
+    match code {
+        RecordCode::NotOnDemand => CheckId::OpenApiPackageInstanceId,
+        RecordCode::AbnormalUsage if stop_package => CheckId::OpenApiPackageInstanceId,
+        _ => CheckId::OpenApiUsageRecord,
+    }
+}
+
+/// Answers a push; `new_push` for `…/v1/isv/usage-data`, false for the old path.
+pub fn answer(state: &mut State, body: &[u8], now: UnixMillis, new_push: bool) -> Outcome {
+    let push: UsagePush = match parse_json(body) {
+        Ok(push) => push,
+        Err(why) => {
+            return Outcome::envelope(MktCode::InvalidParameter.answer())
+                .finding(CheckId::OpenApiRequest, why);
+        }
+    };
+    let subjects: BTreeSet<String> = push
+        .usage_records
+        .iter()
+        .flat_map(|r| [r.instance_id.clone(), r.relate_pkg_instance.clone()])
+        .flatten()
+        .collect();
+    if let Some(code) = check_push(&push, now) {
+        let check = match code {
+            MktCode::InvalidParameter => CheckId::OpenApiRequest,
+            _ => CheckId::OpenApiUsageRecord,
+        };
+        let (_, id, message) = code.answer();
+        return Outcome::envelope(code.answer())
+            .finding(
+                check,
+                format!("{id} {message} ({} records)", push.usage_records.len()),
+            )
+            .about(subjects);
+    }
+    let mut outcome = Outcome::envelope(MktCode::Success.answer()).about(subjects);
+    let mut refused = Vec::new();
+    let mut batch_sns = BTreeSet::new();
+    for (index, record) in push.usage_records.iter().enumerate() {
+        match check_record(record, state, now, new_push, &batch_sns) {
+            Ok(accepted) => {
+                if let Some(sn) = &record.metering_sn {
+                    batch_sns.insert(sn.clone());
+                }
+                if now.0 - accepted.end.0 > LATE_AFTER_MS {
+                    outcome = outcome.finding(
+                        CheckId::OpenApiUsageTimeliness,
+                        format!(
+                            "record {index} ends {} min before it was reported; hourly usage is due within 2 h",
+                            (now.0 - accepted.end.0) / 60_000
+                        ),
+                    );
+                }
+                keep(state, &accepted, record.metering_sn.as_deref());
+                outcome.records_accepted += 1;
+            }
+            Err(code) => {
+                let (id, meaning) = code.describe();
+                let stop_package = record
+                    .instance_id
+                    .as_deref()
+                    .and_then(|i| state.instances.get(i))
+                    .is_some_and(|i| i.view.stop_package.is_some());
+                let message = match (code, stop_package) {
+                    (RecordCode::AbnormalUsage, true) => {
+                        "relate_pkg_instance must name the stop-when-used-up package that pays for this instance".to_owned()
+                    }
+                    (RecordCode::NotOnDemand, _) => format!(
+                        "`{}` is not an on-demand instance: usage names the on-demand instance, the package goes in relate_pkg_instance",
+                        record.instance_id.as_deref().unwrap_or_default()
+                    ),
+                    _ => meaning.to_owned(),
+                };
+                outcome = outcome.finding(
+                    check_of(code, stop_package),
+                    format!("record {index}: {id} {message}"),
+                );
+                refused.push(json!({
+                    "index": index,
+                    "metering_sn": record.metering_sn,
+                    "code": id,
+                    "message": message,
+                }));
+            }
+        }
+    }
+    if !refused.is_empty() {
+        let findings = std::mem::take(&mut outcome.findings);
+        let (accepted, subjects) = (
+            outcome.records_accepted,
+            std::mem::take(&mut outcome.subjects),
+        );
+        outcome = Outcome::envelope(MktCode::InvalidEntries.answer()).about(subjects);
+        outcome.findings = findings;
+        outcome.records_accepted = accepted;
+        outcome.body["data"] = json!({ "records": refused });
+    }
+    outcome
+}
+
+/// Books an accepted record: its serial number, its range, the amount on its instance.
+fn keep(state: &mut State, accepted: &Accepted, sn: Option<&str>) {
+    if let Some(sn) = sn {
+        state.sns.insert(sn.to_owned());
+    }
+    state.ranges.insert((
+        accepted.instance_id.clone(),
+        accepted.begin.0,
+        accepted.end.0,
+    ));
+    if let Some(instance) = state.instances.get_mut(&accepted.instance_id) {
+        instance.usage += accepted.value;
+    }
+    if let Some(package) = accepted
+        .package
+        .as_ref()
+        .and_then(|p| state.instances.get_mut(p))
+    {
+        package.usage += accepted.value;
+    }
+}

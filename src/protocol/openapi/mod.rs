@@ -1,0 +1,248 @@
+//! The open APIs a merchant's systems call on the marketplace: query-order, usage push (new
+//! and old), License 2.0 activate / heartbeat / software-usage-info, and the string /
+//! file-stream upload (spec: koogallery-v2-kit-license.md §4.3, §4.6, §6, §7.2–7.5).
+//!
+//! This module is the wire format only — paths, message tables, codes, record rules — so
+//! that kgsim's server and any client can share it; serving and judging live in
+//! [`crate::openapi`].
+
+pub mod license;
+pub mod order;
+pub mod upload;
+pub mod usage;
+
+use std::fmt;
+
+/// The common prefix of the open APIs on `mkt.myhuaweicloud.com` (§4.3, §6.3, §7.2).
+pub const PUBLIC_PREFIX: &str = "/api/mkp-openapi-public/global";
+
+/// How a caller proves who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// API Gateway `SDK-HMAC-SHA256` with the merchant's AK/SK (§6.4).
+    Apigw,
+    /// The usage push's own `signature`/`ts`/`nonce` headers with the access key (§7.2).
+    UsageSignature,
+}
+
+/// One open-API operation, as routed from method and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET …/v1/order/query?orderId=&orderLineId=` (§6.3).
+    QueryOrder,
+    /// `POST …/v1/license/activate` (§4.3).
+    ActivateV1,
+    /// `POST …/v2/license/activate`, a batch (§4.3).
+    ActivateV2,
+    /// `POST …/v1/license/heartbeat` (§4.3).
+    HeartbeatV1,
+    /// `POST …/v2/license/heartbeat`, a batch (§4.3).
+    HeartbeatV2,
+    /// `POST …/v2/license/software-usage-info` (§4.3).
+    SoftwareUsageInfo,
+    /// `POST …/v1/market-event/{event_id}/file` (§4.6).
+    Upload {
+        /// The marketplace event the upload answers.
+        event_id: String,
+    },
+    /// `POST …/v1/isv/usage-data`, the new usage push (§7.2).
+    UsagePush,
+    /// `POST /rest/marketplace/v1/isv/usage-data`, the old usage push (§7.3).
+    UsagePushOld,
+}
+
+impl Endpoint {
+    /// Every endpoint with a fixed path, for listings.
+    pub const FIXED: [Endpoint; 8] = [
+        Self::QueryOrder,
+        Self::ActivateV1,
+        Self::ActivateV2,
+        Self::HeartbeatV1,
+        Self::HeartbeatV2,
+        Self::SoftwareUsageInfo,
+        Self::UsagePush,
+        Self::UsagePushOld,
+    ];
+
+    /// The endpoint a request's path names, if any (the method is checked by the server,
+    /// which answers 405 as the gateway does).
+    pub fn route(path: &str) -> Option<Self> {
+        let path = path.trim_end_matches('/');
+        if path == "/rest/marketplace/v1/isv/usage-data" {
+            return Some(Self::UsagePushOld);
+        }
+        let rest = path.strip_prefix(PUBLIC_PREFIX)?;
+        Some(match rest {
+            "/v1/order/query" => Self::QueryOrder,
+            "/v1/license/activate" => Self::ActivateV1,
+            "/v2/license/activate" => Self::ActivateV2,
+            "/v1/license/heartbeat" => Self::HeartbeatV1,
+            "/v2/license/heartbeat" => Self::HeartbeatV2,
+            "/v2/license/software-usage-info" => Self::SoftwareUsageInfo,
+            "/v1/isv/usage-data" => Self::UsagePush,
+            other => {
+                let event = other
+                    .strip_prefix("/v1/market-event/")?
+                    .strip_suffix("/file")?;
+                if event.is_empty() || event.contains('/') {
+                    return None;
+                }
+                Self::Upload {
+                    event_id: event.to_owned(),
+                }
+            }
+        })
+    }
+
+    /// The path on the real host.
+    pub fn path(&self) -> String {
+        match self {
+            Self::QueryOrder => format!("{PUBLIC_PREFIX}/v1/order/query"),
+            Self::ActivateV1 => format!("{PUBLIC_PREFIX}/v1/license/activate"),
+            Self::ActivateV2 => format!("{PUBLIC_PREFIX}/v2/license/activate"),
+            Self::HeartbeatV1 => format!("{PUBLIC_PREFIX}/v1/license/heartbeat"),
+            Self::HeartbeatV2 => format!("{PUBLIC_PREFIX}/v2/license/heartbeat"),
+            Self::SoftwareUsageInfo => format!("{PUBLIC_PREFIX}/v2/license/software-usage-info"),
+            Self::Upload { event_id } => format!("{PUBLIC_PREFIX}/v1/market-event/{event_id}/file"),
+            Self::UsagePush => format!("{PUBLIC_PREFIX}/v1/isv/usage-data"),
+            Self::UsagePushOld => "/rest/marketplace/v1/isv/usage-data".to_owned(),
+        }
+    }
+
+    /// The HTTP method it takes.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::QueryOrder => "GET",
+            _ => "POST",
+        }
+    }
+
+    /// How callers authenticate.
+    pub fn auth(&self) -> Auth {
+        match self {
+            Self::UsagePush => Auth::UsageSignature,
+            _ => Auth::Apigw,
+        }
+    }
+
+    /// A short name for reports (`query-order`, `usage-push`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::QueryOrder => "query-order",
+            Self::ActivateV1 => "license-activate",
+            Self::ActivateV2 => "license-activate-batch",
+            Self::HeartbeatV1 => "license-heartbeat",
+            Self::HeartbeatV2 => "license-heartbeat-batch",
+            Self::SoftwareUsageInfo => "software-usage-info",
+            Self::Upload { .. } => "file-upload",
+            Self::UsagePush => "usage-push",
+            Self::UsagePushOld => "usage-push-old",
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The License and usage APIs' answer: `error_code`, `error_msg`, and `data` where there is
+/// any (§4.3, §7.4).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Envelope {
+    /// `92020000`, `MKT.0000`, …
+    pub error_code: String,
+    /// Its message.
+    pub error_msg: String,
+    /// The payload, when the operation has one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub data: Option<serde_json::Value>,
+}
+
+impl Envelope {
+    /// An answer without data.
+    pub fn new(code: &str, message: &str) -> Self {
+        Self {
+            error_code: code.to_owned(),
+            error_msg: message.to_owned(),
+            data: None,
+        }
+    }
+
+    /// The same answer with data.
+    pub fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+}
+
+/// The gateway's own refusals (`APIGW.*`), answered before an operation runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayError {
+    /// No `Authorization` header, or not an `SDK-HMAC-SHA256` one.
+    MissingAuthorization,
+    /// The signature does not match.
+    IncorrectSignature,
+    /// `X-Sdk-Date` missing, malformed, or too far from the gateway's clock.
+    DateSkew,
+    /// The AK is not known.
+    UnknownAppKey,
+}
+
+impl GatewayError {
+    /// HTTP status, code and message, in the gateway's style [I: the APIGW code table is not
+    /// in the spec; these follow Huawei API Gateway's published `APIGW.0101`-style errors].
+    pub fn answer(self) -> (u16, &'static str, &'static str) {
+        match self {
+            Self::MissingAuthorization => (
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: Authorization header missing or not SDK-HMAC-SHA256",
+            ),
+            Self::IncorrectSignature => (
+                401,
+                "APIGW.0303",
+                "Incorrect app authentication information: signature does not match",
+            ),
+            Self::DateSkew => (
+                401,
+                "APIGW.0304",
+                "Incorrect app authentication information: X-Sdk-Date missing or more than 15 minutes off",
+            ),
+            Self::UnknownAppKey => (
+                401,
+                "APIGW.0305",
+                "Incorrect app authentication information: unknown app key",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fixed_path_routes_back_to_its_endpoint() {
+        for endpoint in Endpoint::FIXED {
+            assert_eq!(Endpoint::route(&endpoint.path()), Some(endpoint.clone()));
+            assert_eq!(
+                Endpoint::route(&format!("{}/", endpoint.path())),
+                Some(endpoint),
+                "a trailing slash is the same path"
+            );
+        }
+        assert_eq!(
+            Endpoint::route(&format!("{PUBLIC_PREFIX}/v1/market-event/87b9/file")),
+            Some(Endpoint::Upload {
+                event_id: "87b9".into()
+            })
+        );
+        assert_eq!(
+            Endpoint::route(&format!("{PUBLIC_PREFIX}/v1/market-event//file")),
+            None
+        );
+        assert_eq!(Endpoint::route("/api/other"), None);
+    }
+}

@@ -1,0 +1,262 @@
+//! 查询订单 — query order (spec: koogallery-v2-kit-license.md §6.3): what the marketplace
+//! answers about an order, and the nine debug MOCK orders that always exist.
+//!
+//! The OrderLine table beyond `orderLineId`, `chargingMode` and `expireTime` was not retrieved;
+//! the further fields follow the saascenter newInstance example the spec quotes [I].
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::BillingMode;
+
+/// Success, as the CBC public codes say it (§4.6; the same table for query-order [I]).
+pub const SUCCESS: &str = "CBC.0000";
+/// Invalid parameter: a missing `orderId`, or one that names no order [I].
+pub const INVALID_PARAMETER: &str = "CBC.0101";
+
+/// `orderType` (§6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderType {
+    /// A purchase.
+    New,
+    /// A trial.
+    Trial,
+    /// A trial converted to a paid subscription.
+    TrialToFormal,
+    /// An unsubscription.
+    Unsubscribe,
+    /// A renewal.
+    Renew,
+    /// A change (upgrade).
+    Change,
+}
+
+impl OrderType {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "NEW",
+            Self::Trial => "TRIAL",
+            Self::TrialToFormal => "TRIAL_TO_FORMAL",
+            Self::Unsubscribe => "UNSUBSCRIBE",
+            Self::Renew => "RENEW",
+            Self::Change => "CHANGE",
+        }
+    }
+}
+
+/// `chargingMode` of an order line (§6.3).
+pub fn charging_mode(billing: BillingMode) -> &'static str {
+    match billing {
+        BillingMode::Period => "PERIOD",
+        BillingMode::OneTime => "ONE_TIME",
+        BillingMode::OnDemand => "ON_DEMAND",
+        BillingMode::Package => "ON_DEMAND_PKG",
+    }
+}
+
+/// The answer to query-order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryOrderResponse {
+    /// `CBC.0000` on success.
+    #[serde(rename = "resultCode")]
+    pub result_code: String,
+    /// Its message.
+    #[serde(rename = "resultMsg")]
+    pub result_msg: String,
+    /// The order, when found.
+    #[serde(rename = "orderInfo", skip_serializing_if = "Option::is_none", default)]
+    pub order_info: Option<OrderInfo>,
+}
+
+/// One order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderInfo {
+    /// The order id.
+    pub order_id: String,
+    /// `NEW`, `RENEW`, …
+    pub order_type: OrderType,
+    /// When the order was placed, `yyyyMMddHHmmss` UTC.
+    pub create_time: String,
+    /// Its lines.
+    pub order_line: Vec<OrderLine>,
+    /// The buyer.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub buyer_info: Option<BuyerInfo>,
+    /// Extension parameters.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub extend_params: Vec<ExtendParam>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLine {
+    /// `<orderId>-000001`.
+    pub order_line_id: String,
+    /// `ON_DEMAND`, `ONE_TIME`, `PERIOD`, `ON_DEMAND_PKG`.
+    pub charging_mode: String,
+    /// `year`, `month`, … for period billing [I].
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub period_type: Option<String>,
+    /// How many periods [I].
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub period_number: Option<u32>,
+    /// What was bought [I].
+    pub product_info: Vec<ProductInfo>,
+    /// When the line's resource expires, `yyyyMMddHHmmss` UTC, for kinds that expire.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expire_time: Option<String>,
+    /// `1` for a trial [I].
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub trial_flag: Option<String>,
+}
+
+/// A product of an order line [I].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductInfo {
+    /// The SKU.
+    pub sku_code: String,
+    /// The product.
+    pub product_id: String,
+}
+
+/// The buyer [I].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuyerInfo {
+    /// The customer id.
+    pub customer_id: String,
+    /// The customer name.
+    pub customer_name: String,
+}
+
+/// A `{name, value}` extension parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtendParam {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// The debug MOCK orders (§6.3): id, order type, billing mode, trial.
+pub const MOCK_ORDERS: [(&str, OrderType, BillingMode, bool); 9] = [
+    (
+        "MOCKPERIODYEARNEW",
+        OrderType::New,
+        BillingMode::Period,
+        false,
+    ),
+    (
+        "MOCKONETIMENEW",
+        OrderType::New,
+        BillingMode::OneTime,
+        false,
+    ),
+    ("MOCKONDEMAND", OrderType::New, BillingMode::OnDemand, false),
+    (
+        "MOCKONDEMANDPKG",
+        OrderType::New,
+        BillingMode::Package,
+        false,
+    ),
+    (
+        "MOCKPERIODDAYTRIAL",
+        OrderType::Trial,
+        BillingMode::Period,
+        true,
+    ),
+    (
+        "MOCKMONTYTRIALTOFORMAL",
+        OrderType::TrialToFormal,
+        BillingMode::Period,
+        false,
+    ),
+    (
+        "MOCKMONTYUNSUBSCRIBE",
+        OrderType::Unsubscribe,
+        BillingMode::Period,
+        false,
+    ),
+    (
+        "MOCKMONTYRENEW",
+        OrderType::Renew,
+        BillingMode::Period,
+        false,
+    ),
+    (
+        "MOCKMONTYCHANGE",
+        OrderType::Change,
+        BillingMode::Period,
+        false,
+    ),
+];
+
+/// A MOCK order as query-order answers it; `created` is its placement time
+/// (`yyyyMMddHHmmss`), `expires` the period's end where the billing mode has one.
+pub fn mock_order(id: &str, created: &str, expires: &str) -> Option<OrderInfo> {
+    let (id, order_type, billing, trial) = *MOCK_ORDERS.iter().find(|(m, ..)| *m == id)?;
+    let period = billing.has_expiry();
+    Some(OrderInfo {
+        order_id: id.to_owned(),
+        order_type,
+        create_time: created.to_owned(),
+        order_line: vec![OrderLine {
+            order_line_id: format!("{id}-000001"),
+            charging_mode: charging_mode(billing).to_owned(),
+            period_type: period.then(|| {
+                if id.contains("YEAR") {
+                    "year"
+                } else if trial {
+                    "day"
+                } else {
+                    "month"
+                }
+                .to_owned()
+            }),
+            period_number: period.then_some(1),
+            product_info: vec![ProductInfo {
+                sku_code: "mock-sku".to_owned(),
+                product_id: "mock-product".to_owned(),
+            }],
+            expire_time: period.then(|| expires.to_owned()),
+            trial_flag: trial.then(|| "1".to_owned()),
+        }],
+        buyer_info: Some(BuyerInfo {
+            customer_id: "mock-customer".to_owned(),
+            customer_name: "huaweitest".to_owned(),
+        }),
+        extend_params: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nine_mock_orders_have_their_type_and_charging_mode() {
+        let expected = [
+            ("MOCKPERIODYEARNEW", "NEW", "PERIOD"),
+            ("MOCKONETIMENEW", "NEW", "ONE_TIME"),
+            ("MOCKONDEMAND", "NEW", "ON_DEMAND"),
+            ("MOCKONDEMANDPKG", "NEW", "ON_DEMAND_PKG"),
+            ("MOCKPERIODDAYTRIAL", "TRIAL", "PERIOD"),
+            ("MOCKMONTYTRIALTOFORMAL", "TRIAL_TO_FORMAL", "PERIOD"),
+            ("MOCKMONTYUNSUBSCRIBE", "UNSUBSCRIBE", "PERIOD"),
+            ("MOCKMONTYRENEW", "RENEW", "PERIOD"),
+            ("MOCKMONTYCHANGE", "CHANGE", "PERIOD"),
+        ];
+        for (id, order_type, mode) in expected {
+            let order = mock_order(id, "20260101000000", "20270101000000").unwrap();
+            let json = serde_json::to_value(&order).unwrap();
+            assert_eq!(json["orderType"], order_type, "{id}");
+            assert_eq!(json["orderLine"][0]["chargingMode"], mode, "{id}");
+            assert_eq!(json["orderLine"][0]["orderLineId"], format!("{id}-000001"));
+        }
+        assert!(mock_order("MOCKNOTHING", "", "").is_none());
+    }
+}
