@@ -249,6 +249,7 @@ mod tests {
                 "security" => Family::Security,
                 "lifecycle" => Family::Lifecycle,
                 "retry" => Family::Retry,
+                "openapi" => Family::OpenApi,
                 "snapshot" => Family::Snapshot,
                 _ => Family::Scenario,
             };

@@ -14,6 +14,7 @@
 //! | [`checks`] | the check registry: every check id with its rationale and spec section |
 //! | [`fsio`] | capped reads of user files, atomic writes of outputs |
 //! | [`marketplace`] | the simulated marketplace: orders, instances, lifecycle, retries, virtual clock, the console's judgement of an answer; pure and synchronous |
+//! | [`openapi`] | the marketplace's open APIs the merchant calls (query-order, usage push, License, upload): served, judged, logged; beside `marketplace` |
 //! | [`transport`] | signing at send time, edits and tampering around it, and the one HTTP client every caller uses |
 //! | [`scenario`] | the YAML format and its decoder, the product profile, the runner that performs scenarios through the transport |
 //! | [`conformance`] | the check registry (typed ids), the checks, root-cause attribution |

@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("checks", 0),
     ("fsio", 0),
     ("marketplace", 1),
+    ("openapi", 1),
     ("transport", 2),
     ("scenario", 3),
     ("conformance", 4),
