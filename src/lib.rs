@@ -24,8 +24,6 @@
 //! | [`cli`] | command-line parsing and wiring; only [`cli::main`] is public |
 //! | [`merchant`] | the reference merchant; depends on `protocol` only |
 
-#![forbid(unsafe_code)]
-
 pub mod checks;
 pub mod conformance;
 pub mod fsio;

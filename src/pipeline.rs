@@ -12,7 +12,7 @@ use crate::report::snapshot::Snapshots;
 use crate::scenario::format::model::Scenario;
 use crate::scenario::profile::Profile;
 use crate::scenario::profile::redactions::Redactions;
-use crate::scenario::run::runner::{RunContext, ScenarioRun};
+use crate::scenario::run::runner::{OpenApiLink, RunContext, ScenarioRun};
 use crate::scenario::run::suite;
 use crate::transport::Client;
 
@@ -39,6 +39,8 @@ pub struct SuiteRun {
     pub snapshots: Option<Snapshots>,
     /// Answer fields redacted from transcripts (volatile values).
     pub redactions: Redactions,
+    /// The open APIs the merchant calls, when they are served.
+    pub open_api: Option<OpenApiLink>,
 }
 
 impl SuiteRun {
@@ -61,9 +63,15 @@ impl SuiteRun {
             jobs: suite::DEFAULT_JOBS,
             snapshots: None,
             redactions: Redactions::default(),
+            open_api: None,
         }
     }
 }
+
+/// How long the merchant must have made no open-API call before the run ends.
+const LEFTOVER_QUIET: std::time::Duration = std::time::Duration::from_millis(150);
+/// The longest the run waits for that quiet.
+const LEFTOVER_MOST: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Runs, judges and reports; `on_done` is told as each scenario finishes (a progress bar).
 /// The only error is one writing snapshots.
@@ -78,8 +86,16 @@ pub async fn run_suite(
         client: run.client,
         seed: run.seed,
         start: run.start,
+        open_api: run.open_api.clone(),
     };
     let runs = suite::run_all(&run.scenarios, &context, run.jobs, on_done).await;
+    let leftovers = match &run.open_api {
+        // Only a merchant that called at all is waited for, until it has been quiet a while.
+        Some(link) if !link.book.lock().calls.is_empty() => {
+            link.book.leftovers(LEFTOVER_QUIET, LEFTOVER_MOST).await
+        }
+        _ => Vec::new(),
+    };
     let verdicts: Vec<_> = runs.iter().map(evaluate).collect();
     let profile = &run.profile;
     let report_context = ReportContext {
@@ -101,6 +117,11 @@ pub async fn run_suite(
         wall_ms: started.elapsed().as_millis() as u64,
     };
     let mut report = build(&runs, &verdicts, &report_context);
+    if let Some(entry) = crate::report::leftovers::report(&leftovers) {
+        report.scenarios.push(entry);
+        report.settle();
+        report.summary.scenarios = report.scenarios.len();
+    }
     if let Some(snapshots) = &run.snapshots {
         snapshots.check(&mut report)?;
     }

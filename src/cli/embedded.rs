@@ -11,6 +11,7 @@ use clap::Args;
 
 use crate::cli::exit::{Failure, Kind as _};
 use crate::cli::secrets::{self, SecretError};
+use crate::merchant::client::OpenApiClientConfig;
 use crate::merchant::{self, Fault, Faults, Merchant, MerchantConfig};
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::{AccessKey, Protocol};
@@ -89,6 +90,7 @@ impl TargetArgs {
         protocol: Protocol,
         encrypt_type: EncryptType,
         key: &AccessKey,
+        open_api: Option<OpenApiClientConfig>,
     ) -> std::io::Result<TargetUrl> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
@@ -96,6 +98,7 @@ impl TargetArgs {
         config.encrypt_type = encrypt_type;
         config.faults = Faults::of(self.merchant_faults.iter().copied());
         config.slow = Duration::from_millis(self.merchant_slow_ms);
+        config.open_api = open_api;
         tokio::spawn(merchant::serve(
             listener,
             merchant::router(Arc::new(Merchant::new(config))),
@@ -112,11 +115,12 @@ impl TargetArgs {
         key: &AccessKey,
         timeout: Duration,
         before: &str,
+        open_api: Option<OpenApiClientConfig>,
     ) -> Result<(Client, String), Failure> {
         let trust = Trust::new(self.target_ca.as_deref()).usage()?;
         let Some(target) = self.target()? else {
             let url = self
-                .start_embedded(protocol, encrypt_type, key)
+                .start_embedded(protocol, encrypt_type, key, open_api)
                 .await
                 .context("cannot start the embedded merchant")
                 .could_not_run()?;

@@ -110,7 +110,10 @@ async fn run_load(
 ) -> Result<load::Outcome, Failure> {
     let timeout = Duration::from_millis(args.timeout.as_millis().max(1) as u64);
     let kind = (args.protocol, args.encrypt_type.into());
-    let (client, target_name) = args.target.reach(kind, &key, timeout, "request").await?;
+    let (client, target_name) = args
+        .target
+        .reach(kind, &key, timeout, "request", None)
+        .await?;
     let plan = Plan {
         orders: args.orders,
         resends: usize::from(args.resend),

@@ -36,6 +36,14 @@ pub(crate) struct MerchantArgs {
     /// V2: answer newInstance with 000004 and finish provisioning on the next queryInstance.
     #[arg(long)]
     pub async_provisioning: bool,
+    /// Call the marketplace's open APIs at this base URL (`kgsim openapi`'s): query-order
+    /// after V2 purchases, usage for on-demand instances, License activation by the software
+    /// at /software/license. AK/SK from KGSIM_OPENAPI_AK / KGSIM_OPENAPI_SK.
+    #[arg(long, value_name = "URL")]
+    pub openapi: Option<String>,
+    /// Trust this CA (PEM) for an https:// open-API base URL.
+    #[arg(long, value_name = "PEM", requires = "openapi")]
+    pub openapi_ca: Option<PathBuf>,
     /// List the fault switches and exit.
     #[arg(long)]
     pub list_faults: bool,
@@ -63,6 +71,23 @@ pub(crate) fn run(args: MerchantArgs, out: &mut dyn Write) -> Outcome {
     config.faults = Faults::of(args.faults);
     config.slow = Duration::from_millis(args.slow_ms);
     config.async_provisioning = args.async_provisioning;
+    if let Some(base_url) = &args.openapi {
+        let app_key = std::env::var(secrets::OPENAPI_AK_ENV)
+            .map_err(|_| anyhow::anyhow!("--openapi needs {} (the AK)", secrets::OPENAPI_AK_ENV))
+            .usage()?;
+        let ca_pem = args
+            .openapi_ca
+            .as_deref()
+            .map(|path| crate::fsio::read_text_capped(path, crate::fsio::INPUT_FILE_CAP))
+            .transpose()
+            .could_not_run()?;
+        config.open_api = Some(merchant::client::OpenApiClientConfig {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            app_key,
+            app_secret: secrets::app_secret(None)?,
+            ca_pem,
+        });
+    }
     let runtime = tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")
         .could_not_run()?;

@@ -9,6 +9,7 @@ mod input;
 mod load;
 mod merchant;
 mod openapi;
+mod openapi_link;
 mod run;
 mod secrets;
 mod sign;
@@ -35,7 +36,7 @@ struct Cli {
 enum Command {
     /// Drive a merchant through scenarios and report conformance (the embedded reference
     /// merchant when --target is omitted).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Check scenario files and report every problem with its file:line:col.
     Validate(info::ValidateArgs),
     /// Print the JSON Schema of the scenario format, for editors.
@@ -85,11 +86,29 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match run(cli, &mut out) {
+    let code = match run(cli, &mut out) {
         Ok(code) => exit::code(code),
         Err(failure) => {
             let _ = out.flush();
             exit::code(exit::report(failure))
         }
-    }
+    };
+    record_peak_memory();
+    code
+}
+
+/// With `KGSIM_PEAK_MEMORY_FILE=PATH`, writes this process's peak resident memory in KiB
+/// (Linux `VmHWM`) to PATH: how the hostile-input tests and the benchmarks measure a run,
+/// since a parent's rusage also counts the memory its child had before `exec`.
+fn record_peak_memory() {
+    let Some(path) = std::env::var_os("KGSIM_PEAK_MEMORY_FILE") else {
+        return;
+    };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .map(|v| v.trim().trim_end_matches("kB").trim().to_owned())
+        .unwrap_or_default();
+    let _ = std::fs::write(path, kib);
 }

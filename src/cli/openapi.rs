@@ -39,15 +39,7 @@ pub(crate) struct OpenApiArgs {
 
 /// One line per call: `#3 usage-push POST /… → 500 MKT.9002`, then its findings.
 pub(crate) fn describe(call: &MerchantCall) -> String {
-    let code = serde_json::from_str::<serde_json::Value>(&call.answer)
-        .ok()
-        .and_then(|a| {
-            a.get("error_code")
-                .or_else(|| a.get("resultCode"))
-                .and_then(|c| c.as_str())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
+    let code = crate::protocol::openapi::answer_code(&call.answer).unwrap_or_default();
     let name = call.endpoint.as_ref().map_or("unknown", Endpoint::name);
     let mut text = format!(
         "#{} {name} {} → {} {code}",

@@ -14,6 +14,7 @@ use clap::Args;
 use crate::cli::crypt::EncryptTypeArg;
 use crate::cli::embedded::TargetArgs;
 use crate::cli::exit::{self, Failure, Kind as _, Outcome};
+use crate::cli::openapi_link::{NOT_SERVED, OpenApiFlags};
 use crate::fsio::{self, INPUT_FILE_CAP};
 use crate::marketplace::Span;
 use crate::marketplace::kind::Interfaces;
@@ -26,6 +27,7 @@ use crate::scenario::format::diagnostics::{Style, render};
 use crate::scenario::format::model::Scenario;
 use crate::scenario::profile::redactions::Redactions;
 use crate::scenario::profile::{Overrides, Profile};
+use crate::scenario::run::runner::OpenApiLink;
 use crate::scenario::run::suite;
 use crate::scenario::sources::{self, Loaded};
 
@@ -37,6 +39,9 @@ pub(crate) struct RunArgs {
     /// Where the merchant is, and its key.
     #[command(flatten)]
     pub(crate) target: TargetArgs,
+    /// The open APIs the merchant calls.
+    #[command(flatten)]
+    pub(crate) open_api: OpenApiFlags,
     /// The product profile (TOML); flags override it.
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
@@ -142,6 +147,7 @@ fn resolve_profile(args: &RunArgs) -> Result<Profile, Failure> {
         encrypt_type: args.encrypt_type.map(Into::into),
         interfaces: (!args.interfaces.is_empty()).then(|| args.interfaces.clone()),
         timeout: args.timeout,
+        open_apis: (!args.open_api.uses.is_empty()).then(|| args.open_api.uses.clone()),
     };
     let Some(path) = &args.profile else {
         return Ok(Profile::with_overrides(&overrides));
@@ -238,9 +244,37 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
     let report = runtime.block_on(async {
         let timeout = Duration::from_millis(profile.timeout.as_millis().max(1) as u64);
         let kind = (profile.protocol, profile.encrypt_type);
-        let (client, target_name) = args.target.reach(kind, &key, timeout, "scenario").await?;
+        let embedded = args.target.target_text.is_none();
+        let served = args.open_api.serve(&key, embedded).await?;
+        if served.is_none() && !profile.open_apis().is_empty() {
+            eprintln!("{NOT_SERVED}");
+        }
+        if let (Some(served), false) = (&served, embedded) {
+            eprintln!(
+                "open APIs at {} (AK from KGSIM_OPENAPI_AK)",
+                served.running.base_url
+            );
+        }
+        let merchant_open_api = served.as_ref().map(|s| s.client.clone());
+        let (client, target_name) = args
+            .target
+            .reach(kind, &key, timeout, "scenario", merchant_open_api)
+            .await?;
+        let software_url = args.open_api.software_url.clone().or_else(|| {
+            embedded.then(|| client.target().with_path(crate::merchant::SOFTWARE_PATH))
+        });
+        let link = served.as_ref().map(|s| {
+            let mut link = OpenApiLink::new(
+                s.running.book.clone(),
+                s.running.base_url.clone(),
+                software_url,
+            );
+            link.await_within = args.open_api.await_within;
+            link
+        });
         let mut run = SuiteRun::new(profile, key, client, scenarios);
         run.target_name = target_name;
+        run.open_api = link;
         run.seed = args.seed.unwrap_or(run.seed);
         run.start = args.virtual_start;
         run.jobs = usize::from(args.jobs);

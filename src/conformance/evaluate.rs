@@ -201,6 +201,11 @@ fn evaluate_step(step: &Step, run: &StepRun, mut causes: StepCauses) -> StepVerd
     placed.sort_by_key(|(order, _)| *order);
     let mut outcomes: Vec<Outcome> = placed.into_iter().map(|(_, o)| o).collect();
     outcomes.extend(console);
+    outcomes.extend(crate::conformance::openapi::judge(
+        step,
+        run,
+        causes.earlier(),
+    ));
     StepVerdict {
         outcomes,
         judged: run.exchanges.len(),

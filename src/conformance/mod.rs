@@ -1,6 +1,7 @@
 //! Judging a scenario run, check by check: the console-parity checks on every exchange
 //! ([`console`]), each step's expectations about the merchant's answers ([`answers`]) and
-//! about the marketplace's state ([`state`]), and the root-cause attribution that keeps a
+//! about the marketplace's state ([`state`]), the merchant's calls to the open APIs
+//! ([`openapi`]), and the root-cause attribution that keeps a
 //! cascade of failures from burying its cause ([`attribute`]). [`evaluate`] wires them.
 //!
 //! The check ids themselves are the vocabulary in [`crate::checks`].
@@ -9,6 +10,7 @@ mod answers;
 mod attribute;
 mod console;
 mod evaluate;
+mod openapi;
 mod state;
 
 pub use crate::checks::{CheckId, Family};

@@ -86,6 +86,9 @@ pub struct Order {
     pub placed_at: UnixMillis,
     /// When it opened or failed.
     pub settled_at: Option<UnixMillis>,
+    /// The instance an order on an existing instance concerns (renewal, upgrade, …); a
+    /// purchase's instances are [`crate::marketplace::Marketplace::instances_of`] it.
+    pub subject: Option<InstanceRef>,
 }
 
 /// What an instance is bought as: an order line for a product.

@@ -67,6 +67,19 @@ pub enum Fault {
     StrictDebug,
     /// queryInstance answered 000000 without listing any instance.
     QueryListsNothing,
+    /// Open-API calls signed with the wrong SK.
+    WrongApigwSignature,
+    /// Usage pushed under the package's instance id (a package purchase is treated as
+    /// on-demand).
+    PackageIdAsInstanceId,
+    /// The same metering_sn sent twice.
+    DuplicateMeteringSn,
+    /// Usage whose begin_time is 22 days old.
+    OldBeginTime,
+    /// The shipped software activates a License code a second time.
+    ActivateTwice,
+    /// V2: the order a newInstance names is never queried.
+    NoQueryOrder,
     /// Unfreezing (V1 instanceStatus NORMAL, V2 updateInstanceStatus UNFREEZE) is refused with
     /// 000002, as by a merchant that implemented only the freeze.
     RefuseUnfreeze,
@@ -75,7 +88,7 @@ pub enum Fault {
 impl Fault {
     /// Every fault (with `fail-first=2` and `race-window=5` as the representatives of their
     /// families).
-    pub const ALL: [Fault; 30] = [
+    pub const ALL: [Fault; 36] = [
         Self::NonIdempotentNew,
         Self::OnDemandIgnoresProduct,
         Self::SharedInstanceId,
@@ -106,6 +119,12 @@ impl Fault {
         Self::StrictDebug,
         Self::QueryListsNothing,
         Self::RefuseUnfreeze,
+        Self::WrongApigwSignature,
+        Self::PackageIdAsInstanceId,
+        Self::DuplicateMeteringSn,
+        Self::OldBeginTime,
+        Self::ActivateTwice,
+        Self::NoQueryOrder,
     ];
 
     /// Whether the switch takes a number (`name=N`).
@@ -145,6 +164,12 @@ impl Fault {
             Self::UnknownInstanceOk => "unknown-instance-ok",
             Self::StrictDebug => "strict-debug",
             Self::QueryListsNothing => "query-lists-nothing",
+            Self::WrongApigwSignature => "wrong-apigw-signature",
+            Self::PackageIdAsInstanceId => "package-id-as-instance-id",
+            Self::DuplicateMeteringSn => "duplicate-metering-sn",
+            Self::OldBeginTime => "old-begin-time",
+            Self::ActivateTwice => "activate-twice",
+            Self::NoQueryOrder => "no-query-order",
             Self::RefuseUnfreeze => "refuse-unfreeze",
         }
     }
@@ -185,6 +210,12 @@ impl Fault {
             Self::UnknownInstanceOk => "unknown instance on real traffic answered 000000",
             Self::StrictDebug => "debug calls for unknown instances answered 000003",
             Self::QueryListsNothing => "queryInstance answered 000000 listing nothing",
+            Self::WrongApigwSignature => "open-API calls signed with the wrong SK",
+            Self::PackageIdAsInstanceId => "usage pushed under a package's instance id",
+            Self::DuplicateMeteringSn => "the same metering_sn pushed twice",
+            Self::OldBeginTime => "usage with a begin_time 22 days old",
+            Self::ActivateTwice => "the software activates a License code twice",
+            Self::NoQueryOrder => "V2: the purchased order is never queried",
             Self::RefuseUnfreeze => "unfreezing (NORMAL / UNFREEZE) refused with 000002",
         }
     }

@@ -11,6 +11,7 @@
 //! `Body-Sign` goes out exactly as the console requires.
 
 mod answer;
+pub mod client;
 pub mod faults;
 mod store;
 mod v1;
@@ -29,7 +30,7 @@ use tokio::sync::Notify;
 
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v2::signature::FreshnessWindow;
-use crate::protocol::{AccessKey, Protocol, UnixMillis};
+use crate::protocol::{AccessKey, BillingMode, Protocol, UnixMillis};
 pub use faults::{Fault, Faults};
 use store::{Purchase, Reply, Store};
 
@@ -56,6 +57,9 @@ pub struct MerchantConfig {
     pub freshness: FreshnessWindow,
     /// The merchant's clock (the system clock; tests may pin it).
     pub clock: fn() -> UnixMillis,
+    /// The marketplace's open APIs, when the merchant calls them (query-order after a V2
+    /// purchase, usage for on-demand instances, License activation by its software).
+    pub open_api: Option<client::OpenApiClientConfig>,
 }
 
 /// The system clock as Unix milliseconds.
@@ -79,6 +83,7 @@ impl MerchantConfig {
             async_provisioning: false,
             freshness: FreshnessWindow::default(),
             clock: system_clock,
+            open_api: None,
         }
     }
 }
@@ -95,11 +100,26 @@ pub struct Merchant {
     clock: fn() -> UnixMillis,
     store: Mutex<Store>,
     racing: Mutex<HashMap<String, Arc<Notify>>>,
+    open_api: Option<Arc<client::OpenApiClient>>,
+    /// Instances already followed up (a resend returns the same instance: once is enough).
+    followed: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Merchant {
-    /// A merchant with an empty store.
+    /// A merchant with an empty store. Its open-API client is built from the configuration;
+    /// one that cannot be (a CA that is not PEM) leaves the merchant without open-API calls,
+    /// which the `openapi.called` check then reports.
     pub fn new(config: MerchantConfig) -> Self {
+        let open_api = config.open_api.clone().and_then(|open_api| {
+            client::OpenApiClient::new(
+                open_api,
+                config.key.clone(),
+                config.faults.clone(),
+                config.clock,
+            )
+            .ok()
+            .map(Arc::new)
+        });
         Self {
             protocol: config.protocol,
             key: config.key,
@@ -111,7 +131,36 @@ impl Merchant {
             clock: config.clock,
             store: Mutex::new(Store::default()),
             racing: Mutex::new(HashMap::new()),
+            open_api,
+            followed: Mutex::new(std::collections::HashSet::new()),
         }
+    }
+
+    /// After a purchase the merchant answered with an instance: its systems follow it up on
+    /// the open APIs, in the background (spec V2 §2.1: no order details in the request).
+    fn follow_up(&self, reply: &Reply, purchase: &Purchase, billing: Option<BillingMode>) {
+        let (Some(open_api), Reply::Instance { instance_id, .. }) = (&self.open_api, reply) else {
+            return;
+        };
+        let first = self
+            .followed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(instance_id.clone());
+        if purchase.debug || !first {
+            return;
+        }
+        let follow_up = client::FollowUp {
+            order_id: purchase.order_id.clone(),
+            order_line_id: purchase
+                .item
+                .clone()
+                .filter(|_| self.protocol == Protocol::V2),
+            billing,
+            instance_id: instance_id.clone(),
+            created: (self.clock)(),
+        };
+        tokio::spawn(open_api.clone().follow_up(follow_up));
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -202,7 +251,33 @@ async fn handle(
 /// The merchant's axum app: every path and method reaches the production interface, which
 /// tells activities apart by the `activity` parameter (spec V1 §1, V2 §1.1).
 pub fn router(merchant: Arc<Merchant>) -> Router {
-    Router::new().fallback(handle).with_state(merchant)
+    Router::new()
+        .route(SOFTWARE_PATH, axum::routing::post(software))
+        .fallback(handle)
+        .with_state(merchant)
+}
+
+/// Where the merchant's shipped software takes a License code the buyer enters.
+pub const SOFTWARE_PATH: &str = "/software/license";
+
+/// The shipped software: `{"license": "PL…"}` in, activation and a heartbeat out.
+async fn software(State(merchant): State<Arc<Merchant>>, body: Bytes) -> Response {
+    use axum::response::IntoResponse as _;
+    let code = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["license"].as_str().map(str::to_owned));
+    match (code, &merchant.open_api) {
+        (Some(code), Some(open_api)) => {
+            tokio::spawn(open_api.clone().use_license(code));
+            (axum::http::StatusCode::ACCEPTED, "activating").into_response()
+        }
+        (None, _) => (axum::http::StatusCode::BAD_REQUEST, "no license").into_response(),
+        (Some(_), None) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "no open APIs configured",
+        )
+            .into_response(),
+    }
 }
 
 /// Serves the app on a listener the caller bound (tests bind `127.0.0.1:0`) until the

@@ -57,6 +57,11 @@ impl Merchant {
             Request::NewInstance(new) => {
                 let on_demand =
                     new.charging_mode.as_deref() == Some(BillingMode::OnDemand.v1_charging_mode());
+                let billing = new.charging_mode.as_deref().and_then(|mode| {
+                    BillingMode::ALL
+                        .into_iter()
+                        .find(|b| b.v1_charging_mode() == mode)
+                });
                 let purchase = Purchase {
                     order_id: new.order_id,
                     item: on_demand.then_some(new.product_id),
@@ -65,7 +70,9 @@ impl Merchant {
                     debug,
                     customer: Some(new.customer_id),
                 };
-                self.new_instance(&purchase).await
+                let reply = self.new_instance(&purchase).await;
+                self.follow_up(&reply, &purchase, billing);
+                reply
             }
             Request::RefreshInstance(r) => {
                 self.store()

@@ -66,7 +66,9 @@ impl Merchant {
                     debug,
                     customer: None,
                 };
-                self.new_instance(&purchase).await
+                let reply = self.new_instance(&purchase).await;
+                self.follow_up(&reply, &purchase, None);
+                reply
             }
             Request::QueryInstance(r) => self.store().query(&r.instance_id, debug, faults),
             // The refund of a renewal period reuses the renewal's orderId (V2 §2.3), so

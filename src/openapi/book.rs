@@ -91,6 +91,8 @@ pub struct MerchantCall {
     pub findings: Vec<CallFinding>,
     /// Records accepted, for usage pushes.
     pub records_accepted: usize,
+    /// Whether a scenario's step reported it.
+    pub reported: bool,
 }
 
 /// The mutable state behind a [`Book`].
@@ -110,6 +112,9 @@ pub struct State {
     pub ranges: BTreeSet<(String, i64, i64)>,
     /// Every call, in order.
     pub calls: Vec<MerchantCall>,
+    /// Whether a marketplace is publishing into the book: a call naming something not yet
+    /// published is then held briefly, since the marketplace may be about to publish it.
+    pub live: bool,
 }
 
 impl Ledger for State {
@@ -156,6 +161,11 @@ impl Book {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Wakes whoever waits: something was published.
+    pub fn notify(&self) {
+        self.changed.notify_waiters();
+    }
+
     /// Records a call and wakes whoever waits for one.
     pub fn record(&self, mut call: MerchantCall) {
         {
@@ -171,13 +181,45 @@ impl Book {
         self.changed.notify_waiters();
     }
 
-    /// The calls of a scope from the `from`th on (0-based).
-    pub fn calls_of(&self, scope: Scope, from: usize) -> Vec<MerchantCall> {
+    /// The calls of a scope not reported yet that `wanted` selects, now marked reported.
+    pub fn take_unreported(
+        &self,
+        scope: Scope,
+        wanted: impl Fn(&MerchantCall) -> bool,
+    ) -> Vec<MerchantCall> {
+        let mut state = self.lock();
+        let mut taken = Vec::new();
+        for call in state
+            .calls
+            .iter_mut()
+            .filter(|c| c.scope == scope && !c.reported && wanted(c))
+        {
+            call.reported = true;
+            taken.push(call.clone());
+        }
+        taken
+    }
+
+    /// Every call no step reported, once the merchant has been quiet for `quiet` (or `most`
+    /// has passed): what it did outside the awaited flows.
+    pub async fn leftovers(
+        &self,
+        quiet: std::time::Duration,
+        most: std::time::Duration,
+    ) -> Vec<MerchantCall> {
+        let end = tokio::time::Instant::now() + most;
+        loop {
+            let seen = self.lock().calls.len();
+            let until = (tokio::time::Instant::now() + quiet).min(end);
+            let more = self.wait_for(until, |s| s.calls.len() > seen).await;
+            if !more || tokio::time::Instant::now() >= end {
+                break;
+            }
+        }
         self.lock()
             .calls
             .iter()
-            .filter(|c| c.scope == scope)
-            .skip(from)
+            .filter(|c| !c.reported)
             .cloned()
             .collect()
     }
@@ -218,6 +260,7 @@ mod tests {
             subjects: BTreeSet::from([subject.to_owned()]),
             findings: Vec::new(),
             records_accepted: 0,
+            reported: false,
         }
     }
 
@@ -237,8 +280,10 @@ mod tests {
         book.record(call("elsewhere"));
         book.record(call("order-7"));
         assert!(waiter.await.unwrap());
-        assert_eq!(book.calls_of(7, 0).len(), 1);
-        assert_eq!(book.calls_of(0, 0)[0].number, 1);
+        assert_eq!(book.take_unreported(7, |_| true).len(), 1);
+        assert!(book.take_unreported(7, |_| true).is_empty(), "taken once");
+        assert!(book.take_unreported(0, |_| false).is_empty());
+        assert_eq!(book.take_unreported(0, |_| true)[0].number, 1);
     }
 
     #[tokio::test(start_paused = true)]

@@ -25,6 +25,8 @@ use crate::protocol::openapi::{Auth, Endpoint};
 
 /// The largest body read (a usage push of 1000 records is about 300 KB; uploads are files).
 pub const BODY_CAP: usize = 4 * 1024 * 1024;
+/// How long a call naming something not yet published is held while a run is live.
+const HOLD: std::time::Duration = std::time::Duration::from_secs(3);
 /// How much of a request body the log keeps.
 const LOGGED_BODY: usize = 16 * 1024;
 
@@ -132,6 +134,7 @@ impl OpenApi {
         if let Some(refused) = self.authenticate(endpoint, received, now) {
             return refused.about(subjects);
         }
+        self.hold_for(&subjects).await;
         let needs_json = !matches!(endpoint, Endpoint::QueryOrder | Endpoint::Upload { .. });
         if needs_json && !received.is_json() {
             return refusal(endpoint, 415, "Content type not supported")
@@ -145,6 +148,21 @@ impl OpenApi {
                 .about(subjects);
         }
         self.operate(endpoint, received, now).await.about(subjects)
+    }
+
+    /// While a marketplace is publishing, a call naming something not published yet is held
+    /// (at most [`HOLD`]): the merchant may act on a newInstance before kgsim has recorded
+    /// the instance the merchant's own answer named.
+    async fn hold_for(&self, subjects: &BTreeSet<String>) {
+        if subjects.is_empty() || !self.book.lock().live {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + HOLD;
+        self.book
+            .wait_for(deadline, |state| {
+                subjects.iter().all(|s| state.scope_of(s).is_some())
+            })
+            .await;
     }
 
     fn authenticate(
@@ -358,6 +376,7 @@ async fn serve(
         subjects: outcome.subjects,
         findings: outcome.findings,
         records_accepted: outcome.records_accepted,
+        reported: false,
     });
     let status =
         axum::http::StatusCode::from_u16(outcome.status).unwrap_or(axum::http::StatusCode::OK);

@@ -6,6 +6,7 @@
 
 pub mod diagnosis;
 pub mod junit;
+pub mod leftovers;
 pub mod model;
 mod normalize;
 pub mod redact;

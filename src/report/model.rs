@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::conformance::{Outcome, StepVerdict, console_check};
 use crate::marketplace::clock::since;
 use crate::marketplace::{Finding, Rule, Span, Transport};
+use crate::openapi::MerchantCall;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::{AccessKey, UnixMillis};
 use crate::report::diagnosis::{Diagnosis, diagnose};
@@ -174,6 +175,25 @@ pub struct StepReport {
     pub exchanges: Vec<ExchangeReport>,
     /// For a step with `copies:`: how the copies were sent.
     pub together: Option<TogetherReport>,
+    /// The merchant's calls to the open APIs reported with this step (an `await`'s).
+    pub merchant_calls: Vec<MerchantCallReport>,
+}
+
+/// One call the merchant made to the open APIs, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MerchantCallReport {
+    /// `query-order`, `usage-push`, `license-activate`, …
+    pub api: String,
+    /// `GET /path?query`, normalised.
+    pub request: String,
+    /// The request body, normalised (empty for a GET).
+    pub body: String,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The answer, normalised.
+    pub answer: String,
+    /// The checks the call broke, as ids.
+    pub findings: Vec<String>,
 }
 
 /// How a step's copies went out: per round, staged on connections opened beforehand and
@@ -310,6 +330,17 @@ pub struct ReportContext {
     pub wall_ms: u64,
 }
 
+/// A step's open-API calls, normalised, in an order that does not depend on when they
+/// arrived: by API, then by what they asked.
+fn merchant_calls(calls: &[MerchantCall], normalizer: &Normalizer) -> Vec<MerchantCallReport> {
+    let mut reports: Vec<MerchantCallReport> = calls
+        .iter()
+        .map(|call| normalizer.merchant_call(call))
+        .collect();
+    reports.sort_by(|a, b| (&a.api, &a.request, &a.body).cmp(&(&b.api, &b.request, &b.body)));
+    reports
+}
+
 /// The step's action in a few words.
 fn describe_action(step: &Step) -> String {
     use crate::scenario::format::model::{Action, Advance};
@@ -328,7 +359,15 @@ fn describe_action(step: &Step) -> String {
         | Action::Expire(r)
         | Action::Unsubscribe(r)
         | Action::ChangeCheck(r)
+        | Action::EnterLicense(r)
         | Action::Restart(r) => text.push_str(&format!(" {}", r.name)),
+        Action::Await(awaited) => {
+            text.push_str(&format!(
+                " {} of {}",
+                awaited.call.api().slug(),
+                awaited.call.subject().name
+            ));
+        }
         Action::Renew { instance, .. } | Action::ConvertTrial { instance, .. } => {
             text.push_str(&format!(" {}", instance.name));
         }
@@ -509,6 +548,7 @@ pub fn build(
                     .map(|e| exchange(&e.performed, e.at, run.start, &normalizer))
                     .collect(),
                 together: TogetherReport::of(step, &step_run.exchanges),
+                merchant_calls: merchant_calls(&step_run.merchant_calls, &normalizer),
             })
             .collect();
         let failed = steps

@@ -8,10 +8,13 @@ use serde_json::{Map, Value};
 
 use crate::marketplace::Transport;
 use crate::marketplace::clock::since;
+use crate::openapi::MerchantCall;
 use crate::protocol::encoding::{PlusHandling, parse_query};
+use crate::protocol::openapi::Endpoint;
 use crate::protocol::v1::crypto::{self, EncryptType};
 use crate::protocol::v1::extend_params;
 use crate::protocol::{AccessKey, UnixMillis};
+use crate::report::model::MerchantCallReport;
 use crate::report::redact::Secrets;
 use crate::scenario::profile::redactions::Redactions;
 use crate::scenario::run::perform::Performed;
@@ -39,6 +42,13 @@ const REDACTED: &[&str] = &[
     "businessId",
     "customerId",
     "statisticalTime",
+    // The merchant's open-API calls carry its own wall-clock times and record ids.
+    "record_time",
+    "begin_time",
+    "end_time",
+    "metering_sn",
+    "activate_time",
+    "real_effect_time",
 ];
 
 fn request_fields(performed: &Performed) -> Vec<(String, String)> {
@@ -166,6 +176,52 @@ impl Normalizer {
             self.start
         };
         Some(format!("[start{}]", since(start, at)))
+    }
+
+    /// A text with every 14- or 17-digit time in it shown relative to the scenario's start
+    /// (`createTime`, `expire_time` inside a JSON string), then [`Self::text`].
+    fn with_relative_times(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+            out.push_str(&rest[..start]);
+            let digits = rest[start..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len() - start);
+            let run = &rest[start..start + digits];
+            match (digits == 14 || digits == 17)
+                .then(|| self.relative(run))
+                .flatten()
+            {
+                Some(relative) => out.push_str(&relative),
+                None => out.push_str(run),
+            }
+            rest = &rest[start + digits..];
+        }
+        out.push_str(rest);
+        self.text(&out)
+    }
+
+    /// A merchant's open-API call, normalised like the exchanges.
+    pub(crate) fn merchant_call(&self, call: &MerchantCall) -> MerchantCallReport {
+        let json = |text: &str| -> String {
+            if text.is_empty() {
+                return String::new();
+            }
+            self.with_relative_times(&self.body(text.as_bytes(), &[]))
+        };
+        MerchantCallReport {
+            api: call
+                .endpoint
+                .as_ref()
+                .map_or("unknown", Endpoint::name)
+                .to_owned(),
+            request: self.with_relative_times(&call.request_line),
+            body: json(&call.request_body),
+            status: call.status,
+            answer: json(&call.answer),
+            findings: call.findings.iter().map(|f| f.check.to_string()).collect(),
+        }
     }
 
     /// One request field, normalised.

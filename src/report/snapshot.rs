@@ -148,7 +148,7 @@ impl Snapshots {
         for scenario in report
             .scenarios
             .iter_mut()
-            .filter(|s| s.skip_reason.is_none())
+            .filter(|s| s.skip_reason.is_none() && s.file != crate::report::leftovers::FILE)
         {
             let path = path_for(&self.dir, &profile, &scenario.file);
             let pending = pending_path(&path);

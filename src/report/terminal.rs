@@ -161,6 +161,14 @@ fn scenario(
             let _ = writeln!(out, "        {}", together.describe());
         }
         timeline(out, &step.exchanges, verbose);
+        for call in &step.merchant_calls {
+            let code = crate::protocol::openapi::answer_code(&call.answer).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "        merchant → {}  → HTTP {} {code}",
+                call.api, call.status
+            );
+        }
     }
     failures(out, report, colour);
     let consequences = report.consequences().count();

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::marketplace::Span;
 
-use crate::report::model::{ExchangeReport, ProfileSummary, ScenarioReport};
+use crate::report::model::{ExchangeReport, MerchantCallReport, ProfileSummary, ScenarioReport};
 
 /// One exchange. Its time is shown after its call's first attempt (`+1h` for an hourly
 /// retry): a retry schedule is a fixed span, while a time since the scenario's start mixes
@@ -84,6 +84,29 @@ pub fn render(scenario: &ScenarioReport, profile: &ProfileSummary) -> String {
             let first = *first_attempts.entry(e.call).or_insert(e.at_ms);
             exchange(&mut out, e, first);
         }
+        for call in &step.merchant_calls {
+            merchant_call(&mut out, call);
+        }
     }
     out
+}
+
+/// One call the merchant made to the open APIs.
+fn merchant_call(out: &mut String, call: &MerchantCallReport) {
+    let _ = writeln!(
+        out,
+        "
+  merchant → {} · {}",
+        call.api, call.request
+    );
+    for line in call.body.lines() {
+        let _ = writeln!(out, "  →   {line}");
+    }
+    let _ = writeln!(out, "  ← {}", call.status);
+    for line in call.answer.lines() {
+        let _ = writeln!(out, "  ←   {line}");
+    }
+    if !call.findings.is_empty() {
+        let _ = writeln!(out, "  = {}", call.findings.join(", "));
+    }
 }

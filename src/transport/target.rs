@@ -153,6 +153,14 @@ impl TargetUrl {
         format!("{}{}{query}", self.as_str(), self.separator())
     }
 
+    /// The same host with `path` instead of the address's path (no query), as text.
+    pub fn with_path(&self, path: &str) -> String {
+        let mut url = self.url.clone();
+        url.set_path(path);
+        url.set_query(None);
+        url.to_string()
+    }
+
     /// The same address with another path (the Kit sub-paths, spec V2 §1.1).
     pub fn join_path(&self, suffix: &str) -> Self {
         let mut url = self.url.clone();

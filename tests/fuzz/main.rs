@@ -49,7 +49,10 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
 
 /// Runs `target` on the corpus and on mutations of it; panics (after saving the input) on
 /// the first input that makes it panic.
-#[expect(clippy::print_stdout, reason = "the harness reports its executions per target")]
+#[expect(
+    clippy::print_stdout,
+    reason = "the harness reports its executions per target"
+)]
 fn fuzz(name: &str, target: fn(&[u8])) {
     let seeds = corpus(name);
     let mut mutator = Mutator::new(seed() ^ fnv(name.as_bytes()), targets::dictionary(name));

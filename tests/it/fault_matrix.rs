@@ -15,15 +15,19 @@ pub(crate) fn failing_checks(report: &Value) -> BTreeSet<String> {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|s| s["steps"].as_array().unwrap().iter())
-        .flat_map(|step| step["outcomes"].as_array().unwrap().iter())
+        .flat_map(|s| {
+            let steps = s["steps"].as_array().unwrap().iter();
+            steps
+                .flat_map(|step| step["outcomes"].as_array().unwrap().iter())
+                .chain(s["outcomes"].as_array().unwrap().iter())
+        })
         .filter(|o| o["passed"] == false && o["consequence_of"].is_null())
         .map(|o| o["check"].as_str().unwrap().to_owned())
         .collect()
 }
 
 /// Runs the suite; returns the exit code and the JSON report.
-fn run_suite(protocol: &str, billing: &str, interfaces: &[&str], faults: &[&str]) -> (i32, Value) {
+fn run_suite(protocol: &str, billing: &str, flags: &[&str], faults: &[&str]) -> (i32, Value) {
     let mut args = vec![
         "run",
         "--protocol",
@@ -34,10 +38,7 @@ fn run_suite(protocol: &str, billing: &str, interfaces: &[&str], faults: &[&str]
         "7",
         "--no-snapshots",
     ];
-    for interface in interfaces {
-        args.push("--interface");
-        args.push(interface);
-    }
+    args.extend(flags);
     for fault in faults {
         args.push("--merchant-fault");
         args.push(fault);
@@ -70,12 +71,13 @@ fn the_suite_passes_against_the_reference_merchant_in_every_protocol_and_billing
 }
 
 /// One row of the matrix: a fault, the kinds of product it is run in, the optional
-/// interfaces declared for the run, and exactly the checks that must fail.
+/// extra flags of the run, and exactly the checks that must fail.
 struct Row {
     fault: &'static str,
     protocols: &'static [&'static str],
     billings: &'static [&'static str],
-    interfaces: &'static [&'static str],
+    /// Extra flags of the run (`--interface upgrade`, `--open-api license`, …).
+    flags: &'static [&'static str],
     expected: &'static [&'static str],
 }
 
@@ -86,7 +88,7 @@ const MATRIX: &[Row] = &[
         fault: "non-idempotent-new",
         protocols: &["v1"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &[
             "idempotency.concurrent",
             "idempotency.same-app-info",
@@ -98,7 +100,7 @@ const MATRIX: &[Row] = &[
         fault: "non-idempotent-new",
         protocols: &["v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &[
             "idempotency.concurrent",
             "idempotency.same-instance",
@@ -109,28 +111,28 @@ const MATRIX: &[Row] = &[
         fault: "on-demand-ignores-product",
         protocols: &["v1", "v2"],
         billings: &["on-demand"],
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.distinct-orders"],
     },
     Row {
         fault: "shared-instance-id",
         protocols: &["v1"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.distinct-orders"],
     },
     Row {
         fault: "race-new",
         protocols: &["v1", "v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.concurrent"],
     },
     Row {
         fault: "skip-auth",
         protocols: &["v1"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &[
             "security.forged-signature",
             "security.missing-signature",
@@ -141,7 +143,7 @@ const MATRIX: &[Row] = &[
         fault: "skip-auth",
         protocols: &["v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &[
             "security.forged-signature",
             "security.missing-signature",
@@ -153,197 +155,239 @@ const MATRIX: &[Row] = &[
         fault: "accept-stale",
         protocols: &["v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["security.stale-timestamp"],
     },
     Row {
         fault: "bad-body-sign",
         protocols: &["v1"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["console.body-sign"],
     },
     Row {
         fault: "missing-body-sign",
         protocols: &["v1"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["console.body-sign"],
     },
     Row {
         fault: "unquoted-body-sign",
         protocols: &["v1"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["console.body-sign"],
     },
     Row {
         fault: "wrong-content-type",
         protocols: &["v1", "v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &["console.content-type"],
     },
     Row {
         fault: "slow",
         protocols: &["v1", "v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["console.timeout"],
     },
     Row {
         fault: "http-500",
         protocols: &["v1", "v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &["console.http-status"],
     },
     Row {
         fault: "not-json",
         protocols: &["v1", "v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &["console.json-body"],
     },
     Row {
         fault: "no-result-msg",
         protocols: &["v1", "v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &["console.mandatory-fields"],
     },
     Row {
         fault: "missing-instance-id",
         protocols: &["v1", "v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["console.mandatory-fields"],
     },
     Row {
         fault: "long-front-end-url",
         protocols: &["v1", "v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["console.field-length"],
     },
     Row {
         fault: "undecryptable-app-info",
         protocols: &["v1"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["console.app-info-decrypt"],
     },
     Row {
         fault: "expire-not-idempotent",
         protocols: &["v1"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.repeat"],
     },
     Row {
         fault: "release-not-idempotent",
         protocols: &["v1", "v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.repeat"],
     },
     Row {
         fault: "renew-not-idempotent",
         protocols: &["v1", "v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.repeat"],
     },
     Row {
         fault: "upgrade-not-idempotent",
         protocols: &["v1", "v2"],
         billings: &["period"],
-        interfaces: &["upgrade"],
+        flags: &["--interface", "upgrade"],
         expected: &["idempotency.repeat"],
     },
     Row {
         fault: "status-not-idempotent",
         protocols: &["v1", "v2"],
         billings: &["on-demand"],
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.repeat"],
     },
     Row {
         fault: "fail-first=2",
         protocols: &["v1", "v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["console.result-code", "lifecycle.accepted"],
     },
     Row {
         fault: "fail-always",
         protocols: &["v1", "v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &["console.result-code", "lifecycle.accepted"],
     },
     Row {
         fault: "lenient-params",
         protocols: &["v1", "v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &["security.missing-parameter", "security.unknown-activity"],
     },
     Row {
         fault: "unknown-instance-ok",
         protocols: &["v1", "v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &["security.unknown-instance"],
     },
     Row {
         fault: "strict-debug",
         protocols: &["v1", "v2"],
         billings: ALL_BILLINGS,
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.debug-any-order"],
     },
     Row {
         fault: "race-window=5",
         protocols: &["v1", "v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.concurrent"],
     },
     Row {
         fault: "query-lists-nothing",
         protocols: &["v1"],
         billings: &["period"],
-        interfaces: &["query-instance"],
+        flags: &["--interface", "query-instance"],
         expected: &["console.query-listing"],
     },
     Row {
         fault: "query-lists-nothing",
         protocols: &["v1", "v2"],
         billings: &["on-demand", "package"],
-        interfaces: &[],
+        flags: &[],
         expected: &["console.query-listing"],
     },
     Row {
         fault: "refuse-unfreeze",
         protocols: &["v1"],
         billings: &["period"],
-        interfaces: &["instance-status"],
+        flags: &["--interface", "instance-status"],
         expected: &["idempotency.debug-any-order", "lifecycle.accepted"],
     },
     Row {
         fault: "refuse-unfreeze",
         protocols: &["v2"],
         billings: &["period"],
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.debug-any-order", "lifecycle.accepted"],
     },
     Row {
         fault: "refuse-unfreeze",
         protocols: &["v1", "v2"],
         billings: &["on-demand"],
-        interfaces: &[],
+        flags: &[],
         expected: &["idempotency.debug-any-order", "lifecycle.accepted"],
+    },
+    Row {
+        fault: "wrong-apigw-signature",
+        protocols: &["v2"],
+        billings: &["period", "one-time"],
+        flags: &[],
+        expected: &["openapi.signature"],
+    },
+    Row {
+        fault: "package-id-as-instance-id",
+        protocols: &["v1", "v2"],
+        billings: &["package"],
+        flags: &[],
+        expected: &["openapi.package-instance-id"],
+    },
+    Row {
+        fault: "duplicate-metering-sn",
+        protocols: &["v1", "v2"],
+        billings: &["on-demand"],
+        flags: &[],
+        expected: &["openapi.usage-record"],
+    },
+    Row {
+        fault: "old-begin-time",
+        protocols: &["v1", "v2"],
+        billings: &["on-demand"],
+        flags: &[],
+        expected: &["openapi.usage-record"],
+    },
+    Row {
+        fault: "activate-twice",
+        protocols: &["v1", "v2"],
+        billings: &["period"],
+        flags: &["--open-api", "license"],
+        expected: &["openapi.license-activate-once"],
+    },
+    Row {
+        fault: "no-query-order",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--await-within", "1s"],
+        expected: &["openapi.called"],
     },
 ];
 
@@ -353,14 +397,14 @@ fn each_fault_fails_exactly_the_checks_meant_to_catch_it() {
     for row in MATRIX {
         for protocol in row.protocols {
             for billing in row.billings {
-                let (code, report) = run_suite(protocol, billing, row.interfaces, &[row.fault]);
+                let (code, report) = run_suite(protocol, billing, row.flags, &[row.fault]);
                 let got = failing_checks(&report);
                 let expected: BTreeSet<String> =
                     row.expected.iter().map(|c| (*c).to_owned()).collect();
                 if code != 1 || got != expected {
                     mismatches.push(format!(
-                        "{} ({protocol}, {billing}, interfaces {:?}): exit {code}, expected {expected:?}, got {got:?}",
-                        row.fault, row.interfaces
+                        "{} ({protocol}, {billing}, {:?}): exit {code}, expected {expected:?}, got {got:?}",
+                        row.fault, row.flags
                     ));
                 }
             }

@@ -1,7 +1,8 @@
 //! Hostile inputs and hostile merchants, each reproduced end to end through the binary: the
-//! run ends with the right exit code, a clear message, bounded memory (measured with wait4),
-//! and nothing secret in what it writes. Every numbered item of the hardening issue has its
-//! test here; a few live beside the code they exercise and are named where they are.
+//! run ends with the right exit code, a clear message, bounded memory (the process's own
+//! peak, `VmHWM`), and nothing secret in what it writes. Every numbered item of the hardening
+//! issue has its test here; a few live beside the code they exercise and are named where
+//! they are.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

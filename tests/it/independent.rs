@@ -6,6 +6,7 @@ use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, KeyInit, Mac};
+use serde_json::Value;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
@@ -121,4 +122,50 @@ pub(crate) fn usage_signature(key: &str, ts: &str, nonce: &str, sorted_body: &st
         key.as_bytes(),
         format!("ts={ts}&nonce={nonce}&body={sorted_body}").as_bytes(),
     ))
+}
+
+pub(crate) fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// `yyyyMMdd'T'HHmmss'Z'` of a Unix time, by Howard Hinnant's civil-from-days, written out so
+/// as not to use kgsim's.
+pub(crate) fn basic_iso(secs: u64) -> String {
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// A JSON value with object keys sorted at every depth.
+pub(crate) fn sort_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sort_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
 }

@@ -23,6 +23,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 
 use crate::independent::{encrypt, hmac};
+use crate::independent_client::OpenApiAccess;
 use crate::support::kgsim;
 
 pub(crate) const KEY: &str = "independent-merchant-key-42";
@@ -91,6 +92,8 @@ struct Independent {
     v2: bool,
     conduct: Conduct,
     books: Mutex<Books>,
+    /// The open APIs, when the merchant calls them.
+    open_api: Option<Arc<OpenApiAccess>>,
 }
 
 /// `saasExtendParams` as the public merchant samples read it: the value the framework handed
@@ -214,6 +217,20 @@ impl Independent {
                             .subsec_nanos();
                         let user = format!("admin-{:08x}", nanos ^ books.next);
                         books.users.insert(id.clone(), user);
+                        if let (Some(open_api), false) = (&self.open_api, debug) {
+                            let order = (
+                                get("orderId").unwrap_or_default().to_owned(),
+                                get("orderLineId").unwrap_or_default().to_owned(),
+                            );
+                            // V1 says the billing mode; V2 is asked through query-order.
+                            let on_demand = (!self.v2).then(|| get("chargingMode") == Some("0"));
+                            tokio::spawn(open_api.clone().follow_up(
+                                order,
+                                id.clone(),
+                                on_demand,
+                                crate::independent::now_secs(),
+                            ));
+                        }
                         id
                     }
                 };
@@ -417,16 +434,42 @@ pub(crate) enum HeaderCase {
 }
 
 pub(crate) async fn start_with(v2: bool, case: HeaderCase, conduct: Conduct) -> String {
+    start_calling(v2, case, conduct, None).await
+}
+
+/// The software: a License code in, activation and a heartbeat out.
+async fn software(State(merchant): State<Arc<Independent>>, body: Bytes) -> Response {
+    let code = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["license"].as_str().map(str::to_owned));
+    match (code, &merchant.open_api) {
+        (Some(code), Some(open_api)) => {
+            tokio::spawn(open_api.clone().use_license(code));
+            "activating".into_response()
+        }
+        _ => (axum::http::StatusCode::BAD_REQUEST, "no").into_response(),
+    }
+}
+
+/// The merchant, calling the open APIs at `open_api` when given.
+pub(crate) async fn start_calling(
+    v2: bool,
+    case: HeaderCase,
+    conduct: Conduct,
+    open_api: Option<OpenApiAccess>,
+) -> String {
     use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let app = axum::Router::new()
+        .route("/software/license", axum::routing::post(software))
         .fallback(serve)
         .with_state(Arc::new(Independent {
             v2,
             conduct,
             books: Mutex::default(),
+            open_api: open_api.map(Arc::new),
         }));
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -604,4 +647,86 @@ async fn a_lowercased_body_sign_header_fails_the_body_sign_check() {
         stdout.contains("the header is named `body-sign`"),
         "{stdout}"
     );
+}
+
+/// A free loopback port for the open APIs (bound and released: the merchant is told the
+/// address before kgsim starts serving on it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The open-API scenarios pass against a merchant that signs its calls with its own code:
+/// query-order (V2), usage push (on-demand, V1 and V2), License activation.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_independent_merchant_passes_the_open_api_scenarios() {
+    let cases: [(bool, &str, &[&str]); 4] = [
+        (true, "period", &["--open-api", "query-order"]),
+        (true, "on-demand", &[]),
+        (false, "on-demand", &[]),
+        (true, "period", &["--open-api", "license"]),
+    ];
+    for (v2, billing, extra) in cases {
+        let port = free_port();
+        let access = OpenApiAccess {
+            base: format!("http://127.0.0.1:{port}"),
+            ak: "independent-ak".into(),
+            sk: "independent-sk".into(),
+            key: KEY.into(),
+        };
+        let url = start_calling(v2, HeaderCase::AsWritten, Conduct::default(), Some(access)).await;
+        let software = url.replace("/produce", "/software/license");
+        let listen = format!("127.0.0.1:{port}");
+        let protocol = if v2 { "v2" } else { "v1" };
+        let mut args = run_args(
+            &url,
+            &[
+                "--protocol",
+                protocol,
+                "--billing",
+                billing,
+                "--filter",
+                "openapi",
+                "--openapi-listen",
+                &listen,
+                "--software-url",
+                &software,
+            ],
+        );
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let (run, report) = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let report = crate::support::temp_file("independent-openapi.json", b"");
+            let mut with_json = args.clone();
+            with_json.extend(["--json", report.to_str().unwrap()]);
+            let run = crate::support::kgsim_env(
+                &with_json,
+                Some(KEY),
+                None,
+                &[
+                    ("KGSIM_OPENAPI_AK", "independent-ak"),
+                    ("KGSIM_OPENAPI_SK", "independent-sk"),
+                ],
+            );
+            let report: Value =
+                serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+            (run, report)
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            run.code, 0,
+            "{protocol} {billing} {extra:?}:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        let passed = report["summary"]["passed"].as_u64().unwrap();
+        assert!(
+            passed >= 1,
+            "{protocol} {billing}: no open-API scenario ran\n{}",
+            run.stdout
+        );
+    }
 }

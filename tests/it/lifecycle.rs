@@ -30,7 +30,14 @@ async fn setup(protocol: Protocol, faults: &[Fault]) -> (Marketplace, Client) {
 }
 
 async fn run(engine: &mut Marketplace, target: &Client, until: UnixMillis) -> Vec<Performed> {
-    run_until(engine, target, until, &mut |_| Default::default()).await
+    run_until(
+        engine,
+        target,
+        until,
+        &mut |_| Default::default(),
+        &mut |_| {},
+    )
+    .await
 }
 
 fn all_accepted(performed: &[Performed]) {

@@ -10,6 +10,7 @@ mod fault_matrix;
 mod hostile;
 mod house;
 mod independent;
+mod independent_client;
 mod independent_merchant;
 mod lifecycle;
 mod load;

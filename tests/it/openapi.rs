@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::independent::{apigw_authorization, sha256_hex, usage_signature};
+use crate::independent::{
+    apigw_authorization, basic_iso, now_secs, sha256_hex, sort_keys, usage_signature,
+};
 use crate::support::temp_file;
 
 const AK: &str = "merchant-ak";
@@ -96,34 +98,6 @@ impl Server {
     }
 }
 
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// `yyyyMMdd'T'HHmmss'Z'` of a Unix time, by Howard Hinnant's civil-from-days, written out so
-/// as not to use kgsim's.
-fn basic_iso(secs: u64) -> String {
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
-}
-
 fn sdk_date() -> String {
     basic_iso(now_secs())
 }
@@ -180,23 +154,6 @@ async fn push(server: &Server, records: &[Value], key: &str) -> (u16, Value) {
         .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
-}
-
-fn sort_keys(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), sort_keys(v)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
-        other => other.clone(),
-    }
 }
 
 fn record(begin: &str, end: &str, sn: &str, instance: &str) -> Value {
@@ -358,7 +315,9 @@ async fn usage_pushes_are_checked_signature_and_size_first_then_record_by_record
         (200, &json!("MKT.0000")),
         "{answer}"
     );
-    let again = push(&server, std::slice::from_ref(&good), ACCESS_KEY).await.1;
+    let again = push(&server, std::slice::from_ref(&good), ACCESS_KEY)
+        .await
+        .1;
     assert_eq!(again["error_code"], "MKT.9002");
     assert_eq!(again["data"]["records"][0]["code"], "005", "{again}");
     let package = record(&begin, &end, "sn-pkg", "MOCKONDEMANDPKG-instance");

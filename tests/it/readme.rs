@@ -42,6 +42,7 @@ fn the_commands_shown_exist() {
         "verify",
         "crypt",
         "load",
+        "openapi",
     ] {
         let help = kgsim(&[command, "--help"], None, None);
         assert_eq!(help.code, 0, "kgsim {command} --help: {}", help.stderr);

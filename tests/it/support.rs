@@ -153,7 +153,7 @@ pub(crate) fn yaml_files_under(dir: &str) -> usize {
 pub(crate) struct Measured {
     /// What it printed and how it exited.
     pub(crate) run: Run,
-    /// Peak resident set size, in MiB.
+    /// Peak resident set size, in MiB (the process's own `VmHWM`).
     pub(crate) peak_mib: u64,
 }
 
@@ -161,65 +161,39 @@ pub(crate) struct Measured {
 /// that never ends, not a performance limit: a well-behaved run takes a second or less).
 const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Runs `kgsim` like [`kgsim_env`], measuring its peak memory with wait4(2); a run still going
-/// after [`HANG_GUARD`] is killed and the test fails as hung.
-#[expect(
-    unsafe_code,
-    reason = "wait4(2) is the only way to get one child's peak memory"
-)]
+/// Runs `kgsim` like [`kgsim_env`] and reads its peak memory (`KGSIM_PEAK_MEMORY_FILE`); a
+/// run still going after [`HANG_GUARD`] is killed and the test fails as hung.
 pub(crate) fn kgsim_measured(args: &[&str], key: Option<&str>, envs: &[(&str, &str)]) -> Measured {
-    use std::io::Read as _;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kgsim"));
-    command
-        .env("CI", "true")
-        .env("NO_COLOR", "1")
-        .env_remove("KGSIM_ACCESS_KEY")
-        .envs(envs.iter().copied())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(key) = key {
-        command.env("KGSIM_ACCESS_KEY", key);
-    }
-    let mut child = command.spawn().expect("kgsim starts");
-    let pid = i32::try_from(child.id()).expect("a pid");
-    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
-    let (done, waited) = std::sync::mpsc::channel();
+    let peak_file = temp_file("peak-memory", b"");
+    let peak = peak_file.to_str().expect("a UTF-8 temp path").to_owned();
+    let mut envs = envs.to_vec();
+    envs.push(("KGSIM_PEAK_MEMORY_FILE", &peak));
+    let (done, finished) = std::sync::mpsc::channel();
+    let owned: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let key = key.map(str::to_owned);
+    let owned_envs: Vec<(String, String)> = envs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     std::thread::spawn(move || {
-        let mut status = 0;
-        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: pid is our own child, not yet waited for; both pointers are valid.
-        unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        let _ = done.send((status, usage.ru_maxrss));
+        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let envs: Vec<(&str, &str)> = owned_envs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let _ = done.send(kgsim_env(&args, key.as_deref(), None, &envs));
     });
-    let Ok((status, max_rss_kib)) = waited.recv_timeout(HANG_GUARD) else {
-        let _ = child.kill();
-        let _ = waited.recv();
-        panic!("kgsim {args:?} was still running after {HANG_GUARD:?}: it hung");
-    };
-    // Already reaped by wait4; this only tells std so.
-    let _ = child.wait();
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
+    let run = finished.recv_timeout(HANG_GUARD).unwrap_or_else(|_| {
+        panic!("kgsim {args:?} was still running after {HANG_GUARD:?}: it hung")
+    });
+    let kib: u64 = std::fs::read_to_string(&peak_file)
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    assert!(kib > 0, "kgsim {args:?} recorded no peak memory");
     Measured {
-        run: Run {
-            code,
-            stdout: stdout.join().unwrap_or_default(),
-            stderr: stderr.join().unwrap_or_default(),
-        },
-        peak_mib: u64::try_from(max_rss_kib).unwrap_or(0) / 1024,
+        run,
+        peak_mib: kib / 1024,
     }
 }

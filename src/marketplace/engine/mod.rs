@@ -300,6 +300,24 @@ impl Marketplace {
         self.orders.get(id)
     }
 
+    /// Every order, by id.
+    pub fn orders(&self) -> impl Iterator<Item = &Order> {
+        self.orders.values()
+    }
+
+    /// Every instance, with its reference.
+    pub fn all_instances(&self) -> impl Iterator<Item = (InstanceRef, &Instance)> {
+        self.instances
+            .iter()
+            .enumerate()
+            .map(|(i, instance)| (InstanceRef(i), instance))
+    }
+
+    /// The buyer every order of this marketplace is placed by.
+    pub fn buyer(&self) -> &Buyer {
+        &self.buyer
+    }
+
     /// The instances of a purchase order.
     pub fn instances_of(&self, order: &OrderId) -> &[InstanceRef] {
         self.order_instances.get(order).map_or(&[], Vec::as_slice)

@@ -79,7 +79,7 @@ impl Marketplace {
     }
 
     /// Records a new order (pending until the merchant accepts its notice).
-    fn place_order(&mut self, kind: OrderKind) -> OrderId {
+    fn place_order(&mut self, kind: OrderKind, subject: Option<InstanceRef>) -> OrderId {
         let id = self.ids.order_id();
         self.orders.insert(
             id.clone(),
@@ -89,6 +89,7 @@ impl Marketplace {
                 state: OrderState::Pending,
                 placed_at: self.now,
                 settled_at: None,
+                subject,
             },
         );
         id

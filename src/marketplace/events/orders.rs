@@ -78,12 +78,12 @@ impl Marketplace {
         let then = self.unfreeze_after(instance, self.is_expired(instance));
         let order = match why {
             Refresh::TrialToFormal(_) => {
-                let order = self.place_order(OrderKind::TrialToFormal);
+                let order = self.place_order(OrderKind::TrialToFormal, Some(instance));
                 self.instances[instance.0].convert_trial(order.clone(), new_expiry)?;
                 order
             }
             _ => {
-                let order = self.place_order(OrderKind::Renewal);
+                let order = self.place_order(OrderKind::Renewal, Some(instance));
                 self.instances[instance.0].renew(order.clone(), new_expiry)?;
                 order
             }
@@ -120,7 +120,8 @@ impl Marketplace {
                 .find(|r| r.refunded)
                 .map(|r| r.order.clone()),
         };
-        let order = renewal.unwrap_or_else(|| self.place_order(OrderKind::RenewalRefund));
+        let order =
+            renewal.unwrap_or_else(|| self.place_order(OrderKind::RenewalRefund, Some(instance)));
         if let Some(existing) = self.orders.get_mut(&order) {
             existing.state = OrderState::Pending;
             existing.settled_at = None;
@@ -151,7 +152,7 @@ impl Marketplace {
             }
             .into());
         }
-        let order = self.place_order(OrderKind::Upgrade);
+        let order = self.place_order(OrderKind::Upgrade, Some(instance));
         self.instances[instance.0].upgrade(order.clone())?;
         let request = requests::upgrade(&self.settings, self.instance(instance), &order);
         let effect = Effect::Order { order, then: None };
@@ -166,7 +167,7 @@ impl Marketplace {
     ) -> Result<Vec<CallId>, EngineError> {
         self.instances[instance.0].release()?;
         self.cancel_instance_timers(instance);
-        let order = self.place_order(OrderKind::Unsubscribe);
+        let order = self.place_order(OrderKind::Unsubscribe, Some(instance));
         self.set_order_state(&order, OrderState::Opened);
         let request = requests::release(&self.settings, self.instance(instance), Some(&order));
         Ok(vec![self.notify(

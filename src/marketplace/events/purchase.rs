@@ -10,7 +10,7 @@ impl Marketplace {
     /// The buyer pays: newInstance for each billing item of a new order.
     pub fn purchase(&mut self, spec: &PurchaseSpec) -> Purchase {
         let billing = spec.billing.unwrap_or(self.settings.billing);
-        let order = self.place_order(OrderKind::Purchase);
+        let order = self.place_order(OrderKind::Purchase, None);
         let period = if spec.trial {
             self.settings.trial_period
         } else {

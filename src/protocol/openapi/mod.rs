@@ -16,6 +16,42 @@ use std::fmt;
 /// The common prefix of the open APIs on `mkt.myhuaweicloud.com` (§4.3, §6.3, §7.2).
 pub const PUBLIC_PREFIX: &str = "/api/mkp-openapi-public/global";
 
+/// An open API a product's systems call, as a profile declares and a scenario requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OpenApiUse {
+    /// Query-order after purchases (every V2 merchant: newInstance carries no order details).
+    QueryOrder,
+    /// Usage push for on-demand instances.
+    UsagePush,
+    /// License 2.0 activation and heartbeat by the shipped software.
+    License,
+}
+
+impl OpenApiUse {
+    /// All of them.
+    pub const ALL: [OpenApiUse; 3] = [Self::QueryOrder, Self::UsagePush, Self::License];
+
+    /// `query-order`, `usage-push`, `license`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::QueryOrder => "query-order",
+            Self::UsagePush => "usage-push",
+            Self::License => "license",
+        }
+    }
+}
+
+impl std::str::FromStr for OpenApiUse {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|u| u.slug() == s)
+            .ok_or_else(|| format!("`{s}` is not an open API (query-order, usage-push, license)"))
+    }
+}
+
 /// How a caller proves who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
@@ -175,6 +211,17 @@ impl Envelope {
         self.data = Some(data);
         self
     }
+}
+
+/// The code an open-API answer carries: `error_code` (License, usage, upload, gateway) or
+/// `resultCode` (query-order).
+pub fn answer_code(answer: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(answer).ok()?;
+    value
+        .get("error_code")
+        .or_else(|| value.get("resultCode"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
 }
 
 /// The gateway's own refusals (`APIGW.*`), answered before an operation runs.

@@ -45,16 +45,6 @@ impl OrderType {
     }
 }
 
-/// `chargingMode` of an order line (§6.3).
-pub fn charging_mode(billing: BillingMode) -> &'static str {
-    match billing {
-        BillingMode::Period => "PERIOD",
-        BillingMode::OneTime => "ONE_TIME",
-        BillingMode::OnDemand => "ON_DEMAND",
-        BillingMode::Package => "ON_DEMAND_PKG",
-    }
-}
-
 /// The answer to query-order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryOrderResponse {
@@ -206,7 +196,7 @@ pub fn mock_order(id: &str, created: &str, expires: &str) -> Option<OrderInfo> {
         create_time: created.to_owned(),
         order_line: vec![OrderLine {
             order_line_id: format!("{id}-000001"),
-            charging_mode: charging_mode(billing).to_owned(),
+            charging_mode: billing.order_api_name().to_owned(),
             period_type: period.then(|| {
                 if id.contains("YEAR") {
                     "year"

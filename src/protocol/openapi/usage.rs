@@ -18,6 +18,11 @@ use crate::protocol::UnixMillis;
 pub const MAX_RECORDS: usize = 1000;
 /// `begin_time` must be within this many days of the report (§7.5, MKT.9004).
 pub const MAX_AGE_DAYS: i64 = 21;
+/// How far the merchant's clock may be from the marketplace's when a record's range is
+/// judged against the resource's start and end [I: the spec gives no tolerance; two clocks
+/// always differ a little, and a reference merchant reporting the second its resource stops
+/// must not be refused for it].
+pub const CLOCK_SKEW_MS: i64 = 60_000;
 
 /// The usage push's answers (§7.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,12 +152,13 @@ pub struct InstanceView {
     pub on_demand: bool,
     /// When the resource was opened.
     pub started: UnixMillis,
-    /// When it was released, if it was.
+    /// When it stopped (frozen or released), if it has.
     pub closed: Option<UnixMillis>,
-    /// Whether usage may accrue (not frozen, not released).
+    /// Whether it was ever opened (usage before is impossible).
     pub usable: bool,
-    /// The stop-when-used-up package paying for it, whose id records must name.
-    pub stop_package: Option<String>,
+    /// The stop-when-used-up package paying for it since a time: records of usage from then
+    /// on must name it.
+    pub stop_package: Option<(String, UnixMillis)>,
 }
 
 /// A record that was accepted: where it goes and how much.
@@ -255,15 +261,19 @@ pub fn check_record(
             return Err(RecordCode::DuplicateSn);
         }
     }
-    let closed_before = view.closed.is_some_and(|closed| end > closed);
-    if begin < view.started || end < begin || end > report_time || closed_before {
+    let skew = CLOCK_SKEW_MS;
+    let after_close = view.closed.is_some_and(|closed| end.0 > closed.0 + skew);
+    let early = begin.0 < view.started.0 - skew;
+    if early || end < begin || end.0 > report_time.0 + skew || after_close {
         return Err(RecordCode::InvalidRange);
     }
     if !view.usable {
         return Err(RecordCode::InstanceState);
     }
-    if let Some(package) = &view.stop_package {
-        if record.relate_pkg_instance.as_deref() != Some(package.as_str()) {
+    // Usage that began while the package paid for the instance is deducted from it, so the
+    // record names it [I: for a record that began before the package, nothing is required].
+    if let Some((package, since)) = &view.stop_package {
+        if begin >= *since && record.relate_pkg_instance.as_deref() != Some(package.as_str()) {
             return Err(RecordCode::AbnormalUsage);
         }
     }
@@ -302,7 +312,7 @@ mod tests {
                     ..view
                 }),
                 "stopped-by" => Some(InstanceView {
-                    stop_package: Some("pkg".into()),
+                    stop_package: Some(("pkg".into(), START)),
                     ..view
                 }),
                 _ => None,

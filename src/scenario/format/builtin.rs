@@ -96,6 +96,18 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../scenarios/lifecycle/violation.yaml"),
     ),
     (
+        "scenarios/openapi/license-activation.yaml",
+        include_str!("../../../scenarios/openapi/license-activation.yaml"),
+    ),
+    (
+        "scenarios/openapi/query-order.yaml",
+        include_str!("../../../scenarios/openapi/query-order.yaml"),
+    ),
+    (
+        "scenarios/openapi/usage-push.yaml",
+        include_str!("../../../scenarios/openapi/usage-push.yaml"),
+    ),
+    (
         "scenarios/purchase/on-demand.yaml",
         include_str!("../../../scenarios/purchase/on-demand.yaml"),
     ),

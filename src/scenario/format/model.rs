@@ -44,6 +44,8 @@ pub struct Applicability {
     /// Interfaces the product must implement: those of its kind (spec V1 §1, V2 §2.9) and the
     /// optional ones it declares.
     pub requires: Vec<Activity>,
+    /// Open APIs the product's systems must call (the profile's `open-apis`).
+    pub calls: Vec<crate::protocol::openapi::OpenApiUse>,
 }
 
 /// A name given with `as:` to an earlier step, and where it is referred to.
@@ -98,6 +100,10 @@ pub enum Action {
     },
     /// Re-send the calls of an earlier step.
     Resend(Ref),
+    /// Wait (wall time, virtual time held) for the merchant to call an open API.
+    Await(Awaited),
+    /// The buyer enters a purchase's License code into the merchant's software.
+    EnterLicense(Ref),
     /// Renew an instance.
     Renew {
         /// The instance.
@@ -154,12 +160,59 @@ pub enum Action {
     Advance(Advance),
 }
 
+/// What an `await` step waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Awaited {
+    /// The call.
+    pub call: AwaitedCall,
+    /// How long to wait at most (wall time).
+    pub within: Span,
+}
+
+/// The merchant's call an `await` step waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AwaitedCall {
+    /// Query-order for an earlier purchase's order.
+    QueryOrder(Ref),
+    /// Usage records accepted for an earlier purchase's instance: at least this many.
+    Usage {
+        /// The purchase.
+        instance: Ref,
+        /// At least this many records.
+        records: u32,
+    },
+    /// Activation of an earlier purchase's License code.
+    LicenseActivate(Ref),
+}
+
+impl AwaitedCall {
+    /// The earlier step it concerns.
+    pub fn subject(&self) -> &Ref {
+        match self {
+            Self::QueryOrder(r) | Self::LicenseActivate(r) => r,
+            Self::Usage { instance, .. } => instance,
+        }
+    }
+
+    /// The open API it is about.
+    pub fn api(&self) -> crate::protocol::openapi::OpenApiUse {
+        use crate::protocol::openapi::OpenApiUse;
+        match self {
+            Self::QueryOrder(_) => OpenApiUse::QueryOrder,
+            Self::Usage { .. } => OpenApiUse::UsagePush,
+            Self::LicenseActivate(_) => OpenApiUse::License,
+        }
+    }
+}
+
 impl Action {
     /// The action's key in the YAML (`purchase`, `renew`, …).
     pub fn keyword(&self) -> &'static str {
         match self {
             Self::Purchase { .. } => "purchase",
             Self::Resend(_) => "resend",
+            Self::Await(_) => "await",
+            Self::EnterLicense(_) => "enter-license",
             Self::Renew { .. } => "renew",
             Self::ConvertTrial { .. } => "convert-trial",
             Self::RefundRenewal(_) => "refund-renewal",

@@ -186,6 +186,61 @@ pub static APPLIES: Shape = Shape {
             Kind::List(&ACTIVITY),
             "Interfaces the product must implement (its kind's, or optional ones it declares).",
         ),
+        key(
+            "calls",
+            Kind::List(&OPEN_API),
+            "Open APIs the product's systems call (the profile's `open-apis`): query-order, usage-push, license.",
+        ),
+    ],
+};
+
+/// The open APIs a product may call.
+pub const OPEN_APIS: &[&str] = &["query-order", "usage-push", "license"];
+static OPEN_API: Kind = Kind::Choice(OPEN_APIS);
+/// `await.within`: at most ten minutes of wall time.
+pub static WITHIN_MAX_MS: i64 = 600_000;
+/// `await.usage.records`.
+pub static RECORDS: Kind = Kind::Integer { min: 1, max: 1000 };
+
+/// `await:`.
+pub static AWAIT: Shape = Shape {
+    name: "await",
+    doc: "Wait (wall time; virtual time held) for the merchant to call an open API: exactly one of query-order, usage, license-activate.",
+    keys: &[
+        key(
+            "query-order",
+            Kind::Ref,
+            "Query-order for this purchase's order.",
+        ),
+        key(
+            "usage",
+            Kind::Object(&AWAIT_USAGE),
+            "Usage records accepted for this purchase's instance.",
+        ),
+        key(
+            "license-activate",
+            Kind::Ref,
+            "Activation of this purchase's License code.",
+        ),
+        key(
+            "within",
+            Kind::Duration,
+            "How long to wait at most (wall time; default 30s, at most 10m).",
+        ),
+    ],
+};
+
+/// `await.usage:`.
+pub static AWAIT_USAGE: Shape = Shape {
+    name: "usage",
+    doc: "Usage records for a purchase's instance.",
+    keys: &[
+        required("instance", Kind::Ref, "The purchase."),
+        key(
+            "records",
+            RECORDS,
+            "At least this many accepted records (default 1).",
+        ),
     ],
 };
 
@@ -437,6 +492,16 @@ pub static STEP: Shape = Shape {
             Kind::Ref,
             "Action: re-send the calls of an earlier step, once each.",
         ),
+        key(
+            "await",
+            Kind::Object(&AWAIT),
+            "Action: wait for the merchant to call an open API (query-order, usage, license-activate).",
+        ),
+        key(
+            "enter-license",
+            Kind::Ref,
+            "Action: the buyer enters the purchase's License code into the merchant's software.",
+        ),
         key("renew", Kind::Object(&RENEW), "Action: a renewal order."),
         key(
             "convert-trial",
@@ -643,8 +708,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_step_has_nineteen_actions() {
-        assert_eq!(action_keys().count(), 19);
+    fn the_step_lists_each_action_once() {
+        let keys: Vec<&str> = action_keys().collect();
+        let unique: std::collections::BTreeSet<&str> = keys.iter().copied().collect();
+        assert_eq!(keys.len(), unique.len());
+        assert_eq!(keys.len(), 21, "{keys:?}");
     }
 
     #[test]

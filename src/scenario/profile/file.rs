@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::marketplace::Span;
 use crate::marketplace::settings::{CustomerLevel, FreezeStart};
+use crate::protocol::openapi::OpenApiUse;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v1::extend_params::{Encoding, ExtendParam};
 use crate::protocol::{Activity, BillingMode, Period, Protocol};
@@ -49,10 +50,14 @@ fn encrypt_type<'de, D: Deserializer<'de>>(
     deserializer.deserialize_any(Visitor)
 }
 
-/// A list of optional interfaces, each checked as it is read.
-fn interfaces<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Vec<Activity>>, D::Error> {
+/// A list of names (optional interfaces, open APIs), each read through its `FromStr`, whose
+/// message becomes the TOML error at the list.
+fn parsed_list<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: Display,
+{
     Vec::<String>::deserialize(deserializer)?
         .iter()
         .map(|name| name.parse().map_err(serde::de::Error::custom))
@@ -88,8 +93,10 @@ pub(crate) struct ProfileFile {
     #[serde(default, deserialize_with = "encrypt_type")]
     pub(crate) encrypt_type: Option<EncryptType>,
     pub(crate) encrypt_contacts: Option<bool>,
-    #[serde(default, deserialize_with = "interfaces")]
+    #[serde(default, deserialize_with = "parsed_list")]
     pub(crate) interfaces: Option<Vec<Activity>>,
+    #[serde(default, deserialize_with = "parsed_list")]
+    pub(crate) open_apis: Option<Vec<OpenApiUse>>,
     #[serde(default, deserialize_with = "parsed")]
     pub(crate) timeout: Option<Span>,
     #[serde(default, deserialize_with = "parsed")]

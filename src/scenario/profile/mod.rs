@@ -14,6 +14,7 @@ use crate::marketplace::Span;
 use crate::marketplace::kind::{Interfaces, ProductKind};
 use crate::marketplace::retry::{Exhaustion, Purpose, RetryPolicy};
 use crate::marketplace::settings::{Catalog, Settings};
+use crate::protocol::openapi::OpenApiUse;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
 use crate::scenario::format::diagnostics::{FileProblems, Problem, SourceFile};
@@ -36,6 +37,9 @@ pub struct Profile {
     pub interfaces: Vec<Activity>,
     /// Per-call timeout.
     pub timeout: Span,
+    /// The open APIs the product's systems call; `None`: the kind's defaults (see
+    /// [`Profile::open_apis`]).
+    pub open_apis: Option<Vec<OpenApiUse>>,
     /// The rest of the file: platform readings, catalog, retry overrides.
     file: ProfileFile,
 }
@@ -51,6 +55,7 @@ impl Default for Profile {
             encrypt_contacts: true,
             interfaces: Vec::new(),
             timeout: Span::seconds(20),
+            open_apis: None,
             file: ProfileFile::default(),
         }
     }
@@ -69,6 +74,8 @@ pub struct Overrides {
     pub interfaces: Option<Vec<Activity>>,
     /// `--timeout`.
     pub timeout: Option<Span>,
+    /// `--open-api` (repeatable); replaces the file's list when given.
+    pub open_apis: Option<Vec<OpenApiUse>>,
 }
 
 impl Profile {
@@ -108,6 +115,7 @@ impl Profile {
             encrypt_contacts: file.encrypt_contacts.unwrap_or(defaults.encrypt_contacts),
             interfaces: file.interfaces.clone().unwrap_or(defaults.interfaces),
             timeout: file.timeout.unwrap_or(defaults.timeout),
+            open_apis: file.open_apis.clone(),
             file,
         }
     }
@@ -127,6 +135,25 @@ impl Profile {
             self.interfaces.clone_from(interfaces);
         }
         self.timeout = overrides.timeout.unwrap_or(self.timeout);
+        if let Some(open_apis) = &overrides.open_apis {
+            self.open_apis = Some(open_apis.clone());
+        }
+    }
+
+    /// The open APIs the product's systems call: as declared, or by default query-order for
+    /// V2 products (newInstance carries no order details, spec V2 §2.1) and usage push for
+    /// on-demand ones (spec §7.1).
+    pub fn open_apis(&self) -> Vec<OpenApiUse> {
+        self.open_apis.clone().unwrap_or_else(|| {
+            let mut uses = Vec::new();
+            if self.protocol == Protocol::V2 {
+                uses.push(OpenApiUse::QueryOrder);
+            }
+            if self.billing == BillingMode::OnDemand {
+                uses.push(OpenApiUse::UsagePush);
+            }
+            uses
+        })
     }
 
     /// The kind of product.
@@ -153,7 +180,16 @@ impl Profile {
             return Some(format!("not for {} billing", self.billing));
         }
         let interfaces = self.implemented();
-        applies.requires.iter().find_map(|a| interfaces.missing(*a))
+        if let Some(missing) = applies.requires.iter().find_map(|a| interfaces.missing(*a)) {
+            return Some(missing);
+        }
+        let uses = self.open_apis();
+        applies.calls.iter().find(|c| !uses.contains(c)).map(|call| {
+            let name = call.slug();
+            format!(
+                "the product does not call {name}; enable it with `--open-api {name}` or `open-apis = [\"{name}\"]`"
+            )
+        })
     }
 
     /// The activities the console's debug page offers for this product (`debug: {activities:

@@ -68,6 +68,8 @@ impl Run<'_> {
                 self.send(*activity, instance.as_ref(), step, &options, &mut capture)?
             }
             Action::Restart(reference) => self.restart(reference)?,
+            // Performed by the runner itself: they wait for the merchant, not the marketplace.
+            Action::Await(_) | Action::EnterLicense(_) => Vec::new(),
             Action::Advance(advance) => {
                 let until = match advance {
                     Advance::Span(span) => now.plus_ms(span.as_millis()),

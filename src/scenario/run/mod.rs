@@ -5,8 +5,10 @@
 //! judges.
 
 mod act;
+mod awaiting;
 pub mod facts;
 pub mod perform;
+mod publish;
 pub mod record;
 pub mod runner;
 pub mod suite;

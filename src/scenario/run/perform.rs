@@ -191,11 +191,15 @@ pub async fn run_until(
     client: &Client,
     until: UnixMillis,
     plan: &mut (dyn FnMut(&Delivery) -> AttemptFault + Send),
+    sync: &mut (dyn FnMut(&Marketplace) + Send),
 ) -> Vec<Performed> {
     let view = EngineView::of(engine);
     let mut performed = Vec::new();
     loop {
         let batch = engine.next_batch(until);
+        // What the open APIs know is brought up to date before each batch goes out (the
+        // merchant may query an order as soon as its newInstance arrives) and after.
+        sync(engine);
         if batch.is_empty() {
             return performed;
         }
@@ -246,5 +250,6 @@ pub async fn run_until(
             cut_judged(&mut done);
             performed.push(done);
         }
+        sync(engine);
     }
 }

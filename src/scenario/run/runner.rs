@@ -11,10 +11,13 @@ use std::time::{Duration, Instant};
 
 use crate::marketplace::lifecycle::{InstanceRef, OrderId};
 use crate::marketplace::{CallId, Delivery, Marketplace, Span};
+use crate::openapi::{Book, MerchantCall, Scope};
+use crate::protocol::openapi::OpenApiUse;
 use crate::protocol::{AccessKey, UnixMillis};
-use crate::scenario::format::model::{Faults, Scenario, Step};
+use crate::scenario::format::model::{Action, AwaitedCall, Faults, Scenario, Step};
 use crate::scenario::profile::Profile;
 use crate::scenario::run::perform::{AttemptFault, Performed, run_until};
+use crate::scenario::run::publish::Publisher;
 use crate::transport::Client;
 use crate::transport::wire::wall_clock;
 
@@ -34,6 +37,43 @@ pub struct RunContext {
     /// Where every scenario's virtual clock starts; when `None`, the wall clock (moved back
     /// to the 28th late in a month, see [`crate::marketplace::clock::business_start`]).
     pub start: Option<UnixMillis>,
+    /// The open APIs the merchant calls, when they are served.
+    pub open_api: Option<OpenApiLink>,
+}
+
+/// The open APIs as a run sees them: their state, where they are, where the merchant's
+/// software takes License codes.
+#[derive(Debug, Clone)]
+pub struct OpenApiLink {
+    /// Their state and the merchant's calls.
+    pub book: Book,
+    /// `http://127.0.0.1:PORT`, for messages.
+    pub base_url: String,
+    /// Where the merchant's shipped software takes a License code (`POST {"license": …}`).
+    pub software_url: Option<String>,
+    /// Every `await` waits at most this long, whatever its `within` says.
+    pub await_within: Option<Span>,
+    next_scope: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl OpenApiLink {
+    /// A link to open APIs serving `book` at `base_url`.
+    pub fn new(book: Book, base_url: String, software_url: Option<String>) -> Self {
+        book.lock().live = true;
+        Self {
+            book,
+            base_url,
+            software_url,
+            await_within: None,
+            next_scope: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        }
+    }
+
+    /// A fresh scope for one scenario run.
+    fn scope(&self) -> Scope {
+        self.next_scope
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// One scenario's run.
@@ -66,6 +106,21 @@ pub struct StepRun {
     pub facts: StepFacts,
     /// Why the step's action could not be performed, if it could not.
     pub blocked: Option<String>,
+    /// The merchant's open-API calls reported with this step (an `await` step's).
+    pub merchant_calls: Vec<MerchantCall>,
+    /// What an `await` step waited for, and whether it came.
+    pub awaited: Option<AwaitOutcome>,
+}
+
+/// How an `await` step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwaitOutcome {
+    /// What it waited for.
+    pub call: AwaitedCall,
+    /// Whether the merchant made the call in time.
+    pub came: bool,
+    /// How long it waited at most.
+    pub within: Span,
 }
 
 /// One performed attempt, placed in virtual time.
@@ -117,6 +172,8 @@ pub(crate) struct Run<'a> {
     pub(crate) captures: HashMap<String, Capture>,
     plans: HashMap<CallId, Faults>,
     pub(crate) exchanges: Vec<Exchange>,
+    /// Publishes the marketplace to the open APIs, when they are served.
+    pub(crate) publisher: Option<Publisher>,
 }
 
 /// Runs one scenario against the context's target.
@@ -133,6 +190,11 @@ pub async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> Scen
     if let Some(reason) = context.profile.skip_reason(&scenario) {
         return skipped(reason, scenario);
     }
+    if !scenario.applies.calls.is_empty() && context.open_api.is_none() {
+        let reason =
+            "the open APIs are not served: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK".to_owned();
+        return skipped(reason, scenario);
+    }
     let settings = context.profile.settings(context.key.clone());
     let mut run = Run {
         engine: Marketplace::new(
@@ -146,6 +208,10 @@ pub async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> Scen
         captures: HashMap::new(),
         plans: HashMap::new(),
         exchanges: Vec::new(),
+        publisher: context.open_api.as_ref().map(|link| {
+            let licenses = context.profile.open_apis().contains(&OpenApiUse::License);
+            Publisher::new(link.book.clone(), link.scope(), licenses)
+        }),
     };
     let mut steps = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -170,6 +236,11 @@ impl Run<'_> {
     }
 
     async fn step(&mut self, index: usize, step: &Step) -> StepRun {
+        match &step.action {
+            Action::Await(awaited) => return self.await_step(index, awaited).await,
+            Action::EnterLicense(reference) => return self.enter_license(index, reference).await,
+            _ => {}
+        }
         let at = self.engine.elapsed();
         let first_call = self.engine.calls().len();
         let (acted, blocked, performed) = self.act_rounds(step, first_call).await;
@@ -207,6 +278,8 @@ impl Run<'_> {
             exchanges: self.exchanges[first_new..].to_vec(),
             facts,
             blocked,
+            merchant_calls: Vec::new(),
+            awaited: None,
         }
     }
 
@@ -263,6 +336,19 @@ impl Run<'_> {
                 together: faults.copies > 1,
             })
         };
-        run_until(&mut self.engine, &self.context.client, until, &mut plan).await
+        let publisher = &mut self.publisher;
+        let mut sync = |engine: &Marketplace| {
+            if let Some(publisher) = publisher.as_mut() {
+                publisher.sync(engine);
+            }
+        };
+        run_until(
+            &mut self.engine,
+            &self.context.client,
+            until,
+            &mut plan,
+            &mut sync,
+        )
+        .await
     }
 }

@@ -4,7 +4,7 @@
 use crate::marketplace::Span;
 use crate::protocol::{Activity, Period};
 use crate::scenario::format::decode::{Decoded, Decoder};
-use crate::scenario::format::model::{Action, Advance, DebugCases, Ref};
+use crate::scenario::format::model::{Action, Advance, Awaited, AwaitedCall, DebugCases, Ref};
 use crate::scenario::format::schema::{self, Kind, MAX_SPAN, Shape};
 use crate::scenario::format::yaml::Node;
 
@@ -14,6 +14,8 @@ impl Decoder<'_> {
         Ok(match name {
             "purchase" => self.purchase(node)?,
             "resend" => Action::Resend(self.reference(node, "the step to re-send", false)?),
+            "await" => Action::Await(self.awaited(node)?),
+            "enter-license" => Action::EnterLicense(instance(self)?),
             "restart" => Action::Restart(self.reference(node, "the step to restart", false)?),
             "renew" => {
                 let (instance, period) = self.instance_and_period(node, &schema::RENEW)?;
@@ -83,6 +85,67 @@ impl Decoder<'_> {
             .and_then(|n| self.reference(n, "the instance", true));
         let period = self.opt(obj.get("period"), |d, n| d.period(n, "the period"));
         Ok((instance?, period?))
+    }
+
+    /// `await: {query-order: NAME | usage: {instance, records} | license-activate: NAME, within}`.
+    fn awaited(&mut self, node: &Node) -> Decoded<Awaited> {
+        let obj = self.object(node, &schema::AWAIT)?;
+        let query = self.opt(obj.get("query-order"), |d, n| {
+            d.reference(n, "the purchase", true)
+        });
+        let usage = self.opt(obj.get("usage"), |d, n| {
+            let usage = d.object(n, &schema::AWAIT_USAGE)?;
+            let instance = usage
+                .get("instance")
+                .map(|i| d.reference(i, "the purchase", true))
+                .transpose();
+            let records = d.opt(usage.get("records"), |d, r| match r.scalar() {
+                Some(text) if text.starts_with(">=") => text[2..]
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| d.wrong(r, &schema::RECORDS, "records")),
+                _ => d.integer(r, &schema::RECORDS, "records"),
+            });
+            match instance? {
+                Some(instance) => Ok(AwaitedCall::Usage {
+                    instance,
+                    records: records?.unwrap_or(1),
+                }),
+                None => Err(d.problem(n, "`usage` needs `instance: NAME`", "here", None)),
+            }
+        });
+        let license = self.opt(obj.get("license-activate"), |d, n| {
+            d.reference(n, "the purchase", true)
+        });
+        let within = self.opt(obj.get("within"), |d, n| d.duration(n, "within"));
+        let calls: Vec<AwaitedCall> = [
+            query?.map(AwaitedCall::QueryOrder),
+            usage?,
+            license?.map(AwaitedCall::LicenseActivate),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let within = within?.unwrap_or(Span::seconds(30));
+        if within.as_millis() > schema::WITHIN_MAX_MS || within.as_millis() <= 0 {
+            return Err(self.problem(
+                node,
+                "`within` must be more than 0s and at most 10m",
+                "here",
+                Some("an await holds the whole run; 30s is the default".into()),
+            ));
+        }
+        match <[AwaitedCall; 1]>::try_from(calls) {
+            Ok([call]) => Ok(Awaited { call, within }),
+            Err(_) => Err(self.problem(
+                node,
+                "`await` names exactly one of query-order, usage, license-activate",
+                "here",
+                None,
+            )),
+        }
     }
 
     fn query(&mut self, node: &Node) -> Decoded<Action> {

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::checks::CheckId;
+use crate::protocol::openapi::OpenApiUse;
 use crate::protocol::{BillingMode, Protocol};
 use crate::scenario::format::decode::{Capture, Decoded, Decoder, Obj};
 use crate::scenario::format::diagnostics::did_you_mean;
@@ -71,10 +72,18 @@ impl Decoder<'_> {
         let requires = self.opt(obj.get("requires"), |d, n| {
             d.list(n, "an interface", Self::activity)
         });
+        let calls = self.opt(obj.get("calls"), |d, n| {
+            d.list(n, "an open API", |d, item| {
+                let name = d.choice(item, schema::OPEN_APIS, "the open API")?;
+                name.parse::<OpenApiUse>()
+                    .map_err(|_| d.wrong(item, &Kind::Choice(schema::OPEN_APIS), "the open API"))
+            })
+        });
         Ok(Applicability {
             protocols: protocols?.unwrap_or_default(),
             billing: billing?.unwrap_or_default(),
             requires: requires?.unwrap_or_default(),
+            calls: calls?.unwrap_or_default(),
         })
     }
 

@@ -1,0 +1,238 @@
+//! The reference merchant's client side of the marketplace's open APIs (spec:
+//! koogallery-v2-kit-license.md §4.3, §6.3, §6.4, §7.2): what a merchant's systems do after a
+//! purchase — query the order a V2 newInstance does not describe, push usage for on-demand
+//! instances (at once, then hourly) — and what its shipped software does with a License code:
+//! activate it once, then check it. Fault switches make it sign wrongly, name the package
+//! instead of the on-demand instance, repeat a metering_sn, report from 22 days ago, or
+//! activate a code twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::merchant::faults::{Fault, Faults};
+use crate::protocol::openapi::Endpoint;
+use crate::protocol::{AccessKey, BillingMode, UnixMillis, apigw, usage_push};
+
+/// Where the open APIs are and how to sign for them.
+#[derive(Clone)]
+pub struct OpenApiClientConfig {
+    /// `http://127.0.0.1:PORT` or `https://…`.
+    pub base_url: String,
+    /// The AK.
+    pub app_key: String,
+    /// The SK.
+    pub app_secret: AccessKey,
+    /// The CA to trust for HTTPS (kgsim's generated one).
+    pub ca_pem: Option<String>,
+}
+
+/// A purchase the merchant follows up on.
+#[derive(Debug, Clone)]
+pub(crate) struct FollowUp {
+    /// The order.
+    pub(crate) order_id: String,
+    /// V2: the order line, for query-order.
+    pub(crate) order_line_id: Option<String>,
+    /// V1: the billing mode from `chargingMode`; V2: learnt from query-order.
+    pub(crate) billing: Option<BillingMode>,
+    /// The instance the merchant returned.
+    pub(crate) instance_id: String,
+    /// When the merchant created it (its own clock).
+    pub(crate) created: UnixMillis,
+}
+
+/// The merchant's open-API client.
+pub(crate) struct OpenApiClient {
+    config: OpenApiClientConfig,
+    key: AccessKey,
+    faults: Faults,
+    clock: fn() -> UnixMillis,
+    http: reqwest::Client,
+}
+
+/// Building the HTTP client failed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the open-API client: {0}")]
+pub struct ClientError(String);
+
+fn http_client(ca_pem: Option<&str>) -> Result<reqwest::Client, ClientError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in ca_pem
+        .map(|pem| CertificateDer::pem_slice_iter(pem.as_bytes()))
+        .into_iter()
+        .flatten()
+    {
+        let cert = cert.map_err(|e| ClientError(e.to_string()))?;
+        roots.add(cert).map_err(|e| ClientError(e.to_string()))?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .timeout(Duration::from_secs(20))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| ClientError(e.to_string()))
+}
+
+impl OpenApiClient {
+    pub(crate) fn new(
+        config: OpenApiClientConfig,
+        key: AccessKey,
+        faults: Faults,
+        clock: fn() -> UnixMillis,
+    ) -> Result<Self, ClientError> {
+        let http = http_client(config.ca_pem.as_deref())?;
+        Ok(Self {
+            config,
+            key,
+            faults,
+            clock,
+            http,
+        })
+    }
+
+    /// Sends an APIGW-signed call; returns the JSON answer.
+    async fn signed(&self, endpoint: &Endpoint, query: &str, body: &str) -> Option<Value> {
+        let path = endpoint.path();
+        let url = if query.is_empty() {
+            format!("{}{path}", self.config.base_url)
+        } else {
+            format!("{}{path}?{query}", self.config.base_url)
+        };
+        let host = self
+            .config
+            .base_url
+            .split("://")
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        let date = (self.clock)().to_basic_iso();
+        let headers = [
+            ("Host", host.as_str()),
+            (apigw::X_SDK_DATE, date.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let secret = if self.faults.has(Fault::WrongApigwSignature) {
+            AccessKey::new("not-the-merchants-sk")
+        } else {
+            self.config.app_secret.clone()
+        };
+        let request = apigw::Request {
+            method: endpoint.method(),
+            url: &url,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let signed = apigw::sign(&self.config.app_key, &secret, &request).ok()?;
+        let response = self
+            .http
+            .request(endpoint.method().parse().ok()?, &url)
+            .header(apigw::X_SDK_DATE, &date)
+            .header("Content-Type", "application/json")
+            .header("Authorization", signed.authorization)
+            .body(body.to_owned())
+            .send()
+            .await
+            .ok()?;
+        response.json().await.ok()
+    }
+
+    /// Follows a purchase up: query-order (V2), then usage for on-demand instances.
+    pub(crate) async fn follow_up(self: Arc<Self>, purchase: FollowUp) {
+        let billing = match purchase.billing {
+            Some(billing) => Some(billing),
+            None if self.faults.has(Fault::NoQueryOrder) => None,
+            None => self.billing_of(&purchase).await,
+        };
+        let push_for = match billing {
+            Some(BillingMode::OnDemand) => true,
+            Some(BillingMode::Package) => self.faults.has(Fault::PackageIdAsInstanceId),
+            _ => false,
+        };
+        if !push_for {
+            return;
+        }
+        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+        let mut from = purchase.created;
+        loop {
+            hourly.tick().await;
+            let to = (self.clock)();
+            self.push_usage(&purchase.instance_id, from, to).await;
+            from = to;
+        }
+    }
+
+    async fn billing_of(&self, purchase: &FollowUp) -> Option<BillingMode> {
+        let line = purchase.order_line_id.as_deref().unwrap_or_default();
+        let query = format!("orderId={}&orderLineId={line}", purchase.order_id);
+        let answer = self.signed(&Endpoint::QueryOrder, &query, "").await?;
+        let mode = answer["orderInfo"]["orderLine"][0]["chargingMode"].as_str()?;
+        BillingMode::ALL
+            .into_iter()
+            .find(|b| b.order_api_name() == mode)
+    }
+
+    /// One usage push for `[from, to]`, signed with the access key (§7.2).
+    async fn push_usage(&self, instance_id: &str, from: UnixMillis, to: UnixMillis) {
+        let from = if self.faults.has(Fault::OldBeginTime) {
+            to.plus_ms(-22 * 86_400_000)
+        } else {
+            from
+        };
+        let random: [u8; 8] = rand::random();
+        let serial = format!("sn-{}", hex::encode(random));
+        let record = json!({
+            "instance_id": instance_id,
+            "record_time": to.to_basic_iso(),
+            "begin_time": from.to_basic_iso(),
+            "end_time": to.to_basic_iso(),
+            "usage_value": "1.5",
+            "metering_sn": serial,
+        });
+        // Under the fault the same record id goes out twice (a retry that reuses it).
+        let records = if self.faults.has(Fault::DuplicateMeteringSn) {
+            vec![record.clone(), record]
+        } else {
+            vec![record]
+        };
+        let body = json!({ "usage_records": records });
+        let Ok(canonical) = usage_push::canonical_body(body.to_string().as_bytes()) else {
+            return;
+        };
+        let ts = (self.clock)().0.to_string();
+        let random: [u8; 16] = rand::random();
+        let nonce = hex::encode(random);
+        let signature = usage_push::signature(&self.key, &ts, &nonce, &canonical);
+        let url = format!("{}{}", self.config.base_url, Endpoint::UsagePush.path());
+        let _ = self
+            .http
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("ts", ts)
+            .header("nonce", nonce)
+            .header("signature", signature)
+            .body(canonical)
+            .send()
+            .await;
+    }
+
+    /// The shipped software was given a License code: activate it (once — or twice under the
+    /// fault), then check it with a heartbeat.
+    pub(crate) async fn use_license(self: Arc<Self>, code: String) {
+        let body = json!({ "license": code }).to_string();
+        let _ = self.signed(&Endpoint::ActivateV1, "", &body).await;
+        if self.faults.has(Fault::ActivateTwice) {
+            let _ = self.signed(&Endpoint::ActivateV1, "", &body).await;
+        }
+        let _ = self.signed(&Endpoint::HeartbeatV1, "", &body).await;
+    }
+}

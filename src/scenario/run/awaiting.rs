@@ -1,0 +1,240 @@
+//! The steps that deal with the merchant's own clock: `await` waits (wall time, bounded, the
+//! virtual clock held) until the merchant makes the open-API call a flow needs, and reports
+//! the calls it made; `enter-license` hands a purchase's License code to the merchant's
+//! shipped software, as a buyer typing it in would.
+//!
+//! The wait is woken by each call the open APIs log, so it never polls. It ends early when a
+//! call about the awaited subject was refused: the merchant tried, and the refusal's finding
+//! says why.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::openapi::book::State;
+use crate::openapi::{MerchantCall, Scope};
+use crate::protocol::openapi::Endpoint;
+use crate::scenario::format::model::{Awaited, AwaitedCall, Ref};
+use crate::scenario::run::publish::license_code;
+use crate::scenario::run::runner::{AwaitOutcome, Run, StepFacts, StepRun};
+use crate::transport::stream::Trust;
+use crate::transport::wire::{Method, Wire};
+use crate::transport::{Client, TargetUrl};
+
+/// Whether a call names one of `subjects`.
+fn names(call: &MerchantCall, subjects: &BTreeSet<String>) -> bool {
+    call.subjects.iter().any(|s| subjects.contains(s))
+}
+
+fn is_activation(call: &MerchantCall) -> bool {
+    matches!(
+        call.endpoint,
+        Some(Endpoint::ActivateV1 | Endpoint::ActivateV2)
+    )
+}
+
+fn is_heartbeat(call: &MerchantCall) -> bool {
+    matches!(
+        call.endpoint,
+        Some(Endpoint::HeartbeatV1 | Endpoint::HeartbeatV2)
+    )
+}
+
+/// Whether the awaited call came, and whether waiting can stop (it came, or a call about the
+/// subject was refused).
+fn settled(
+    state: &State,
+    scope: Scope,
+    call: &AwaitedCall,
+    subjects: &BTreeSet<String>,
+) -> (bool, bool) {
+    let calls: Vec<&MerchantCall> = state
+        .calls
+        .iter()
+        .filter(|c| c.scope == scope && names(c, subjects))
+        .collect();
+    let came = match call {
+        AwaitedCall::QueryOrder(_) => calls
+            .iter()
+            .any(|c| c.endpoint == Some(Endpoint::QueryOrder)),
+        AwaitedCall::Usage { records, .. } => {
+            let accepted: usize = calls
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        c.endpoint,
+                        Some(Endpoint::UsagePush | Endpoint::UsagePushOld)
+                    )
+                })
+                .map(|c| c.records_accepted)
+                .sum();
+            accepted >= *records as usize
+        }
+        // The software activates, then checks the code: both, in that order.
+        AwaitedCall::LicenseActivate(_) => calls
+            .iter()
+            .position(|c| is_activation(c))
+            .is_some_and(|at| calls[at..].iter().any(|c| is_heartbeat(c))),
+    };
+    let refused = calls.iter().any(|c| !c.findings.is_empty());
+    (came, came || refused)
+}
+
+impl Run<'_> {
+    /// What an awaited call names: the order, the instances (and for a package, the instance
+    /// it pays for), the License code.
+    fn subjects_of(&self, reference: &Ref) -> BTreeSet<String> {
+        let mut subjects = BTreeSet::new();
+        let Some(capture) = self.captures.get(&reference.name) else {
+            return subjects;
+        };
+        if let Some(order) = &capture.order {
+            subjects.insert(order.0.clone());
+            subjects.insert(license_code(order));
+        }
+        for instance in &capture.instances {
+            let entry = self.engine.instance(*instance);
+            subjects.extend(entry.merchant_id.clone());
+            subjects.insert(license_code(&entry.order));
+            if let Some(served) = entry.serves {
+                subjects.extend(self.engine.instance(served).merchant_id.clone());
+            }
+        }
+        subjects
+    }
+
+    /// Why the merchant cannot be expected to call about a purchase: it never answered with
+    /// an instance (the purchase failed, or has not succeeded yet).
+    fn nothing_to_wait_for(&self, reference: &Ref) -> Option<String> {
+        let capture = self.captures.get(&reference.name)?;
+        let answered = capture
+            .instances
+            .iter()
+            .any(|i| self.engine.instance(*i).merchant_id.is_some());
+        (!answered).then(|| {
+            format!(
+                "`{}` has no instance the merchant answered with: it has nothing to call about",
+                reference.name
+            )
+        })
+    }
+
+    fn empty_step(&self, index: usize, blocked: Option<String>) -> StepRun {
+        StepRun {
+            index,
+            at: self.engine.elapsed(),
+            exchanges: Vec::new(),
+            facts: StepFacts::default(),
+            blocked,
+            merchant_calls: Vec::new(),
+            awaited: None,
+        }
+    }
+
+    /// Waits for the merchant's call, then reports the calls the scenario's run made since the
+    /// last report, in a stable order.
+    pub(crate) async fn await_step(&mut self, index: usize, awaited: &Awaited) -> StepRun {
+        let Some(publisher) = &self.publisher else {
+            return self.empty_step(
+                index,
+                Some("the open APIs are not served in this run".into()),
+            );
+        };
+        let (book, scope) = (publisher.book().clone(), publisher.scope());
+        if let Some(why) = self.nothing_to_wait_for(awaited.call.subject()) {
+            return self.empty_step(index, Some(why));
+        }
+        let subjects = self.subjects_of(awaited.call.subject());
+        let within = self
+            .context
+            .open_api
+            .as_ref()
+            .and_then(|link| link.await_within)
+            .unwrap_or(awaited.within);
+        let wait = Duration::from_millis(u64::try_from(within.as_millis()).unwrap_or(0));
+        let deadline = tokio::time::Instant::now() + wait;
+        book.wait_for(deadline, |state| {
+            settled(state, scope, &awaited.call, &subjects).1
+        })
+        .await;
+        let came = settled(&book.lock(), scope, &awaited.call, &subjects).0;
+        let mut step = self.empty_step(index, None);
+        step.merchant_calls = self.unreported_calls(scope, &awaited.call, &subjects);
+        step.awaited = Some(AwaitOutcome {
+            call: awaited.call.clone(),
+            came,
+            within,
+        });
+        step
+    }
+
+    /// The awaited kind of calls about the subject, not reported yet (the report orders them,
+    /// once normalised). Other calls stay for a later await, or for the run's leftovers: what
+    /// arrives after the awaited call is a matter of timing, and a report must not be.
+    fn unreported_calls(
+        &mut self,
+        scope: Scope,
+        awaited: &AwaitedCall,
+        subjects: &BTreeSet<String>,
+    ) -> Vec<MerchantCall> {
+        let kind = |call: &MerchantCall| match awaited {
+            AwaitedCall::QueryOrder(_) => call.endpoint == Some(Endpoint::QueryOrder),
+            AwaitedCall::Usage { .. } => matches!(
+                call.endpoint,
+                Some(Endpoint::UsagePush | Endpoint::UsagePushOld)
+            ),
+            AwaitedCall::LicenseActivate(_) => is_activation(call) || is_heartbeat(call),
+        };
+        self.publisher.as_ref().map_or_else(Vec::new, |p| {
+            p.book()
+                .take_unreported(scope, |c| kind(c) && names(c, subjects))
+        })
+    }
+
+    /// Hands the purchase's License code to the merchant's software.
+    pub(crate) async fn enter_license(&mut self, index: usize, reference: &Ref) -> StepRun {
+        let Some(order) = self
+            .captures
+            .get(&reference.name)
+            .and_then(|c| c.order.clone())
+        else {
+            return self.empty_step(index, Some(format!("`{}` placed no order", reference.name)));
+        };
+        let Some(url) = self
+            .context
+            .open_api
+            .as_ref()
+            .and_then(|link| link.software_url.clone())
+        else {
+            return self.empty_step(
+                index,
+                Some("no software address: pass --software-url URL (where your software takes a License code)".into()),
+            );
+        };
+        let body = serde_json::json!({ "license": license_code(&order) }).to_string();
+        let blocked = match deliver(&url, body).await {
+            Ok(()) => None,
+            Err(why) => Some(format!(
+                "the software at {url} did not take the code: {why}"
+            )),
+        };
+        self.empty_step(index, blocked)
+    }
+}
+
+/// POSTs a License code to the software, with the marketplace client's timeout and caps.
+async fn deliver(url: &str, body: String) -> Result<(), String> {
+    let target = TargetUrl::parse(url).map_err(|e| e.to_string())?;
+    let trust = Trust::new(None).map_err(|e| e.to_string())?;
+    let client = Client::new(target, trust, Duration::from_secs(20));
+    let wire = Wire {
+        method: Method::Post,
+        query: String::new(),
+        headers: Vec::new(),
+        body: Some(body),
+    };
+    match client.send(&wire).await.transport {
+        crate::marketplace::Transport::Answered(answer) if answer.status < 300 => Ok(()),
+        crate::marketplace::Transport::Answered(answer) => Err(format!("HTTP {}", answer.status)),
+        _ => Err("no answer".to_owned()),
+    }
+}
