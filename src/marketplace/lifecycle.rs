@@ -205,6 +205,8 @@ pub struct Instance {
     pub serves: Option<InstanceRef>,
     /// A package that stops its on-demand instance when its quota is used up (用完即停).
     pub stop_when_used_up: bool,
+    /// A package's quota, in usage units.
+    pub quota: Option<u32>,
     /// On-demand: when arrears began, while they are unpaid.
     pub arrears_since: Option<UnixMillis>,
 }
@@ -226,6 +228,7 @@ impl Instance {
             upgrades: Vec::new(),
             serves: None,
             stop_when_used_up: false,
+            quota: None,
             arrears_since: None,
         }
     }

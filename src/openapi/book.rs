@@ -36,8 +36,10 @@ pub struct InstanceEntry {
     pub scope: Scope,
     /// What the record rules need, in wall time (the merchant reports on its own clock).
     pub view: InstanceView,
-    /// Usage accepted so far.
+    /// Usage accepted so far (for a package: deducted from it).
     pub usage: f64,
+    /// A stop-when-used-up package's quota.
+    pub quota: Option<f64>,
 }
 
 /// A License code.
@@ -112,6 +114,8 @@ pub struct State {
     pub ranges: BTreeSet<(String, i64, i64)>,
     /// Every call, in order.
     pub calls: Vec<MerchantCall>,
+    /// Packages whose quota the usage used up, not yet stopped by their marketplace.
+    pub exhausted: BTreeSet<String>,
     /// Whether a marketplace is publishing into the book: a call naming something not yet
     /// published is then held briefly, since the marketplace may be about to publish it.
     pub live: bool,
@@ -198,6 +202,21 @@ impl Book {
             taken.push(call.clone());
         }
         taken
+    }
+
+    /// The packages of a scope whose quota was used up, handed over once.
+    pub fn take_exhausted(&self, scope: Scope) -> Vec<String> {
+        let mut state = self.lock();
+        let mine: Vec<String> = state
+            .exhausted
+            .iter()
+            .filter(|p| state.instances.get(*p).is_some_and(|i| i.scope == scope))
+            .cloned()
+            .collect();
+        for package in &mine {
+            state.exhausted.remove(package);
+        }
+        mine
     }
 
     /// Every call no step reported, once the merchant has been quiet for `quiet` (or `most`

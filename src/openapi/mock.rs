@@ -51,6 +51,7 @@ pub fn seed(book: &Book, now: UnixMillis) {
             scope: 0,
             view: view.clone(),
             usage: 0.0,
+            quota: None,
         },
     );
     state.instances.insert(
@@ -62,6 +63,7 @@ pub fn seed(book: &Book, now: UnixMillis) {
                 ..view
             },
             usage: 0.0,
+            quota: None,
         },
     );
     let license = |delivered, activated: bool, status| LicenseEntry {

@@ -102,6 +102,24 @@ impl OpenApiAccess {
         }
     }
 
+    /// Usage of `instance` deducted from the stop-when-used-up `package`: 5 units, enough to
+    /// use up a small quota.
+    pub(crate) async fn push_for_package(self: Arc<Self>, instance: String, package: String) {
+        // A range of its own (one second on), so as not to repeat the instance's first record.
+        let now = now_secs() + 1;
+        let body = sort_keys(&json!({"usage_records": [{
+            "instance_id": instance,
+            "record_time": basic_iso(now),
+            "begin_time": basic_iso(now),
+            "end_time": basic_iso(now),
+            "usage_value": "5",
+            "metering_sn": format!("independent-{package}"),
+            "relate_pkg_instance": package,
+        }]}))
+        .to_string();
+        self.send_usage(body).await;
+    }
+
     async fn push_usage(&self, instance: &str, created: u64) {
         let end = now_secs().max(created);
         let body = sort_keys(&json!({"usage_records": [{
@@ -113,6 +131,10 @@ impl OpenApiAccess {
             "metering_sn": format!("independent-{instance}-{created}"),
         }]}))
         .to_string();
+        self.send_usage(body).await;
+    }
+
+    async fn send_usage(&self, body: String) {
         let ts = (now_secs() * 1000).to_string();
         let nonce = format!("nonce-{ts}");
         let _ = http()

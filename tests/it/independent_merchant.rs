@@ -36,6 +36,8 @@ struct Books {
     released: HashSet<String>,
     passwords: HashMap<String, String>,
     users: HashMap<String, String>,
+    /// V1: the latest on-demand instance, which a package bought next pays for.
+    last_on_demand: Option<String>,
 }
 
 /// How the merchant behaves beyond the protocol itself.
@@ -58,6 +60,9 @@ pub(crate) struct Conduct {
     pub(crate) pad_result_msg: usize,
     /// A user name that changes on every run (`admin-<random>`), as generated accounts do.
     pub(crate) volatile_user: bool,
+    /// V1: on a package purchase, push usage for the latest on-demand instance against the
+    /// package (`relate_pkg_instance`), as a merchant that links the two would.
+    pub(crate) package_usage: bool,
 }
 
 /// The activities (wire names) a product of this kind must implement: spec V1 §1 "Which
@@ -224,6 +229,17 @@ impl Independent {
                             );
                             // V1 says the billing mode; V2 is asked through query-order.
                             let on_demand = (!self.v2).then(|| get("chargingMode") == Some("0"));
+                            if on_demand == Some(true) {
+                                books.last_on_demand = Some(id.clone());
+                            }
+                            let package = get("chargingMode") == Some("5");
+                            if let (true, true, Some(usage)) = (
+                                package,
+                                self.conduct.package_usage,
+                                books.last_on_demand.clone(),
+                            ) {
+                                tokio::spawn(open_api.clone().push_for_package(usage, id.clone()));
+                            }
                             tokio::spawn(open_api.clone().follow_up(
                                 order,
                                 id.clone(),
@@ -729,4 +745,49 @@ async fn an_independent_merchant_passes_the_open_api_scenarios() {
             run.stdout
         );
     }
+}
+
+/// Usage a merchant pushes against a stop-when-used-up package uses its quota up, and the
+/// marketplace stops the on-demand instance it pays for.
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_against_a_package_stops_its_instance_when_the_quota_is_used_up() {
+    let port = free_port();
+    let access = OpenApiAccess {
+        base: format!("http://127.0.0.1:{port}"),
+        ak: "independent-ak".into(),
+        sk: "independent-sk".into(),
+        key: KEY.into(),
+    };
+    let conduct = Conduct {
+        package_usage: true,
+        ..Conduct::default()
+    };
+    let url = start_calling(false, HeaderCase::AsWritten, conduct, Some(access)).await;
+    let listen = format!("127.0.0.1:{port}");
+    let args = run_args(
+        &url,
+        &[
+            "--billing",
+            "on-demand",
+            "fixtures/checks/package-quota.yaml",
+            "--openapi-listen",
+            &listen,
+        ],
+    );
+    let run = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::support::kgsim_env(
+            &args,
+            Some(KEY),
+            None,
+            &[
+                ("KGSIM_OPENAPI_AK", "independent-ak"),
+                ("KGSIM_OPENAPI_SK", "independent-sk"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("1 passed"), "{}", run.stdout);
 }

@@ -39,6 +39,8 @@ pub struct PurchaseSpec {
     pub package_for: Option<InstanceRef>,
     /// A package that stops its on-demand instance when the quota is used up (用完即停).
     pub stop_when_used_up: bool,
+    /// Its quota, in usage units.
+    pub quota: Option<u32>,
     /// Identical newInstance calls sent at once per instance (1 = no concurrent copies).
     pub copies: u32,
     /// Call options.
@@ -54,6 +56,7 @@ impl Default for PurchaseSpec {
             products: 1,
             package_for: None,
             stop_when_used_up: false,
+            quota: None,
             copies: 1,
             options: CallOptions::default(),
         }

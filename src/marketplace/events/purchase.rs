@@ -48,6 +48,7 @@ impl Marketplace {
             instance.trial = spec.trial;
             instance.serves = spec.package_for;
             instance.stop_when_used_up = spec.stop_when_used_up;
+            instance.quota = spec.quota;
             let instance = self.add_instance(instance);
             purchase.instances.push(instance);
             let request = requests::new_instance(

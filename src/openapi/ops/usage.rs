@@ -133,11 +133,104 @@ fn keep(state: &mut State, accepted: &Accepted, sn: Option<&str>) {
     if let Some(instance) = state.instances.get_mut(&accepted.instance_id) {
         instance.usage += accepted.value;
     }
-    if let Some(package) = accepted
-        .package
-        .as_ref()
-        .and_then(|p| state.instances.get_mut(p))
-    {
+    let Some(id) = accepted.package.as_ref() else {
+        return;
+    };
+    if let Some(package) = state.instances.get_mut(id) {
+        let before = package.usage;
         package.usage += accepted.value;
+        // 用完即停: the package's quota is used up; its marketplace stops the instance.
+        if package
+            .quota
+            .is_some_and(|q| before < q && package.usage >= q)
+        {
+            state.exhausted.insert(id.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::openapi::book::InstanceEntry;
+    use crate::protocol::openapi::usage::InstanceView;
+
+    const START: UnixMillis = UnixMillis(1_767_225_600_000);
+
+    fn state() -> State {
+        let mut state = State::default();
+        let view = InstanceView {
+            on_demand: true,
+            started: START,
+            closed: None,
+            usable: true,
+            stop_package: Some(("pkg".into(), START)),
+        };
+        state.instances.insert(
+            "od".into(),
+            InstanceEntry {
+                scope: 1,
+                view: view.clone(),
+                usage: 0.0,
+                quota: None,
+            },
+        );
+        state.instances.insert(
+            "pkg".into(),
+            InstanceEntry {
+                scope: 1,
+                view: InstanceView {
+                    on_demand: false,
+                    stop_package: None,
+                    ..view
+                },
+                usage: 0.0,
+                quota: Some(3.0),
+            },
+        );
+        state
+    }
+
+    fn push(hour: i64, value: &str, package: Option<&str>) -> Vec<u8> {
+        let at = |h: i64| START.plus_ms(h * 3_600_000).to_basic_iso();
+        json!({"usage_records": [{
+            "instance_id": "od",
+            "record_time": at(hour + 1),
+            "begin_time": at(hour),
+            "end_time": at(hour + 1),
+            "usage_value": value,
+            "metering_sn": format!("sn-{hour}"),
+            "relate_pkg_instance": package,
+        }]})
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn usage_against_a_stop_when_used_up_package_uses_its_quota_up() {
+        let mut state = state();
+        let now = START.plus_ms(10 * 3_600_000);
+        let first = answer(&mut state, &push(0, "2", Some("pkg")), now, true);
+        assert_eq!(first.body["error_code"], "MKT.0000", "{}", first.body);
+        assert!(state.exhausted.is_empty());
+        answer(&mut state, &push(1, "1.5", Some("pkg")), now, true);
+        assert!(state.exhausted.contains("pkg"), "3.5 of a quota of 3");
+        let unlinked = answer(&mut state, &push(2, "1", None), now, true);
+        assert_eq!(
+            unlinked.findings[0].check,
+            CheckId::OpenApiPackageInstanceId
+        );
+    }
+
+    #[test]
+    fn late_usage_is_reported_and_still_accepted() {
+        let mut state = state();
+        state.instances.get_mut("od").unwrap().view.stop_package = None;
+        let now = START.plus_ms(6 * 3_600_000);
+        let late = answer(&mut state, &push(0, "1", None), now, true);
+        assert_eq!(late.records_accepted, 1);
+        assert_eq!(late.findings[0].check, CheckId::OpenApiUsageTimeliness);
     }
 }

@@ -97,6 +97,8 @@ pub enum Action {
         package_for: Option<Ref>,
         /// A package that stops its on-demand instance when the quota is used up.
         stop_when_used_up: bool,
+        /// Its quota: usage pushed against it (`relate_pkg_instance`) up to this amount.
+        quota: Option<u32>,
     },
     /// Re-send the calls of an earlier step.
     Resend(Ref),

@@ -149,6 +149,11 @@ pub static ATTEMPT: Kind = Kind::Integer {
 };
 /// `faults.copies`: identical copies sent at once.
 pub static COPIES: Kind = Kind::Integer { min: 1, max: 1_000 };
+/// `purchase.quota`: a stop-when-used-up package's quota.
+pub static QUOTA: Kind = Kind::Integer {
+    min: 1,
+    max: 1_000_000,
+};
 /// `faults.rounds`: how many times a step with copies is repeated.
 pub static ROUNDS: Kind = Kind::Integer { min: 1, max: 50 };
 /// `purchase.products`: on-demand billing items of one order.
@@ -278,6 +283,11 @@ pub static PURCHASE: Shape = Shape {
             "stop-when-used-up",
             Kind::Boolean,
             "A package that stops its on-demand instance when the quota is used up (用完即停).",
+        ),
+        key(
+            "quota",
+            QUOTA,
+            "The package's quota: usage pushed against it (relate_pkg_instance) up to this amount stops its instance.",
         ),
     ],
 };

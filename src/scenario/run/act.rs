@@ -39,6 +39,7 @@ impl Run<'_> {
                 products,
                 package_for,
                 stop_when_used_up,
+                quota,
             } => {
                 let package_for = package_for
                     .as_ref()
@@ -51,6 +52,7 @@ impl Run<'_> {
                     products: *products,
                     package_for,
                     stop_when_used_up: *stop_when_used_up,
+                    quota: *quota,
                     copies: step.faults.copies.max(1),
                     options,
                 };

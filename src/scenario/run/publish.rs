@@ -124,6 +124,7 @@ impl Publisher {
                         scope: self.scope,
                         view,
                         usage,
+                        quota: instance.quota.map(f64::from),
                     },
                 );
             }

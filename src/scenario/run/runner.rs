@@ -241,6 +241,7 @@ impl Run<'_> {
             Action::EnterLicense(reference) => return self.enter_license(index, reference).await,
             _ => {}
         }
+        self.stop_used_up_packages();
         let at = self.engine.elapsed();
         let first_call = self.engine.calls().len();
         let (acted, blocked, performed) = self.act_rounds(step, first_call).await;
@@ -280,6 +281,26 @@ impl Run<'_> {
             blocked,
             merchant_calls: Vec::new(),
             awaited: None,
+        }
+    }
+
+    /// The packages whose quota the merchant's usage pushes used up stop their on-demand
+    /// instance (用完即停, spec V2 §7.1): their notices go out with this step's deliveries.
+    fn stop_used_up_packages(&mut self) {
+        let Some(publisher) = &self.publisher else {
+            return;
+        };
+        for package in publisher.book().take_exhausted(publisher.scope()) {
+            let found = self
+                .engine
+                .all_instances()
+                .find(|(_, i)| i.merchant_id.as_deref() == Some(package.as_str()))
+                .map(|(r, _)| r);
+            if let Some(instance) = found {
+                let _ = self
+                    .engine
+                    .exhaust_quota(instance, &crate::marketplace::CallOptions::default());
+            }
         }
     }
 

@@ -64,6 +64,9 @@ impl Decoder<'_> {
         let stop = self.opt(obj.get("stop-when-used-up"), |d, n| {
             d.boolean(n, "stop-when-used-up")
         });
+        let quota = self.opt(obj.get("quota"), |d, n| {
+            d.integer(n, &schema::QUOTA, "quota")
+        });
         Ok(Action::Purchase {
             billing: billing?,
             period: period?,
@@ -71,6 +74,7 @@ impl Decoder<'_> {
             products: products?.unwrap_or(1),
             package_for: package_for?,
             stop_when_used_up: stop?.unwrap_or(false),
+            quota: quota?,
         })
     }
 
