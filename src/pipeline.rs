@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::conformance::evaluate;
+use crate::marketplace::settings::{InterfaceKeys, KitSettings};
 use crate::protocol::{AccessKey, UnixMillis};
 use crate::report::model::{ProfileSummary, Report, ReportContext, build};
 use crate::report::snapshot::Snapshots;
@@ -41,6 +42,12 @@ pub struct SuiteRun {
     pub redactions: Redactions,
     /// The open APIs the merchant calls, when they are served.
     pub open_api: Option<OpenApiLink>,
+    /// The keys bound to the Kit, License-code and notification interfaces.
+    pub keys: InterfaceKeys,
+    /// 联营: the Kit's settings.
+    pub kit: Option<KitSettings>,
+    /// The merchant's login callback, for the login scenarios.
+    pub login_url: Option<String>,
 }
 
 impl SuiteRun {
@@ -64,6 +71,9 @@ impl SuiteRun {
             snapshots: None,
             redactions: Redactions::default(),
             open_api: None,
+            keys: InterfaceKeys::default(),
+            kit: None,
+            login_url: None,
         }
     }
 }
@@ -87,6 +97,9 @@ pub async fn run_suite(
         seed: run.seed,
         start: run.start,
         open_api: run.open_api.clone(),
+        keys: run.keys.clone(),
+        kit: run.kit.clone(),
+        login_url: run.login_url.clone(),
     };
     let runs = suite::run_all(&run.scenarios, &context, run.jobs, on_done).await;
     let leftovers = match &run.open_api {

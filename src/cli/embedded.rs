@@ -18,6 +18,20 @@ use crate::protocol::{AccessKey, Protocol};
 use crate::transport::stream::Trust;
 use crate::transport::{Client, TargetUrl};
 
+/// What the embedded merchant is started with beyond protocol and key: its open-API client,
+/// its Kit key pair, the keys of the other interface types.
+#[derive(Default)]
+pub(crate) struct Embedded {
+    /// How it reaches the open APIs.
+    pub(crate) open_api: Option<OpenApiClientConfig>,
+    /// 联营: its Kit key and RSA private key.
+    pub(crate) kit: Option<merchant::KitConfig>,
+    /// The License-code key.
+    pub(crate) license_key: Option<AccessKey>,
+    /// The order-notification key.
+    pub(crate) notify_key: Option<AccessKey>,
+}
+
 /// The flags that say where the merchant is (`kgsim run`, `kgsim load`).
 #[derive(Debug, Args)]
 pub(crate) struct TargetArgs {
@@ -90,7 +104,7 @@ impl TargetArgs {
         protocol: Protocol,
         encrypt_type: EncryptType,
         key: &AccessKey,
-        open_api: Option<OpenApiClientConfig>,
+        extras: Embedded,
     ) -> std::io::Result<TargetUrl> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
@@ -98,7 +112,10 @@ impl TargetArgs {
         config.encrypt_type = encrypt_type;
         config.faults = Faults::of(self.merchant_faults.iter().copied());
         config.slow = Duration::from_millis(self.merchant_slow_ms);
-        config.open_api = open_api;
+        config.open_api = extras.open_api;
+        config.kit = extras.kit;
+        config.license_key = extras.license_key;
+        config.notify_key = extras.notify_key;
         tokio::spawn(merchant::serve(
             listener,
             merchant::router(Arc::new(Merchant::new(config))),
@@ -115,12 +132,12 @@ impl TargetArgs {
         key: &AccessKey,
         timeout: Duration,
         before: &str,
-        open_api: Option<OpenApiClientConfig>,
+        extras: Embedded,
     ) -> Result<(Client, String), Failure> {
         let trust = Trust::new(self.target_ca.as_deref()).usage()?;
         let Some(target) = self.target()? else {
             let url = self
-                .start_embedded(protocol, encrypt_type, key, open_api)
+                .start_embedded(protocol, encrypt_type, key, extras)
                 .await
                 .context("cannot start the embedded merchant")
                 .could_not_run()?;

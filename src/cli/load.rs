@@ -112,7 +112,7 @@ async fn run_load(
     let kind = (args.protocol, args.encrypt_type.into());
     let (client, target_name) = args
         .target
-        .reach(kind, &key, timeout, "request", None)
+        .reach(kind, &key, timeout, "request", Default::default())
         .await?;
     let plan = Plan {
         orders: args.orders,

@@ -10,6 +10,7 @@ mod load;
 mod merchant;
 mod openapi;
 mod openapi_link;
+mod product;
 mod run;
 mod secrets;
 mod sign;

@@ -12,9 +12,10 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::crypt::EncryptTypeArg;
-use crate::cli::embedded::TargetArgs;
+use crate::cli::embedded::{Embedded, TargetArgs};
 use crate::cli::exit::{self, Failure, Kind as _, Outcome};
 use crate::cli::openapi_link::{NOT_SERVED, OpenApiFlags};
+use crate::cli::product::ProductFlags;
 use crate::fsio::{self, INPUT_FILE_CAP};
 use crate::marketplace::Span;
 use crate::marketplace::kind::Interfaces;
@@ -42,6 +43,9 @@ pub(crate) struct RunArgs {
     /// The open APIs the merchant calls.
     #[command(flatten)]
     pub(crate) open_api: OpenApiFlags,
+    /// What is sold, the Kit, order notification.
+    #[command(flatten)]
+    pub(crate) product: ProductFlags,
     /// The product profile (TOML); flags override it.
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
@@ -112,6 +116,11 @@ fn parse_timeout(text: &str) -> Result<Span, String> {
     }
 }
 
+/// The identity-centre domain tenantSync announces when the open APIs (and with them the
+/// identity centre) are not served: a reserved name, so that a merchant's login fails
+/// visibly rather than reaching a real host.
+const IDENTITY_UNSERVED: &str = "https://identity.kgsim.invalid";
+
 /// Loads scenarios from paths, or the built-in suite.
 pub(crate) fn load(paths: &[PathBuf]) -> Loaded {
     if paths.is_empty() {
@@ -148,15 +157,27 @@ fn resolve_profile(args: &RunArgs) -> Result<Profile, Failure> {
         interfaces: (!args.interfaces.is_empty()).then(|| args.interfaces.clone()),
         timeout: args.timeout,
         open_apis: (!args.open_api.uses.is_empty()).then(|| args.open_api.uses.clone()),
+        product: args.product.product,
+        kit: args.product.kit.then_some(true),
+        kit_public_key: (args.product.kit_public_key.as_ref()).map(|p| p.display().to_string()),
+        kit_oaep_digest: args.product.kit_oaep_digest,
+        login_url: args.product.login_url.clone(),
+        order_notify: args.product.order_notify.clone(),
     };
-    let Some(path) = &args.profile else {
-        return Ok(Profile::with_overrides(&overrides));
+    let profile = match &args.profile {
+        None => Profile::with_overrides(&overrides),
+        Some(path) => {
+            let text = fsio::read_text_capped(path, INPUT_FILE_CAP).could_not_run()?;
+            Profile::load(&path.display().to_string(), &text, &overrides).map_err(|problems| {
+                eprint!("{}", render(&problems, diagnostics_style()));
+                Failure::Reported(exit::USAGE)
+            })?
+        }
     };
-    let text = fsio::read_text_capped(path, INPUT_FILE_CAP).could_not_run()?;
-    Profile::load(&path.display().to_string(), &text, &overrides).map_err(|problems| {
-        eprint!("{}", render(&problems, diagnostics_style()));
-        Failure::Reported(exit::USAGE)
-    })
+    match profile.invalid() {
+        Some(why) => Err(Failure::Usage(anyhow::anyhow!(why))),
+        None => Ok(profile),
+    }
 }
 
 fn select_scenarios(args: &RunArgs) -> Result<Vec<Arc<Scenario>>, Failure> {
@@ -238,13 +259,15 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
     let snapshots = snapshots(args);
     check_outputs(args, snapshots.as_ref())?;
     let key = args.target.access_key()?;
+    let keys = crate::cli::secrets::interface_keys()?;
+    let embedded = args.target.target_text.is_none();
+    let kit_keys = ProductFlags::kit_keys(&profile, embedded)?;
     let runtime = tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")
         .could_not_run()?;
     let report = runtime.block_on(async {
         let timeout = Duration::from_millis(profile.timeout.as_millis().max(1) as u64);
         let kind = (profile.protocol, profile.encrypt_type);
-        let embedded = args.target.target_text.is_none();
         let served = args.open_api.serve(&key, embedded).await?;
         if served.is_none() && !profile.open_apis().is_empty() {
             eprintln!("{NOT_SERVED}");
@@ -255,13 +278,41 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
                 served.running.base_url
             );
         }
-        let merchant_open_api = served.as_ref().map(|s| s.client.clone());
+        let extras = Embedded {
+            open_api: served.as_ref().map(|s| s.client.clone()),
+            kit: kit_keys
+                .as_ref()
+                .and_then(|k| k.private.clone())
+                .map(|private_key| crate::merchant::KitConfig {
+                    key: keys.kit.clone(),
+                    private_key,
+                    digest: profile.kit.digest,
+                }),
+            license_key: keys.license_code.clone(),
+            notify_key: keys.notify.clone(),
+        };
         let (client, target_name) = args
             .target
-            .reach(kind, &key, timeout, "scenario", merchant_open_api)
+            .reach(kind, &key, timeout, "scenario", extras)
             .await?;
+        let client = match ProductFlags::notify_target(&profile, client.target())? {
+            Some(notify) => client.with_notify(notify),
+            None => client,
+        };
         let software_url = args.open_api.software_url.clone().or_else(|| {
             embedded.then(|| client.target().with_path(crate::merchant::SOFTWARE_PATH))
+        });
+        let login_url =
+            profile.kit.login_url.clone().or_else(|| {
+                embedded.then(|| client.target().with_path(crate::merchant::LOGIN_PATH))
+            });
+        let kit = kit_keys.map(|k| crate::marketplace::settings::KitSettings {
+            public_key: k.public,
+            digest: profile.kit.digest,
+            domain_name: served.as_ref().map_or_else(
+                || IDENTITY_UNSERVED.to_owned(),
+                |s| s.running.base_url.clone(),
+            ),
         });
         let link = served.as_ref().map(|s| {
             let mut link = OpenApiLink::new(
@@ -275,6 +326,9 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
         let mut run = SuiteRun::new(profile, key, client, scenarios);
         run.target_name = target_name;
         run.open_api = link;
+        run.keys = keys;
+        run.kit = kit;
+        run.login_url = login_url;
         run.seed = args.seed.unwrap_or(run.seed);
         run.start = args.virtual_start;
         run.jobs = usize::from(args.jobs);

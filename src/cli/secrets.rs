@@ -109,3 +109,30 @@ pub(crate) fn app_secret(secret_file: Option<&Path>) -> Result<AccessKey, Secret
     }
     load("app secret", OPENAPI_SK_ENV, "--secret-file", secret_file)
 }
+
+/// The environment variables of the keys bound to the other interface types (spec V2 §1.2).
+pub(crate) const KIT_KEY_ENV: &str = "KGSIM_KIT_KEY";
+/// License授权码交付接口.
+pub(crate) const LICENSE_KEY_ENV: &str = "KGSIM_LICENSE_KEY";
+/// 通用接口 (order notification).
+pub(crate) const NOTIFY_KEY_ENV: &str = "KGSIM_NOTIFY_KEY";
+
+/// A key bound to another interface type, when its variable is set (`None`: the access key
+/// signs those calls too).
+fn bound_key(what: &'static str, env: &'static str) -> Result<Option<AccessKey>, SecretError> {
+    match load(what, env, "", None) {
+        Ok(key) => Ok(Some(key)),
+        Err(SecretError::Missing { .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// The Kit, License-code and notification keys from `KGSIM_KIT_KEY`, `KGSIM_LICENSE_KEY`
+/// and `KGSIM_NOTIFY_KEY`; each unset one falls back to the access key.
+pub(crate) fn interface_keys() -> Result<crate::marketplace::settings::InterfaceKeys, SecretError> {
+    Ok(crate::marketplace::settings::InterfaceKeys {
+        kit: bound_key("Kit key", KIT_KEY_ENV)?,
+        license_code: bound_key("License-code key", LICENSE_KEY_ENV)?,
+        notify: bound_key("order-notification key", NOTIFY_KEY_ENV)?,
+    })
+}

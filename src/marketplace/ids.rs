@@ -62,6 +62,16 @@ impl Ids {
         format!("{:016x}{:016x}", self.next_u64(), self.next_u64())
     }
 
+    /// A 32-character secret (an OAuth client secret).
+    pub fn secret(&mut self) -> String {
+        self.pick(ALNUM, 32)
+    }
+
+    /// A seed for a generator of its own (RSA-OAEP's random padding, reproducible per run).
+    pub fn seed(&mut self) -> u64 {
+        self.next_u64()
+    }
+
     /// A 16-character IV for field encryption.
     pub fn iv(&mut self) -> Iv {
         self.pick(ALNUM, 16)

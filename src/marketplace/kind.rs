@@ -16,35 +16,157 @@
 //!
 //! Where the matrix lost its ✓ marks (V2 §9 item 9) the reading that makes the lifecycles
 //! possible is taken: on-demand freezes need a status interface.
+//!
+//! License products are V2-shaped and sold by period or once:
+//!
+//! | product | billing | required | source |
+//! |---|---|---|---|
+//! | License 2.0 code | period | refreshLicenseCode, updateLicenseCodeStatus, releaseLicenseCode | §4.2 (optional as a whole: a code product without a production address gets none) |
+//! | License 2.0 code | one-time | releaseLicenseCode | §4.2 |
+//! | online License | period | newInstance, refreshInstance, updateInstanceStatus, releaseInstance, getLicenseAsync | §4.5 |
+//! | online License | one-time | newInstance, releaseInstance, getLicenseAsync | §4.5 |
+//!
+//! On top of its kind, a 联营 SaaS product receives the five Kit syncs (`--kit`, §3) and any
+//! product with an order-notification address receives orderNotify (§5).
+
+use std::fmt;
+use std::str::FromStr;
 
 use crate::protocol::{Activity, BillingMode, Protocol};
 
 use Activity::{
-    ChangeInstanceCheck, ExpireInstance, InstanceStatus, NewInstance, QueryInstance,
-    RefreshInstance, ReleaseInstance, Upgrade,
+    ChangeInstanceCheck, ExpireInstance, GetLicenseAsync, InstanceStatus, NewInstance,
+    QueryInstance, RefreshInstance, RefreshLicenseCode, ReleaseInstance, ReleaseLicenseCode,
+    UpdateLicenseCodeStatus, Upgrade,
 };
 
-/// A kind of product: its protocol and billing mode.
+/// What is sold: a SaaS subscription or a License.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub enum ProductType {
+    /// A SaaS product: the basic interfaces (V1 §4, V2 §2).
+    #[default]
+    Saas,
+    /// A License 2.0 code product: the marketplace issues the codes, the merchant hears of
+    /// renewals, freezes and releases (V2 §4.1–4.2).
+    LicenseCode,
+    /// An online-License product: V2 instances and getLicenseAsync (V2 §4.5).
+    OnlineLicense,
+}
+
+impl ProductType {
+    /// Every type.
+    pub const ALL: [ProductType; 3] = [Self::Saas, Self::LicenseCode, Self::OnlineLicense];
+
+    /// `saas`, `license-code`, `online-license`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Saas => "saas",
+            Self::LicenseCode => "license-code",
+            Self::OnlineLicense => "online-license",
+        }
+    }
+
+    /// Whether a purchase goes through newInstance (everything but License codes, which the
+    /// marketplace issues itself).
+    pub fn has_new_instance(self) -> bool {
+        self != Self::LicenseCode
+    }
+}
+
+impl fmt::Display for ProductType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Not a product type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("product `{0}` is not saas, license-code or online-license")]
+pub struct UnknownProduct(pub String);
+
+impl FromStr for ProductType {
+    type Err = UnknownProduct;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| UnknownProduct(s.to_owned()))
+    }
+}
+
+/// A kind of product: its protocol, billing mode and type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProductKind {
     /// V1 or V2.
     pub protocol: Protocol,
     /// How it is billed.
     pub billing: BillingMode,
+    /// What is sold.
+    pub product: ProductType,
 }
 
 impl ProductKind {
-    /// Every kind: both protocols × four billing modes.
+    /// A SaaS product.
+    pub fn saas(protocol: Protocol, billing: BillingMode) -> Self {
+        Self {
+            protocol,
+            billing,
+            product: ProductType::Saas,
+        }
+    }
+
+    /// Every SaaS kind: both protocols × four billing modes.
     pub fn all() -> impl Iterator<Item = ProductKind> {
         Protocol::ALL.into_iter().flat_map(|protocol| {
             BillingMode::ALL
                 .into_iter()
-                .map(move |billing| ProductKind { protocol, billing })
+                .map(move |billing| ProductKind::saas(protocol, billing))
+        })
+    }
+
+    /// Why the combination does not exist, if it does not: License products are V2-shaped
+    /// and sold by period or once.
+    pub fn invalid(self) -> Option<String> {
+        if self.product == ProductType::Saas {
+            return None;
+        }
+        if self.protocol != Protocol::V2 {
+            return Some(format!(
+                "{} products use the V2 interfaces (spec §4.2, §4.5): add `--protocol v2`",
+                self.product
+            ));
+        }
+        (!matches!(self.billing, BillingMode::Period | BillingMode::OneTime)).then(|| {
+            format!(
+                "{} products are sold by period or once, not {} (spec §4)",
+                self.product, self.billing
+            )
         })
     }
 
     /// The interfaces every product of this kind must implement and debug.
     pub fn required(self) -> &'static [Activity] {
+        match (self.product, self.billing) {
+            (ProductType::LicenseCode, BillingMode::Period) => &[
+                RefreshLicenseCode,
+                UpdateLicenseCodeStatus,
+                ReleaseLicenseCode,
+            ],
+            (ProductType::LicenseCode, _) => &[ReleaseLicenseCode],
+            (ProductType::OnlineLicense, BillingMode::Period) => &[
+                NewInstance,
+                RefreshInstance,
+                InstanceStatus,
+                ReleaseInstance,
+                GetLicenseAsync,
+            ],
+            (ProductType::OnlineLicense, _) => &[NewInstance, ReleaseInstance, GetLicenseAsync],
+            (ProductType::Saas, _) => self.saas_required(),
+        }
+    }
+
+    fn saas_required(self) -> &'static [Activity] {
         match (self.protocol, self.billing) {
             (Protocol::V1, BillingMode::Period) => &[
                 NewInstance,
@@ -69,6 +191,9 @@ impl ProductKind {
 
     /// The interfaces a product of this kind may implement, declared in its profile.
     pub fn optional(self) -> &'static [Activity] {
+        if self.product != ProductType::Saas {
+            return &[];
+        }
         match (self.protocol, self.billing) {
             (Protocol::V1, BillingMode::Period) => &[Upgrade, QueryInstance, InstanceStatus],
             (Protocol::V1, BillingMode::OneTime) => &[QueryInstance],
@@ -84,15 +209,20 @@ impl ProductKind {
 
     /// Where the spec says so, for messages.
     pub fn source(self) -> &'static str {
-        match self.protocol {
-            Protocol::V1 => "spec V1 §1 \"Which scenarios a product must implement\"",
-            Protocol::V2 => "spec V2 §2.9 and §7.1",
+        match (self.product, self.protocol) {
+            (ProductType::LicenseCode, _) => "spec V2 §4.2",
+            (ProductType::OnlineLicense, _) => "spec V2 §4.5",
+            (_, Protocol::V1) => "spec V1 §1 \"Which scenarios a product must implement\"",
+            (_, Protocol::V2) => "spec V2 §2.9 and §7.1",
         }
     }
 
-    /// `v1 period`, `v2 on-demand`.
+    /// `v1 period`, `v2 on-demand`, `v2 license-code period`.
     pub fn name(self) -> String {
-        format!("{} {}", self.protocol, self.billing)
+        match self.product {
+            ProductType::Saas => format!("{} {}", self.protocol, self.billing),
+            product => format!("{} {product} {}", self.protocol, self.billing),
+        }
     }
 }
 
@@ -102,6 +232,10 @@ impl ProductKind {
 pub struct Interfaces {
     kind: ProductKind,
     declared: Vec<Activity>,
+    /// 联营 SaaS: the Kit syncs (V2 §3).
+    kit: bool,
+    /// An order-notification address (V2 §5).
+    order_notify: bool,
 }
 
 impl Interfaces {
@@ -113,7 +247,24 @@ impl Interfaces {
             .copied()
             .filter(|a| kind.optional().contains(a))
             .collect();
-        Self { kind, declared }
+        Self {
+            kind,
+            declared,
+            kit: false,
+            order_notify: false,
+        }
+    }
+
+    /// The same product, receiving the Kit syncs or not.
+    pub fn with_kit(mut self, kit: bool) -> Self {
+        self.kit = kit;
+        self
+    }
+
+    /// The same product, with an order-notification address or not.
+    pub fn with_order_notify(mut self, order_notify: bool) -> Self {
+        self.order_notify = order_notify;
+        self
     }
 
     /// The kind.
@@ -123,6 +274,12 @@ impl Interfaces {
 
     /// Whether the product implements an interface.
     pub fn implements(&self, activity: Activity) -> bool {
+        if activity.is_kit() {
+            return self.kit;
+        }
+        if activity == Activity::OrderNotify {
+            return self.order_notify;
+        }
         self.kind.required().contains(&activity) || self.declared.contains(&activity)
     }
 
@@ -167,6 +324,17 @@ impl Interfaces {
             return None;
         }
         let name = activity.slug();
+        if activity.is_kit() {
+            return Some(format!(
+                "the product receives no Kit syncs ({name}); a 联营 SaaS product enables them with `--kit` or `kit = true`"
+            ));
+        }
+        if activity == Activity::OrderNotify {
+            return Some(
+                "the product has no order-notification address; set one with `--order-notify` or `order-notify = \"URL\"`"
+                    .to_owned(),
+            );
+        }
         Some(if self.kind.optional().contains(&activity) {
             format!(
                 "the product does not declare {name}; enable it with `--interface {name}` or \
@@ -209,6 +377,7 @@ mod tests {
         let v1 = |billing| ProductKind {
             protocol: Protocol::V1,
             billing,
+            product: ProductType::Saas,
         };
         assert_eq!(
             v1(BillingMode::OneTime).required(),
@@ -224,6 +393,7 @@ mod tests {
         let v2_period = ProductKind {
             protocol: Protocol::V2,
             billing: BillingMode::Period,
+            product: ProductType::Saas,
         };
         assert!(v2_period.required().contains(&InstanceStatus));
         assert!(v2_period.optional().contains(&Upgrade));
@@ -234,6 +404,7 @@ mod tests {
         let kind = ProductKind {
             protocol: Protocol::V1,
             billing: BillingMode::Period,
+            product: ProductType::Saas,
         };
         let plain = Interfaces::new(kind, &[]);
         assert!(!plain.implements(Upgrade));
@@ -254,6 +425,7 @@ mod tests {
             ProductKind {
                 protocol: Protocol::V1,
                 billing: BillingMode::OneTime,
+                product: ProductType::Saas,
             },
             &[],
         );

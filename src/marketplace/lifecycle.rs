@@ -27,6 +27,17 @@ impl fmt::Display for OrderId {
     }
 }
 
+/// The License code of a purchase (License 2.0, spec V2 §4.1, codes like `PL…`): `PL` and
+/// the order id's letters and digits.
+pub fn license_code(order: &OrderId) -> String {
+    let body: String = order
+        .0
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    format!("PL{}", body.to_ascii_uppercase())
+}
+
 /// What an order buys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderKind {

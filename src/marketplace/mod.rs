@@ -13,6 +13,7 @@ pub mod engine;
 pub mod events;
 pub mod ids;
 pub mod kind;
+pub mod kit;
 pub mod lifecycle;
 pub mod requests;
 pub mod retry;

@@ -10,6 +10,11 @@
 //! | V2 | refreshInstance, updateInstanceStatus, releaseInstance | every 2 min | 2 h | stop; manual restart | unknown for V2 (§10 q1); the spec suggests the online-License values [I] |
 //! | V1, V2 | queryInstance, changeInstanceCheck | none | – | – | synchronous reads/checks (V1 §6, V2 §2.7) |
 //! | V2 | queryInstance after newInstance | every 2 min | 3 h | provisioning order failed and refunded | polled "until success", interval not documented (V2 §2.2, §10 q9) [I] |
+//! | V2 | refreshLicenseCode, updateLicenseCodeStatus, releaseLicenseCode | every 2 min | 2 h (60 retries) | stop; manual re-call | §4.2, §8.5 |
+//! | V2 online License | newInstance | every 2 min | 2 h | order failed and refunded | §4.5 (the same paragraph also says 3 h, §9 item 4: a `[retry.new-instance]` setting) |
+//! | V2 online License | refreshInstance, updateInstanceStatus, releaseInstance, getLicenseAsync | every 2 min | 2 h | stop; manual restart | §4.5, §8.5 (getLicenseAsync: as its siblings [I]) |
+//! | V2 | orderNotify | every 10 min | 3 h | stop; manual restart | §5 ("continuously for 3 hours"; the interval is not given [I]) |
+//! | V2 | the five Kit syncs | none | – | the buyer or admin decides whether to retry | §3, §8.5 |
 //!
 //! Attempt `k` (from 0) is due `k × cadence` after the first; an attempt is made while that
 //! offset is within the window, so an hourly 3 h policy makes attempts at +0, +1, +2 and
@@ -18,6 +23,7 @@
 use std::collections::BTreeMap;
 
 use crate::marketplace::clock::Span;
+use crate::marketplace::kind::ProductType;
 use crate::protocol::{Activity, Protocol};
 
 /// What the marketplace does once every attempt in the window has failed.
@@ -138,9 +144,42 @@ impl RetryTable {
                         on_exhausted: FailOrderAndRefund,
                     },
                 );
+                for activity in [
+                    RefreshLicenseCode,
+                    UpdateLicenseCodeStatus,
+                    ReleaseLicenseCode,
+                    GetLicenseAsync,
+                ] {
+                    policies.insert(Purpose::Notify(activity), every_two_minutes(2));
+                }
+                policies.insert(
+                    Purpose::Notify(OrderNotify),
+                    RetryPolicy {
+                        cadence: Span::minutes(10),
+                        window: Span::hours(3),
+                        on_exhausted: Stop,
+                    },
+                );
             }
         }
         Self { policies }
+    }
+
+    /// The defaults for a protocol and product type: an online-License purchase is retried
+    /// every 2 minutes for 2 hours, then refunded (§4.5).
+    pub fn for_product(protocol: Protocol, product: ProductType) -> Self {
+        let mut table = Self::defaults(protocol);
+        if product == ProductType::OnlineLicense {
+            table.set(
+                Purpose::Notify(Activity::NewInstance),
+                RetryPolicy {
+                    cadence: Span::minutes(2),
+                    window: Span::hours(2),
+                    on_exhausted: Exhaustion::FailOrderAndRefund,
+                },
+            );
+        }
+        table
     }
 
     /// The policy for a purpose (a single attempt when the table has none).
@@ -218,6 +257,32 @@ mod tests {
         assert_eq!(
             (poll.cadence, poll.window),
             (Span::minutes(2), Span::hours(3))
+        );
+    }
+
+    #[test]
+    fn license_notices_sixty_retries_kit_none_notify_three_hours() {
+        let table = RetryTable::defaults(Protocol::V2);
+        let code = table.policy(Purpose::Notify(Activity::RefreshLicenseCode));
+        assert_eq!(code.max_attempts(), 61, "one attempt and 60 retries");
+        assert_eq!(code.offset_of(60), Some(Span::minutes(120)));
+        for kit in Activity::KIT {
+            assert_eq!(table.policy(Purpose::Notify(kit)), RetryPolicy::ONCE);
+        }
+        let notify = table.policy(Purpose::Notify(Activity::OrderNotify));
+        assert_eq!(
+            (notify.window, notify.on_exhausted),
+            (Span::hours(3), Exhaustion::Stop)
+        );
+        let online = RetryTable::for_product(Protocol::V2, ProductType::OnlineLicense)
+            .policy(Purpose::Notify(Activity::NewInstance));
+        assert_eq!(
+            (online.cadence, online.window, online.on_exhausted),
+            (
+                Span::minutes(2),
+                Span::hours(2),
+                Exhaustion::FailOrderAndRefund
+            )
         );
     }
 

@@ -4,11 +4,13 @@
 
 use crate::marketplace::classify::Context;
 use crate::marketplace::clock::Span;
+use crate::marketplace::kind::ProductType;
 use crate::marketplace::retry::RetryTable;
 use crate::protocol::fields::Rules;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v1::extend_params::{Encoding, ExtendParam};
-use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
+use crate::protocol::v2::client_secret::{MerchantPublicKey, OaepDigest};
+use crate::protocol::{AccessKey, Activity, BillingMode, InterfaceType, Protocol};
 
 /// Huawei Cloud customer level, which sets the grace and retention periods after expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -133,6 +135,30 @@ impl Default for Catalog {
     }
 }
 
+/// The keys bound to the interface types beyond the basic one (spec V2 §1.2: each type gets
+/// a key of its own); each falls back to the access key.
+#[derive(Debug, Clone, Default)]
+pub struct InterfaceKeys {
+    /// 联营SaaS同步接口 (`KGSIM_KIT_KEY`).
+    pub kit: Option<AccessKey>,
+    /// License授权码交付接口 (`KGSIM_LICENSE_KEY`).
+    pub license_code: Option<AccessKey>,
+    /// 通用接口, the order notification (`KGSIM_NOTIFY_KEY`).
+    pub notify: Option<AccessKey>,
+}
+
+/// What the Kit syncs need (spec V2 §3): the merchant's RSA public key for `clientSecret`,
+/// the OAEP reading, and the identity-centre domain announced in tenantSync.
+#[derive(Debug, Clone)]
+pub struct KitSettings {
+    /// The key uploaded with the app credential (≥ 3072 bits).
+    pub public_key: MerchantPublicKey,
+    /// The OAEP digest pair (an open question of the spec, §10 q7).
+    pub digest: OaepDigest,
+    /// `domainName`: where the merchant's login goes (kgsim's identity centre).
+    pub domain_name: String,
+}
+
 /// Everything the engine is configured with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -173,9 +199,36 @@ pub struct Settings {
     pub v2_expire_time_millis: bool,
     /// Product and spec ids.
     pub catalog: Catalog,
+    /// SaaS, License 2.0 code or online License.
+    pub product: ProductType,
+    /// The keys of the other interface types.
+    pub keys: InterfaceKeys,
+    /// 联营 SaaS: the Kit's settings; `None` when the product has no Kit.
+    pub kit: Option<KitSettings>,
+    /// Whether every order is notified to an order-notification address (spec V2 §5).
+    pub order_notify: bool,
 }
 
 impl Settings {
+    /// The key calls of an interface type are signed with (spec V2 §1.2).
+    pub fn key_for(&self, interface: InterfaceType) -> &AccessKey {
+        let bound = match interface {
+            InterfaceType::Basic => None,
+            InterfaceType::Kit => self.keys.kit.as_ref(),
+            InterfaceType::LicenseCode => self.keys.license_code.as_ref(),
+            InterfaceType::Notify => self.keys.notify.as_ref(),
+        };
+        bound.unwrap_or(&self.access_key)
+    }
+
+    /// Whether a V2 purchase is followed by queryInstance polling: online-License products
+    /// have no queryInstance (spec V2 §4.5).
+    pub fn polls_after_create(&self) -> bool {
+        self.protocol == Protocol::V2
+            && self.v2_poll_after_create
+            && self.product != ProductType::OnlineLicense
+    }
+
     /// What the console judges an answer to `activity` against under these settings.
     pub fn context(&self, activity: Activity) -> Context<'_> {
         Context {
@@ -215,6 +268,10 @@ impl Settings {
             },
             v2_expire_time_millis: true,
             catalog: Catalog::default(),
+            product: ProductType::Saas,
+            keys: InterfaceKeys::default(),
+            kit: None,
+            order_notify: false,
         }
     }
 }

@@ -60,6 +60,23 @@ pub struct MerchantConfig {
     /// The marketplace's open APIs, when the merchant calls them (query-order after a V2
     /// purchase, usage for on-demand instances, License activation by its software).
     pub open_api: Option<client::OpenApiClientConfig>,
+    /// 联营: the Kit's key and RSA private key, for the syncs and the login (spec V2 §3).
+    pub kit: Option<KitConfig>,
+    /// The key of the License-code interfaces (the access key when `None`).
+    pub license_key: Option<AccessKey>,
+    /// The key of the order notification (the access key when `None`).
+    pub notify_key: Option<AccessKey>,
+}
+
+/// What the reference merchant needs for the Kit.
+#[derive(Clone, Debug)]
+pub struct KitConfig {
+    /// The key bound to the Kit interfaces (the access key when `None`).
+    pub key: Option<AccessKey>,
+    /// The private half of the key pair uploaded with the app credential.
+    pub private_key: crate::protocol::v2::client_secret::MerchantPrivateKey,
+    /// The OAEP reading it decrypts clientSecret with.
+    pub digest: crate::protocol::v2::client_secret::OaepDigest,
 }
 
 /// The system clock as Unix milliseconds.
@@ -84,6 +101,9 @@ impl MerchantConfig {
             freshness: FreshnessWindow::default(),
             clock: system_clock,
             open_api: None,
+            kit: None,
+            license_key: None,
+            notify_key: None,
         }
     }
 }
@@ -259,6 +279,9 @@ pub fn router(merchant: Arc<Merchant>) -> Router {
 
 /// Where the merchant's shipped software takes a License code the buyer enters.
 pub const SOFTWARE_PATH: &str = "/software/license";
+
+/// The merchant's login callback (OAuth 2.0 `redirect_uri`, CAS `service`).
+pub const LOGIN_PATH: &str = "/sso/callback";
 
 /// The shipped software: `{"license": "PL…"}` in, activation and a heartbeat out.
 async fn software(State(merchant): State<Arc<Merchant>>, body: Bytes) -> Response {

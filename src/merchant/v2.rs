@@ -95,6 +95,7 @@ impl Merchant {
             Request::ChangeInstanceCheck(r) => {
                 self.store().change_check(&r.instance_id, debug, faults)
             }
+            _ => invalid(),
         })
     }
 }

@@ -4,6 +4,11 @@
 //! `upgradeInstance`, V1 `instanceStatus` is V2 `updateInstanceStatus`) and each has one the
 //! other lacks (V1 `expireInstance`, V2 `changeInstanceCheck`). [`Activity`] is the event;
 //! [`Activity::wire_name`] is what a given protocol calls it.
+//!
+//! Beyond the basic interfaces, V2 merchants receive the joint-operation Kit syncs (POSTed to
+//! a sub-path of the production address, §3), the License 2.0 code notices (§4.2), the
+//! online License application (§4.5) and the order notification (§5). Each kind of call is
+//! signed with the key bound to its [`InterfaceType`] (§1.2).
 
 use std::fmt;
 use std::str::FromStr;
@@ -87,11 +92,57 @@ pub enum Activity {
     QueryInstance,
     /// Ask whether a spec change at renewal is allowed (V2 §2.7 only).
     ChangeInstanceCheck,
+    /// Kit: an enterprise (tenant) added, changed or removed (V2 §3.2).
+    TenantSync,
+    /// Kit: the app credential of a tenant, `clientSecret` RSA-OAEP encrypted (V2 §3.3).
+    ApplicationSync,
+    /// Kit: users authorised to the app (V2 §3.4).
+    AuthSync,
+    /// Kit: one department changed (V2 §3.5).
+    SingleOrgSync,
+    /// Kit: every department, a full replacement (V2 §3.6).
+    AllOrgSync,
+    /// License 2.0: a code's validity renewed or a renewal refunded (V2 §4.2).
+    RefreshLicenseCode,
+    /// License 2.0: a code frozen past its grace period, or unfrozen (V2 §4.2).
+    UpdateLicenseCodeStatus,
+    /// License 2.0: a code released (V2 §4.2).
+    ReleaseLicenseCode,
+    /// Online License: the buyer applies for a License for a device (V2 §4.5).
+    GetLicenseAsync,
+    /// An order was created; the merchant queries it (V2 §5).
+    OrderNotify,
+}
+
+/// The interface types keys are bound to in 密钥管理 (V2 §1.2): each kind of call is signed
+/// with the key bound to its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InterfaceType {
+    /// 基础接口: the basic SaaS interfaces and the online License ones.
+    Basic,
+    /// 联营SaaS同步接口: the five Kit syncs.
+    Kit,
+    /// License授权码交付接口: the License 2.0 code notices.
+    LicenseCode,
+    /// 通用接口: the order notification.
+    Notify,
+}
+
+impl InterfaceType {
+    /// A short name for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Basic => "basic",
+            Self::Kit => "kit",
+            Self::LicenseCode => "license-code",
+            Self::Notify => "notify",
+        }
+    }
 }
 
 impl Activity {
     /// Every activity, in the order of the spec's chapters.
-    pub const ALL: [Activity; 8] = [
+    pub const ALL: [Activity; 18] = [
         Self::NewInstance,
         Self::RefreshInstance,
         Self::ExpireInstance,
@@ -100,7 +151,68 @@ impl Activity {
         Self::InstanceStatus,
         Self::QueryInstance,
         Self::ChangeInstanceCheck,
+        Self::TenantSync,
+        Self::ApplicationSync,
+        Self::AuthSync,
+        Self::SingleOrgSync,
+        Self::AllOrgSync,
+        Self::RefreshLicenseCode,
+        Self::UpdateLicenseCodeStatus,
+        Self::ReleaseLicenseCode,
+        Self::GetLicenseAsync,
+        Self::OrderNotify,
     ];
+
+    /// The five Kit syncs, in the spec's order (V2 §3.2–3.6).
+    pub const KIT: [Activity; 5] = [
+        Self::TenantSync,
+        Self::ApplicationSync,
+        Self::AuthSync,
+        Self::SingleOrgSync,
+        Self::AllOrgSync,
+    ];
+
+    /// The key type its calls are signed with (V2 §1.2).
+    pub fn interface_type(self) -> InterfaceType {
+        match self {
+            Self::TenantSync
+            | Self::ApplicationSync
+            | Self::AuthSync
+            | Self::SingleOrgSync
+            | Self::AllOrgSync => InterfaceType::Kit,
+            Self::RefreshLicenseCode | Self::UpdateLicenseCodeStatus | Self::ReleaseLicenseCode => {
+                InterfaceType::LicenseCode
+            }
+            Self::OrderNotify => InterfaceType::Notify,
+            _ => InterfaceType::Basic,
+        }
+    }
+
+    /// Whether it is a Kit sync, sent to a sub-path with header signatures.
+    pub fn is_kit(self) -> bool {
+        self.interface_type() == InterfaceType::Kit
+    }
+
+    /// The sub-path the platform appends to the production address for a Kit sync
+    /// (`/produceAPI/v2/tenantSync`, V2 §1.1).
+    pub fn kit_path(self) -> Option<&'static str> {
+        Some(match self {
+            Self::TenantSync => "/produceAPI/v2/tenantSync",
+            Self::ApplicationSync => "/produceAPI/v2/applicationSync",
+            Self::AuthSync => "/produceAPI/v2/authSync",
+            Self::SingleOrgSync => "/produceAPI/v2/singleOrgSync",
+            Self::AllOrgSync => "/produceAPI/v2/allOrgSync",
+            _ => return None,
+        })
+    }
+
+    /// The Kit sync a sub-path names (its last segment, `tenantSync`).
+    pub fn from_kit_path(path: &str) -> Option<Self> {
+        Self::KIT.into_iter().find(|a| {
+            a.kit_path()
+                .is_some_and(|p| path.trim_end_matches('/').ends_with(p))
+        })
+    }
 
     /// The `activity` value in a protocol, or `None` when the protocol lacks it.
     pub fn wire_name(self, protocol: Protocol) -> Option<&'static str> {
@@ -117,20 +229,35 @@ impl Activity {
             (Self::QueryInstance, _) => Some("queryInstance"),
             (Self::ChangeInstanceCheck, Protocol::V1) => None,
             (Self::ChangeInstanceCheck, Protocol::V2) => Some("changeInstanceCheck"),
+            // Everything beyond the basic interfaces is V2-shaped (V1 Kit, §3.7, is not
+            // simulated).
+            (_, Protocol::V1) => None,
+            (Self::TenantSync, Protocol::V2) => Some("tenantSync"),
+            (Self::ApplicationSync, Protocol::V2) => Some("applicationSync"),
+            (Self::AuthSync, Protocol::V2) => Some("authSync"),
+            (Self::SingleOrgSync, Protocol::V2) => Some("singleOrgSync"),
+            (Self::AllOrgSync, Protocol::V2) => Some("allOrgSync"),
+            (Self::RefreshLicenseCode, Protocol::V2) => Some("refreshLicenseCode"),
+            (Self::UpdateLicenseCodeStatus, Protocol::V2) => Some("updateLicenseCodeStatus"),
+            (Self::ReleaseLicenseCode, Protocol::V2) => Some("releaseLicenseCode"),
+            (Self::GetLicenseAsync, Protocol::V2) => Some("getLicenseAsync"),
+            (Self::OrderNotify, Protocol::V2) => Some("orderNotify"),
         }
     }
 
-    /// The activity a protocol's `activity` value names.
+    /// The activity a protocol's `activity` value names (Kit syncs have none: they are
+    /// told apart by their path, [`Self::from_kit_path`]).
     pub fn from_wire(protocol: Protocol, name: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
-            .find(|a| a.wire_name(protocol) == Some(name))
+            .find(|a| !a.is_kit() && a.wire_name(protocol) == Some(name))
     }
 
-    /// The activities a protocol has.
+    /// The basic SaaS interfaces a protocol has (V1 §4, V2 §2).
     pub fn of(protocol: Protocol) -> impl Iterator<Item = Activity> {
         Self::ALL
             .into_iter()
+            .take(8)
             .filter(move |a| a.wire_name(protocol).is_some())
     }
 
@@ -145,6 +272,16 @@ impl Activity {
             Self::InstanceStatus => "instance-status",
             Self::QueryInstance => "query-instance",
             Self::ChangeInstanceCheck => "change-instance-check",
+            Self::TenantSync => "tenant-sync",
+            Self::ApplicationSync => "application-sync",
+            Self::AuthSync => "auth-sync",
+            Self::SingleOrgSync => "single-org-sync",
+            Self::AllOrgSync => "all-org-sync",
+            Self::RefreshLicenseCode => "refresh-license-code",
+            Self::UpdateLicenseCodeStatus => "update-license-code-status",
+            Self::ReleaseLicenseCode => "release-license-code",
+            Self::GetLicenseAsync => "get-license-async",
+            Self::OrderNotify => "order-notify",
         }
     }
 }
@@ -152,7 +289,7 @@ impl Activity {
 /// Not an activity name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not an interface name (new-instance, refresh-instance, expire-instance, release-instance, upgrade, instance-status, query-instance, change-instance-check)"
+    "`{0}` is not an interface name (new-instance, refresh-instance, expire-instance, release-instance, upgrade, instance-status, query-instance, change-instance-check, tenant-sync, application-sync, auth-sync, single-org-sync, all-org-sync, refresh-license-code, update-license-code-status, release-license-code, get-license-async, order-notify)"
 )]
 pub struct UnknownActivity(pub String);
 
@@ -188,5 +325,42 @@ mod tests {
         }
         assert_eq!(Activity::from_wire(Protocol::V1, "upgradeInstance"), None);
         assert_eq!(Activity::from_wire(Protocol::V2, "expireInstance"), None);
+    }
+
+    #[test]
+    fn kit_syncs_are_routed_by_path_and_the_rest_by_activity() {
+        for kit in Activity::KIT {
+            let path = kit.kit_path().unwrap();
+            assert_eq!(Activity::from_kit_path(path), Some(kit));
+            assert_eq!(
+                Activity::from_kit_path(&format!("/saasproduce{path}/")),
+                Some(kit)
+            );
+            assert_eq!(
+                Activity::from_wire(Protocol::V2, kit.wire_name(Protocol::V2).unwrap()),
+                None
+            );
+            assert_eq!(kit.interface_type(), InterfaceType::Kit);
+        }
+        assert_eq!(
+            Activity::from_wire(Protocol::V2, "orderNotify"),
+            Some(Activity::OrderNotify)
+        );
+        assert_eq!(
+            Activity::OrderNotify.interface_type(),
+            InterfaceType::Notify
+        );
+        assert_eq!(
+            Activity::ReleaseLicenseCode.interface_type(),
+            InterfaceType::LicenseCode
+        );
+        assert_eq!(
+            Activity::GetLicenseAsync.interface_type(),
+            InterfaceType::Basic
+        );
+        assert_eq!(Activity::OrderNotify.wire_name(Protocol::V1), None);
+        for activity in Activity::ALL {
+            assert_eq!(activity.slug().parse(), Ok(activity));
+        }
     }
 }

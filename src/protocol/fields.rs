@@ -30,6 +30,9 @@ pub enum Kind {
     },
     /// A JSON number (or a numeric string, which Java's Jackson coerces).
     Number,
+    /// A JSON integer, as the Kit's `Integer` fields (`flag`, `testFlag`, V2 §3): a string
+    /// is the wrong type there, since the Kit body binds to `Map<String,Object>`.
+    Integer,
     /// A nested object with its own table.
     Object(&'static [Field]),
     /// An array of objects with the given table.
@@ -161,6 +164,7 @@ fn validate_value(
         }
         (Kind::Number, Value::Number(_)) => {}
         (Kind::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {}
+        (Kind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => {}
         (Kind::Object(table), Value::Object(inner)) => {
             validate_into(inner, table, rules, &path(), out);
         }
@@ -188,6 +192,7 @@ fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Text { .. } => "string",
         Kind::Number => "number",
+        Kind::Integer => "integer",
         Kind::Object(_) => "object",
         Kind::List(_) => "array",
     }
@@ -200,6 +205,18 @@ pub trait Absent {
 }
 
 impl Absent for String {
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl Absent for i64 {
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl<T> Absent for Vec<T> {
     fn is_absent(&self) -> bool {
         false
     }
@@ -236,6 +253,24 @@ impl QueryValue for Option<String> {
 }
 
 impl QueryValue for Option<Value> {
+    fn query_value(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl QueryValue for i64 {
+    fn query_value(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl QueryValue for Option<i64> {
+    fn query_value(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl<T> QueryValue for Vec<T> {
     fn query_value(&self) -> Option<&str> {
         None
     }

@@ -29,7 +29,7 @@ pub mod verdict;
 #[cfg(test)]
 pub(crate) mod test_vectors;
 
-pub use activity::{Activity, Protocol};
+pub use activity::{Activity, InterfaceType, Protocol};
 pub use billing::{BillingMode, Period};
 pub use codes::ResultCode;
 pub use request::Request;

@@ -37,6 +37,27 @@ impl UnixMillis {
         format!("{date}{}", clock_digits(ms_of_day, true))
     }
 
+    /// The Kit's `timeStamp`: `yyyyMMddHHmmssSSS` in UTC+8 (Beijing time), 17 digits (spec:
+    /// koogallery-v2-kit-license.md §3, example `20220413093539534`).
+    pub fn to_kit_timestamp(self) -> String {
+        Self(self.0 + 8 * 3_600_000).to_v1_timestamp()
+    }
+
+    /// The online License's `effectiveTime`/`expireTime`: `yyyy-MM-dd HH:mm:ss z`, UTC, as
+    /// the documented example writes it (`"2023-10-27 10:30:15 z"`, spec §4.5).
+    pub fn to_license_time(self) -> String {
+        let c = self.to_compact_seconds();
+        format!(
+            "{}-{}-{} {}:{}:{} z",
+            &c[0..4],
+            &c[4..6],
+            &c[6..8],
+            &c[8..10],
+            &c[10..12],
+            &c[12..14]
+        )
+    }
+
     /// `expireTime` and friends: `yyyyMMddHHmmss` (14 digits).
     pub fn to_compact_seconds(self) -> String {
         let (date, ms_of_day) = self.split();
@@ -176,6 +197,13 @@ mod tests {
         assert_eq!(t.to_v1_timestamp(), "20200727073711903");
         assert_eq!(t.to_compact_seconds(), "20200727073711");
         assert_eq!(t.to_basic_iso(), "20200727T073711Z");
+        assert_eq!(t.to_license_time(), "2020-07-27 07:37:11 z");
+        // The Kit example pairs x-timestamp 1649813739534 with timeStamp 20220413093539534:
+        // the same instant in UTC+8 (spec §1.6, §3.2).
+        assert_eq!(
+            UnixMillis(1_649_813_739_534).to_kit_timestamp(),
+            "20220413093539534"
+        );
         assert_eq!(
             UnixMillis::parse_basic_iso("20200727T073711Z").unwrap().0,
             t.0 - t.0 % 1000

@@ -14,13 +14,15 @@ use crate::marketplace::Transport;
 use crate::transport::http1::Connection;
 use crate::transport::stream::{Stream, Trust, TrustError};
 use crate::transport::target::TargetUrl;
-use crate::transport::wire::Wire;
+use crate::transport::wire::{Destination, Wire};
 use crate::transport::{DEFAULT_BODY_CAP, Sent, join_all};
 
 /// How to reach a merchant.
 #[derive(Debug, Clone)]
 pub struct Client {
     target: Arc<TargetUrl>,
+    /// The order-notification address, when the product has one (V2 §5).
+    notify: Option<Arc<TargetUrl>>,
     trust: Trust,
     timeout: Duration,
     body_cap: usize,
@@ -42,10 +44,38 @@ impl Client {
     pub fn new(target: TargetUrl, trust: Trust, timeout: Duration) -> Self {
         Self {
             target: Arc::new(target),
+            notify: None,
             trust,
             timeout,
             body_cap: DEFAULT_BODY_CAP,
         }
+    }
+
+    /// The same client, sending order notifications to `notify`.
+    pub fn with_notify(mut self, notify: TargetUrl) -> Self {
+        self.notify = Some(Arc::new(notify));
+        self
+    }
+
+    /// The order-notification address, when there is one.
+    pub fn notify_target(&self) -> Option<&TargetUrl> {
+        self.notify.as_deref()
+    }
+
+    /// Where a request goes: the production address, one of its Kit sub-paths, or the
+    /// order-notification address.
+    pub fn target_for(&self, wire: &Wire) -> Result<Arc<TargetUrl>, Transport> {
+        match wire.to {
+            Destination::Production => Ok(self.target.clone()),
+            Destination::SubPath(path) => Ok(Arc::new(self.target.join_path(path))),
+            Destination::Notify => self.notify.clone().ok_or(Transport::NotSent),
+        }
+    }
+
+    /// The full URL of a signed request.
+    pub fn url_of(&self, wire: &Wire) -> String {
+        self.target_for(wire)
+            .map_or_else(|_| String::new(), |target| target.with_query(&wire.query))
     }
 
     /// A client trusting the platform's certificates.
@@ -79,9 +109,26 @@ impl Client {
         )
     }
 
+    /// A connection of its own to where `wire` goes.
+    fn connection_for(&self, wire: &Wire) -> Result<Connection, Transport> {
+        let target = self.target_for(wire)?;
+        Ok(Connection::new(
+            target,
+            self.trust.clone(),
+            self.timeout,
+            self.body_cap,
+        ))
+    }
+
     /// Sends one signed request on a connection of its own.
     pub async fn send(&self, wire: &Wire) -> Sent {
-        self.connection().send(wire).await
+        match self.connection_for(wire) {
+            Ok(mut connection) => connection.send(wire).await,
+            Err(transport) => Sent {
+                transport,
+                elapsed: Duration::ZERO,
+            },
+        }
     }
 
     /// Sends several requests so that they arrive together: each on a fresh connection of
@@ -91,7 +138,13 @@ impl Client {
     /// rather than when the scheduler happens to line the copies up.
     pub async fn send_together(&self, wires: &[Wire]) -> Together {
         let started = Instant::now();
-        let mut connections: Vec<Connection> = wires.iter().map(|_| self.connection()).collect();
+        let mut connections: Vec<Connection> = wires
+            .iter()
+            .map(|wire| {
+                self.connection_for(wire)
+                    .unwrap_or_else(|_| self.connection())
+            })
+            .collect();
         let staged = join_all(
             connections
                 .iter_mut()

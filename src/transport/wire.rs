@@ -9,6 +9,8 @@ use crate::marketplace::Span;
 use crate::protocol::encoding::build_query;
 use crate::protocol::v1::auth_token::{self, AUTH_TOKEN, TIME_STAMP};
 use crate::protocol::v2::canonical::canonical_object;
+use crate::protocol::v2::kit::{self, X_NONCE, X_SIGN, X_TIMESTAMP};
+use crate::protocol::v2::kit_sync::KitSync;
 use crate::protocol::v2::signature;
 use crate::protocol::{AccessKey, Protocol, Request, UnixMillis};
 
@@ -31,7 +33,20 @@ impl Method {
     }
 }
 
-/// A signed request, ready to send to the production address.
+/// Where a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Destination {
+    /// The production address itself (every basic interface, the License notices).
+    #[default]
+    Production,
+    /// A sub-path the platform appends to the production address (the Kit syncs,
+    /// `/produceAPI/v2/tenantSync`, V2 §1.1).
+    SubPath(&'static str),
+    /// The order-notification address, configured apart (V2 §5).
+    Notify,
+}
+
+/// A signed request, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wire {
     /// GET (V1) or POST (V2).
@@ -42,6 +57,8 @@ pub struct Wire {
     pub headers: Vec<(String, String)>,
     /// The JSON body (V2).
     pub body: Option<String>,
+    /// Where it goes.
+    pub to: Destination,
 }
 
 /// A change to the request before it is signed.
@@ -141,6 +158,55 @@ pub fn sign_now(request: &Request, key: &AccessKey, edit: &Edit, tamper: Option<
     sign(request, key, wall_clock(), &nonce, edit, tamper)
 }
 
+/// Signs a Kit sync: `timeStamp` in the body is the signing instant in UTC+8, the
+/// signature goes in `x-sign`/`x-timestamp`/`x-nonce` (V2 §1.4), and the request goes to the
+/// sync's sub-path.
+fn sign_kit(
+    sync: &KitSync,
+    key: &AccessKey,
+    now: UnixMillis,
+    nonce: &str,
+    edit: &Edit,
+    tamper: Option<Tamper>,
+) -> Wire {
+    let mut sync = sync.clone();
+    sync.stamp(&now.to_kit_timestamp());
+    let mut object = sync.to_body();
+    edit_body(&mut object, edit);
+    let body = canonical_object(&object);
+    let timestamp = match tamper {
+        Some(Tamper::StaleTimestamp(age)) => now.plus_ms(-age.0),
+        _ => now,
+    }
+    .0
+    .to_string();
+    let mut x_sign = kit::x_sign(key, nonce, &timestamp, &body);
+    if tamper == Some(Tamper::Signature) {
+        x_sign = flip(&x_sign);
+    }
+    let body = if tamper == Some(Tamper::Parameter) {
+        tamper_body(&body)
+    } else {
+        body
+    };
+    let mut headers = Vec::with_capacity(3);
+    if tamper != Some(Tamper::MissingSignature) {
+        headers.push((X_SIGN.to_owned(), x_sign));
+    }
+    headers.push((X_TIMESTAMP.to_owned(), timestamp));
+    headers.push((X_NONCE.to_owned(), nonce.to_owned()));
+    Wire {
+        method: Method::Post,
+        query: String::new(),
+        headers,
+        body: Some(body),
+        to: sync
+            .activity()
+            .kit_path()
+            .map_or(Destination::Production, Destination::SubPath),
+    }
+}
+
 /// Signs a request at `now` (wall clock) with `nonce` (V2), after applying `edit` and before
 /// applying `tamper`.
 pub fn sign(
@@ -152,6 +218,7 @@ pub fn sign(
     tamper: Option<Tamper>,
 ) -> Wire {
     match request {
+        Request::Kit(sync) => sign_kit(sync, key, now, nonce, edit, tamper),
         Request::V1(inner) => {
             let time_stamp = now.to_v1_timestamp();
             let tampered: String;
@@ -178,6 +245,7 @@ pub fn sign(
                 query: build_query(params),
                 headers: Vec::new(),
                 body: None,
+                to: Destination::Production,
             }
         }
         Request::V2(inner) => {
@@ -205,11 +273,17 @@ pub fn sign(
             } else {
                 signed.to_query()
             };
+            let to = if inner.activity() == crate::protocol::Activity::OrderNotify {
+                Destination::Notify
+            } else {
+                Destination::Production
+            };
             Wire {
                 method: Method::Post,
                 query,
                 headers: Vec::new(),
                 body: Some(body),
+                to,
             }
         }
     }

@@ -8,7 +8,6 @@ use crate::marketplace::engine::{CallId, CallState, Effect, FollowUp, Marketplac
 use crate::marketplace::lifecycle::{InstanceRef, InstanceState, OrderState};
 use crate::marketplace::requests;
 use crate::marketplace::retry::Purpose;
-use crate::protocol::Protocol;
 
 impl Marketplace {
     pub(super) fn on_accepted(
@@ -26,7 +25,7 @@ impl Marketplace {
                 if state != InstanceState::Pending {
                     return;
                 }
-                if judgement.provisioning {
+                if judgement.provisioning && self.settings.polls_after_create() {
                     let _ = self.instances[instance.0].start_provisioning(merchant_id);
                     self.set_order_state(
                         &self.instances[instance.0].order.clone(),
@@ -35,7 +34,7 @@ impl Marketplace {
                 } else {
                     self.open_instance(instance, merchant_id);
                 }
-                if self.settings.protocol == Protocol::V2 && self.settings.v2_poll_after_create {
+                if self.settings.polls_after_create() {
                     self.start_poll(instance, id);
                 }
             }
@@ -80,7 +79,7 @@ impl Marketplace {
         }
     }
 
-    fn open_instance(&mut self, instance: InstanceRef, merchant_id: String) {
+    pub(crate) fn open_instance(&mut self, instance: InstanceRef, merchant_id: String) {
         if self.instances[instance.0].open(merchant_id).is_err() {
             return;
         }

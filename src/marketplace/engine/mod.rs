@@ -214,6 +214,23 @@ pub enum EngineError {
     /// Only a stop-when-used-up package attached to an on-demand instance can do this.
     #[error("cannot {0}: the instance is not a stop-when-used-up package of an on-demand instance")]
     NotAPackage(&'static str),
+    /// The product has no Kit (not a 联营 product, or no merchant public key).
+    #[error(
+        "the product receives no Kit syncs: pass --kit (and --kit-public-key for your own merchant)"
+    )]
+    NoKit,
+    /// An enterprise binds an instance the merchant has opened.
+    #[error("the instance has no instanceId yet: its purchase did not succeed")]
+    NotBindable,
+    /// The client secret could not be encrypted with the merchant's key.
+    #[error("cannot encrypt clientSecret: {0}")]
+    Encryption(String),
+    /// Only departments below the top level can change.
+    #[error("the enterprise has no department below the top level to change")]
+    NoDepartment,
+    /// The product type has no such event.
+    #[error("{0}")]
+    NotForProduct(String),
 }
 
 /// What a timer of the queue stands for.
@@ -246,6 +263,12 @@ pub struct Marketplace {
     pub(crate) buyer: Buyer,
     /// Instance ids made up for requests about instances the merchant never issued.
     pub(crate) unknown_ids: std::collections::BTreeSet<String>,
+    /// 联营: the enterprises using the app (spec V2 §3).
+    pub(crate) enterprises: Vec<crate::marketplace::kit::Enterprise>,
+    /// 联营: the app's id, made up on first use.
+    pub(crate) kit_app: Option<String>,
+    /// The enterprise each Kit call is about.
+    pub(crate) kit_calls: BTreeMap<CallId, crate::marketplace::kit::EnterpriseRef>,
 }
 
 impl Marketplace {
@@ -272,6 +295,9 @@ impl Marketplace {
             ids,
             buyer,
             unknown_ids: std::collections::BTreeSet::new(),
+            enterprises: Vec::new(),
+            kit_app: None,
+            kit_calls: BTreeMap::new(),
         }
     }
 

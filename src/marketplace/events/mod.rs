@@ -4,6 +4,7 @@
 //! violation, arrears, quota ([`status`]) —, and calls outside the lifecycle: queries, debug
 //! cases, resends, probes ([`probes`]).
 
+mod kit;
 mod orders;
 mod probes;
 mod purchase;
@@ -81,7 +82,9 @@ impl Marketplace {
             .unwrap_or_else(|| self.settings.retries.policy(Purpose::Notify(activity)))
     }
 
-    /// Records a new order (pending until the merchant accepts its notice).
+    /// Records a new order (pending until the merchant accepts its notice) and, when the
+    /// product has an order-notification address, notifies it (spec V2 §5: every order, any
+    /// product type).
     fn place_order(&mut self, kind: OrderKind, subject: Option<InstanceRef>) -> OrderId {
         let id = self.ids.order_id();
         self.orders.insert(
@@ -95,6 +98,11 @@ impl Marketplace {
                 subject,
             },
         );
+        if self.settings.order_notify {
+            let request = crate::marketplace::requests::order_notify(&id);
+            let policy = self.policy_for(Activity::OrderNotify, &CallOptions::default());
+            self.create_call(request, Effect::Notice, policy, Span::ZERO, subject);
+        }
         id
     }
 

@@ -94,6 +94,9 @@ impl Marketplace {
                     instance,
                 );
                 self.mark_resend(id, call);
+                if let Some(enterprise) = self.kit_calls.get(&call).copied() {
+                    self.kit_calls.insert(id, enterprise);
+                }
                 id
             })
             .collect()
@@ -160,5 +163,36 @@ impl Marketplace {
             options.delay,
             instance,
         )
+    }
+}
+
+impl Marketplace {
+    /// The buyer of an online-License product applies for a License for one device
+    /// (getLicenseAsync, spec V2 §4.5): a new marketplace event, retried as its siblings.
+    /// `fingerprint: None` applies without a device fingerprint.
+    pub fn apply_license(
+        &mut self,
+        instance: InstanceRef,
+        fingerprint: Option<&str>,
+        options: &CallOptions,
+    ) -> Result<CallId, EngineError> {
+        if self.settings.product != crate::marketplace::kind::ProductType::OnlineLicense {
+            return Err(EngineError::NotForProduct(
+                "only online-License products apply for Licenses: pass --product online-license"
+                    .into(),
+            ));
+        }
+        self.instance(instance).queryable()?;
+        let event_id = self.ids.business_id();
+        let request =
+            requests::get_license_async(self.instance(instance), self.now, event_id, fingerprint);
+        let policy = self.policy_for(Activity::GetLicenseAsync, options);
+        Ok(self.create_call(
+            request,
+            Effect::Notice,
+            policy,
+            options.delay,
+            Some(instance),
+        ))
     }
 }

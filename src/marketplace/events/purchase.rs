@@ -51,6 +51,13 @@ impl Marketplace {
             instance.quota = spec.quota;
             let instance = self.add_instance(instance);
             purchase.instances.push(instance);
+            if !self.settings.product.has_new_instance() {
+                // License 2.0: the marketplace issues the code itself; nothing is sent and
+                // the order opens at once (spec V2 §4.1).
+                let code = crate::marketplace::lifecycle::license_code(&order);
+                self.open_instance(instance, code);
+                continue;
+            }
             let request = requests::new_instance(
                 &self.settings,
                 &mut self.ids,

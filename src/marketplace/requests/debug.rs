@@ -129,7 +129,7 @@ impl Case<'_> {
                 instance_id: V1_INSTANCE_ID.into(),
                 test_flag: one(),
             }),
-            Activity::ChangeInstanceCheck => return None,
+            _ => return None,
         })
     }
 
@@ -185,7 +185,7 @@ impl Case<'_> {
                     test_flag: one(),
                 })
             }
-            Activity::ExpireInstance => return None,
+            _ => return None,
         })
     }
 }

@@ -49,8 +49,16 @@ pub(crate) fn v2_expire_time(settings: &Settings, at: UnixMillis) -> String {
 }
 
 pub mod debug;
+mod license;
+mod notify;
 
 pub use debug::{debug_request, debug_variants};
+pub use notify::{SAMPLE_FINGERPRINT, get_license_async, order_notify};
+
+/// Whether notices go to the License-code interfaces rather than the instance ones.
+fn codes(settings: &Settings) -> bool {
+    settings.product == crate::marketplace::kind::ProductType::LicenseCode
+}
 
 /// newInstance for one instance of an order.
 pub fn new_instance(
@@ -141,6 +149,9 @@ pub fn refresh(
     why: Refresh,
     new_expiry: UnixMillis,
 ) -> Request {
+    if codes(settings) {
+        return license::refresh(instance, order, why, new_expiry);
+    }
     let instance_id = instance.merchant_id.clone().unwrap_or_default();
     match settings.protocol {
         Protocol::V1 => {
@@ -212,6 +223,9 @@ fn v1_expire(settings: &Settings, instance: &Instance) -> Request {
 
 /// Freeze or unfreeze: V1 instanceStatus FREEZE/NORMAL, V2 updateInstanceStatus FREEZE/UNFREEZE.
 pub fn status(settings: &Settings, instance: &Instance, freeze: bool) -> Request {
+    if codes(settings) {
+        return license::status(instance, freeze);
+    }
     let instance_id = instance.merchant_id.clone().unwrap_or_default();
     match settings.protocol {
         Protocol::V1 => Request::V1(v1::Request::InstanceStatus(v1::InstanceStatus {
@@ -241,6 +255,9 @@ pub fn status(settings: &Settings, instance: &Instance, freeze: bool) -> Request
 
 /// releaseInstance, after retention or for an unsubscription order.
 pub fn release(settings: &Settings, instance: &Instance, unsubscribe: Option<&OrderId>) -> Request {
+    if codes(settings) {
+        return license::release(instance, unsubscribe);
+    }
     let instance_id = instance.merchant_id.clone().unwrap_or_default();
     match settings.protocol {
         Protocol::V1 => Request::V1(v1::Request::ReleaseInstance(v1::ReleaseInstance {
@@ -346,5 +363,18 @@ pub fn about(
             false,
         ),
         Activity::ChangeInstanceCheck => return change_check(settings, instance),
+        Activity::RefreshLicenseCode => license::refresh(
+            instance,
+            &ids.order_id(),
+            Refresh::Renewal(Period::ONE_MONTH),
+            next_month,
+        ),
+        Activity::UpdateLicenseCodeStatus => license::status(instance, true),
+        Activity::ReleaseLicenseCode => license::release(instance, None),
+        Activity::GetLicenseAsync => {
+            get_license_async(instance, now, ids.business_id(), Some(SAMPLE_FINGERPRINT))
+        }
+        Activity::OrderNotify => order_notify(&instance.order),
+        _ => return None,
     })
 }

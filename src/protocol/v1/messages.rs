@@ -332,7 +332,7 @@ impl Request {
             Activity::Upgrade => Upgrade::TABLE,
             Activity::InstanceStatus => InstanceStatus::TABLE,
             Activity::QueryInstance => QueryInstance::TABLE,
-            Activity::ChangeInstanceCheck => return None,
+            _ => return None,
         })
     }
 
@@ -384,9 +384,7 @@ impl Request {
             Activity::Upgrade => Self::Upgrade(parse(value)?),
             Activity::InstanceStatus => Self::InstanceStatus(parse(value)?),
             Activity::QueryInstance => Self::QueryInstance(parse(value)?),
-            Activity::ChangeInstanceCheck => {
-                return Err(RequestError::UnknownActivity(name.to_owned()));
-            }
+            _ => return Err(RequestError::UnknownActivity(name.to_owned())),
         })
     }
 

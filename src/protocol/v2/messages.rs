@@ -12,6 +12,9 @@ use crate::protocol::activity::{Activity, Protocol};
 use crate::protocol::fields::wire_message;
 use crate::protocol::fields::{Field, Kind, Rules, Violation, WireMessage, text, validate};
 use crate::protocol::v2::canonical::sort_keys_deep;
+use crate::protocol::v2::license::{
+    GetLicenseAsync, OrderNotify, RefreshLicenseCode, ReleaseLicenseCode, UpdateLicenseCodeStatus,
+};
 
 pub use crate::protocol::answers::{AppInfo, ResultResponse};
 
@@ -219,6 +222,16 @@ pub enum Request {
     UpgradeInstance(UpgradeInstance),
     /// changeInstanceCheck.
     ChangeInstanceCheck(ChangeInstanceCheck),
+    /// License 2.0 refreshLicenseCode (§4.2).
+    RefreshLicenseCode(RefreshLicenseCode),
+    /// License 2.0 updateLicenseCodeStatus (§4.2).
+    UpdateLicenseCodeStatus(UpdateLicenseCodeStatus),
+    /// License 2.0 releaseLicenseCode (§4.2).
+    ReleaseLicenseCode(ReleaseLicenseCode),
+    /// Online License getLicenseAsync (§4.5).
+    GetLicenseAsync(GetLicenseAsync),
+    /// orderNotify (§5).
+    OrderNotify(OrderNotify),
 }
 
 /// Why a body is not a valid V2 request.
@@ -248,6 +261,11 @@ macro_rules! for_each_request {
             Request::ReleaseInstance($inner) => $body,
             Request::UpgradeInstance($inner) => $body,
             Request::ChangeInstanceCheck($inner) => $body,
+            Request::RefreshLicenseCode($inner) => $body,
+            Request::UpdateLicenseCodeStatus($inner) => $body,
+            Request::ReleaseLicenseCode($inner) => $body,
+            Request::GetLicenseAsync($inner) => $body,
+            Request::OrderNotify($inner) => $body,
         }
     };
 }
@@ -269,6 +287,11 @@ impl Request {
             Self::ReleaseInstance(_) => Activity::ReleaseInstance,
             Self::UpgradeInstance(_) => Activity::Upgrade,
             Self::ChangeInstanceCheck(_) => Activity::ChangeInstanceCheck,
+            Self::RefreshLicenseCode(_) => Activity::RefreshLicenseCode,
+            Self::UpdateLicenseCodeStatus(_) => Activity::UpdateLicenseCodeStatus,
+            Self::ReleaseLicenseCode(_) => Activity::ReleaseLicenseCode,
+            Self::GetLicenseAsync(_) => Activity::GetLicenseAsync,
+            Self::OrderNotify(_) => Activity::OrderNotify,
         }
     }
 
@@ -282,7 +305,12 @@ impl Request {
             Activity::ReleaseInstance => ReleaseInstance::TABLE,
             Activity::Upgrade => UpgradeInstance::TABLE,
             Activity::ChangeInstanceCheck => ChangeInstanceCheck::TABLE,
-            Activity::ExpireInstance => return None,
+            Activity::RefreshLicenseCode => RefreshLicenseCode::TABLE,
+            Activity::UpdateLicenseCodeStatus => UpdateLicenseCodeStatus::TABLE,
+            Activity::ReleaseLicenseCode => ReleaseLicenseCode::TABLE,
+            Activity::GetLicenseAsync => GetLicenseAsync::TABLE,
+            Activity::OrderNotify => OrderNotify::TABLE,
+            _ => return None,
         })
     }
 
@@ -327,13 +355,19 @@ impl Request {
             Activity::ReleaseInstance => Self::ReleaseInstance(parse(body)?),
             Activity::Upgrade => Self::UpgradeInstance(parse(body)?),
             Activity::ChangeInstanceCheck => Self::ChangeInstanceCheck(parse(body)?),
-            Activity::ExpireInstance => return Err(RequestError::UnknownActivity(name.to_owned())),
+            Activity::RefreshLicenseCode => Self::RefreshLicenseCode(parse(body)?),
+            Activity::UpdateLicenseCodeStatus => Self::UpdateLicenseCodeStatus(parse(body)?),
+            Activity::ReleaseLicenseCode => Self::ReleaseLicenseCode(parse(body)?),
+            Activity::GetLicenseAsync => Self::GetLicenseAsync(parse(body)?),
+            Activity::OrderNotify => Self::OrderNotify(parse(body)?),
+            _ => return Err(RequestError::UnknownActivity(name.to_owned())),
         })
     }
 
     /// Whether this is a console debug request (`testFlag` `"1"`).
     pub fn is_debug(&self) -> bool {
-        for_each_request!(self, inner => inner.test_flag.as_deref() == Some("1"))
+        use crate::protocol::fields::QueryValue as _;
+        for_each_request!(self, inner => inner.test_flag.query_value() == Some("1"))
     }
 }
 

@@ -1,7 +1,11 @@
 //! SaaS V2: POST JSON requests signed in the query string, unsigned JSON answers, and the
-//! joint-operation Kit header signature (spec: koogallery-v2-kit-license.md §1–3).
+//! joint-operation Kit header signature and sync bodies, the License notices and the order
+//! notification (spec: koogallery-v2-kit-license.md §1–5).
 
 pub mod canonical;
+pub mod client_secret;
 pub mod kit;
+pub mod kit_sync;
+pub mod license;
 pub mod messages;
 pub mod signature;

@@ -8,10 +8,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer};
 
 use crate::marketplace::Span;
+use crate::marketplace::kind::ProductType;
 use crate::marketplace::settings::{CustomerLevel, FreezeStart};
 use crate::protocol::openapi::OpenApiUse;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v1::extend_params::{Encoding, ExtendParam};
+use crate::protocol::v2::client_secret::OaepDigest;
 use crate::protocol::{Activity, BillingMode, Period, Protocol};
 use crate::scenario::profile::redactions::Redactions;
 
@@ -90,6 +92,14 @@ impl<'de> Deserialize<'de> for RetryActivity {
 pub(crate) struct ProfileFile {
     pub(crate) protocol: Option<Protocol>,
     pub(crate) billing: Option<BillingMode>,
+    #[serde(default, deserialize_with = "parsed")]
+    pub(crate) product: Option<ProductType>,
+    pub(crate) kit: Option<bool>,
+    pub(crate) kit_public_key: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    pub(crate) kit_oaep_digest: Option<OaepDigest>,
+    pub(crate) login_url: Option<String>,
+    pub(crate) order_notify: Option<String>,
     #[serde(default, deserialize_with = "encrypt_type")]
     pub(crate) encrypt_type: Option<EncryptType>,
     pub(crate) encrypt_contacts: Option<bool>,

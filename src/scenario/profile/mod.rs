@@ -11,11 +11,12 @@ mod file;
 pub mod redactions;
 
 use crate::marketplace::Span;
-use crate::marketplace::kind::{Interfaces, ProductKind};
+use crate::marketplace::kind::{Interfaces, ProductKind, ProductType};
 use crate::marketplace::retry::{Exhaustion, Purpose, RetryPolicy};
 use crate::marketplace::settings::{Catalog, Settings};
 use crate::protocol::openapi::OpenApiUse;
 use crate::protocol::v1::crypto::EncryptType;
+use crate::protocol::v2::client_secret::OaepDigest;
 use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
 use crate::scenario::format::diagnostics::{FileProblems, Problem, SourceFile};
 use crate::scenario::format::model::Scenario;
@@ -40,8 +41,27 @@ pub struct Profile {
     /// The open APIs the product's systems call; `None`: the kind's defaults (see
     /// [`Profile::open_apis`]).
     pub open_apis: Option<Vec<OpenApiUse>>,
+    /// SaaS, License 2.0 code or online License.
+    pub product: ProductType,
+    /// Joint operation (联营): the Kit, keys and login (spec V2 §3).
+    pub kit: KitProfile,
+    /// The order-notification address: `Some("")` for the production address's origin.
+    pub order_notify: Option<String>,
     /// The rest of the file: platform readings, catalog, retry overrides.
     file: ProfileFile,
+}
+
+/// The joint-operation part of a profile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KitProfile {
+    /// Whether the product receives the Kit syncs.
+    pub enabled: bool,
+    /// The PEM file of the merchant's RSA public key (the embedded merchant brings its own).
+    pub public_key: Option<String>,
+    /// The OAEP digest pair `clientSecret` is encrypted with.
+    pub digest: OaepDigest,
+    /// The merchant's login callback (OAuth 2.0 `redirect_uri`, CAS `service`).
+    pub login_url: Option<String>,
 }
 
 impl Default for Profile {
@@ -56,6 +76,9 @@ impl Default for Profile {
             interfaces: Vec::new(),
             timeout: Span::seconds(20),
             open_apis: None,
+            product: ProductType::Saas,
+            kit: KitProfile::default(),
+            order_notify: None,
             file: ProfileFile::default(),
         }
     }
@@ -76,6 +99,18 @@ pub struct Overrides {
     pub timeout: Option<Span>,
     /// `--open-api` (repeatable); replaces the file's list when given.
     pub open_apis: Option<Vec<OpenApiUse>>,
+    /// `--product`.
+    pub product: Option<ProductType>,
+    /// `--kit`.
+    pub kit: Option<bool>,
+    /// `--kit-public-key`.
+    pub kit_public_key: Option<String>,
+    /// `--kit-oaep-digest`.
+    pub kit_oaep_digest: Option<OaepDigest>,
+    /// `--login-url`.
+    pub login_url: Option<String>,
+    /// `--order-notify [URL]`: `Some("")` for the production address's origin.
+    pub order_notify: Option<String>,
 }
 
 impl Profile {
@@ -116,6 +151,14 @@ impl Profile {
             interfaces: file.interfaces.clone().unwrap_or(defaults.interfaces),
             timeout: file.timeout.unwrap_or(defaults.timeout),
             open_apis: file.open_apis.clone(),
+            product: file.product.unwrap_or(defaults.product),
+            kit: KitProfile {
+                enabled: file.kit.unwrap_or(false),
+                public_key: file.kit_public_key.clone(),
+                digest: file.kit_oaep_digest.unwrap_or_default(),
+                login_url: file.login_url.clone(),
+            },
+            order_notify: file.order_notify.clone(),
             file,
         }
     }
@@ -137,6 +180,18 @@ impl Profile {
         self.timeout = overrides.timeout.unwrap_or(self.timeout);
         if let Some(open_apis) = &overrides.open_apis {
             self.open_apis = Some(open_apis.clone());
+        }
+        self.product = overrides.product.unwrap_or(self.product);
+        self.kit.enabled = overrides.kit.unwrap_or(self.kit.enabled);
+        if let Some(key) = &overrides.kit_public_key {
+            self.kit.public_key = Some(key.clone());
+        }
+        self.kit.digest = overrides.kit_oaep_digest.unwrap_or(self.kit.digest);
+        if let Some(url) = &overrides.login_url {
+            self.kit.login_url = Some(url.clone());
+        }
+        if let Some(url) = &overrides.order_notify {
+            self.order_notify = Some(url.clone());
         }
     }
 
@@ -161,13 +216,27 @@ impl Profile {
         ProductKind {
             protocol: self.protocol,
             billing: self.billing,
+            product: self.product,
         }
     }
 
-    /// The interfaces the product implements: its kind's required ones and the optional ones
-    /// it declares.
+    /// Why the profile describes no product KooGallery sells, if it does not.
+    pub fn invalid(&self) -> Option<String> {
+        if self.kit.enabled && self.protocol != Protocol::V2 {
+            return Some(
+                "the Kit syncs are simulated in their V2 form (spec V2 §3; V1 Kit, §3.7, is not): add `--protocol v2`"
+                    .to_owned(),
+            );
+        }
+        self.kind().invalid()
+    }
+
+    /// The interfaces the product implements: its kind's required ones, the optional ones it
+    /// declares, the Kit syncs when it is a 联营 product, orderNotify when it has an address.
     pub fn implemented(&self) -> Interfaces {
         Interfaces::new(self.kind(), &self.interfaces)
+            .with_kit(self.kit.enabled)
+            .with_order_notify(self.order_notify.is_some())
     }
 
     /// Whether a scenario applies to this product, and if not, why.
@@ -202,6 +271,10 @@ impl Profile {
     pub fn settings(&self, key: AccessKey) -> Settings {
         let mut settings = Settings::new(self.protocol, key);
         settings.billing = self.billing;
+        settings.product = self.product;
+        settings.retries =
+            crate::marketplace::retry::RetryTable::for_product(self.protocol, self.product);
+        settings.order_notify = self.order_notify.is_some();
         settings.encrypt_type = self.encrypt_type;
         settings.encrypt_contacts = self.encrypt_contacts;
         settings.timeout = self.timeout;

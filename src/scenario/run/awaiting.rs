@@ -231,6 +231,7 @@ async fn deliver(url: &str, body: String) -> Result<(), String> {
         query: String::new(),
         headers: Vec::new(),
         body: Some(body),
+        to: crate::transport::wire::Destination::Production,
     };
     match client.send(&wire).await.transport {
         crate::marketplace::Transport::Answered(answer) if answer.status < 300 => Ok(()),

@@ -21,15 +21,7 @@ use crate::protocol::openapi::order::{BuyerInfo, OrderInfo, OrderLine, OrderType
 use crate::protocol::openapi::usage::InstanceView;
 use crate::protocol::{BillingMode, UnixMillis};
 
-/// The License code of a purchase: `PL` and the order id's letters and digits.
-pub(crate) fn license_code(order: &OrderId) -> String {
-    let body: String = order
-        .0
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    format!("PL{}", body.to_ascii_uppercase())
-}
+pub(crate) use crate::marketplace::lifecycle::license_code;
 
 /// Publishes one scenario's marketplace to the book.
 #[derive(Debug)]

@@ -39,6 +39,12 @@ pub struct RunContext {
     pub start: Option<UnixMillis>,
     /// The open APIs the merchant calls, when they are served.
     pub open_api: Option<OpenApiLink>,
+    /// The keys bound to the Kit, License-code and notification interfaces.
+    pub keys: crate::marketplace::settings::InterfaceKeys,
+    /// 联营: the Kit's settings (the merchant's public key, the identity-centre domain).
+    pub kit: Option<crate::marketplace::settings::KitSettings>,
+    /// The merchant's login callback (OAuth 2.0 redirect_uri, CAS service).
+    pub login_url: Option<String>,
 }
 
 /// The open APIs as a run sees them: their state, where they are, where the merchant's
@@ -195,7 +201,9 @@ pub async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> Scen
             "the open APIs are not served: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK".to_owned();
         return skipped(reason, scenario);
     }
-    let settings = context.profile.settings(context.key.clone());
+    let mut settings = context.profile.settings(context.key.clone());
+    settings.keys = context.keys.clone();
+    settings.kit = context.kit.clone();
     let mut run = Run {
         engine: Marketplace::new(
             settings,

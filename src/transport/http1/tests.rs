@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::*;
+use crate::transport::wire::Destination;
 
 const OK: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
@@ -100,6 +101,7 @@ fn get() -> Wire {
         query: "activity=newInstance&authToken=a%2Bb".into(),
         headers: Vec::new(),
         body: None,
+        to: Destination::Production,
     }
 }
 
@@ -127,6 +129,7 @@ async fn keeps_one_connection_alive_across_requests_and_writes_exact_requests() 
         query: "nonce=n".into(),
         headers: vec![("x-nonce".into(), "3F0B".into())],
         body: Some(r#"{"a":"中"}"#.into()),
+        to: Destination::Production,
     };
     let second = connection.send(&post).await;
     let response = answered(&second);
