@@ -23,6 +23,14 @@ pub enum Family {
     Retry,
     /// The merchant's own calls to the marketplace's open APIs.
     OpenApi,
+    /// The joint-operation Kit syncs.
+    Kit,
+    /// The login through the identity centre.
+    Sso,
+    /// License products: online applications and their uploads.
+    License,
+    /// Order notification.
+    Notify,
     /// Recorded exchanges against accepted transcripts.
     Snapshot,
     /// The scenario itself.
@@ -39,6 +47,10 @@ impl Family {
             Self::Lifecycle => "lifecycle",
             Self::Retry => "retry",
             Self::OpenApi => "open APIs",
+            Self::Kit => "Kit syncs",
+            Self::Sso => "login",
+            Self::License => "License",
+            Self::Notify => "order notification",
             Self::Snapshot => "snapshot",
             Self::Scenario => "scenario",
         }
@@ -138,17 +150,17 @@ checks! {
         "console debug cases succeed repeatedly and in any order, unknown instances included",
         "V1 §7, §8; V2 §8.1";
     SecurityForgedSignature = "security.forged-signature", Security,
-        "a wrong authToken or signature is rejected with 000001",
-        "V1 §2.2, §5; V2 §1.3";
+        "a wrong authToken, signature or Kit x-sign is rejected with 000001",
+        "V1 §2.2, §5; V2 §1.3, §1.4";
     SecurityMissingSignature = "security.missing-signature", Security,
-        "a request without its signature is rejected with 000001",
-        "V1 §2.2; V2 §1.3";
+        "a request without its signature (or x-sign) is rejected with 000001",
+        "V1 §2.2; V2 §1.3, §1.4";
     SecurityTamperedParameter = "security.tampered-parameter", Security,
         "a parameter changed after signing is rejected with 000001",
-        "V1 §2.2; V2 §1.3";
+        "V1 §2.2; V2 §1.3, §1.4";
     SecurityStaleTimestamp = "security.stale-timestamp", Security,
-        "a V2 timestamp more than 60 s old is rejected",
-        "V2 §1.3; V1 §2.4";
+        "a V2 timestamp (or Kit x-timestamp) more than 60 s old is rejected",
+        "V2 §1.3, §1.4; V1 §2.4";
     SecurityUnknownActivity = "security.unknown-activity", Security,
         "an unknown activity is rejected with 000002",
         "V1 §5; V2 §2.8";
@@ -203,6 +215,30 @@ checks! {
     OpenApiLicenseCode = "openapi.license-code", OpenApi,
         "the software activates and checks only codes the buyer has received",
         "V2 §4.1, §4.3 (92020004, 92020005, 92020011)";
+    KitAccepted = "kit.accepted", Kit,
+        "each Kit sync is accepted: tenant, application (clientSecret decrypted), users, departments",
+        "V2 §3.1–3.6";
+    KitIdempotent = "kit.idempotent", Kit,
+        "a repeated add or delete, and a delete before any add, keep succeeding (idempotency keys of §3.2–3.6)",
+        "V2 §3.2–3.6, §8.1";
+    SsoExchange = "sso.exchange", Sso,
+        "the login callback exchanges the single-use code at the token endpoint (or validates the CAS ticket) with the client_id and decrypted client_secret applicationSync delivered",
+        "V2 §3.3, §3.9";
+    SsoUserinfo = "sso.userinfo", Sso,
+        "after the exchange, the merchant reads the user with the access token (userinfo)",
+        "V2 §3.9";
+    LicenseUpload = "license.upload", License,
+        "after accepting getLicenseAsync the merchant uploads the License for its eventId (string/file-stream upload)",
+        "V2 §4.5, §4.6";
+    LicenseSameLicense = "license.same-license", License,
+        "the same application (eventId and device fingerprint) always yields the same License",
+        "V2 §4.5";
+    LicenseResultCodes = "license.result-codes", License,
+        "an application the product cannot serve is refused with its documented code (000902: a period License needs an expiry)",
+        "V2 §4.5";
+    NotifyQueryOrder = "notify.query-order", Notify,
+        "after an order notification the merchant queries that order",
+        "V2 §5, §6.3";
     Snapshot = "snapshot", Snapshot,
         "the exchanges match the accepted transcript",
         "kgsim: behaviour drift";
@@ -250,6 +286,10 @@ mod tests {
                 "lifecycle" => Family::Lifecycle,
                 "retry" => Family::Retry,
                 "openapi" => Family::OpenApi,
+                "kit" => Family::Kit,
+                "sso" => Family::Sso,
+                "license" => Family::License,
+                "notify" => Family::Notify,
                 "snapshot" => Family::Snapshot,
                 _ => Family::Scenario,
             };

@@ -123,6 +123,9 @@ pub async fn run_suite(
                 .iter()
                 .map(|i| i.slug().to_owned())
                 .collect(),
+            product: profile.product.to_string(),
+            kit: profile.kit.enabled,
+            order_notify: profile.order_notify.is_some(),
         },
         key: run.key,
         encrypt_type: profile.encrypt_type,

@@ -14,11 +14,12 @@ use clap::Args;
 use crate::cli::crypt::EncryptTypeArg;
 use crate::cli::embedded::{Embedded, TargetArgs};
 use crate::cli::exit::{self, Failure, Kind as _, Outcome};
-use crate::cli::openapi_link::{NOT_SERVED, OpenApiFlags};
-use crate::cli::product::ProductFlags;
+use crate::cli::openapi_link::{NOT_SERVED, OpenApiFlags, Served};
+use crate::cli::product::{KitKeys, ProductFlags};
 use crate::fsio::{self, INPUT_FILE_CAP};
 use crate::marketplace::Span;
 use crate::marketplace::kind::Interfaces;
+use crate::marketplace::settings::{InterfaceKeys, KitSettings};
 use crate::pipeline::{SuiteRun, run_suite};
 use crate::protocol::{Activity, BillingMode, Protocol, UnixMillis};
 use crate::report::snapshot::{Mode, Snapshots};
@@ -266,69 +267,7 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
         .context("cannot start the async runtime")
         .could_not_run()?;
     let report = runtime.block_on(async {
-        let timeout = Duration::from_millis(profile.timeout.as_millis().max(1) as u64);
-        let kind = (profile.protocol, profile.encrypt_type);
-        let served = args.open_api.serve(&key, embedded).await?;
-        if served.is_none() && !profile.open_apis().is_empty() {
-            eprintln!("{NOT_SERVED}");
-        }
-        if let (Some(served), false) = (&served, embedded) {
-            eprintln!(
-                "open APIs at {} (AK from KGSIM_OPENAPI_AK)",
-                served.running.base_url
-            );
-        }
-        let extras = Embedded {
-            open_api: served.as_ref().map(|s| s.client.clone()),
-            kit: kit_keys
-                .as_ref()
-                .and_then(|k| k.private.clone())
-                .map(|private_key| crate::merchant::KitConfig {
-                    key: keys.kit.clone(),
-                    private_key,
-                    digest: profile.kit.digest,
-                }),
-            license_key: keys.license_code.clone(),
-            notify_key: keys.notify.clone(),
-        };
-        let (client, target_name) = args
-            .target
-            .reach(kind, &key, timeout, "scenario", extras)
-            .await?;
-        let client = match ProductFlags::notify_target(&profile, client.target())? {
-            Some(notify) => client.with_notify(notify),
-            None => client,
-        };
-        let software_url = args.open_api.software_url.clone().or_else(|| {
-            embedded.then(|| client.target().with_path(crate::merchant::SOFTWARE_PATH))
-        });
-        let login_url =
-            profile.kit.login_url.clone().or_else(|| {
-                embedded.then(|| client.target().with_path(crate::merchant::LOGIN_PATH))
-            });
-        let kit = kit_keys.map(|k| crate::marketplace::settings::KitSettings {
-            public_key: k.public,
-            digest: profile.kit.digest,
-            domain_name: served.as_ref().map_or_else(
-                || IDENTITY_UNSERVED.to_owned(),
-                |s| s.running.base_url.clone(),
-            ),
-        });
-        let link = served.as_ref().map(|s| {
-            let mut link = OpenApiLink::new(
-                s.running.book.clone(),
-                s.running.base_url.clone(),
-                software_url,
-            );
-            link.await_within = args.open_api.await_within;
-            link
-        });
-        let mut run = SuiteRun::new(profile, key, client, scenarios);
-        run.target_name = target_name;
-        run.open_api = link;
-        run.keys = keys;
-        run.kit = kit;
-        run.login_url = login_url;
+        let (mut run, _served) = prepare(args, profile, key, scenarios, (keys, kit_keys)).await?;
         run.seed = args.seed.unwrap_or(run.seed);
         run.start = args.virtual_start;
         run.jobs = usize::from(args.jobs);
@@ -354,6 +293,85 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
     } else {
         exit::MISMATCH
     })
+}
+
+/// Everything before the first scenario: the open APIs served, the merchant reached (or the
+/// embedded one started), the notification address, the Kit's settings. The open APIs stop
+/// when the returned handle is dropped.
+async fn prepare(
+    args: &RunArgs,
+    profile: Profile,
+    key: crate::protocol::AccessKey,
+    scenarios: Vec<Arc<Scenario>>,
+    (keys, kit_keys): (InterfaceKeys, Option<KitKeys>),
+) -> Result<(SuiteRun, Option<Served>), Failure> {
+    let embedded = args.target.target_text.is_none();
+    let timeout = Duration::from_millis(profile.timeout.as_millis().max(1) as u64);
+    let kind = (profile.protocol, profile.encrypt_type);
+    let served = args.open_api.serve(&key, embedded).await?;
+    if served.is_none() && !profile.open_apis().is_empty() {
+        eprintln!("{NOT_SERVED}");
+    }
+    if let (Some(served), false) = (&served, embedded) {
+        eprintln!(
+            "open APIs at {} (AK from KGSIM_OPENAPI_AK)",
+            served.running.base_url
+        );
+    }
+    let extras = Embedded {
+        open_api: served.as_ref().map(|s| s.client.clone()),
+        kit: kit_keys
+            .as_ref()
+            .and_then(|k| k.private.clone())
+            .map(|private_key| crate::merchant::KitConfig {
+                key: keys.kit.clone(),
+                private_key,
+                digest: profile.kit.digest,
+            }),
+        license_key: keys.license_code.clone(),
+        notify_key: keys.notify.clone(),
+    };
+    let (client, target_name) = args
+        .target
+        .reach(kind, &key, timeout, "scenario", extras)
+        .await?;
+    let client = match ProductFlags::notify_target(&profile, client.target())? {
+        Some(notify) => client.with_notify(notify),
+        None => client,
+    };
+    let software_url =
+        args.open_api.software_url.clone().or_else(|| {
+            embedded.then(|| client.target().with_path(crate::merchant::SOFTWARE_PATH))
+        });
+    let login_url = profile
+        .kit
+        .login_url
+        .clone()
+        .or_else(|| embedded.then(|| client.target().with_path(crate::merchant::LOGIN_PATH)));
+    let kit = kit_keys.map(|k| KitSettings {
+        public_key: k.public,
+        digest: profile.kit.digest,
+        domain_name: served.as_ref().map_or_else(
+            || IDENTITY_UNSERVED.to_owned(),
+            |s| s.running.base_url.clone(),
+        ),
+    });
+    let link = served.as_ref().map(|s| {
+        let mut link = OpenApiLink::new(
+            s.running.book.clone(),
+            s.running.base_url.clone(),
+            software_url,
+        );
+        link.await_within = args.open_api.await_within;
+        link
+    });
+    let mut run = SuiteRun::new(profile, key, client, scenarios);
+    run.target_name = target_name;
+    run.open_api = link;
+    run.keys = keys;
+    run.kit = kit;
+    run.login_url = login_url;
+    Ok((run, served))
 }
 
 /// The terminal report, then the JUnit and JSON files, each written atomically.

@@ -204,7 +204,7 @@ fn evaluate_step(step: &Step, run: &StepRun, mut causes: StepCauses) -> StepVerd
     outcomes.extend(crate::conformance::openapi::judge(
         step,
         run,
-        causes.earlier(),
+        causes.earlier().as_ref(),
     ));
     StepVerdict {
         outcomes,

@@ -7,7 +7,7 @@ use crate::checks::CheckId;
 use crate::conformance::attribute::Cause;
 use crate::conformance::evaluate::Outcome;
 use crate::protocol::openapi::Endpoint;
-use crate::scenario::format::model::{AwaitedCall, Step};
+use crate::scenario::format::model::{AwaitedCall, LoginVia, Step};
 use crate::scenario::run::runner::StepRun;
 
 /// What kgsim's open APIs answered, in a few words: `401 APIGW.0303`.
@@ -18,7 +18,7 @@ fn answered(status: u16, answer: &str) -> String {
 
 /// The outcomes of a step's open-API calls and of its `await`; `earlier` is the first
 /// failure of an earlier step, which a missing call follows from.
-pub(crate) fn judge(step: &Step, run: &StepRun, earlier: Option<Cause>) -> Vec<Outcome> {
+pub(crate) fn judge(step: &Step, run: &StepRun, earlier: Option<&Cause>) -> Vec<Outcome> {
     let mut outcomes: Vec<Outcome> = run
         .merchant_calls
         .iter()
@@ -48,6 +48,29 @@ pub(crate) fn judge(step: &Step, run: &StepRun, earlier: Option<Cause>) -> Vec<O
             AwaitedCall::LicenseActivate(r) => {
                 format!("activation and a heartbeat of `{}`'s License code", r.name)
             }
+            AwaitedCall::LicenseUpload(r) => {
+                format!("an upload of the License `{}` applied for", r.name)
+            }
+            AwaitedCall::Login { enterprise, via } => match via {
+                LoginVia::OAuth2 => format!(
+                    "the exchange of a `{}` user's login code at the token endpoint",
+                    enterprise.name
+                ),
+                LoginVia::Cas => format!(
+                    "the validation of a `{}` user's CAS ticket",
+                    enterprise.name
+                ),
+            },
+        };
+        let check = match &awaited.call {
+            AwaitedCall::LicenseUpload(_) => CheckId::LicenseUpload,
+            AwaitedCall::Login { .. } => CheckId::SsoExchange,
+            _ => step.check.unwrap_or(CheckId::OpenApiCalled),
+        };
+        let hint = match (&awaited.call, &awaited.note) {
+            (_, Some(note)) => note.clone(),
+            (AwaitedCall::Login { .. }, None) => "its login callback must POST the code to {domainName}/api/v1/oauth2/token with the tenant's client_id and decrypted client_secret".to_owned(),
+            _ => "point its open-API base URL at the one kgsim serves and sign with the AK/SK it was given".to_owned(),
         };
         let first_refusal = outcomes.first().map(|o| Cause {
             check: o.check,
@@ -55,14 +78,14 @@ pub(crate) fn judge(step: &Step, run: &StepRun, earlier: Option<Cause>) -> Vec<O
             note: Some("the merchant called, and the call was refused"),
         });
         outcomes.push(Outcome {
-            check: CheckId::OpenApiCalled,
+            check,
             passed: awaited.came,
             at: step.at,
             message: if awaited.came {
                 format!("the merchant made {what}")
             } else {
                 format!(
-                    "the merchant did not make {what} within {}: point its open-API base URL at the one kgsim serves and sign with the AK/SK it was given",
+                    "the merchant did not make {what} within {}: {hint}",
                     awaited.within
                 )
             },
@@ -76,9 +99,19 @@ pub(crate) fn judge(step: &Step, run: &StepRun, earlier: Option<Cause>) -> Vec<O
             consequence_of: if awaited.came {
                 None
             } else {
-                first_refusal.or(earlier)
+                first_refusal.or_else(|| earlier.cloned())
             },
         });
+        outcomes.extend(awaited.facts.iter().map(|fact| Outcome {
+            check: fact.check,
+            passed: fact.passed,
+            at: step.at,
+            message: fact.message.clone(),
+            expected: fact.expected.clone(),
+            got: fact.got.clone(),
+            exchange: None,
+            consequence_of: (!fact.passed).then(|| earlier.cloned()).flatten(),
+        }));
     }
     outcomes
 }

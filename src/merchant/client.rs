@@ -100,8 +100,20 @@ impl OpenApiClient {
         })
     }
 
-    /// Sends an APIGW-signed call; returns the JSON answer.
+    /// Sends an APIGW-signed JSON call; returns the JSON answer.
     async fn signed(&self, endpoint: &Endpoint, query: &str, body: &str) -> Option<Value> {
+        self.signed_as(endpoint, query, body, "application/json")
+            .await
+    }
+
+    /// Sends an APIGW-signed call with a body of `content_type`; returns the JSON answer.
+    async fn signed_as(
+        &self,
+        endpoint: &Endpoint,
+        query: &str,
+        body: &str,
+        content_type: &str,
+    ) -> Option<Value> {
         let path = endpoint.path();
         let url = if query.is_empty() {
             format!("{}{path}", self.config.base_url)
@@ -119,7 +131,7 @@ impl OpenApiClient {
         let headers = [
             ("Host", host.as_str()),
             (apigw::X_SDK_DATE, date.as_str()),
-            ("Content-Type", "application/json"),
+            ("Content-Type", content_type),
         ];
         let secret = if self.faults.has(Fault::WrongApigwSignature) {
             AccessKey::new("not-the-merchants-sk")
@@ -137,7 +149,7 @@ impl OpenApiClient {
             .http
             .request(endpoint.method().parse().ok()?, &url)
             .header(apigw::X_SDK_DATE, &date)
-            .header("Content-Type", "application/json")
+            .header("Content-Type", content_type)
             .header("Authorization", signed.authorization)
             .body(body.to_owned())
             .send()
@@ -173,12 +185,95 @@ impl OpenApiClient {
 
     async fn billing_of(&self, purchase: &FollowUp) -> Option<BillingMode> {
         let line = purchase.order_line_id.as_deref().unwrap_or_default();
-        let query = format!("orderId={}&orderLineId={line}", purchase.order_id);
+        self.query_order(&purchase.order_id, line).await
+    }
+
+    /// Query-order (§6.3): what the order's first line is billed by.
+    pub(crate) async fn query_order(&self, order_id: &str, line: &str) -> Option<BillingMode> {
+        let query = format!("orderId={order_id}&orderLineId={line}");
         let answer = self.signed(&Endpoint::QueryOrder, &query, "").await?;
         let mode = answer["orderInfo"]["orderLine"][0]["chargingMode"].as_str()?;
         BillingMode::ALL
             .into_iter()
             .find(|b| b.order_api_name() == mode)
+    }
+
+    /// Uploads a License as characters for a marketplace event (§4.6), as
+    /// `multipart/form-data` with the `isvUpdateFileReq` part.
+    pub(crate) async fn upload_license(self: Arc<Self>, event_id: String, license: String) {
+        let boundary = format!("kgsim{}", hex::encode(rand::random::<[u8; 8]>()));
+        let request = json!({"type": "CHARACTERS", "characters": license}).to_string();
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"isvUpdateFileReq\"\r\nContent-Type: application/json\r\n\r\n{request}\r\n--{boundary}--\r\n"
+        );
+        let endpoint = Endpoint::Upload { event_id };
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let _ = self.signed_as(&endpoint, "", &body, &content_type).await;
+    }
+
+    /// The identity centre's token endpoint (§3.9): the access token for a login code.
+    pub(crate) async fn exchange_code(
+        &self,
+        domain: &str,
+        form: &[(&str, &str)],
+    ) -> Option<String> {
+        let body: String = form
+            .iter()
+            .map(|(n, v)| {
+                format!(
+                    "{n}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let url = format!("{domain}{}", crate::protocol::identity::TOKEN_PATH);
+        let answer: Value = self
+            .http
+            .post(url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        answer["access_token"].as_str().map(str::to_owned)
+    }
+
+    /// The identity centre's userinfo (§3.9): the user an access token stands for.
+    pub(crate) async fn userinfo(&self, domain: &str, token: &str) -> Option<Value> {
+        let url = format!("{domain}{}", crate::protocol::identity::USERINFO_PATH);
+        let response = self
+            .http
+            .get(url)
+            .header("Accept", "application/json")
+            .header("Authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .ok()?;
+        response.json().await.ok()
+    }
+
+    /// CAS serviceValidate (§3.9): the user a ticket stands for.
+    pub(crate) async fn validate_ticket(
+        &self,
+        domain: &str,
+        service: &str,
+        ticket: &str,
+    ) -> Option<String> {
+        let escape = |v: &str| {
+            percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        let url = format!(
+            "{domain}{}?service={}&ticket={}&format=XML",
+            crate::protocol::identity::CAS_VALIDATE_PATH,
+            escape(service),
+            escape(ticket)
+        );
+        let text = self.http.get(url).send().await.ok()?.text().await.ok()?;
+        crate::protocol::identity::cas_user(&text)
     }
 
     /// One usage push for `[from, to]`, signed with the access key (§7.2).

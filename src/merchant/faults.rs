@@ -83,12 +83,32 @@ pub enum Fault {
     /// Unfreezing (V1 instanceStatus NORMAL, V2 updateInstanceStatus UNFREEZE) is refused with
     /// 000002, as by a merchant that implemented only the freeze.
     RefuseUnfreeze,
+    /// Kit: a repeated add fails (the record exists), a delete of nothing fails.
+    KitNotIdempotent,
+    /// Kit: `x-sign` is not verified.
+    KitIgnoresXsign,
+    /// Kit: clientSecret decrypted with PKCS#1 v1.5 instead of OAEP (so never decrypted).
+    KitRsaPkcs1,
+    /// Login: the callback answers without exchanging the code.
+    LoginNoExchange,
+    /// Login: the code is exchanged, the user never read.
+    LoginNoUserinfo,
+    /// License 2.0: a notice about an unknown code answered 000000 instead of 000003.
+    LicenseUnknownOk,
+    /// Online License: the application is accepted, the License never uploaded.
+    LicenseNoUpload,
+    /// Online License: every application gets a fresh License, even a repeated one.
+    LicenseFreshEachTime,
+    /// Online License: a period application without an expiry is accepted.
+    LicenseNoExpiryCheck,
+    /// Order notification: answered, the order never queried.
+    NotifyNoQuery,
 }
 
 impl Fault {
     /// Every fault (with `fail-first=2` and `race-window=5` as the representatives of their
     /// families).
-    pub const ALL: [Fault; 36] = [
+    pub const ALL: [Fault; 46] = [
         Self::NonIdempotentNew,
         Self::OnDemandIgnoresProduct,
         Self::SharedInstanceId,
@@ -125,6 +145,16 @@ impl Fault {
         Self::OldBeginTime,
         Self::ActivateTwice,
         Self::NoQueryOrder,
+        Self::KitNotIdempotent,
+        Self::KitIgnoresXsign,
+        Self::KitRsaPkcs1,
+        Self::LoginNoExchange,
+        Self::LoginNoUserinfo,
+        Self::LicenseUnknownOk,
+        Self::LicenseNoUpload,
+        Self::LicenseFreshEachTime,
+        Self::LicenseNoExpiryCheck,
+        Self::NotifyNoQuery,
     ];
 
     /// Whether the switch takes a number (`name=N`).
@@ -171,6 +201,16 @@ impl Fault {
             Self::ActivateTwice => "activate-twice",
             Self::NoQueryOrder => "no-query-order",
             Self::RefuseUnfreeze => "refuse-unfreeze",
+            Self::KitNotIdempotent => "kit-not-idempotent",
+            Self::KitIgnoresXsign => "kit-ignores-xsign",
+            Self::KitRsaPkcs1 => "kit-rsa-pkcs1",
+            Self::LoginNoExchange => "login-no-exchange",
+            Self::LoginNoUserinfo => "login-no-userinfo",
+            Self::LicenseUnknownOk => "license-unknown-ok",
+            Self::LicenseNoUpload => "license-no-upload",
+            Self::LicenseFreshEachTime => "license-fresh-each-time",
+            Self::LicenseNoExpiryCheck => "license-no-expiry-check",
+            Self::NotifyNoQuery => "notify-no-query",
         }
     }
 
@@ -217,6 +257,20 @@ impl Fault {
             Self::ActivateTwice => "the software activates a License code twice",
             Self::NoQueryOrder => "V2: the purchased order is never queried",
             Self::RefuseUnfreeze => "unfreezing (NORMAL / UNFREEZE) refused with 000002",
+            Self::KitNotIdempotent => "Kit: a repeated add, or a delete of nothing, fails",
+            Self::KitIgnoresXsign => "Kit: x-sign is not verified",
+            Self::KitRsaPkcs1 => "Kit: clientSecret decrypted with PKCS#1 v1.5, not OAEP",
+            Self::LoginNoExchange => "login callback never exchanges the code",
+            Self::LoginNoUserinfo => "login callback exchanges the code, never reads userinfo",
+            Self::LicenseUnknownOk => "License-code notice for an unknown code answered 000000",
+            Self::LicenseNoUpload => "online License accepted, never uploaded",
+            Self::LicenseFreshEachTime => {
+                "online License: a fresh License for a repeated application"
+            }
+            Self::LicenseNoExpiryCheck => {
+                "online License: a period application without expiry accepted"
+            }
+            Self::NotifyNoQuery => "order notification answered, the order never queried",
         }
     }
 }

@@ -13,6 +13,9 @@
 mod answer;
 pub mod client;
 pub mod faults;
+mod kit;
+mod license;
+mod sso;
 mod store;
 mod v1;
 mod v2;
@@ -123,6 +126,16 @@ pub struct Merchant {
     open_api: Option<Arc<client::OpenApiClient>>,
     /// Instances already followed up (a resend returns the same instance: once is enough).
     followed: Mutex<std::collections::HashSet<String>>,
+    /// 联营: the Kit's keys.
+    kit: Option<KitConfig>,
+    /// What the Kit syncs built up.
+    kit_store: Mutex<kit::KitStore>,
+    /// License codes and online-License state.
+    licenses: Mutex<license::LicenseStore>,
+    /// The License-code interfaces' key.
+    license_key: Option<AccessKey>,
+    /// The order notification's key.
+    notify_key: Option<AccessKey>,
 }
 
 impl Merchant {
@@ -153,7 +166,32 @@ impl Merchant {
             racing: Mutex::new(HashMap::new()),
             open_api,
             followed: Mutex::new(std::collections::HashSet::new()),
+            kit: config.kit,
+            kit_store: Mutex::new(kit::KitStore::default()),
+            licenses: Mutex::new(license::LicenseStore::default()),
+            license_key: config.license_key,
+            notify_key: config.notify_key,
         }
+    }
+
+    /// The key an activity's calls are signed with (spec V2 §1.2).
+    fn key_for(&self, interface: crate::protocol::InterfaceType) -> &AccessKey {
+        use crate::protocol::InterfaceType;
+        let bound = match interface {
+            InterfaceType::LicenseCode => self.license_key.as_ref(),
+            InterfaceType::Notify => self.notify_key.as_ref(),
+            InterfaceType::Kit => self.kit.as_ref().and_then(|k| k.key.as_ref()),
+            InterfaceType::Basic => None,
+        };
+        bound.unwrap_or(&self.key)
+    }
+
+    fn kit_store(&self) -> MutexGuard<'_, kit::KitStore> {
+        self.kit_store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn licenses(&self) -> MutexGuard<'_, license::LicenseStore> {
+        self.licenses.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// After a purchase the merchant answered with an instance: its systems follow it up on
@@ -256,23 +294,37 @@ impl Merchant {
     }
 }
 
+/// Whether a POST body is an order notification, which arrives V2-shaped whatever the
+/// product's protocol (spec V2 §5).
+fn is_order_notify(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v["activity"] == "orderNotify")
+}
+
 async fn handle(
     State(merchant): State<Arc<Merchant>>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
     let query = query.unwrap_or_default();
-    match merchant.protocol {
-        Protocol::V1 => merchant.handle_v1(&query).await,
-        Protocol::V2 => merchant.handle_v2(&query, &body).await,
+    if crate::protocol::Activity::from_kit_path(uri.path()).is_some() {
+        return merchant.handle_kit(uri.path(), &headers, &body).await;
     }
+    if merchant.protocol == Protocol::V2 || is_order_notify(&body) {
+        return merchant.handle_v2(&query, &body).await;
+    }
+    merchant.handle_v1(&query).await
 }
 
 /// The merchant's axum app: every path and method reaches the production interface, which
-/// tells activities apart by the `activity` parameter (spec V1 §1, V2 §1.1).
+/// tells activities apart by the `activity` parameter (spec V1 §1, V2 §1.1) — but the Kit
+/// syncs, told apart by their sub-path (§1.1); besides, the login callback and the shipped
+/// software's License entry.
 pub fn router(merchant: Arc<Merchant>) -> Router {
     Router::new()
         .route(SOFTWARE_PATH, axum::routing::post(software))
+        .route(LOGIN_PATH, axum::routing::get(sso::callback))
         .fallback(handle)
         .with_state(merchant)
 }
@@ -291,6 +343,7 @@ async fn software(State(merchant): State<Arc<Merchant>>, body: Bytes) -> Respons
         .and_then(|v| v["license"].as_str().map(str::to_owned));
     match (code, &merchant.open_api) {
         (Some(code), Some(open_api)) => {
+            merchant.licenses().learn_code(&code);
             tokio::spawn(open_api.clone().use_license(code));
             (axum::http::StatusCode::ACCEPTED, "activating").into_response()
         }

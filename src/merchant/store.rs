@@ -100,6 +100,19 @@ impl Store {
         (purchase.order_id.clone(), item)
     }
 
+    /// Whether an instance was created and not released.
+    pub(crate) fn knows(&self, instance_id: &str) -> bool {
+        self.instances.get(instance_id).is_some_and(|s| !s.released)
+    }
+
+    /// The order (and line) that created an instance.
+    pub(crate) fn order_of(&self, instance_id: &str) -> Option<(String, Option<String>)> {
+        self.purchases
+            .iter()
+            .find(|(_, id)| *id == instance_id)
+            .map(|(key, _)| key.clone())
+    }
+
     /// The instance an earlier identical purchase created, if any (the "check" half).
     pub(crate) fn existing_purchase(&self, purchase: &Purchase, faults: &Faults) -> Option<String> {
         if faults.has(Fault::NonIdempotentNew) {

@@ -14,6 +14,21 @@ use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::v2::messages::{Request, status};
 use crate::protocol::v2::signature::{self, NONCE, SIGNATURE, TIMESTAMP};
 
+/// The interface type a body's `activity` belongs to (read before the signature is checked,
+/// to pick the key).
+fn interface_of(body: &[u8]) -> crate::protocol::InterfaceType {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v["activity"].as_str().and_then(|name| {
+                crate::protocol::Activity::from_wire(crate::protocol::Protocol::V2, name)
+            })
+        })
+        .map_or(crate::protocol::InterfaceType::Basic, |a| {
+            a.interface_type()
+        })
+}
+
 impl Merchant {
     /// Handles one V2 call: verify, parse, apply, answer.
     pub(crate) async fn handle_v2(&self, query: &str, body: &[u8]) -> Response {
@@ -40,8 +55,11 @@ impl Merchant {
                 signature::check_freshness(timestamp, (self.clock)(), self.freshness)
                     .map_err(|_| invalid())?;
             }
+            // The key bound to the call's interface type: License codes and the order
+            // notification have keys of their own (§1.2).
+            let key = self.key_for(interface_of(body));
             let valid = get(SIGNATURE)
-                .is_some_and(|sig| signature::verify(&self.key, nonce, timestamp, body, sig));
+                .is_some_and(|sig| signature::verify(key, nonce, timestamp, body, sig));
             if !valid {
                 return Err(Reply::Code(ResultCode::AuthFailed));
             }
@@ -95,7 +113,11 @@ impl Merchant {
             Request::ChangeInstanceCheck(r) => {
                 self.store().change_check(&r.instance_id, debug, faults)
             }
-            _ => invalid(),
+            Request::RefreshLicenseCode(r) => self.refresh_license_code(&r, debug),
+            Request::UpdateLicenseCodeStatus(r) => self.license_code_status(&r, debug),
+            Request::ReleaseLicenseCode(r) => self.release_license_code(&r, debug),
+            Request::GetLicenseAsync(r) => self.get_license_async(&r, debug).await,
+            Request::OrderNotify(r) => self.order_notify(&r, debug),
         })
     }
 }

@@ -119,6 +119,10 @@ pub struct State {
     /// Whether a marketplace is publishing into the book: a call naming something not yet
     /// published is then held briefly, since the marketplace may be about to publish it.
     pub live: bool,
+    /// The identity centre: clients, tenants and users, codes, tokens, tickets.
+    pub identity: crate::openapi::ops::identity::IdentityState,
+    /// What was uploaded for each event: the characters, or the file's SHA-256.
+    pub uploads: BTreeMap<String, Vec<String>>,
 }
 
 impl Ledger for State {
@@ -144,6 +148,7 @@ impl State {
             .or_else(|| self.instances.get(subject).map(|i| i.scope))
             .or_else(|| self.licenses.get(subject).map(|l| l.scope))
             .or_else(|| self.events.get(subject).copied())
+            .or_else(|| self.identity.scope_of(subject))
     }
 }
 

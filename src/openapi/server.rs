@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::checks::CheckId;
 use crate::openapi::auth::{Keys, check_apigw, check_usage_signature};
 use crate::openapi::book::{Book, MerchantCall};
-use crate::openapi::ops::{self, Outcome, license, query_order, upload, usage};
+use crate::openapi::ops::{self, Outcome, identity, license, query_order, upload, usage};
 use crate::protocol::UnixMillis;
 use crate::protocol::openapi::license::LicenseCode;
 use crate::protocol::openapi::usage::MktCode;
@@ -134,8 +134,11 @@ impl OpenApi {
         if let Some(refused) = self.authenticate(endpoint, received, now) {
             return refused.about(subjects);
         }
-        self.hold_for(&subjects).await;
-        let needs_json = !matches!(endpoint, Endpoint::QueryOrder | Endpoint::Upload { .. });
+        if !endpoint.is_identity() {
+            self.hold_for(&subjects).await;
+        }
+        let needs_json = !endpoint.is_identity()
+            && !matches!(endpoint, Endpoint::QueryOrder | Endpoint::Upload { .. });
         if needs_json && !received.is_json() {
             return refusal(endpoint, 415, "Content type not supported")
                 .finding(
@@ -190,6 +193,7 @@ impl OpenApi {
                         outcome
                     })
             }
+            Auth::Identity => None,
             Auth::UsageSignature => {
                 check_usage_signature(&self.keys, received)
                     .err()
@@ -206,7 +210,7 @@ impl OpenApi {
         let body = &received.body;
         if let Endpoint::Upload { event_id } = endpoint {
             let parts = read_parts(received).await;
-            return upload::answer(&self.book.lock(), event_id, parts);
+            return upload::answer(&mut self.book.lock(), event_id, parts);
         }
         let mut state = self.book.lock();
         match endpoint {
@@ -219,8 +223,34 @@ impl OpenApi {
             Endpoint::UsagePush => usage::answer(&mut state, body, now, true),
             Endpoint::UsagePushOld => usage::answer(&mut state, body, now, false),
             Endpoint::Upload { .. } => Outcome::envelope(LicenseCode::Internal.answer()),
+            Endpoint::OAuthAuthorize => {
+                let cookie = session_cookie(received);
+                identity::authorize(&mut state, &received.query, cookie.as_deref(), now)
+            }
+            Endpoint::OAuthToken => {
+                let form = received.header("content-type").is_some_and(|t| {
+                    t.to_ascii_lowercase()
+                        .starts_with("application/x-www-form-urlencoded")
+                });
+                identity::token(&mut state, body, form, now)
+            }
+            Endpoint::OAuthUserInfo => {
+                identity::userinfo(&state, received.header("authorization"), now)
+            }
+            Endpoint::Logout => identity::logout(&received.query),
+            Endpoint::CasValidate => identity::cas_validate(&mut state, &received.query, now),
         }
     }
+}
+
+/// The identity centre's session cookie, if the browser sent one.
+fn session_cookie(received: &Received) -> Option<String> {
+    received
+        .header("cookie")?
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == identity::SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
 }
 
 /// A refusal in the style of the endpoint's family.
@@ -351,7 +381,11 @@ async fn serve(
     };
     let now = wall_now();
     let (endpoint, outcome) = api.handle(&received, now).await;
-    let answer = outcome.body.to_string();
+    let (content_type, answer) = match &outcome.text {
+        Some((content_type, text)) => (*content_type, text.clone()),
+        None if outcome.location.is_some() => ("text/plain;charset=UTF-8", String::new()),
+        None => ("application/json;charset=UTF-8", outcome.body.to_string()),
+    };
     let logged_body =
         String::from_utf8_lossy(&received.body[..received.body.len().min(LOGGED_BODY)])
             .into_owned();
@@ -380,12 +414,17 @@ async fn serve(
     });
     let status =
         axum::http::StatusCode::from_u16(outcome.status).unwrap_or(axum::http::StatusCode::OK);
-    (
-        status,
-        [("content-type", "application/json;charset=UTF-8")],
-        answer,
-    )
-        .into_response()
+    let mut response = (status, [("content-type", content_type)], answer).into_response();
+    if let Some(location) = outcome
+        .location
+        .as_deref()
+        .and_then(|l| axum::http::HeaderValue::from_str(l).ok())
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    response
 }
 
 /// The open APIs, listening.

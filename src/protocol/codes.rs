@@ -1,5 +1,5 @@
 //! Result codes shared by SaaS V1 and V2 (spec: koogallery-saas-v1.md §5,
-//! koogallery-v2-kit-license.md §2.8).
+//! koogallery-v2-kit-license.md §2.8), and the online License's (§4.5).
 //!
 //! Only `000000` counts as success for the marketplace; every other code is a failed call
 //! that enters the activity's retry policy.
@@ -38,11 +38,19 @@ pub enum ResultCode {
     SoldOut,
     /// `000107` SaaS e-mail domain already exists (newInstance).
     EmailDomainExists,
+    /// `000900` online License: quota insufficient (getLicenseAsync, §4.5).
+    LicenseQuotaInsufficient,
+    /// `000901` online License: must apply within the order's validity.
+    LicenseOutsideValidity,
+    /// `000902` online License: a period License needs an expiry date.
+    LicenseExpiryRequired,
+    /// `000903` online License: a device fingerprint (hardware code) is required.
+    LicenseFingerprintRequired,
 }
 
 impl ResultCode {
     /// Every documented code, in numeric order.
-    pub const ALL: [ResultCode; 14] = [
+    pub const ALL: [ResultCode; 18] = [
         Self::Success,
         Self::AuthFailed,
         Self::InvalidParam,
@@ -57,6 +65,10 @@ impl ResultCode {
         Self::AlreadySubscribed,
         Self::SoldOut,
         Self::EmailDomainExists,
+        Self::LicenseQuotaInsufficient,
+        Self::LicenseOutsideValidity,
+        Self::LicenseExpiryRequired,
+        Self::LicenseFingerprintRequired,
     ];
 
     /// The six-digit code as it appears on the wire.
@@ -76,6 +88,10 @@ impl ResultCode {
             Self::AlreadySubscribed => "000105",
             Self::SoldOut => "000106",
             Self::EmailDomainExists => "000107",
+            Self::LicenseQuotaInsufficient => "000900",
+            Self::LicenseOutsideValidity => "000901",
+            Self::LicenseExpiryRequired => "000902",
+            Self::LicenseFingerprintRequired => "000903",
         }
     }
 
@@ -96,6 +112,12 @@ impl ResultCode {
             Self::AlreadySubscribed => "account already subscribed to the benefit",
             Self::SoldOut => "product resources sold out",
             Self::EmailDomainExists => "SaaS e-mail domain already exists",
+            Self::LicenseQuotaInsufficient => "License quota insufficient",
+            Self::LicenseOutsideValidity => {
+                "License must be applied for within the order's validity"
+            }
+            Self::LicenseExpiryRequired => "a period License needs an expiry date",
+            Self::LicenseFingerprintRequired => "a device fingerprint is required",
         }
     }
 
@@ -113,7 +135,7 @@ impl fmt::Display for ResultCode {
 
 /// The text was not one of the documented result codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a documented result code (000000-000005, 000100-000107)")]
+#[error("`{0}` is not a documented result code (000000-000005, 000100-000107, 000900-000903)")]
 pub struct UnknownResultCode(pub String);
 
 impl FromStr for ResultCode {

@@ -17,6 +17,7 @@ pub mod codes;
 pub mod digest;
 pub mod encoding;
 pub mod fields;
+pub mod identity;
 pub mod openapi;
 pub mod request;
 pub mod secret;

@@ -51,6 +51,50 @@ pub struct ProfileSummary {
     pub encrypt_type: String,
     /// Optional interfaces implemented.
     pub interfaces: Vec<String>,
+    /// `saas`, `license-code` or `online-license`.
+    pub product: String,
+    /// Whether the product receives the Kit syncs (联营).
+    pub kit: bool,
+    /// Whether every order is notified to an order-notification address.
+    pub order_notify: bool,
+}
+
+impl ProfileSummary {
+    /// `v2, period billing, encryptType 1`, with the product type, Kit and notification when
+    /// they apply: the report's header.
+    pub fn describe(&self) -> String {
+        let mut text = format!("{}, ", self.protocol);
+        if self.product != "saas" {
+            text.push_str(&format!("{} ", self.product));
+        }
+        text.push_str(&format!(
+            "{} billing, encryptType {}",
+            self.billing, self.encrypt_type
+        ));
+        if self.kit {
+            text.push_str(", Kit");
+        }
+        if self.order_notify {
+            text.push_str(", order notification");
+        }
+        text
+    }
+
+    /// The snapshot directory of the profile: `v1-period`, `v2-license-code-period`, and
+    /// `+notify` when every transcript carries the order notifications.
+    pub fn snapshot_dir(&self) -> String {
+        let mut dir = self.protocol.clone();
+        if self.product != "saas" {
+            dir.push('-');
+            dir.push_str(&self.product);
+        }
+        dir.push('-');
+        dir.push_str(&self.billing);
+        if self.order_notify {
+            dir.push_str("+notify");
+        }
+        dir
+    }
 }
 
 /// Totals of a run.
@@ -364,7 +408,7 @@ fn describe_action(step: &Step) -> String {
         Action::Await(awaited) => {
             text.push_str(&format!(
                 " {} of {}",
-                awaited.call.api().slug(),
+                awaited.call.label(),
                 awaited.call.subject().name
             ));
         }

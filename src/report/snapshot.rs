@@ -36,8 +36,9 @@ pub struct Snapshots {
     pub mode: Mode,
 }
 
-/// The snapshot file of a scenario file for a profile: `<dir>/<protocol>-<billing>/<name>.snap`,
-/// where the built-in suite's `scenarios/` prefix is dropped.
+/// The snapshot file of a scenario file for a profile:
+/// `<dir>/<protocol>[-<product>]-<billing>[+notify]/<name>.snap`, where the built-in suite's
+/// `scenarios/` prefix is dropped.
 pub fn path_for(dir: &Path, profile: &ProfileSummary, scenario_file: &str) -> PathBuf {
     let relative = scenario_file.trim_start_matches("./");
     let relative = relative.strip_prefix("scenarios/").unwrap_or(relative);
@@ -45,7 +46,7 @@ pub fn path_for(dir: &Path, profile: &ProfileSummary, scenario_file: &str) -> Pa
         .strip_suffix(".yaml")
         .or_else(|| relative.strip_suffix(".yml"))
         .unwrap_or(relative);
-    let mut path = dir.join(format!("{}-{}", profile.protocol, profile.billing));
+    let mut path = dir.join(profile.snapshot_dir());
     for part in stem.split(['/', '\\']).filter(|p| !p.is_empty()) {
         path.push(if part == ".." { "_" } else { part });
     }
@@ -319,6 +320,9 @@ mod tests {
             billing: "period".into(),
             encrypt_type: "1".into(),
             interfaces: vec![],
+            product: "saas".into(),
+            kit: false,
+            order_notify: false,
         }
     }
 

@@ -245,8 +245,10 @@ pub fn render(report: &Report, colour: Colour, verbose: bool) -> String {
     let profile = &report.profile;
     let _ = writeln!(
         out,
-        "kgsim {} · {} · {}, {} billing, encryptType {}\n",
-        report.kgsim, report.target, profile.protocol, profile.billing, profile.encrypt_type
+        "kgsim {} · {} · {}\n",
+        report.kgsim,
+        report.target,
+        profile.describe()
     );
     if let Some(found) = &report.diagnosis {
         diagnosis(&mut out, found, colour);

@@ -51,6 +51,17 @@ impl Client {
         }
     }
 
+    /// A client with the same trust, timeout and cap for another target (a login callback).
+    pub fn retargeted(&self, target: TargetUrl) -> Self {
+        Self {
+            target: Arc::new(target),
+            notify: None,
+            trust: self.trust.clone(),
+            timeout: self.timeout,
+            body_cap: self.body_cap,
+        }
+    }
+
     /// The same client, sending order notifications to `notify`.
     pub fn with_notify(mut self, notify: TargetUrl) -> Self {
         self.notify = Some(Arc::new(notify));

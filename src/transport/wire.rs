@@ -122,11 +122,17 @@ fn edit_body(body: &mut serde_json::Map<String, serde_json::Value>, edit: &Edit)
     }
 }
 
-/// Changes one character of a signature to another of the same alphabet.
+/// Changes one character of a signature to another of the same alphabet — one that differs
+/// under a case-insensitive comparison too (hex signatures are compared ignoring case).
 fn flip(signature: &str) -> String {
     let mut chars: Vec<char> = signature.chars().collect();
     if let Some(c) = chars.get_mut(0) {
-        *c = if *c == 'A' { 'B' } else { 'A' };
+        *c = match *c {
+            '0' => '1',
+            d if d.is_ascii_hexdigit() => '0',
+            'A' => 'B',
+            _ => 'A',
+        };
     }
     chars.into_iter().collect()
 }

@@ -389,7 +389,127 @@ const MATRIX: &[Row] = &[
         flags: &["--await-within", "1s"],
         expected: &["openapi.called"],
     },
+    Row {
+        fault: "kit-not-idempotent",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--kit"],
+        expected: &["kit.idempotent"],
+    },
+    Row {
+        fault: "kit-ignores-xsign",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--kit"],
+        expected: &["security.forged-signature"],
+    },
+    // Undecryptable secrets make applicationSync fail wherever it is sent: the credential
+    // and binding syncs (kit.accepted), a binding step without expectations (the console's
+    // result-code rule), the repeated and early deletes (kit.idempotent).
+    Row {
+        fault: "kit-rsa-pkcs1",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--kit", "--await-within", "1s"],
+        expected: &["console.result-code", "kit.accepted", "kit.idempotent"],
+    },
+    Row {
+        fault: "login-no-exchange",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--kit", "--await-within", "1s"],
+        expected: &["sso.exchange"],
+    },
+    Row {
+        fault: "login-no-userinfo",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--kit", "--await-within", "1s"],
+        expected: &["sso.userinfo"],
+    },
+    Row {
+        fault: "license-unknown-ok",
+        protocols: &["v2"],
+        billings: &["period", "one-time"],
+        flags: &["--product", "license-code"],
+        expected: &["security.unknown-instance"],
+    },
+    Row {
+        fault: "license-no-upload",
+        protocols: &["v2"],
+        billings: &["period", "one-time"],
+        flags: &["--product", "online-license", "--await-within", "1s"],
+        expected: &["license.upload"],
+    },
+    Row {
+        fault: "license-fresh-each-time",
+        protocols: &["v2"],
+        billings: &["period", "one-time"],
+        flags: &["--product", "online-license"],
+        expected: &["license.same-license"],
+    },
+    Row {
+        fault: "license-no-expiry-check",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--product", "online-license"],
+        expected: &["license.result-codes"],
+    },
+    Row {
+        fault: "notify-no-query",
+        protocols: &["v1", "v2"],
+        billings: &["period"],
+        flags: &["--order-notify", "--await-within", "1s"],
+        expected: &["notify.query-order"],
+    },
+    Row {
+        fault: "notify-no-query",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &[
+            "--product",
+            "license-code",
+            "--order-notify",
+            "--await-within",
+            "1s",
+        ],
+        expected: &["notify.query-order"],
+    },
 ];
+
+/// The product types and integrations beyond SaaS: each passes against the reference
+/// merchant, alone and together.
+#[test]
+fn the_suite_passes_for_kit_license_and_notification_products() {
+    let runs: &[(&str, &str, &[&str])] = &[
+        ("v2", "period", &["--kit"]),
+        ("v2", "period", &["--product", "license-code"]),
+        ("v2", "one-time", &["--product", "license-code"]),
+        ("v2", "period", &["--product", "online-license"]),
+        ("v2", "one-time", &["--product", "online-license"]),
+        ("v1", "period", &["--order-notify"]),
+        ("v2", "on-demand", &["--order-notify"]),
+        (
+            "v2",
+            "period",
+            &["--kit", "--order-notify", "--product", "online-license"],
+        ),
+        (
+            "v2",
+            "period",
+            &["--product", "license-code", "--order-notify"],
+        ),
+    ];
+    for (protocol, billing, flags) in runs {
+        let (code, report) = run_suite(protocol, billing, flags, &[]);
+        assert_eq!(
+            failing_checks(&report),
+            BTreeSet::new(),
+            "{protocol} {billing} {flags:?}"
+        );
+        assert_eq!(code, 0, "{protocol} {billing} {flags:?}");
+    }
+}
 
 #[test]
 fn each_fault_fails_exactly_the_checks_meant_to_catch_it() {

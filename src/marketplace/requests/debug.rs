@@ -34,6 +34,10 @@ pub mod defaults {
     pub const V2_INSTANCE_ID: &str = "10e758d0-31ad-4c4b-8f1b-81d03469a10e";
     /// V2 product.
     pub const V2_PRODUCT_ID: &str = "OFFI461867333479178240";
+    /// License 2.0 code (masked as `******` in the docs).
+    pub const LICENSE_CODE: &str = "PLDEBUG0000000001";
+    /// Online-License event (the upload page's example `event_id`).
+    pub const EVENT_ID: &str = "87b94795-0603-4e24-8ae5-69420d60e3c8";
 }
 
 /// The debug page's request for an activity, with its default values and `testFlag=1`.
@@ -185,6 +189,55 @@ impl Case<'_> {
                     test_flag: one(),
                 })
             }
+            other => return self.v2_more(other),
+        })
+    }
+
+    /// The License and order-notification tabs (License 2.0 debugging page, 订单通知 tab).
+    fn v2_more(&self, activity: Activity) -> Option<v2::Request> {
+        use crate::protocol::v2::license as l;
+        let variant = self.variant;
+        Some(match activity {
+            Activity::RefreshLicenseCode => {
+                v2::Request::RefreshLicenseCode(l::RefreshLicenseCode {
+                    scene: [l::scene::RENEWAL, l::scene::UNSUBSCRIBE_RENEWAL_PERIOD][variant % 2]
+                        .into(),
+                    order_id: V2_ORDER_ID.into(),
+                    order_line_id: V2_ORDER_LINE_ID.into(),
+                    license: LICENSE_CODE.into(),
+                    product_id: Some(V2_PRODUCT_ID.into()),
+                    expire_time: self.expire.to_compact_seconds(),
+                    test_flag: one(),
+                })
+            }
+            Activity::UpdateLicenseCodeStatus => {
+                v2::Request::UpdateLicenseCodeStatus(l::UpdateLicenseCodeStatus {
+                    license: LICENSE_CODE.into(),
+                    status: [v2::status::FREEZE, v2::status::UNFREEZE][variant % 2].into(),
+                    test_flag: one(),
+                })
+            }
+            Activity::ReleaseLicenseCode => {
+                v2::Request::ReleaseLicenseCode(l::ReleaseLicenseCode {
+                    license: LICENSE_CODE.into(),
+                    order_id: None,
+                    order_line_id: None,
+                    test_flag: one(),
+                })
+            }
+            Activity::GetLicenseAsync => v2::Request::GetLicenseAsync(l::GetLicenseAsync {
+                instance_id: V2_INSTANCE_ID.into(),
+                effective_time: self.expire.plus_months(-1).to_license_time(),
+                expire_time: Some(self.expire.to_license_time()),
+                event_id: EVENT_ID.into(),
+                device_fingerprint: Some(crate::marketplace::requests::SAMPLE_FINGERPRINT.into()),
+                test_flag: one(),
+            }),
+            Activity::OrderNotify => v2::Request::OrderNotify(l::OrderNotify {
+                order_id: V2_ORDER_ID.into(),
+                order_line_id: V2_ORDER_LINE_ID.into(),
+                test_flag: "1".into(),
+            }),
             _ => return None,
         })
     }
@@ -198,6 +251,7 @@ pub fn debug_variants(protocol: Protocol, activity: Activity) -> usize {
         (Protocol::V1, Activity::NewInstance) => 3,
         (_, Activity::RefreshInstance) => 4,
         (_, Activity::InstanceStatus) => 2,
+        (_, Activity::RefreshLicenseCode | Activity::UpdateLicenseCodeStatus) => 2,
         _ => 1,
     }
 }

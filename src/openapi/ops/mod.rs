@@ -1,6 +1,7 @@
 //! The operations behind the open APIs, one file each: what they answer and what they find
 //! wrong with the merchant's call. Authentication has already passed when they run.
 
+pub mod identity;
 pub mod license;
 pub mod query_order;
 pub mod upload;
@@ -26,6 +27,10 @@ pub struct Outcome {
     pub subjects: BTreeSet<String>,
     /// Usage records accepted.
     pub records_accepted: usize,
+    /// A redirect's `Location` (the identity centre's authorize and logout).
+    pub location: Option<String>,
+    /// A body that is not the JSON `body` (CAS XML): its Content-Type and text.
+    pub text: Option<(&'static str, String)>,
 }
 
 impl Outcome {
@@ -37,6 +42,8 @@ impl Outcome {
             findings: Vec::new(),
             subjects: BTreeSet::new(),
             records_accepted: 0,
+            location: None,
+            text: None,
         }
     }
 

@@ -16,7 +16,7 @@ pub struct Parts {
 }
 
 /// Answers an upload for `event_id`.
-pub fn answer(state: &State, event_id: &str, parts: Result<Parts, String>) -> Outcome {
+pub fn answer(state: &mut State, event_id: &str, parts: Result<Parts, String>) -> Outcome {
     let refused = |code: UploadCode, message: String| {
         Outcome::envelope(code.answer())
             .finding(CheckId::OpenApiRequest, message)
@@ -49,6 +49,25 @@ pub fn answer(state: &State, event_id: &str, parts: Result<Parts, String>) -> Ou
     };
     match request.problem(parts.file.as_deref()) {
         Some(problem) => refused(UploadCode::InvalidParameter, problem),
-        None => Outcome::envelope(UploadCode::Success.answer()).about([event_id.to_owned()]),
+        None => {
+            // What the License was, to compare repeated applications (§4.5: the same
+            // request yields the same License).
+            let content = request
+                .characters
+                .clone()
+                .or_else(|| {
+                    request
+                        .sha256
+                        .clone()
+                        .map(|sha| format!("sha256:{}", sha.to_ascii_lowercase()))
+                })
+                .unwrap_or_default();
+            state
+                .uploads
+                .entry(event_id.to_owned())
+                .or_default()
+                .push(content);
+            Outcome::envelope(UploadCode::Success.answer()).about([event_id.to_owned()])
+        }
     }
 }

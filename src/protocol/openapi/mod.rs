@@ -59,6 +59,8 @@ pub enum Auth {
     Apigw,
     /// The usage push's own `signature`/`ts`/`nonce` headers with the access key (§7.2).
     UsageSignature,
+    /// The identity centre's own: client credentials, Bearer tokens, tickets (§3.9).
+    Identity,
 }
 
 /// One open-API operation, as routed from method and path.
@@ -85,11 +87,21 @@ pub enum Endpoint {
     UsagePush,
     /// `POST /rest/marketplace/v1/isv/usage-data`, the old usage push (§7.3).
     UsagePushOld,
+    /// `GET /api/v1/oauth2/authorize` (identity centre, §3.9).
+    OAuthAuthorize,
+    /// `POST /api/v1/oauth2/token` (identity centre, §3.9).
+    OAuthToken,
+    /// `GET /api/v1/oauth2/userinfo` (identity centre, §3.9).
+    OAuthUserInfo,
+    /// `GET /api/v1/logout` (identity centre, §3.9).
+    Logout,
+    /// `GET /api/v1/cas/p3/serviceValidate` (identity centre, §3.9).
+    CasValidate,
 }
 
 impl Endpoint {
     /// Every endpoint with a fixed path, for listings.
-    pub const FIXED: [Endpoint; 8] = [
+    pub const FIXED: [Endpoint; 13] = [
         Self::QueryOrder,
         Self::ActivateV1,
         Self::ActivateV2,
@@ -98,14 +110,26 @@ impl Endpoint {
         Self::SoftwareUsageInfo,
         Self::UsagePush,
         Self::UsagePushOld,
+        Self::OAuthAuthorize,
+        Self::OAuthToken,
+        Self::OAuthUserInfo,
+        Self::Logout,
+        Self::CasValidate,
     ];
 
     /// The endpoint a request's path names, if any (the method is checked by the server,
     /// which answers 405 as the gateway does).
     pub fn route(path: &str) -> Option<Self> {
         let path = path.trim_end_matches('/');
-        if path == "/rest/marketplace/v1/isv/usage-data" {
-            return Some(Self::UsagePushOld);
+        use crate::protocol::identity as id;
+        match path {
+            "/rest/marketplace/v1/isv/usage-data" => return Some(Self::UsagePushOld),
+            id::AUTHORIZE_PATH => return Some(Self::OAuthAuthorize),
+            id::TOKEN_PATH => return Some(Self::OAuthToken),
+            id::USERINFO_PATH => return Some(Self::OAuthUserInfo),
+            id::LOGOUT_PATH => return Some(Self::Logout),
+            id::CAS_VALIDATE_PATH => return Some(Self::CasValidate),
+            _ => {}
         }
         let rest = path.strip_prefix(PUBLIC_PREFIX)?;
         Some(match rest {
@@ -142,13 +166,27 @@ impl Endpoint {
             Self::Upload { event_id } => format!("{PUBLIC_PREFIX}/v1/market-event/{event_id}/file"),
             Self::UsagePush => format!("{PUBLIC_PREFIX}/v1/isv/usage-data"),
             Self::UsagePushOld => "/rest/marketplace/v1/isv/usage-data".to_owned(),
+            Self::OAuthAuthorize => crate::protocol::identity::AUTHORIZE_PATH.to_owned(),
+            Self::OAuthToken => crate::protocol::identity::TOKEN_PATH.to_owned(),
+            Self::OAuthUserInfo => crate::protocol::identity::USERINFO_PATH.to_owned(),
+            Self::Logout => crate::protocol::identity::LOGOUT_PATH.to_owned(),
+            Self::CasValidate => crate::protocol::identity::CAS_VALIDATE_PATH.to_owned(),
         }
+    }
+
+    /// Whether it belongs to the identity centre (§3.9) rather than the open APIs.
+    pub fn is_identity(&self) -> bool {
+        self.auth() == Auth::Identity
     }
 
     /// The HTTP method it takes.
     pub fn method(&self) -> &'static str {
         match self {
-            Self::QueryOrder => "GET",
+            Self::QueryOrder
+            | Self::OAuthAuthorize
+            | Self::OAuthUserInfo
+            | Self::Logout
+            | Self::CasValidate => "GET",
             _ => "POST",
         }
     }
@@ -157,6 +195,11 @@ impl Endpoint {
     pub fn auth(&self) -> Auth {
         match self {
             Self::UsagePush => Auth::UsageSignature,
+            Self::OAuthAuthorize
+            | Self::OAuthToken
+            | Self::OAuthUserInfo
+            | Self::Logout
+            | Self::CasValidate => Auth::Identity,
             _ => Auth::Apigw,
         }
     }
@@ -173,6 +216,11 @@ impl Endpoint {
             Self::Upload { .. } => "file-upload",
             Self::UsagePush => "usage-push",
             Self::UsagePushOld => "usage-push-old",
+            Self::OAuthAuthorize => "oauth-authorize",
+            Self::OAuthToken => "oauth-token",
+            Self::OAuthUserInfo => "oauth-userinfo",
+            Self::Logout => "logout",
+            Self::CasValidate => "cas-validate",
         }
     }
 }

@@ -10,7 +10,7 @@ wire_message! {
     /// `refreshLicenseCode` body (§4.2): a code's validity renewed or a renewal refunded.
     pub struct RefreshLicenseCode {
         /// `RENEWAL` or `UNSUBSCRIBE_RENEWAL_PERIOD`.
-        scene: String = "scene", Mandatory, text(20);
+        scene: String = "scene", Mandatory, text(64);
         /// The new (renewal or unsubscribe) order.
         order_id: String = "orderId", Mandatory, text(64);
         /// Its line.
@@ -89,16 +89,4 @@ pub mod scene {
     pub const RENEWAL: &str = "RENEWAL";
     /// Refund of an unstarted renewal period.
     pub const UNSUBSCRIBE_RENEWAL_PERIOD: &str = "UNSUBSCRIBE_RENEWAL_PERIOD";
-}
-
-/// Online-License result codes (§4.5, AG/zh-cn_topic_0070649288).
-pub mod result {
-    /// The License quota is insufficient.
-    pub const QUOTA_INSUFFICIENT: &str = "000900";
-    /// The application must fall within the order's validity.
-    pub const OUTSIDE_VALIDITY: &str = "000901";
-    /// A period License needs an expiry date.
-    pub const EXPIRY_REQUIRED: &str = "000902";
-    /// A device fingerprint (hardware code) is required.
-    pub const FINGERPRINT_REQUIRED: &str = "000903";
 }

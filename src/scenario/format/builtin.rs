@@ -40,6 +40,70 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../scenarios/idempotency/resend-app-info.yaml"),
     ),
     (
+        "scenarios/kit/authorize-500-users.yaml",
+        include_str!("../../../scenarios/kit/authorize-500-users.yaml"),
+    ),
+    (
+        "scenarios/kit/bind-enterprise.yaml",
+        include_str!("../../../scenarios/kit/bind-enterprise.yaml"),
+    ),
+    (
+        "scenarios/kit/credential.yaml",
+        include_str!("../../../scenarios/kit/credential.yaml"),
+    ),
+    (
+        "scenarios/kit/delete-before-add.yaml",
+        include_str!("../../../scenarios/kit/delete-before-add.yaml"),
+    ),
+    (
+        "scenarios/kit/forged-x-sign.yaml",
+        include_str!("../../../scenarios/kit/forged-x-sign.yaml"),
+    ),
+    (
+        "scenarios/kit/login-cas.yaml",
+        include_str!("../../../scenarios/kit/login-cas.yaml"),
+    ),
+    (
+        "scenarios/kit/login-oauth2.yaml",
+        include_str!("../../../scenarios/kit/login-oauth2.yaml"),
+    ),
+    (
+        "scenarios/kit/repeated-add.yaml",
+        include_str!("../../../scenarios/kit/repeated-add.yaml"),
+    ),
+    (
+        "scenarios/kit/repeated-delete.yaml",
+        include_str!("../../../scenarios/kit/repeated-delete.yaml"),
+    ),
+    (
+        "scenarios/license/debug.yaml",
+        include_str!("../../../scenarios/license/debug.yaml"),
+    ),
+    (
+        "scenarios/license/expiry.yaml",
+        include_str!("../../../scenarios/license/expiry.yaml"),
+    ),
+    (
+        "scenarios/license/forged-signature.yaml",
+        include_str!("../../../scenarios/license/forged-signature.yaml"),
+    ),
+    (
+        "scenarios/license/release.yaml",
+        include_str!("../../../scenarios/license/release.yaml"),
+    ),
+    (
+        "scenarios/license/renewal.yaml",
+        include_str!("../../../scenarios/license/renewal.yaml"),
+    ),
+    (
+        "scenarios/license/retry.yaml",
+        include_str!("../../../scenarios/license/retry.yaml"),
+    ),
+    (
+        "scenarios/license/unknown-code.yaml",
+        include_str!("../../../scenarios/license/unknown-code.yaml"),
+    ),
+    (
         "scenarios/lifecycle/change-check.yaml",
         include_str!("../../../scenarios/lifecycle/change-check.yaml"),
     ),
@@ -94,6 +158,34 @@ pub const FILES: &[(&str, &str)] = &[
     (
         "scenarios/lifecycle/violation.yaml",
         include_str!("../../../scenarios/lifecycle/violation.yaml"),
+    ),
+    (
+        "scenarios/notify/forged-signature.yaml",
+        include_str!("../../../scenarios/notify/forged-signature.yaml"),
+    ),
+    (
+        "scenarios/notify/query-after-notify.yaml",
+        include_str!("../../../scenarios/notify/query-after-notify.yaml"),
+    ),
+    (
+        "scenarios/notify/renewal-notified.yaml",
+        include_str!("../../../scenarios/notify/renewal-notified.yaml"),
+    ),
+    (
+        "scenarios/online-license/apply.yaml",
+        include_str!("../../../scenarios/online-license/apply.yaml"),
+    ),
+    (
+        "scenarios/online-license/exhaustion.yaml",
+        include_str!("../../../scenarios/online-license/exhaustion.yaml"),
+    ),
+    (
+        "scenarios/online-license/expiry-required.yaml",
+        include_str!("../../../scenarios/online-license/expiry-required.yaml"),
+    ),
+    (
+        "scenarios/online-license/same-application.yaml",
+        include_str!("../../../scenarios/online-license/same-application.yaml"),
     ),
     (
         "scenarios/openapi/license-activation.yaml",

@@ -46,6 +46,8 @@ pub struct Applicability {
     pub requires: Vec<Activity>,
     /// Open APIs the product's systems must call (the profile's `open-apis`).
     pub calls: Vec<crate::protocol::openapi::OpenApiUse>,
+    /// Product types; empty means those bought through newInstance (SaaS, online License).
+    pub products: Vec<crate::marketplace::kind::ProductType>,
 }
 
 /// A name given with `as:` to an earlier step, and where it is referred to.
@@ -160,6 +162,63 @@ pub enum Action {
     Restart(Ref),
     /// Move the virtual clock, delivering whatever falls due.
     Advance(Advance),
+    /// 联营: the seller applies for an app credential; its own enterprise is announced.
+    ApplyCredential,
+    /// 联营: a buyer binds a purchase to its enterprise.
+    BindEnterprise(Ref),
+    /// 联营: the admin authorises users (or changes, removes, withdraws them).
+    AuthorizeUsers {
+        /// The enterprise.
+        enterprise: Ref,
+        /// How many users.
+        users: u32,
+        /// What the sync does.
+        flag: KitFlag,
+    },
+    /// 联营: a department is created, renamed or deleted.
+    ChangeDepartment {
+        /// The enterprise.
+        enterprise: Ref,
+        /// What the sync does.
+        flag: KitFlag,
+    },
+    /// 联营: one Kit sync with a flag, about an enterprise (or one never announced).
+    KitSync {
+        /// Which sync.
+        interface: Activity,
+        /// The enterprise; `None`: one never announced.
+        enterprise: Option<Ref>,
+        /// What the sync does.
+        flag: KitFlag,
+    },
+    /// 联营: a user of an enterprise logs in to the merchant through the identity centre.
+    Login {
+        /// The enterprise.
+        enterprise: Ref,
+        /// OAuth 2.0 or CAS.
+        via: LoginVia,
+        /// How long to wait for the merchant's exchange at most (wall time).
+        within: Span,
+    },
+    /// Online License: the buyer applies for a License for a device.
+    ApplyLicense {
+        /// The purchase.
+        instance: Ref,
+        /// Whether the application carries a device fingerprint.
+        fingerprint: bool,
+    },
+}
+
+pub use crate::marketplace::kit::KitFlag;
+
+/// How a login goes (spec V2 §3.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoginVia {
+    /// OAuth 2.0: code, token, userinfo.
+    #[default]
+    OAuth2,
+    /// CAS 3.0: ticket, serviceValidate.
+    Cas,
 }
 
 /// What an `await` step waits for.
@@ -185,24 +244,35 @@ pub enum AwaitedCall {
     },
     /// Activation of an earlier purchase's License code.
     LicenseActivate(Ref),
+    /// The License an `apply-license` step's application asked for, uploaded for its event.
+    LicenseUpload(Ref),
+    /// A `login` step's exchange of its code or ticket (not written in an `await`).
+    Login {
+        /// The enterprise whose user logged in.
+        enterprise: Ref,
+        /// OAuth 2.0 or CAS.
+        via: LoginVia,
+    },
 }
 
 impl AwaitedCall {
     /// The earlier step it concerns.
     pub fn subject(&self) -> &Ref {
         match self {
-            Self::QueryOrder(r) | Self::LicenseActivate(r) => r,
+            Self::QueryOrder(r) | Self::LicenseActivate(r) | Self::LicenseUpload(r) => r,
             Self::Usage { instance, .. } => instance,
+            Self::Login { enterprise, .. } => enterprise,
         }
     }
 
-    /// The open API it is about.
-    pub fn api(&self) -> crate::protocol::openapi::OpenApiUse {
-        use crate::protocol::openapi::OpenApiUse;
+    /// What it waits for, in a word, for reports.
+    pub fn label(&self) -> &'static str {
         match self {
-            Self::QueryOrder(_) => OpenApiUse::QueryOrder,
-            Self::Usage { .. } => OpenApiUse::UsagePush,
-            Self::LicenseActivate(_) => OpenApiUse::License,
+            Self::QueryOrder(_) => "query-order",
+            Self::Usage { .. } => "usage-push",
+            Self::LicenseActivate(_) => "license",
+            Self::LicenseUpload(_) => "license-upload",
+            Self::Login { .. } => "login",
         }
     }
 }
@@ -232,6 +302,13 @@ impl Action {
             Self::Send { .. } => "send",
             Self::Restart(_) => "restart",
             Self::Advance(_) => "advance",
+            Self::ApplyCredential => "apply-credential",
+            Self::BindEnterprise(_) => "bind-enterprise",
+            Self::AuthorizeUsers { .. } => "authorize-users",
+            Self::ChangeDepartment { .. } => "change-department",
+            Self::KitSync { .. } => "kit-sync",
+            Self::Login { .. } => "login",
+            Self::ApplyLicense { .. } => "apply-license",
         }
     }
 }

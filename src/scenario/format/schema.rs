@@ -117,7 +117,33 @@ pub const ACTIVITIES: &[&str] = &[
     "instance-status",
     "query-instance",
     "change-instance-check",
+    "tenant-sync",
+    "application-sync",
+    "auth-sync",
+    "single-org-sync",
+    "all-org-sync",
+    "refresh-license-code",
+    "update-license-code-status",
+    "release-license-code",
+    "get-license-async",
+    "order-notify",
 ];
+/// Product types.
+pub const PRODUCTS_TYPES: &[&str] = &["saas", "license-code", "online-license"];
+/// The Kit syncs.
+pub const KIT_SYNCS: &[&str] = &[
+    "tenant-sync",
+    "application-sync",
+    "auth-sync",
+    "single-org-sync",
+    "all-org-sync",
+];
+/// Kit `flag` values.
+pub const KIT_FLAGS: &[&str] = &["add", "modify", "delete", "cancel"];
+/// How a login goes.
+pub const LOGIN_VIA: &[&str] = &["oauth2", "cas"];
+/// `authorize-users.users`: at most 500 per sync, several syncs per step.
+pub static USERS: Kind = Kind::Integer { min: 1, max: 5_000 };
 /// Tamper kinds.
 pub const TAMPERS: &[&str] = &[
     "signature",
@@ -174,6 +200,7 @@ pub static DURATION: Kind = Kind::Duration;
 static PROTOCOL: Kind = Kind::Choice(PROTOCOLS);
 static BILLING_MODE: Kind = Kind::Choice(BILLING);
 static ACTIVITY: Kind = Kind::Choice(ACTIVITIES);
+static PRODUCT_TYPE: Kind = Kind::Choice(PRODUCTS_TYPES);
 
 /// `applies:`.
 pub static APPLIES: Shape = Shape {
@@ -196,6 +223,11 @@ pub static APPLIES: Shape = Shape {
             Kind::List(&OPEN_API),
             "Open APIs the product's systems call (the profile's `open-apis`): query-order, usage-push, license.",
         ),
+        key(
+            "products",
+            Kind::List(&PRODUCT_TYPE),
+            "Product types: saas, license-code, online-license; absent means those bought through newInstance (saas, online-license).",
+        ),
     ],
 };
 
@@ -210,7 +242,7 @@ pub static RECORDS: Kind = Kind::Integer { min: 1, max: 1000 };
 /// `await:`.
 pub static AWAIT: Shape = Shape {
     name: "await",
-    doc: "Wait (wall time; virtual time held) for the merchant to call an open API: exactly one of query-order, usage, license-activate.",
+    doc: "Wait (wall time; virtual time held) for the merchant to call an open API: exactly one of query-order, usage, license-activate, license-upload.",
     keys: &[
         key(
             "query-order",
@@ -226,6 +258,11 @@ pub static AWAIT: Shape = Shape {
             "license-activate",
             Kind::Ref,
             "Activation of this purchase's License code.",
+        ),
+        key(
+            "license-upload",
+            Kind::Ref,
+            "The License this `apply-license` step asked for, uploaded for its event.",
         ),
         key(
             "within",
@@ -247,6 +284,13 @@ pub static AWAIT_USAGE: Shape = Shape {
             "At least this many accepted records (default 1).",
         ),
     ],
+};
+
+/// An object with no keys (`apply-credential: {}`).
+pub static EMPTY: Shape = Shape {
+    name: "options",
+    doc: "No options.",
+    keys: &[],
 };
 
 /// `purchase:`.
@@ -358,6 +402,94 @@ pub static SEND: Shape = Shape {
             "instance",
             Kind::Ref,
             "An earlier purchase, or `unknown` for an id the merchant never issued.",
+        ),
+    ],
+};
+
+/// The enterprise a Kit step is about.
+const ENTERPRISE: Key = required(
+    "enterprise",
+    Kind::Ref,
+    "The step that announced the enterprise.",
+);
+
+/// `authorize-users:`.
+pub static AUTHORIZE: Shape = Shape {
+    name: "authorize-users",
+    doc: "联营: the enterprise's admin authorises users to the app (authSync, at most 500 users each).",
+    keys: &[
+        ENTERPRISE,
+        key("users", USERS, "How many users (default 1)."),
+        key(
+            "flag",
+            Kind::Choice(KIT_FLAGS),
+            "add (new users, the default), modify, delete or cancel (the first N users).",
+        ),
+    ],
+};
+
+/// `change-department:`.
+pub static DEPARTMENT: Shape = Shape {
+    name: "change-department",
+    doc: "联营: a department is created, renamed or deleted (singleOrgSync).",
+    keys: &[
+        ENTERPRISE,
+        key(
+            "flag",
+            Kind::Choice(KIT_FLAGS),
+            "add (the default), modify or delete.",
+        ),
+    ],
+};
+
+/// `kit-sync:`.
+pub static KIT_SYNC: Shape = Shape {
+    name: "kit-sync",
+    doc: "联营: one Kit sync with a flag, about an enterprise as it stands.",
+    keys: &[
+        required("interface", Kind::Choice(KIT_SYNCS), "Which sync."),
+        key(
+            "enterprise",
+            Kind::Ref,
+            "The step that announced the enterprise; absent: one never announced (a delete before any add).",
+        ),
+        key(
+            "flag",
+            Kind::Choice(KIT_FLAGS),
+            "add (the default), modify, delete, cancel (authSync).",
+        ),
+    ],
+};
+
+/// `login:`.
+pub static LOGIN: Shape = Shape {
+    name: "login",
+    doc: "联营: a user of the enterprise logs in to the merchant through kgsim's identity centre; the step waits for the merchant to exchange the code (or ticket).",
+    keys: &[
+        ENTERPRISE,
+        key(
+            "via",
+            Kind::Choice(LOGIN_VIA),
+            "oauth2 (the default: code, token, userinfo) or cas (ticket, serviceValidate).",
+        ),
+        key(
+            "within",
+            Kind::Duration,
+            "How long to wait for the merchant at most (wall time; default 30s, at most 10m).",
+        ),
+    ],
+};
+
+/// `apply-license:`.
+pub static APPLY_LICENSE: Shape = Shape {
+    name: "apply-license",
+    doc: "Online License: the buyer applies for a License for a device (getLicenseAsync).",
+    keys: &[
+        required("instance", Kind::Ref, "The purchase."),
+        key(
+            "fingerprint",
+            Kind::Boolean,
+            "Whether a device fingerprint is sent (default true).",
         ),
     ],
 };
@@ -581,6 +713,41 @@ pub static STEP: Shape = Shape {
             Kind::DurationOrPeriod,
             "Action: move the virtual clock (`3h`, `15d`, `1 month`).",
         ),
+        key(
+            "apply-credential",
+            Kind::Object(&EMPTY),
+            "Action: 联营: the seller applies for an app credential; its own enterprise is announced.",
+        ),
+        key(
+            "bind-enterprise",
+            Kind::Ref,
+            "Action: 联营: a buyer binds this purchase to its enterprise (tenantSync, applicationSync, allOrgSync).",
+        ),
+        key(
+            "authorize-users",
+            Kind::Object(&AUTHORIZE),
+            "Action: 联营: users are authorised to the app (authSync).",
+        ),
+        key(
+            "change-department",
+            Kind::Object(&DEPARTMENT),
+            "Action: 联营: a department changes (singleOrgSync).",
+        ),
+        key(
+            "kit-sync",
+            Kind::Object(&KIT_SYNC),
+            "Action: 联营: one Kit sync with a flag.",
+        ),
+        key(
+            "login",
+            Kind::Object(&LOGIN),
+            "Action: 联营: a user logs in through the identity centre; waits for the merchant's exchange.",
+        ),
+        key(
+            "apply-license",
+            Kind::Object(&APPLY_LICENSE),
+            "Action: online License: the buyer applies for a License (getLicenseAsync).",
+        ),
         key("as", Kind::Text, "A name later steps refer to this one by."),
         key("faults", Kind::Object(&FAULTS), "Marketplace-side faults."),
         key("expect", Kind::Object(&EXPECT), "Expectations."),
@@ -722,7 +889,7 @@ mod tests {
         let keys: Vec<&str> = action_keys().collect();
         let unique: std::collections::BTreeSet<&str> = keys.iter().copied().collect();
         assert_eq!(keys.len(), unique.len());
-        assert_eq!(keys.len(), 21, "{keys:?}");
+        assert_eq!(keys.len(), 28, "{keys:?}");
     }
 
     #[test]

@@ -201,11 +201,18 @@ impl Profile {
     pub fn open_apis(&self) -> Vec<OpenApiUse> {
         self.open_apis.clone().unwrap_or_else(|| {
             let mut uses = Vec::new();
-            if self.protocol == Protocol::V2 {
+            // Every V2 purchase, and every notified order, is followed by query-order.
+            if (self.protocol == Protocol::V2 && self.product.has_new_instance())
+                || self.order_notify.is_some()
+            {
                 uses.push(OpenApiUse::QueryOrder);
             }
             if self.billing == BillingMode::OnDemand {
                 uses.push(OpenApiUse::UsagePush);
+            }
+            // License products' software activates codes, or uploads Licenses (§4.3, §4.6).
+            if self.product != ProductType::Saas {
+                uses.push(OpenApiUse::License);
             }
             uses
         })
@@ -242,6 +249,14 @@ impl Profile {
     /// Whether a scenario applies to this product, and if not, why.
     pub fn skip_reason(&self, scenario: &Scenario) -> Option<String> {
         let applies = &scenario.applies;
+        let for_product = if applies.products.is_empty() {
+            self.product.has_new_instance()
+        } else {
+            applies.products.contains(&self.product)
+        };
+        if !for_product {
+            return Some(format!("not for {} products", self.product));
+        }
         if !applies.protocols.is_empty() && !applies.protocols.contains(&self.protocol) {
             return Some(format!("not for {}", self.protocol));
         }
@@ -262,9 +277,11 @@ impl Profile {
     }
 
     /// The activities the console's debug page offers for this product (`debug: {activities:
-    /// all}`): every interface it implements.
+    /// all}`): every interface it implements but the Kit syncs, which have a tab of their own.
     pub fn debug_activities(&self) -> Vec<Activity> {
-        self.implemented().implemented()
+        let mut activities = self.implemented().implemented();
+        activities.retain(|a| !a.is_kit());
+        activities
     }
 
     /// The marketplace settings for this product and key.
@@ -274,6 +291,10 @@ impl Profile {
         settings.product = self.product;
         settings.retries =
             crate::marketplace::retry::RetryTable::for_product(self.protocol, self.product);
+        if self.product == ProductType::LicenseCode {
+            // A code is frozen "when expired beyond the grace period" (spec V2 §4.2).
+            settings.freeze_start = crate::marketplace::settings::FreezeStart::AfterGrace;
+        }
         settings.order_notify = self.order_notify.is_some();
         settings.encrypt_type = self.encrypt_type;
         settings.encrypt_contacts = self.encrypt_contacts;

@@ -2,10 +2,13 @@
 //! own, returning the calls it made and what the step captures.
 
 use crate::marketplace::engine::CallState;
+use crate::marketplace::kit::EnterpriseRef;
 use crate::marketplace::lifecycle::InstanceRef;
+use crate::marketplace::requests::SAMPLE_FINGERPRINT;
 use crate::marketplace::requests::debug_variants;
 use crate::marketplace::{CallId, CallOptions, EngineError, PurchaseSpec};
 use crate::protocol::Activity;
+use crate::protocol::UnixMillis;
 use crate::scenario::format::model::{Action, Advance, DebugCases, Ref, Step};
 use crate::scenario::run::runner::{Acted, Capture, Run};
 
@@ -32,35 +35,7 @@ impl Run<'_> {
         let now = self.engine.now();
         let mut capture = Capture::default();
         let calls = match &step.action {
-            Action::Purchase {
-                billing,
-                period,
-                trial,
-                products,
-                package_for,
-                stop_when_used_up,
-                quota,
-            } => {
-                let package_for = package_for
-                    .as_ref()
-                    .map(|r| self.instance_of(r))
-                    .transpose()?;
-                let spec = PurchaseSpec {
-                    billing: *billing,
-                    period: *period,
-                    trial: *trial,
-                    products: *products,
-                    package_for,
-                    stop_when_used_up: *stop_when_used_up,
-                    quota: *quota,
-                    copies: step.faults.copies.max(1),
-                    options,
-                };
-                let purchase = self.engine.purchase(&spec);
-                capture.order = Some(purchase.order);
-                capture.instances = purchase.instances;
-                purchase.calls
-            }
+            Action::Purchase { .. } => self.purchase(step, options, &mut capture)?,
             Action::Resend(reference) => self.resend(reference, step, &options, &mut capture),
             Action::Query { instances, unknown } => {
                 self.query(instances, *unknown, &options, &mut capture)?
@@ -71,7 +46,35 @@ impl Run<'_> {
             }
             Action::Restart(reference) => self.restart(reference)?,
             // Performed by the runner itself: they wait for the merchant, not the marketplace.
-            Action::Await(_) | Action::EnterLicense(_) => Vec::new(),
+            Action::Await(_) | Action::EnterLicense(_) | Action::Login { .. } => Vec::new(),
+            Action::ApplyCredential
+            | Action::BindEnterprise(_)
+            | Action::AuthorizeUsers { .. }
+            | Action::ChangeDepartment { .. }
+            | Action::KitSync { .. } => {
+                let calls = self.kit(&step.action, &options, &mut capture)?;
+                // The syncs of one trigger go out a second apart: the step runs until the
+                // last is due.
+                let until = calls
+                    .iter()
+                    .map(|c| self.engine.call(*c).first_due)
+                    .fold(now, UnixMillis::max);
+                return Ok(Acted {
+                    calls,
+                    capture,
+                    until,
+                });
+            }
+            Action::ApplyLicense {
+                instance,
+                fingerprint,
+            } => {
+                let instance = self.instance_of(instance)?;
+                capture.instances = vec![instance];
+                let fingerprint = fingerprint.then_some(SAMPLE_FINGERPRINT);
+                let call = self.engine.apply_license(instance, fingerprint, &options);
+                vec![call.map_err(engine_error)?]
+            }
             Action::Advance(advance) => {
                 let until = match advance {
                     Advance::Span(span) => now.plus_ms(span.as_millis()),
@@ -101,7 +104,17 @@ impl Run<'_> {
             | Action::ChangeCheck(subject) => {
                 let instance = self.instance_of(subject)?;
                 capture.instances = vec![instance];
-                self.lifecycle(&step.action, instance, &options)?
+                let calls = self.lifecycle(&step.action, instance, &options)?;
+                // A renewal, conversion, refund or upgrade places an order of its own.
+                capture.order = calls
+                    .iter()
+                    .find_map(|c| match &self.engine.call(*c).effect {
+                        crate::marketplace::engine::Effect::Order { order, .. } => {
+                            Some(order.clone())
+                        }
+                        _ => None,
+                    });
+                calls
             }
         };
         Ok(Acted {
@@ -109,6 +122,101 @@ impl Run<'_> {
             capture,
             until: now,
         })
+    }
+
+    /// The buyer pays a new order.
+    fn purchase(
+        &mut self,
+        step: &Step,
+        options: CallOptions,
+        capture: &mut Capture,
+    ) -> Result<Vec<CallId>, String> {
+        let Action::Purchase {
+            billing,
+            period,
+            trial,
+            products,
+            package_for,
+            stop_when_used_up,
+            quota,
+        } = &step.action
+        else {
+            return Ok(Vec::new());
+        };
+        let package_for = package_for
+            .as_ref()
+            .map(|r| self.instance_of(r))
+            .transpose()?;
+        let spec = PurchaseSpec {
+            billing: *billing,
+            period: *period,
+            trial: *trial,
+            products: *products,
+            package_for,
+            stop_when_used_up: *stop_when_used_up,
+            quota: *quota,
+            copies: step.faults.copies.max(1),
+            options,
+        };
+        let purchase = self.engine.purchase(&spec);
+        capture.order = Some(purchase.order);
+        capture.instances = purchase.instances;
+        Ok(purchase.calls)
+    }
+
+    fn enterprise_of(&self, reference: &Ref) -> Result<EnterpriseRef, String> {
+        self.captures
+            .get(&reference.name)
+            .and_then(|c| c.enterprise)
+            .ok_or_else(|| format!("`{}` announced no enterprise", reference.name))
+    }
+
+    /// A Kit event: the enterprise it concerns (or announces) is captured.
+    fn kit(
+        &mut self,
+        action: &Action,
+        options: &CallOptions,
+        capture: &mut Capture,
+    ) -> Result<Vec<CallId>, String> {
+        let (enterprise, calls) = match action {
+            Action::ApplyCredential => self.engine.apply_credential(options),
+            Action::BindEnterprise(purchase) => {
+                let instance = self.instance_of(purchase)?;
+                capture.instances = vec![instance];
+                self.engine.bind_enterprise(instance, options)
+            }
+            Action::AuthorizeUsers {
+                enterprise,
+                users,
+                flag,
+            } => {
+                let enterprise = self.enterprise_of(enterprise)?;
+                self.engine
+                    .authorize_users(enterprise, *users, *flag, options)
+                    .map(|calls| (enterprise, calls))
+            }
+            Action::ChangeDepartment { enterprise, flag } => {
+                let enterprise = self.enterprise_of(enterprise)?;
+                self.engine
+                    .change_department(enterprise, *flag, options)
+                    .map(|calls| (enterprise, calls))
+            }
+            Action::KitSync {
+                interface,
+                enterprise,
+                flag,
+            } => {
+                let enterprise = enterprise
+                    .as_ref()
+                    .map(|e| self.enterprise_of(e))
+                    .transpose()?;
+                self.engine.kit_sync(enterprise, *interface, *flag, options)
+            }
+            _ => return Ok(Vec::new()),
+        }
+        .map_err(engine_error)?;
+        capture.enterprise = Some(enterprise);
+        Ok(calls)
     }
 
     /// A business event on one instance.

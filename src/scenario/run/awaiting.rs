@@ -10,15 +10,27 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::checks::CheckId;
 use crate::openapi::book::State;
 use crate::openapi::{MerchantCall, Scope};
+use crate::protocol::Request;
 use crate::protocol::openapi::Endpoint;
-use crate::scenario::format::model::{Awaited, AwaitedCall, Ref};
+use crate::scenario::format::model::{Awaited, AwaitedCall, LoginVia, Ref};
 use crate::scenario::run::publish::license_code;
-use crate::scenario::run::runner::{AwaitOutcome, Run, StepFacts, StepRun};
+use crate::scenario::run::runner::{AwaitFact, AwaitOutcome, Run, StepFacts, StepRun};
 use crate::transport::stream::Trust;
 use crate::transport::wire::{Method, Wire};
 use crate::transport::{Client, TargetUrl};
+
+/// The marketplace event a getLicenseAsync names.
+pub(crate) fn event_of(request: &Request) -> Option<String> {
+    match request {
+        Request::V2(crate::protocol::v2::messages::Request::GetLicenseAsync(apply)) => {
+            Some(apply.event_id.clone())
+        }
+        _ => None,
+    }
+}
 
 /// Whether a call names one of `subjects`.
 fn names(call: &MerchantCall, subjects: &BTreeSet<String>) -> bool {
@@ -39,9 +51,27 @@ fn is_heartbeat(call: &MerchantCall) -> bool {
     )
 }
 
+fn answered_ok(call: &MerchantCall, endpoint: &Endpoint) -> bool {
+    call.endpoint.as_ref() == Some(endpoint) && call.status == 200 && call.findings.is_empty()
+}
+
+/// Whether a call is of the kind an await is about (what it reports).
+pub(crate) fn of_kind(awaited: &AwaitedCall, call: &MerchantCall) -> bool {
+    match awaited {
+        AwaitedCall::QueryOrder(_) => call.endpoint == Some(Endpoint::QueryOrder),
+        AwaitedCall::Usage { .. } => matches!(
+            call.endpoint,
+            Some(Endpoint::UsagePush | Endpoint::UsagePushOld)
+        ),
+        AwaitedCall::LicenseActivate(_) => is_activation(call) || is_heartbeat(call),
+        AwaitedCall::LicenseUpload(_) => matches!(call.endpoint, Some(Endpoint::Upload { .. })),
+        AwaitedCall::Login { .. } => call.endpoint.as_ref().is_some_and(Endpoint::is_identity),
+    }
+}
+
 /// Whether the awaited call came, and whether waiting can stop (it came, or a call about the
 /// subject was refused).
-fn settled(
+pub(crate) fn settled(
     state: &State,
     scope: Scope,
     call: &AwaitedCall,
@@ -52,6 +82,7 @@ fn settled(
         .iter()
         .filter(|c| c.scope == scope && names(c, subjects))
         .collect();
+    let refused = calls.iter().any(|c| !c.findings.is_empty());
     let came = match call {
         AwaitedCall::QueryOrder(_) => calls
             .iter()
@@ -74,8 +105,28 @@ fn settled(
             .iter()
             .position(|c| is_activation(c))
             .is_some_and(|at| calls[at..].iter().any(|c| is_heartbeat(c))),
+        // A new upload: the one a resent application makes counts apart from the first.
+        AwaitedCall::LicenseUpload(_) => calls.iter().any(|c| {
+            !c.reported
+                && matches!(c.endpoint, Some(Endpoint::Upload { .. }))
+                && c.findings.is_empty()
+        }),
+        AwaitedCall::Login { via, .. } => {
+            let exchanged = |e: Endpoint| calls.iter().any(|c| answered_ok(c, &e));
+            match via {
+                LoginVia::OAuth2 => {
+                    // The exchange is what the login needs; waiting stops once the user was
+                    // read too (or a call was refused).
+                    let done = exchanged(Endpoint::OAuthToken);
+                    return (
+                        done,
+                        (done && exchanged(Endpoint::OAuthUserInfo)) || refused,
+                    );
+                }
+                LoginVia::Cas => exchanged(Endpoint::CasValidate),
+            }
+        }
     };
-    let refused = calls.iter().any(|c| !c.findings.is_empty());
     (came, came || refused)
 }
 
@@ -87,6 +138,12 @@ impl Run<'_> {
         let Some(capture) = self.captures.get(&reference.name) else {
             return subjects;
         };
+        // An application names its marketplace event.
+        for call in &capture.calls {
+            if let Some(event) = event_of(&self.engine.call(*call).template) {
+                subjects.insert(event);
+            }
+        }
         if let Some(order) = &capture.order {
             subjects.insert(order.0.clone());
             subjects.insert(license_code(order));
@@ -104,8 +161,21 @@ impl Run<'_> {
 
     /// Why the merchant cannot be expected to call about a purchase: it never answered with
     /// an instance (the purchase failed, or has not succeeded yet).
-    fn nothing_to_wait_for(&self, reference: &Ref) -> Option<String> {
+    fn nothing_to_wait_for(&self, awaited: &AwaitedCall) -> Option<String> {
+        let reference = awaited.subject();
         let capture = self.captures.get(&reference.name)?;
+        if let AwaitedCall::LicenseUpload(_) = awaited {
+            let accepted = capture.calls.iter().any(|c| {
+                event_of(&self.engine.call(*c).template).is_some()
+                    && self.engine.call(*c).accepted_attempt().is_some()
+            });
+            return (!accepted).then(|| {
+                format!(
+                    "`{}` has no License application the merchant accepted: it has nothing to upload",
+                    reference.name
+                )
+            });
+        }
         let answered = capture
             .instances
             .iter()
@@ -118,7 +188,7 @@ impl Run<'_> {
         })
     }
 
-    fn empty_step(&self, index: usize, blocked: Option<String>) -> StepRun {
+    pub(crate) fn empty_step(&self, index: usize, blocked: Option<String>) -> StepRun {
         StepRun {
             index,
             at: self.engine.elapsed(),
@@ -140,7 +210,7 @@ impl Run<'_> {
             );
         };
         let (book, scope) = (publisher.book().clone(), publisher.scope());
-        if let Some(why) = self.nothing_to_wait_for(awaited.call.subject()) {
+        if let Some(why) = self.nothing_to_wait_for(&awaited.call) {
             return self.empty_step(index, Some(why));
         }
         let subjects = self.subjects_of(awaited.call.subject());
@@ -159,10 +229,16 @@ impl Run<'_> {
         let came = settled(&book.lock(), scope, &awaited.call, &subjects).0;
         let mut step = self.empty_step(index, None);
         step.merchant_calls = self.unreported_calls(scope, &awaited.call, &subjects);
+        let facts = match &awaited.call {
+            AwaitedCall::LicenseUpload(_) => same_license(&book.lock(), &subjects),
+            _ => Vec::new(),
+        };
         step.awaited = Some(AwaitOutcome {
             call: awaited.call.clone(),
             came,
             within,
+            facts,
+            note: None,
         });
         step
     }
@@ -176,17 +252,9 @@ impl Run<'_> {
         awaited: &AwaitedCall,
         subjects: &BTreeSet<String>,
     ) -> Vec<MerchantCall> {
-        let kind = |call: &MerchantCall| match awaited {
-            AwaitedCall::QueryOrder(_) => call.endpoint == Some(Endpoint::QueryOrder),
-            AwaitedCall::Usage { .. } => matches!(
-                call.endpoint,
-                Some(Endpoint::UsagePush | Endpoint::UsagePushOld)
-            ),
-            AwaitedCall::LicenseActivate(_) => is_activation(call) || is_heartbeat(call),
-        };
         self.publisher.as_ref().map_or_else(Vec::new, |p| {
             p.book()
-                .take_unreported(scope, |c| kind(c) && names(c, subjects))
+                .take_unreported(scope, |c| of_kind(awaited, c) && names(c, subjects))
         })
     }
 
@@ -219,6 +287,32 @@ impl Run<'_> {
         };
         self.empty_step(index, blocked)
     }
+}
+
+/// Once an event has more than one upload (a resent application), whether they all carry
+/// the same License (spec V2 §4.5: the same request yields the same License).
+fn same_license(state: &State, events: &BTreeSet<String>) -> Vec<AwaitFact> {
+    events
+        .iter()
+        .filter_map(|event| {
+            let uploads = state.uploads.get(event)?;
+            if uploads.len() < 2 {
+                return None;
+            }
+            let distinct: BTreeSet<&String> = uploads.iter().collect();
+            Some(AwaitFact {
+                check: CheckId::LicenseSameLicense,
+                passed: distinct.len() == 1,
+                message: format!(
+                    "{} uploads for event {event} carry {} distinct License(s)",
+                    uploads.len(),
+                    distinct.len()
+                ),
+                expected: "the same License every time".into(),
+                got: format!("{} distinct", distinct.len()),
+            })
+        })
+        .collect()
 }
 
 /// POSTs a License code to the software, with the marketplace client's timeout and caps.

@@ -192,12 +192,37 @@ impl Run<'_> {
         }
     }
 
-    /// The facts a step's expectations are judged on.
+    /// The facts a step's expectations are judged on. Order notifications go to an address
+    /// of their own and are judged by the console rules and the `notify` checks: a step's
+    /// expectations concern its calls to the production address, unless it is about the
+    /// notification itself.
     pub(crate) fn facts(&self, step: &Step, calls: &[CallId], capture: &Capture) -> StepFacts {
+        let calls = calls
+            .iter()
+            .filter(|c| about_notification(step) || !self.is_notification(**c));
         StepFacts {
-            calls: calls.iter().map(|c| self.call_facts(*c)).collect(),
+            calls: calls.map(|c| self.call_facts(*c)).collect(),
             subject: Some(self.subject_facts(step, capture)),
             captures: self.capture_facts(),
         }
     }
+
+    /// Whether a call is an order notification.
+    pub(crate) fn is_notification(&self, call: CallId) -> bool {
+        self.engine.call(call).activity() == Activity::OrderNotify
+    }
+}
+
+/// Whether a step is about the order notification (sends one, or judges under a `notify`
+/// check): only then do its faults and expectations apply to notifications.
+pub(crate) fn about_notification(step: &Step) -> bool {
+    matches!(
+        &step.action,
+        crate::scenario::format::model::Action::Send {
+            activity: Activity::OrderNotify,
+            ..
+        }
+    ) || step
+        .check
+        .is_some_and(|c| c.family() == crate::checks::Family::Notify)
 }

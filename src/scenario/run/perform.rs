@@ -120,13 +120,12 @@ async fn perform_together(
         .collect()
 }
 
+/// Signs with the key bound to the call's interface type (spec V2 §1.2).
 fn sign(view: &EngineView, delivery: &Delivery, fault: &AttemptFault) -> Wire {
-    wire::sign_now(
-        &delivery.request,
-        &view.settings.access_key,
-        &fault.edit,
-        fault.tamper,
-    )
+    let key = view
+        .settings
+        .key_for(delivery.request.activity().interface_type());
+    wire::sign_now(&delivery.request, key, &fault.edit, fault.tamper)
 }
 
 /// Judges what came back, as the console would — or as a timeout, when the scenario drops
@@ -148,7 +147,7 @@ fn judged(
     };
     let mut performed = Performed {
         judgement,
-        url: Some(client.target().with_query(&wire.query)),
+        url: Some(client.url_of(&wire)),
         delivery,
         fault,
         wire: Some(wire),

@@ -14,8 +14,10 @@ use crate::marketplace::lifecycle::{
 };
 use crate::marketplace::{Marketplace, OrderId};
 use crate::openapi::Book;
-use crate::openapi::book::{InstanceEntry, LicenseEntry, OrderEntry, Scope};
+use crate::openapi::book::{InstanceEntry, LicenseEntry, OrderEntry, Scope, State};
+use crate::openapi::ops::identity::{IdentityClient, IdentityTenant};
 use crate::openapi::server::wall_now;
+use crate::protocol::identity::UserInfo;
 use crate::protocol::openapi::license::LicenseStatus;
 use crate::protocol::openapi::order::{BuyerInfo, OrderInfo, OrderLine, OrderType, ProductInfo};
 use crate::protocol::openapi::usage::InstanceView;
@@ -124,8 +126,67 @@ impl Publisher {
                 self.publish_license(&mut state.licenses, engine, instance);
             }
         }
+        self.publish_identity(&mut state, engine);
+        // Online-License applications: the events the merchant may upload a License for.
+        for call in engine.calls() {
+            if let Some(event) = super::awaiting::event_of(&call.template) {
+                state.events.insert(event, self.scope);
+            }
+        }
         drop(state);
         self.book.notify();
+    }
+
+    /// The identity centre knows each enterprise's OAuth client and its authorised users,
+    /// as the marketplace has them (spec V2 §3.9).
+    fn publish_identity(&self, state: &mut State, engine: &Marketplace) {
+        for (_, enterprise) in engine.enterprises() {
+            state.identity.clients.insert(
+                enterprise.client_id.clone(),
+                IdentityClient {
+                    scope: self.scope,
+                    secret: enterprise.client_secret.clone(),
+                    tenant: enterprise.tenant_id.clone(),
+                },
+            );
+            let org_name = |code: &str| {
+                enterprise
+                    .orgs
+                    .iter()
+                    .find(|o| o.org_code == code)
+                    .map_or_else(String::new, |o| o.org_name.clone())
+            };
+            let users = enterprise
+                .users
+                .iter()
+                .filter(|u| u.enable == "true")
+                .map(|u| {
+                    let id = format!("{}-{}", enterprise.tenant_code, u.user_name);
+                    let info = UserInfo {
+                        id: id.clone(),
+                        user_name: u.user_name.clone(),
+                        name: u.name.clone(),
+                        email: u.email.clone().unwrap_or_default(),
+                        mobile: u.mobile.clone().unwrap_or_default(),
+                        role: u.role.clone(),
+                        organization_name: org_name(&u.org_code),
+                        organization_code: u.org_code.clone(),
+                        user_id: id,
+                        project_name: enterprise.name.clone(),
+                        tenant: enterprise.tenant_id.clone(),
+                    };
+                    (u.user_name.clone(), info)
+                })
+                .collect();
+            state.identity.tenants.insert(
+                enterprise.tenant_id.clone(),
+                IdentityTenant {
+                    scope: self.scope,
+                    name: enterprise.name.clone(),
+                    users,
+                },
+            );
+        }
     }
 
     fn publish_license(

@@ -127,6 +127,26 @@ pub struct AwaitOutcome {
     pub came: bool,
     /// How long it waited at most.
     pub within: Span,
+    /// What else the wait established (the same License uploaded twice, …).
+    pub facts: Vec<AwaitFact>,
+    /// What stood in the way, when the wait could not start as planned (a login callback
+    /// that did not answer).
+    pub note: Option<String>,
+}
+
+/// A judged fact an `await` (or `login`) established besides the awaited call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwaitFact {
+    /// The check.
+    pub check: crate::checks::CheckId,
+    /// Whether it held.
+    pub passed: bool,
+    /// What the rule says here.
+    pub message: String,
+    /// What was expected.
+    pub expected: String,
+    /// What came.
+    pub got: String,
 }
 
 /// One performed attempt, placed in virtual time.
@@ -147,6 +167,8 @@ pub(crate) struct Capture {
     pub(crate) instances: Vec<InstanceRef>,
     /// Every call it caused.
     pub(crate) calls: Vec<CallId>,
+    /// The Kit enterprise it announced.
+    pub(crate) enterprise: Option<crate::marketplace::kit::EnterpriseRef>,
 }
 
 fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
@@ -196,7 +218,11 @@ pub async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> Scen
     if let Some(reason) = context.profile.skip_reason(&scenario) {
         return skipped(reason, scenario);
     }
-    if !scenario.applies.calls.is_empty() && context.open_api.is_none() {
+    let logs_in = scenario
+        .steps
+        .iter()
+        .any(|s| matches!(s.action, Action::Login { .. }));
+    if (!scenario.applies.calls.is_empty() || logs_in) && context.open_api.is_none() {
         let reason =
             "the open APIs are not served: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK".to_owned();
         return skipped(reason, scenario);
@@ -247,6 +273,11 @@ impl Run<'_> {
         match &step.action {
             Action::Await(awaited) => return self.await_step(index, awaited).await,
             Action::EnterLicense(reference) => return self.enter_license(index, reference).await,
+            Action::Login {
+                enterprise,
+                via,
+                within,
+            } => return self.login(index, enterprise, *via, *within).await,
             _ => {}
         }
         self.stop_used_up_packages();
@@ -270,6 +301,11 @@ impl Run<'_> {
         }
         let mut capture = acted.capture;
         capture.calls.clone_from(&caused);
+        // A capture stands for the step's calls to the production address (see
+        // `facts::about_notification`).
+        if !crate::scenario::run::facts::about_notification(step) {
+            capture.calls.retain(|c| !self.is_notification(*c));
+        }
         let start = self.engine.start();
         let first_new = self.exchanges.len();
         self.exchanges
@@ -337,6 +373,7 @@ impl Run<'_> {
             performed.extend(self.perform_until(step, first_call, acted.until).await);
             all.calls.extend(acted.calls);
             all.capture.order = all.capture.order.or(acted.capture.order);
+            all.capture.enterprise = all.capture.enterprise.or(acted.capture.enterprise);
             all.capture.instances.extend(acted.capture.instances);
             all.until = acted.until;
         }
@@ -353,7 +390,15 @@ impl Run<'_> {
         until: UnixMillis,
     ) -> Vec<Performed> {
         let plans = &self.plans;
+        let notifications_exempt = !crate::scenario::run::facts::about_notification(step);
         let mut plan = |delivery: &Delivery| {
+            // A step's faults are about its calls to the production address (see
+            // `facts::about_notification`).
+            if notifications_exempt
+                && delivery.request.activity() == crate::protocol::Activity::OrderNotify
+            {
+                return AttemptFault::default();
+            }
             let faults = plans
                 .get(&delivery.call)
                 .or((delivery.call.0 >= first_call).then_some(&step.faults));

@@ -4,7 +4,9 @@
 use crate::marketplace::Span;
 use crate::protocol::{Activity, Period};
 use crate::scenario::format::decode::{Decoded, Decoder};
-use crate::scenario::format::model::{Action, Advance, Awaited, AwaitedCall, DebugCases, Ref};
+use crate::scenario::format::model::{
+    Action, Advance, Awaited, AwaitedCall, DebugCases, KitFlag, LoginVia, Ref,
+};
 use crate::scenario::format::schema::{self, Kind, MAX_SPAN, Shape};
 use crate::scenario::format::yaml::Node;
 
@@ -39,6 +41,16 @@ impl Decoder<'_> {
             "debug" => Action::Debug(self.debug(node)?),
             "send" => self.send(node)?,
             "advance" => Action::Advance(self.advance(node)?),
+            "apply-credential" => {
+                self.object(node, &schema::EMPTY)?;
+                Action::ApplyCredential
+            }
+            "bind-enterprise" => Action::BindEnterprise(instance(self)?),
+            "authorize-users" => self.authorize_users(node)?,
+            "change-department" => self.change_department(node)?,
+            "kit-sync" => self.kit_sync(node)?,
+            "login" => self.login(node)?,
+            "apply-license" => self.apply_license(node)?,
             other => {
                 let message = format!("`{other}` is not an action");
                 return Err(self.problem(node, message, "here", None));
@@ -123,33 +135,140 @@ impl Decoder<'_> {
         let license = self.opt(obj.get("license-activate"), |d, n| {
             d.reference(n, "the purchase", true)
         });
+        let upload = self.opt(obj.get("license-upload"), |d, n| {
+            d.reference(n, "the apply-license step", false)
+        });
         let within = self.opt(obj.get("within"), |d, n| d.duration(n, "within"));
         let calls: Vec<AwaitedCall> = [
             query?.map(AwaitedCall::QueryOrder),
             usage?,
             license?.map(AwaitedCall::LicenseActivate),
+            upload?.map(AwaitedCall::LicenseUpload),
         ]
         .into_iter()
         .flatten()
         .collect();
-        let within = within?.unwrap_or(Span::seconds(30));
+        let within = self.within(node, within?)?;
+        match <[AwaitedCall; 1]>::try_from(calls) {
+            Ok([call]) => Ok(Awaited { call, within }),
+            Err(_) => Err(self.problem(
+                node,
+                "`await` names exactly one of query-order, usage, license-activate, license-upload",
+                "here",
+                None,
+            )),
+        }
+    }
+
+    /// A wait's `within`: 30s by default, at most 10m.
+    fn within(&mut self, node: &Node, within: Option<Span>) -> Decoded<Span> {
+        let within = within.unwrap_or(Span::seconds(30));
         if within.as_millis() > schema::WITHIN_MAX_MS || within.as_millis() <= 0 {
             return Err(self.problem(
                 node,
                 "`within` must be more than 0s and at most 10m",
                 "here",
-                Some("an await holds the whole run; 30s is the default".into()),
+                Some("a wait holds the whole run; 30s is the default".into()),
             ));
         }
-        match <[AwaitedCall; 1]>::try_from(calls) {
-            Ok([call]) => Ok(Awaited { call, within }),
-            Err(_) => Err(self.problem(
-                node,
-                "`await` names exactly one of query-order, usage, license-activate",
-                "here",
-                None,
-            )),
-        }
+        Ok(within)
+    }
+
+    /// The required `enterprise:` of a Kit step.
+    fn enterprise_key(
+        &mut self,
+        obj: &super::Obj<'_>,
+        node: &Node,
+        shape: &'static Shape,
+    ) -> Decoded<Ref> {
+        self.required(obj, node, shape, "enterprise")
+            .and_then(|n| self.enterprise_reference(n))
+    }
+
+    fn kit_flag(&mut self, node: Option<&Node>) -> Decoded<KitFlag> {
+        let flag = self.opt(node, |d, n| {
+            let name = d.choice(n, schema::KIT_FLAGS, "the flag")?;
+            name.parse()
+                .map_err(|_| d.wrong(n, &Kind::Choice(schema::KIT_FLAGS), "the flag"))
+        });
+        Ok(flag?.unwrap_or_default())
+    }
+
+    fn authorize_users(&mut self, node: &Node) -> Decoded<Action> {
+        let shape = &schema::AUTHORIZE;
+        let obj = self.object(node, shape)?;
+        let enterprise = self.enterprise_key(&obj, node, shape);
+        let users = self.opt(obj.get("users"), |d, n| {
+            d.integer(n, &schema::USERS, "users")
+        });
+        let flag = self.kit_flag(obj.get("flag"));
+        Ok(Action::AuthorizeUsers {
+            enterprise: enterprise?,
+            users: users?.unwrap_or(1),
+            flag: flag?,
+        })
+    }
+
+    fn change_department(&mut self, node: &Node) -> Decoded<Action> {
+        let shape = &schema::DEPARTMENT;
+        let obj = self.object(node, shape)?;
+        let enterprise = self.enterprise_key(&obj, node, shape);
+        let flag = self.kit_flag(obj.get("flag"));
+        Ok(Action::ChangeDepartment {
+            enterprise: enterprise?,
+            flag: flag?,
+        })
+    }
+
+    fn kit_sync(&mut self, node: &Node) -> Decoded<Action> {
+        let shape = &schema::KIT_SYNC;
+        let obj = self.object(node, shape)?;
+        let interface = self.required(&obj, node, shape, "interface").and_then(|n| {
+            let name = self.choice(n, schema::KIT_SYNCS, "the sync")?;
+            name.parse::<Activity>()
+                .map_err(|_| self.wrong(n, &Kind::Choice(schema::KIT_SYNCS), "the sync"))
+        });
+        let enterprise = self.opt(obj.get("enterprise"), |d, n| d.enterprise_reference(n));
+        let flag = self.kit_flag(obj.get("flag"));
+        Ok(Action::KitSync {
+            interface: interface?,
+            enterprise: enterprise?,
+            flag: flag?,
+        })
+    }
+
+    fn login(&mut self, node: &Node) -> Decoded<Action> {
+        let shape = &schema::LOGIN;
+        let obj = self.object(node, shape)?;
+        let enterprise = self.enterprise_key(&obj, node, shape);
+        let via = self.opt(obj.get("via"), |d, n| {
+            let via = d.choice(n, schema::LOGIN_VIA, "how the login goes")?;
+            Ok(if via == "cas" {
+                LoginVia::Cas
+            } else {
+                LoginVia::OAuth2
+            })
+        });
+        let within = self.opt(obj.get("within"), |d, n| d.duration(n, "within"));
+        let within = within.and_then(|w| self.within(node, w));
+        Ok(Action::Login {
+            enterprise: enterprise?,
+            via: via?.unwrap_or_default(),
+            within: within?,
+        })
+    }
+
+    fn apply_license(&mut self, node: &Node) -> Decoded<Action> {
+        let shape = &schema::APPLY_LICENSE;
+        let obj = self.object(node, shape)?;
+        let instance = self
+            .required(&obj, node, shape, "instance")
+            .and_then(|n| self.reference(n, "the purchase", true));
+        let fingerprint = self.opt(obj.get("fingerprint"), |d, n| d.boolean(n, "fingerprint"));
+        Ok(Action::ApplyLicense {
+            instance: instance?,
+            fingerprint: fingerprint?.unwrap_or(true),
+        })
     }
 
     fn query(&mut self, node: &Node) -> Decoded<Action> {

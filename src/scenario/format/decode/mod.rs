@@ -60,6 +60,7 @@ pub fn decode(name: &str, text: &str) -> Result<Scenario, FileProblems> {
 struct Capture {
     line: usize,
     has_instance: bool,
+    has_enterprise: bool,
 }
 
 struct Decoder<'a> {
@@ -331,6 +332,26 @@ impl Decoder<'_> {
                 let message = format!("no earlier step is named `{name}`");
                 Err(self.problem(node, message, "unknown name", Some(help)))
             }
+        }
+    }
+
+    /// A reference to a step that announced a Kit enterprise.
+    fn enterprise_reference(&mut self, node: &Node) -> Decoded<Ref> {
+        let reference = self.reference(node, "the enterprise", false)?;
+        match self.captures.get(&reference.name) {
+            Some(capture) if !capture.has_enterprise => {
+                let line = capture.line;
+                Err(self.problem(
+                    node,
+                    format!("step `{}` (line {line}) announced no enterprise", reference.name),
+                    "not an enterprise",
+                    Some(
+                        "refer to the `as:` name of a bind-enterprise, apply-credential or kit-sync step"
+                            .into(),
+                    ),
+                ))
+            }
+            _ => Ok(reference),
         }
     }
 

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::checks::CheckId;
+use crate::marketplace::kind::ProductType;
 use crate::protocol::openapi::OpenApiUse;
 use crate::protocol::{BillingMode, Protocol};
 use crate::scenario::format::decode::{Capture, Decoded, Decoder, Obj};
@@ -72,6 +73,18 @@ impl Decoder<'_> {
         let requires = self.opt(obj.get("requires"), |d, n| {
             d.list(n, "an interface", Self::activity)
         });
+        let products = self.opt(obj.get("products"), |d, n| {
+            d.list(n, "a product type", |d, item| {
+                let name = d.choice(item, schema::PRODUCTS_TYPES, "the product type")?;
+                name.parse::<ProductType>().map_err(|_| {
+                    d.wrong(
+                        item,
+                        &Kind::Choice(schema::PRODUCTS_TYPES),
+                        "the product type",
+                    )
+                })
+            })
+        });
         let calls = self.opt(obj.get("calls"), |d, n| {
             d.list(n, "an open API", |d, item| {
                 let name = d.choice(item, schema::OPEN_APIS, "the open API")?;
@@ -84,6 +97,7 @@ impl Decoder<'_> {
             billing: billing?.unwrap_or_default(),
             requires: requires?.unwrap_or_default(),
             calls: calls?.unwrap_or_default(),
+            products: products?.unwrap_or_default(),
         })
     }
 
@@ -93,7 +107,7 @@ impl Decoder<'_> {
         &mut self,
         node: Option<&Node>,
         at: Location,
-        has_instance: bool,
+        (has_instance, has_enterprise): (bool, bool),
     ) -> Decoded<Option<String>> {
         let Some(node) = node else { return Ok(None) };
         let name = self.text(node, "the step name")?;
@@ -109,6 +123,7 @@ impl Decoder<'_> {
         let capture = Capture {
             line: at.line,
             has_instance,
+            has_enterprise,
         };
         self.captures.insert(name.clone(), capture);
         Ok(Some(name))
@@ -150,12 +165,31 @@ impl Decoder<'_> {
         let obj = self.object(node, &schema::STEP)?;
         let at = Self::location(node);
         let action_key = self.action_key(&obj, node);
-        let is_purchase = action_key == Ok("purchase");
+        let key = action_key.as_ref().ok().copied();
+        // Steps about one instance stand for it (a renewal's `as:` names the instance and
+        // the renewal order).
+        let has_instance = matches!(
+            key,
+            Some(
+                "purchase"
+                    | "bind-enterprise"
+                    | "renew"
+                    | "convert-trial"
+                    | "refund-renewal"
+                    | "upgrade"
+                    | "unsubscribe"
+                    | "apply-license"
+            )
+        );
+        let has_enterprise = matches!(
+            key,
+            Some("apply-credential" | "bind-enterprise" | "kit-sync")
+        );
         let action = action_key.and_then(|key| self.action(key, obj.get(key).unwrap_or(node)));
         let faults = self.opt(obj.get("faults"), Self::faults);
         let check = self.opt(obj.get("check"), Self::check_id);
         let expect = self.opt(obj.get("expect"), |d, n| d.expect(n, action.as_ref().ok()));
-        let capture = self.capture(obj.get("as"), at, is_purchase);
+        let capture = self.capture(obj.get("as"), at, (has_instance, has_enterprise));
         let (subject, expect) = expect?.unwrap_or_default();
         Ok(Step {
             at,

@@ -1,0 +1,189 @@
+//! The reference merchant's License interfaces and order notification (spec:
+//! koogallery-v2-kit-license.md §4.2, §4.5, §5).
+//!
+//! - License 2.0: the merchant knows the codes its shipped software activated; renewals,
+//!   freezes and releases of those are applied idempotently, an unknown code is 000003 on
+//!   real traffic (debug traffic always succeeds, §8.1).
+//! - Online License: an application for a known instance gets a License derived from the
+//!   instance, the event and the device fingerprint — so the same application always gets
+//!   the same License — uploaded as characters under the event (§4.6); a period instance
+//!   without `expireTime` is 000902.
+//! - Order notification: answered at once, then the order is queried (§5).
+
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::merchant::Merchant;
+use crate::merchant::faults::Fault;
+use crate::merchant::store::Reply;
+use crate::protocol::v2::license::{
+    GetLicenseAsync, OrderNotify, RefreshLicenseCode, ReleaseLicenseCode, UpdateLicenseCodeStatus,
+};
+use crate::protocol::v2::messages::status;
+use crate::protocol::{BillingMode, ResultCode};
+
+/// A License code the software activated.
+#[derive(Debug, Clone, Default)]
+struct Code {
+    expire_time: Option<String>,
+    frozen: bool,
+    released: bool,
+}
+
+/// What the License interfaces keep.
+#[derive(Debug, Default)]
+pub(crate) struct LicenseStore {
+    codes: HashMap<String, Code>,
+    /// Refresh orders applied (order + scene), for idempotency.
+    refreshed: HashSet<String>,
+    /// Instances whose billing query-order told (a one-time License has no expiry).
+    billing: HashMap<String, BillingMode>,
+    /// Applications answered, for idempotency under the fresh-each-time fault's contrast.
+    issued: u64,
+}
+
+impl LicenseStore {
+    /// The shipped software activated a code: the merchant knows it from now on.
+    pub(crate) fn learn_code(&mut self, code: &str) {
+        self.codes.entry(code.to_owned()).or_default();
+    }
+
+    /// What query-order said an instance is billed by.
+    fn learn_billing(&mut self, instance_id: &str, billing: BillingMode) {
+        self.billing.insert(instance_id.to_owned(), billing);
+    }
+
+    /// The code, `Ok(None)` for an unknown one that still succeeds (debug, or the fault).
+    fn code(
+        &mut self,
+        license: &str,
+        debug: bool,
+        unknown_ok: bool,
+    ) -> Result<Option<&mut Code>, Reply> {
+        match self.codes.get_mut(license) {
+            Some(code) if !code.released => Ok(Some(code)),
+            // A released code stays released: a repeated release succeeds (idempotency).
+            Some(_) => Ok(None),
+            None if debug || unknown_ok => Ok(None),
+            None => Err(Reply::Code(ResultCode::InstanceNotFound)),
+        }
+    }
+}
+
+/// A License for an application, derived from what identifies it (§4.5: the same request
+/// yields the same License).
+fn license_text(instance: &str, event: &str, fingerprint: &str, salt: u64) -> String {
+    let digest = Sha256::digest(format!("{instance}|{event}|{fingerprint}|{salt}").as_bytes());
+    format!("LIC-{}", &hex::encode(digest)[..40])
+}
+
+impl Merchant {
+    fn unknown_ok(&self) -> bool {
+        self.faults.has(Fault::LicenseUnknownOk)
+    }
+
+    /// refreshLicenseCode: the new expiry, once per order and scene.
+    pub(crate) fn refresh_license_code(&self, r: &RefreshLicenseCode, debug: bool) -> Reply {
+        let mut store = self.licenses();
+        let key = format!("{}/{}", r.order_id, r.scene);
+        let first = store.refreshed.insert(key);
+        match store.code(&r.license, debug, self.unknown_ok()) {
+            Err(reply) => reply,
+            Ok(Some(code)) if first => {
+                code.expire_time = Some(r.expire_time.clone());
+                Reply::Code(ResultCode::Success)
+            }
+            Ok(_) => Reply::Code(ResultCode::Success),
+        }
+    }
+
+    /// updateLicenseCodeStatus FREEZE / UNFREEZE.
+    pub(crate) fn license_code_status(&self, r: &UpdateLicenseCodeStatus, debug: bool) -> Reply {
+        let frozen = match r.status.as_str() {
+            status::FREEZE => true,
+            status::UNFREEZE => false,
+            _ => return Reply::Code(ResultCode::InvalidParam),
+        };
+        match self.licenses().code(&r.license, debug, self.unknown_ok()) {
+            Err(reply) => reply,
+            Ok(code) => {
+                if let Some(code) = code {
+                    code.frozen = frozen;
+                }
+                Reply::Code(ResultCode::Success)
+            }
+        }
+    }
+
+    /// releaseLicenseCode.
+    pub(crate) fn release_license_code(&self, r: &ReleaseLicenseCode, debug: bool) -> Reply {
+        match self.licenses().code(&r.license, debug, self.unknown_ok()) {
+            Err(reply) => reply,
+            Ok(code) => {
+                if let Some(code) = code {
+                    code.released = true;
+                }
+                Reply::Code(ResultCode::Success)
+            }
+        }
+    }
+
+    /// What an instance is billed by: known from an earlier query-order, or asked now.
+    async fn billing_of(&self, instance_id: &str) -> Option<BillingMode> {
+        if let Some(known) = self.licenses().billing.get(instance_id).copied() {
+            return Some(known);
+        }
+        let (order, line) = self.store().order_of(instance_id)?;
+        let billing = self
+            .open_api
+            .as_ref()?
+            .query_order(&order, line.as_deref().unwrap_or_default())
+            .await?;
+        self.licenses().learn_billing(instance_id, billing);
+        Some(billing)
+    }
+
+    /// getLicenseAsync: check, answer, and upload the License in the background.
+    pub(crate) async fn get_license_async(&self, r: &GetLicenseAsync, debug: bool) -> Reply {
+        if debug {
+            return Reply::Code(ResultCode::Success);
+        }
+        if !self.store().knows(&r.instance_id) {
+            return Reply::Code(ResultCode::InstanceNotFound);
+        }
+        let billing = self.billing_of(&r.instance_id).await;
+        let needs_expiry = billing != Some(BillingMode::OneTime);
+        if needs_expiry && r.expire_time.is_none() && !self.faults.has(Fault::LicenseNoExpiryCheck)
+        {
+            return Reply::Code(ResultCode::LicenseExpiryRequired);
+        }
+        let salt = if self.faults.has(Fault::LicenseFreshEachTime) {
+            let mut store = self.licenses();
+            store.issued += 1;
+            store.issued
+        } else {
+            0
+        };
+        let fingerprint = r.device_fingerprint.as_deref().unwrap_or_default();
+        let license = license_text(&r.instance_id, &r.event_id, fingerprint, salt);
+        if let (Some(open_api), false) = (&self.open_api, self.faults.has(Fault::LicenseNoUpload)) {
+            tokio::spawn(open_api.clone().upload_license(r.event_id.clone(), license));
+        }
+        Reply::Code(ResultCode::Success)
+    }
+
+    /// orderNotify: answered at once; the order is then queried (§5) — not for a debug
+    /// notification, whose order is the console's made-up one.
+    pub(crate) fn order_notify(&self, r: &OrderNotify, debug: bool) -> Reply {
+        let query = !debug && !self.faults.has(Fault::NotifyNoQuery);
+        if let (Some(open_api), true) = (&self.open_api, query) {
+            let open_api = open_api.clone();
+            let (order, line) = (r.order_id.clone(), r.order_line_id.clone());
+            tokio::spawn(async move {
+                let _ = open_api.query_order(&order, &line).await;
+            });
+        }
+        Reply::Code(ResultCode::Success)
+    }
+}
