@@ -1,7 +1,10 @@
 //! `kgsim crypt`: encrypt and decrypt V1 sensitive fields exactly as the marketplace and a
-//! conforming merchant do, and show the derived AES key for comparison with a Java port.
+//! conforming merchant do, show the derived AES key for comparison with a Java port, and
+//! encrypt or decrypt the Kit's RSA-OAEP `clientSecret` (naming the OAEP digests a
+//! ciphertext was made with).
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 
@@ -10,6 +13,7 @@ use crate::cli::secrets;
 use crate::cli::sign::KeyArgs;
 use crate::protocol::v1::crypto::{self, EncryptType, Iv};
 use crate::protocol::v1::extend_params;
+use crate::protocol::v2::client_secret::{MerchantPrivateKey, MerchantPublicKey, OaepDigest};
 
 /// `--encrypt-type` values.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -73,6 +77,81 @@ pub(crate) enum CryptCommand {
         /// The parameter value (URL-encoded Base64, or bare Base64).
         value: String,
     },
+    /// The Kit's clientSecret: RSA-OAEP with the merchant's key pair (spec V2 §3.3).
+    #[command(subcommand)]
+    RsaOaep(RsaOaepCommand),
+}
+
+/// `kgsim crypt rsa-oaep …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RsaOaepCommand {
+    /// Encrypt a client secret as the marketplace does: Base64(RSA-OAEP(value)).
+    Encrypt {
+        /// The merchant's public key (PEM, or the Base64 body the console takes).
+        #[arg(long, value_name = "PEM")]
+        public_key: PathBuf,
+        /// sha256-mgf1-sha1 (the default), sha1 or sha256.
+        #[arg(long, default_value = "sha256-mgf1-sha1")]
+        digest: OaepDigest,
+        /// The plaintext.
+        value: String,
+    },
+    /// Decrypt a clientSecret with the merchant's private key; without --digest, every
+    /// reading is tried and the one that works is named.
+    Decrypt {
+        /// The merchant's private key (PEM, PKCS#8 or PKCS#1), from a file only.
+        #[arg(long, value_name = "PEM")]
+        private_key: PathBuf,
+        /// The OAEP digests: sha256-mgf1-sha1, sha1 or sha256 (all tried when omitted).
+        #[arg(long)]
+        digest: Option<OaepDigest>,
+        /// The Base64 ciphertext.
+        value: String,
+    },
+}
+
+fn read_key(path: &std::path::Path) -> Result<String, exit::Failure> {
+    crate::fsio::read_text_capped(path, crate::fsio::KEY_FILE_CAP).could_not_run()
+}
+
+/// Runs `kgsim crypt rsa-oaep …`.
+fn rsa_oaep(command: RsaOaepCommand, out: &mut dyn Write) -> Outcome {
+    match command {
+        RsaOaepCommand::Encrypt {
+            public_key,
+            digest,
+            value,
+        } => {
+            let key = MerchantPublicKey::parse(&read_key(&public_key)?).usage()?;
+            let ciphertext = key.encrypt(digest, &mut rand::rng(), &value).usage()?;
+            writeln!(out, "digest: {digest}\nciphertext: {ciphertext}")?;
+            Ok(exit::OK)
+        }
+        RsaOaepCommand::Decrypt {
+            private_key,
+            digest,
+            value,
+        } => {
+            let key = MerchantPrivateKey::parse(&read_key(&private_key)?).usage()?;
+            let Some(digest) = digest.or_else(|| key.which_digest(&value)) else {
+                writeln!(
+                    out,
+                    "error: the ciphertext decrypts with no OAEP reading (sha256-mgf1-sha1, sha1, sha256): wrong key, PKCS#1 v1.5 padding, or not Base64"
+                )?;
+                return Ok(exit::MISMATCH);
+            };
+            match key.decrypt(digest, &value) {
+                Ok(plain) => {
+                    writeln!(out, "digest: {digest}\nplaintext: {plain}")?;
+                    Ok(exit::OK)
+                }
+                Err(error) => {
+                    writeln!(out, "error: {error}")?;
+                    Ok(exit::MISMATCH)
+                }
+            }
+        }
+    }
 }
 
 /// Runs `kgsim crypt …`.
@@ -134,5 +213,6 @@ pub(crate) fn run(command: CryptCommand, out: &mut dyn Write) -> Outcome {
                 Ok(exit::MISMATCH)
             }
         },
+        CryptCommand::RsaOaep(command) => rsa_oaep(command, out),
     }
 }

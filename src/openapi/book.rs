@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::checks::CheckId;
 use crate::protocol::UnixMillis;
+use crate::protocol::identity::UserInfo;
 use crate::protocol::openapi::Endpoint;
 use crate::protocol::openapi::license::LicenseStatus;
 use crate::protocol::openapi::order::OrderInfo;
@@ -57,6 +58,89 @@ pub struct LicenseEntry {
     pub status: LicenseStatus,
     /// When its period ends, `yyyyMMddHHmmss`, for codes that expire.
     pub expire_time: Option<String>,
+}
+
+/// An OAuth client: one per tenant and app, delivered by applicationSync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityClient {
+    /// The scenario run it belongs to.
+    pub scope: Scope,
+    /// The plain secret the token endpoint expects.
+    pub secret: String,
+    /// The tenant.
+    pub tenant: String,
+}
+
+/// A tenant and its users, as tenantSync and authSync announced them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IdentityTenant {
+    /// The scenario run it belongs to.
+    pub scope: Scope,
+    /// Its name.
+    pub name: String,
+    /// Its users by login name.
+    pub users: BTreeMap<String, UserInfo>,
+}
+
+/// Who a code, token or ticket was issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The client (OAuth) or the service (CAS).
+    pub audience: String,
+    /// `redirect_uri` of the authorize request (OAuth).
+    pub redirect_uri: Option<String>,
+    /// The tenant.
+    pub tenant: String,
+    /// The user's login name.
+    pub user: String,
+    /// When it stops being usable (wall time).
+    pub expires: UnixMillis,
+    /// Whether it was used (codes and tickets are single-use).
+    pub used: bool,
+    /// The code it descends from (tokens), for tracing a call to a login.
+    pub origin: String,
+}
+
+/// The identity centre's state.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityState {
+    /// Clients by `client_id`.
+    pub clients: BTreeMap<String, IdentityClient>,
+    /// Tenants by `tenantId`.
+    pub tenants: BTreeMap<String, IdentityTenant>,
+    /// Login sessions: cookie value → (tenant, user).
+    pub sessions: HashMap<String, (String, String)>,
+    /// Authorization codes.
+    pub codes: HashMap<String, Grant>,
+    /// Access tokens.
+    pub tokens: HashMap<String, Grant>,
+    /// Refresh tokens.
+    pub refresh_tokens: HashMap<String, Grant>,
+    /// CAS service tickets.
+    pub tickets: HashMap<String, Grant>,
+}
+
+impl IdentityState {
+    /// The scope a tenant, code or ticket belongs to.
+    pub fn scope_of(&self, subject: &str) -> Option<Scope> {
+        let tenant_scope = |tenant: &str| self.tenants.get(tenant).map(|t| t.scope);
+        tenant_scope(subject)
+            .or_else(|| {
+                self.codes
+                    .get(subject)
+                    .and_then(|g| tenant_scope(&g.tenant))
+            })
+            .or_else(|| {
+                self.tickets
+                    .get(subject)
+                    .and_then(|g| tenant_scope(&g.tenant))
+            })
+    }
+
+    /// A user's information, when the tenant still has the user.
+    pub fn user(&self, tenant: &str, user: &str) -> Option<UserInfo> {
+        self.tenants.get(tenant)?.users.get(user).cloned()
+    }
 }
 
 /// One finding about a merchant's call.
@@ -120,7 +204,7 @@ pub struct State {
     /// published is then held briefly, since the marketplace may be about to publish it.
     pub live: bool,
     /// The identity centre: clients, tenants and users, codes, tokens, tickets.
-    pub identity: crate::openapi::ops::identity::IdentityState,
+    pub identity: IdentityState,
     /// What was uploaded for each event: the characters, or the file's SHA-256.
     pub uploads: BTreeMap<String, Vec<String>>,
 }

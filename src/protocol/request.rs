@@ -33,6 +33,14 @@ impl Request {
         }
     }
 
+    /// The marketplace event an online-License application names (its `eventId`, §4.5).
+    pub fn event_id(&self) -> Option<&str> {
+        match self {
+            Self::V2(v2::messages::Request::GetLicenseAsync(apply)) => Some(&apply.event_id),
+            _ => None,
+        }
+    }
+
     /// Whether it is a console debug request (`testFlag` 1).
     pub fn is_debug(&self) -> bool {
         match self {

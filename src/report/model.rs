@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use crate::transport::wire::Destination;
+
 use crate::conformance::{Outcome, StepVerdict, console_check};
 use crate::marketplace::clock::since;
 use crate::marketplace::{Finding, Rule, Span, Transport};
@@ -327,6 +329,9 @@ pub struct ExchangeReport {
     pub fault: Option<String>,
     /// GET or POST, when sent.
     pub method: Option<String>,
+    /// Where it went, when not to the production address itself: a Kit sub-path
+    /// (`/produceAPI/v2/tenantSync`), or `order-notification address`.
+    pub to: Option<String>,
     /// Request fields (query, then body), normalised.
     pub request: Vec<(String, String)>,
     /// What came back.
@@ -521,6 +526,11 @@ fn exchange(
             .wire
             .as_ref()
             .map(|w| w.method.as_str().to_owned()),
+        to: performed.wire.as_ref().and_then(|w| match w.to {
+            Destination::Production => None,
+            Destination::SubPath(path) => Some(path.to_owned()),
+            Destination::Notify => Some("order-notification address".to_owned()),
+        }),
         request: normalizer.request(performed),
         response,
         transport,

@@ -6,14 +6,13 @@
 
 use serde_json::{Map, Value};
 
-use crate::marketplace::Transport;
 use crate::marketplace::clock::since;
 use crate::openapi::MerchantCall;
-use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::openapi::Endpoint;
 use crate::protocol::v1::crypto::{self, EncryptType};
 use crate::protocol::v1::extend_params;
 use crate::protocol::{AccessKey, UnixMillis};
+use crate::report::fields::request_fields;
 use crate::report::model::MerchantCallReport;
 use crate::report::redact::Secrets;
 use crate::scenario::profile::redactions::Redactions;
@@ -49,31 +48,84 @@ const REDACTED: &[&str] = &[
     "metering_sn",
     "activate_time",
     "real_effect_time",
+    // The Kit: the OAEP ciphertext is random every time; the sync time is the wall clock.
+    "clientSecret",
+    "currentSyncTime",
+    // The identity centre's tokens are random, and secret.
+    "access_token",
+    "refresh_token",
 ];
 
-fn request_fields(performed: &Performed) -> Vec<(String, String)> {
-    let Some(wire) = &performed.wire else {
-        return Vec::new();
+/// Form and query parameters of the login flow whose values are random, secret or name the
+/// merchant's own address: shown as `[name]` (`client_secret=[client_secret]`).
+const VOLATILE_PARAMS: &[&str] = &[
+    "client_secret",
+    "code",
+    "ticket",
+    "state",
+    "redirect_uri",
+    "service",
+];
+
+/// A request line or form body with [`VOLATILE_PARAMS`] values replaced.
+fn scrub_params(text: &str) -> String {
+    let (head, query) = match text.rsplit_once('?') {
+        Some((head, query)) => (format!("{head}?"), query),
+        None if text.contains('=') => (String::new(), text),
+        None => return text.to_owned(),
     };
-    let mut fields = parse_query(&wire.query, PlusHandling::AsSpace).unwrap_or_default();
-    if let Some(Value::Object(body)) = wire
-        .body
-        .as_deref()
-        .and_then(|b| serde_json::from_str(b).ok())
-    {
-        fields.extend(
-            body.into_iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned()))),
-        );
-    }
-    fields
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if VOLATILE_PARAMS.contains(&name) => format!("{name}=[{name}]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{head}{}", pairs.join("&"))
 }
 
-fn response_json(performed: &Performed) -> Option<Value> {
-    match &performed.sent.as_ref()?.transport {
-        Transport::Answered(response) => serde_json::from_slice(&response.body).ok(),
-        _ => None,
+/// A CAS answer with its authentication time (the wall clock) redacted.
+fn scrub_cas(text: &str) -> String {
+    const OPEN: &str = "<cas:authenticationDate>";
+    const CLOSE: &str = "</cas:authenticationDate>";
+    match (text.find(OPEN), text.find(CLOSE)) {
+        (Some(start), Some(end)) if start < end => format!(
+            "{}{OPEN}[authenticationDate]{}",
+            &text[..start],
+            &text[end..]
+        ),
+        _ => text.to_owned(),
     }
+}
+
+/// An upload's multipart body with its boundary and the License it carries redacted: both
+/// are the merchant's own, different on every run.
+fn scrub_upload(text: &str) -> String {
+    let boundary = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("--"))
+        .map(str::trim)
+        .filter(|b| !b.is_empty());
+    let mut out = match boundary {
+        Some(boundary) => text.replace(boundary, "[boundary]"),
+        None => text.to_owned(),
+    };
+    for field in ["characters", "sha256"] {
+        let key = format!("\"{field}\":\"");
+        if let Some(start) = out.find(&key).map(|i| i + key.len())
+            && let Some(len) = out[start..].find('"')
+        {
+            out.replace_range(start..start + len, &format!("[{field}]"));
+        }
+    }
+    out
+}
+
+/// The online License's `yyyy-MM-dd HH:mm:ss z` as 14 digits, for showing it relative.
+fn license_time_digits(value: &str) -> Option<String> {
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() == 14 && value.ends_with(" z")).then_some(digits)
 }
 
 impl Normalizer {
@@ -84,68 +136,7 @@ impl Normalizer {
         encrypt_type: EncryptType,
         redactions: &Redactions,
     ) -> Self {
-        let mut instances: Vec<String> = Vec::new();
-        let mut orders: Vec<String> = Vec::new();
-        let mut business: Vec<String> = Vec::new();
-        let note = |list: &mut Vec<String>, value: &str| {
-            if !value.is_empty() && !list.iter().any(|v| v == value) {
-                list.push(value.to_owned());
-            }
-        };
-        for exchange in run.steps.iter().flat_map(|s| &s.exchanges) {
-            for (name, value) in request_fields(&exchange.performed) {
-                match name.as_str() {
-                    "instanceId" => value
-                        .split(',')
-                        .for_each(|id| note(&mut instances, id.trim())),
-                    "orderId" => note(&mut orders, &value),
-                    // `<orderId>-000001`: learn the order even when the request lost its orderId.
-                    "orderLineId" => note(
-                        &mut orders,
-                        value
-                            .rsplit_once('-')
-                            .map_or(value.as_str(), |(order, _)| order),
-                    ),
-                    "businessId" => note(&mut business, &value),
-                    _ => {}
-                }
-            }
-            if let Some(body) = response_json(&exchange.performed) {
-                if let Some(id) = body.get("instanceId").and_then(Value::as_str) {
-                    note(&mut instances, id);
-                }
-                for item in body
-                    .get("info")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(id) = item.get("instanceId").and_then(Value::as_str) {
-                        note(&mut instances, id);
-                    }
-                }
-            }
-        }
-        let mut replacements: Vec<(String, String)> = Vec::new();
-        replacements.extend(
-            instances
-                .iter()
-                .enumerate()
-                .map(|(i, id)| (id.clone(), format!("instance#{}", i + 1))),
-        );
-        replacements.extend(
-            orders
-                .iter()
-                .enumerate()
-                .map(|(i, id)| (id.clone(), format!("order#{}", i + 1))),
-        );
-        replacements.extend(
-            business
-                .into_iter()
-                .filter(|b| !instances.contains(b))
-                .map(|b| (b, "[businessId]".to_owned())),
-        );
-        replacements.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        let replacements = crate::report::aliases::learn(run);
         Self {
             replacements,
             start: run.start,
@@ -210,16 +201,28 @@ impl Normalizer {
             }
             self.with_relative_times(&self.body(text.as_bytes(), &[]))
         };
+        // The login flow's codes, tickets, secrets and callback address change every run.
+        let identity = call.endpoint.as_ref().is_some_and(Endpoint::is_identity);
+        let upload = matches!(call.endpoint, Some(Endpoint::Upload { .. }));
+        let scrub = |text: &str| {
+            if identity {
+                scrub_cas(&scrub_params(text))
+            } else if upload {
+                scrub_upload(text)
+            } else {
+                text.to_owned()
+            }
+        };
         MerchantCallReport {
             api: call
                 .endpoint
                 .as_ref()
                 .map_or("unknown", Endpoint::name)
                 .to_owned(),
-            request: self.with_relative_times(&call.request_line),
-            body: json(&call.request_body),
+            request: self.with_relative_times(&scrub(&call.request_line)),
+            body: json(&scrub(&call.request_body)),
             status: call.status,
-            answer: json(&call.answer),
+            answer: json(&scrub(&call.answer)),
             findings: call.findings.iter().map(|f| f.check.to_string()).collect(),
         }
     }
@@ -230,7 +233,10 @@ impl Normalizer {
             return format!("[{name}]");
         }
         match name {
-            "expireTime" => self.relative(value).unwrap_or_else(|| self.text(value)),
+            "expireTime" | "effectiveTime" => self
+                .relative(value)
+                .or_else(|| self.relative(&license_time_digits(value)?))
+                .unwrap_or_else(|| self.text(value)),
             "mobilePhone" | "email" => match crypto::decrypt(&self.key, self.encrypt_type, value) {
                 Ok(plain) => format!("[encrypted: {plain}]"),
                 Err(_) => "[encrypted]".to_owned(),
@@ -267,14 +273,15 @@ impl Normalizer {
                 self.text(&serde_json::to_string_pretty(&value).unwrap_or_default())
             }
             Err(_) => {
-                let text = String::from_utf8_lossy(body);
+                // Aliased before it is cut, so that an id at the cut is never half shown.
+                let text = self.text(&String::from_utf8_lossy(body));
                 let shown: String = text.chars().take(512).collect();
                 let more = if text.chars().count() > 512 {
                     "…"
                 } else {
                     ""
                 };
-                self.text(&format!("{shown}{more}"))
+                format!("{shown}{more}")
             }
         }
     }

@@ -25,7 +25,14 @@ fn exchange(out: &mut String, exchange: &ExchangeReport, first_attempt: i64) {
         exchange.call, exchange.attempt, exchange.activity
     );
     if let Some(method) = &exchange.method {
-        let _ = writeln!(out, "  > {method}");
+        match &exchange.to {
+            Some(to) => {
+                let _ = writeln!(out, "  > {method} {to}");
+            }
+            None => {
+                let _ = writeln!(out, "  > {method}");
+            }
+        }
         for (name, value) in &exchange.request {
             let _ = writeln!(out, "  >   {name}: {value}");
         }

@@ -556,3 +556,91 @@ fn a_missing_key_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("KGSIM_ACCESS_KEY"), "{}", run.stderr);
 }
+
+#[test]
+fn crypt_rsa_oaep_decrypts_openssl_vectors_and_names_their_digest() {
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("../../fixtures/kit/oaep-vectors.json")).unwrap();
+    let private = "fixtures/kit/test-merchant-private.pem";
+    for digest in ["sha1", "sha256-mgf1-sha1", "sha256"] {
+        let ciphertext = vectors["ciphertexts"][digest].as_str().unwrap();
+        let run = kgsim(
+            &[
+                "crypt",
+                "rsa-oaep",
+                "decrypt",
+                "--private-key",
+                private,
+                ciphertext,
+            ],
+            None,
+            None,
+        );
+        assert_eq!(run.code, 0, "{digest}: {}", run.stderr);
+        assert_eq!(run.line("digest"), digest);
+        assert_eq!(run.line("plaintext"), "kgsim-client-secret-0001");
+    }
+    let pkcs1 = vectors["ciphertexts"]["pkcs1v15"].as_str().unwrap();
+    let run = kgsim(
+        &[
+            "crypt",
+            "rsa-oaep",
+            "decrypt",
+            "--private-key",
+            private,
+            pkcs1,
+        ],
+        None,
+        None,
+    );
+    assert_eq!(run.code, 1, "PKCS#1 v1.5 is not OAEP");
+    assert!(run.stdout.contains("no OAEP reading"), "{}", run.stdout);
+}
+
+#[test]
+fn crypt_rsa_oaep_round_trips_and_refuses_short_keys() {
+    let encrypted = kgsim(
+        &[
+            "crypt",
+            "rsa-oaep",
+            "encrypt",
+            "--public-key",
+            "fixtures/kit/test-merchant-public.pem",
+            "--digest",
+            "sha1",
+            "s3cret",
+        ],
+        None,
+        None,
+    );
+    assert_eq!(encrypted.code, 0, "{}", encrypted.stderr);
+    let ciphertext = encrypted.line("ciphertext");
+    let decrypted = kgsim(
+        &[
+            "crypt",
+            "rsa-oaep",
+            "decrypt",
+            "--private-key",
+            "fixtures/kit/test-merchant-private.pem",
+            &ciphertext,
+        ],
+        None,
+        None,
+    );
+    assert_eq!(decrypted.line("digest"), "sha1");
+    assert_eq!(decrypted.line("plaintext"), "s3cret");
+    let short = kgsim(
+        &[
+            "crypt",
+            "rsa-oaep",
+            "encrypt",
+            "--public-key",
+            "fixtures/kit/test-2048-public.pem",
+            "x",
+        ],
+        None,
+        None,
+    );
+    assert_eq!(short.code, 2);
+    assert!(short.stderr.contains("at least 3072"), "{}", short.stderr);
+}

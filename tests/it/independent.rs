@@ -169,3 +169,95 @@ pub(crate) fn sort_keys(value: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// MGF1 with a hash `H` (RFC 8017 §B.2.1): `len` bytes of H(seed || counter) blocks.
+fn mgf1<H: Digest>(seed: &[u8], len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 64);
+    let mut counter: u32 = 0;
+    while out.len() < len {
+        let mut hasher = H::new();
+        hasher.update(seed);
+        hasher.update(counter.to_be_bytes());
+        out.extend_from_slice(&hasher.finalize());
+        counter += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+/// EME-OAEP decoding (RFC 8017 §7.1.2 step 3) of an encoded block `em` of the modulus'
+/// length, with the OAEP hash `H` and the MGF1 hash `G`; `None` on any mismatch.
+pub(crate) fn oaep_decode<H: Digest, G: Digest>(em: &[u8]) -> Option<Vec<u8>> {
+    let h_len = <H as Digest>::output_size();
+    let k = em.len();
+    if k < 2 * h_len + 2 || em[0] != 0 {
+        return None;
+    }
+    let (masked_seed, masked_db) = em[1..].split_at(h_len);
+    let seed_mask = mgf1::<G>(masked_db, h_len);
+    let seed: Vec<u8> = masked_seed
+        .iter()
+        .zip(&seed_mask)
+        .map(|(a, b)| a ^ b)
+        .collect();
+    let db_mask = mgf1::<G>(&seed, k - h_len - 1);
+    let db: Vec<u8> = masked_db.iter().zip(&db_mask).map(|(a, b)| a ^ b).collect();
+    let l_hash = H::digest(b"");
+    if db[..h_len] != l_hash[..] {
+        return None;
+    }
+    let rest = &db[h_len..];
+    let one = rest.iter().position(|b| *b != 0)?;
+    (rest[one] == 1).then(|| rest[one + 1..].to_vec())
+}
+
+/// Raw RSA decryption (m = c^d mod n) with the crate's primitive, then EME-OAEP decoding of
+/// our own: the plaintext, for the OAEP hash `H` and MGF1 hash `G`.
+pub(crate) fn rsa_oaep_decrypt<H: Digest, G: Digest>(
+    key: &rsa::PrivateKey,
+    ciphertext_b64: &str,
+) -> Option<Vec<u8>> {
+    use rsa::traits::PublicKeyParts;
+    let ciphertext = B64.decode(ciphertext_b64.trim()).ok()?;
+    let k = key.size();
+    let precision = key.n().as_ref().bits_precision();
+    let c = rsa::BoxedUint::from_be_slice(&ciphertext, precision).ok()?;
+    let m = rsa::hazmat::rsa_decrypt_and_check(key, Some(&mut rand::rng()), &c).ok()?;
+    let bytes = m.to_be_bytes();
+    // I2OSP(m, k): the big-endian bytes, left-aligned to the modulus length.
+    let em = &bytes[bytes.len().checked_sub(k)?..];
+    oaep_decode::<H, G>(em)
+}
+
+#[test]
+fn the_independent_oaep_decoder_reads_what_openssl_wrote() {
+    use rsa::pkcs8::DecodePrivateKey;
+    let key = rsa::PrivateKey::from_pkcs8_pem(include_str!(
+        "../../fixtures/kit/test-merchant-private.pem"
+    ))
+    .unwrap();
+    let vectors: Value =
+        serde_json::from_str(include_str!("../../fixtures/kit/oaep-vectors.json")).unwrap();
+    let plain = vectors["plaintext"].as_str().unwrap().as_bytes().to_vec();
+    let cipher = |name: &str| vectors["ciphertexts"][name].as_str().unwrap().to_owned();
+    assert_eq!(
+        rsa_oaep_decrypt::<Sha1, Sha1>(&key, &cipher("sha1")),
+        Some(plain.clone())
+    );
+    assert_eq!(
+        rsa_oaep_decrypt::<Sha256, Sha1>(&key, &cipher("sha256-mgf1-sha1")),
+        Some(plain.clone())
+    );
+    assert_eq!(
+        rsa_oaep_decrypt::<Sha256, Sha256>(&key, &cipher("sha256")),
+        Some(plain)
+    );
+    assert_eq!(
+        rsa_oaep_decrypt::<Sha256, Sha256>(&key, &cipher("sha1")),
+        None
+    );
+    assert_eq!(
+        rsa_oaep_decrypt::<Sha1, Sha1>(&key, &cipher("pkcs1v15")),
+        None
+    );
+}

@@ -22,7 +22,7 @@ pub(crate) struct OpenApiAccess {
     pub(crate) key: String,
 }
 
-fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -37,12 +37,24 @@ fn http() -> reqwest::Client {
 
 impl OpenApiAccess {
     async fn signed(&self, method: &str, path: &str, query: &str, body: &str) -> Option<Value> {
+        self.signed_as(method, path, query, body, "application/json")
+            .await
+    }
+
+    async fn signed_as(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &str,
+        content_type: &str,
+    ) -> Option<Value> {
         let host = self.base.split("://").nth(1)?.to_owned();
         let date = basic_iso(now_secs());
         let headers = [
             ("Host", host.as_str()),
             ("X-Sdk-Date", date.as_str()),
-            ("Content-Type", "application/json"),
+            ("Content-Type", content_type),
         ];
         let authorization = apigw_authorization(
             &self.ak,
@@ -61,7 +73,7 @@ impl OpenApiAccess {
         http()
             .request(method.parse().ok()?, url)
             .header("X-Sdk-Date", date)
-            .header("Content-Type", "application/json")
+            .header("Content-Type", content_type)
             .header("Authorization", authorization)
             .body(body.to_owned())
             .send()
@@ -148,6 +160,32 @@ impl OpenApiAccess {
             .header("signature", usage_signature(&self.key, &ts, &nonce, &body))
             .body(body)
             .send()
+            .await;
+    }
+
+    /// Query-order: the order's answer.
+    pub(crate) async fn query_order(&self, order: &str, line: &str) -> Option<Value> {
+        let query = format!("orderId={order}&orderLineId={line}");
+        self.signed(
+            "GET",
+            "/api/mkp-openapi-public/global/v1/order/query",
+            &query,
+            "",
+        )
+        .await
+    }
+
+    /// Hands a License back for a marketplace event: string upload, multipart/form-data.
+    pub(crate) async fn upload_license(self: Arc<Self>, event: String, license: String) {
+        let boundary = "independent-boundary-7MA4YWxkTrZu0gW";
+        let part = json!({"type": "CHARACTERS", "characters": license}).to_string();
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"isvUpdateFileReq\"\r\nContent-Type: application/json\r\n\r\n{part}\r\n--{boundary}--\r\n"
+        );
+        let path = format!("/api/mkp-openapi-public/global/v1/market-event/{event}/file");
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let _ = self
+            .signed_as("POST", &path, "", &body, &content_type)
             .await;
     }
 

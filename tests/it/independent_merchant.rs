@@ -667,7 +667,7 @@ async fn a_lowercased_body_sign_header_fails_the_body_sign_check() {
 
 /// A free loopback port for the open APIs (bound and released: the merchant is told the
 /// address before kgsim starts serving on it).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

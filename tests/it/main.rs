@@ -11,6 +11,7 @@ mod hostile;
 mod house;
 mod independent;
 mod independent_client;
+mod independent_joint;
 mod independent_merchant;
 mod lifecycle;
 mod load;

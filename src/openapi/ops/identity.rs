@@ -7,105 +7,22 @@
 //! secret (not decrypted, or decrypted with the wrong OAEP reading), a code used twice, a
 //! userinfo call without the token.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
 use crate::checks::CheckId;
-use crate::openapi::book::{Scope, State};
+use crate::openapi::book::{Grant, IdentityState, State};
 use crate::openapi::ops::Outcome;
 use crate::protocol::UnixMillis;
 use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::identity::{
     ACCESS_TOKEN_SECONDS, CODE_SECONDS, LOGIN_PAGE, OAuthError, REFRESH_TOKEN_SECONDS, SCOPE,
-    TokenResponse, UserInfo, cas_code, cas_failure, cas_success,
+    TokenResponse, cas_code, cas_failure, cas_success,
 };
 
 /// The cookie the identity centre's login session lives in.
 pub const SESSION_COOKIE: &str = "kgsim_session";
-
-/// An OAuth client: one per tenant and app, delivered by applicationSync.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentityClient {
-    /// The scenario run it belongs to.
-    pub scope: Scope,
-    /// The plain secret the token endpoint expects.
-    pub secret: String,
-    /// The tenant.
-    pub tenant: String,
-}
-
-/// A tenant and its users, as tenantSync and authSync announced them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct IdentityTenant {
-    /// The scenario run it belongs to.
-    pub scope: Scope,
-    /// Its name.
-    pub name: String,
-    /// Its users by login name.
-    pub users: BTreeMap<String, UserInfo>,
-}
-
-/// Who a code, token or ticket was issued to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    /// The client (OAuth) or the service (CAS).
-    pub audience: String,
-    /// `redirect_uri` of the authorize request (OAuth).
-    pub redirect_uri: Option<String>,
-    /// The tenant.
-    pub tenant: String,
-    /// The user's login name.
-    pub user: String,
-    /// When it stops being usable (wall time).
-    pub expires: UnixMillis,
-    /// Whether it was used (codes and tickets are single-use).
-    pub used: bool,
-    /// The code it descends from (tokens), for tracing a call to a login.
-    pub origin: String,
-}
-
-/// The identity centre's state.
-#[derive(Debug, Clone, Default)]
-pub struct IdentityState {
-    /// Clients by `client_id`.
-    pub clients: BTreeMap<String, IdentityClient>,
-    /// Tenants by `tenantId`.
-    pub tenants: BTreeMap<String, IdentityTenant>,
-    /// Login sessions: cookie value → (tenant, user).
-    pub sessions: HashMap<String, (String, String)>,
-    /// Authorization codes.
-    pub codes: HashMap<String, Grant>,
-    /// Access tokens.
-    pub tokens: HashMap<String, Grant>,
-    /// Refresh tokens.
-    pub refresh_tokens: HashMap<String, Grant>,
-    /// CAS service tickets.
-    pub tickets: HashMap<String, Grant>,
-}
-
-impl IdentityState {
-    /// The scope a tenant, code or ticket belongs to.
-    pub fn scope_of(&self, subject: &str) -> Option<Scope> {
-        let tenant_scope = |tenant: &str| self.tenants.get(tenant).map(|t| t.scope);
-        tenant_scope(subject)
-            .or_else(|| {
-                self.codes
-                    .get(subject)
-                    .and_then(|g| tenant_scope(&g.tenant))
-            })
-            .or_else(|| {
-                self.tickets
-                    .get(subject)
-                    .and_then(|g| tenant_scope(&g.tenant))
-            })
-    }
-
-    /// A user's information, when the tenant still has the user.
-    fn user(&self, tenant: &str, user: &str) -> Option<UserInfo> {
-        self.tenants.get(tenant)?.users.get(user).cloned()
-    }
-}
 
 fn random_token(prefix: &str) -> String {
     let bytes: [u8; 16] = rand::random();

@@ -13,7 +13,6 @@ use std::time::Duration;
 use crate::checks::CheckId;
 use crate::openapi::book::State;
 use crate::openapi::{MerchantCall, Scope};
-use crate::protocol::Request;
 use crate::protocol::openapi::Endpoint;
 use crate::scenario::format::model::{Awaited, AwaitedCall, LoginVia, Ref};
 use crate::scenario::run::publish::license_code;
@@ -21,16 +20,6 @@ use crate::scenario::run::runner::{AwaitFact, AwaitOutcome, Run, StepFacts, Step
 use crate::transport::stream::Trust;
 use crate::transport::wire::{Method, Wire};
 use crate::transport::{Client, TargetUrl};
-
-/// The marketplace event a getLicenseAsync names.
-pub(crate) fn event_of(request: &Request) -> Option<String> {
-    match request {
-        Request::V2(crate::protocol::v2::messages::Request::GetLicenseAsync(apply)) => {
-            Some(apply.event_id.clone())
-        }
-        _ => None,
-    }
-}
 
 /// Whether a call names one of `subjects`.
 fn names(call: &MerchantCall, subjects: &BTreeSet<String>) -> bool {
@@ -69,21 +58,22 @@ pub(crate) fn of_kind(awaited: &AwaitedCall, call: &MerchantCall) -> bool {
     }
 }
 
-/// Whether the awaited call came, and whether waiting can stop (it came, or a call about the
-/// subject was refused).
-pub(crate) fn settled(
-    state: &State,
-    scope: Scope,
-    call: &AwaitedCall,
-    subjects: &BTreeSet<String>,
-) -> (bool, bool) {
-    let calls: Vec<&MerchantCall> = state
-        .calls
-        .iter()
-        .filter(|c| c.scope == scope && names(c, subjects))
-        .collect();
-    let refused = calls.iter().any(|c| !c.findings.is_empty());
-    let came = match call {
+/// How an awaited flow stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Settlement {
+    /// Whether the awaited call came.
+    pub(crate) came: bool,
+    /// Whether waiting can stop: the flow is complete, or a call about the subject was
+    /// refused.
+    pub(crate) stop: bool,
+    /// The log number of the call that completed the flow: later calls of the kind are
+    /// timing, reported with the run's leftovers rather than the step.
+    pub(crate) upto: Option<usize>,
+}
+
+/// Whether `calls` (in log order) hold the awaited call, and whether they complete its flow.
+fn complete(awaited: &AwaitedCall, calls: &[&MerchantCall]) -> (bool, bool) {
+    let came = match awaited {
         AwaitedCall::QueryOrder(_) => calls
             .iter()
             .any(|c| c.endpoint == Some(Endpoint::QueryOrder)),
@@ -114,20 +104,47 @@ pub(crate) fn settled(
         AwaitedCall::Login { via, .. } => {
             let exchanged = |e: Endpoint| calls.iter().any(|c| answered_ok(c, &e));
             match via {
+                // The exchange is what the login needs; the flow is complete once the user
+                // was read too.
                 LoginVia::OAuth2 => {
-                    // The exchange is what the login needs; waiting stops once the user was
-                    // read too (or a call was refused).
                     let done = exchanged(Endpoint::OAuthToken);
-                    return (
-                        done,
-                        (done && exchanged(Endpoint::OAuthUserInfo)) || refused,
-                    );
+                    return (done, done && exchanged(Endpoint::OAuthUserInfo));
                 }
                 LoginVia::Cas => exchanged(Endpoint::CasValidate),
             }
         }
     };
-    (came, came || refused)
+    (came, came)
+}
+
+/// How the awaited flow stands in the log.
+pub(crate) fn settled(
+    state: &State,
+    scope: Scope,
+    awaited: &AwaitedCall,
+    subjects: &BTreeSet<String>,
+) -> Settlement {
+    let calls: Vec<&MerchantCall> = state
+        .calls
+        .iter()
+        .filter(|c| c.scope == scope && names(c, subjects) && of_kind(awaited, c))
+        .collect();
+    let refused = calls.iter().any(|c| !c.findings.is_empty());
+    for n in 1..=calls.len() {
+        let (came, done) = complete(awaited, &calls[..n]);
+        if done {
+            return Settlement {
+                came,
+                stop: true,
+                upto: Some(calls[n - 1].number),
+            };
+        }
+    }
+    Settlement {
+        came: complete(awaited, &calls).0,
+        stop: refused,
+        upto: None,
+    }
 }
 
 impl Run<'_> {
@@ -140,8 +157,8 @@ impl Run<'_> {
         };
         // An application names its marketplace event.
         for call in &capture.calls {
-            if let Some(event) = event_of(&self.engine.call(*call).template) {
-                subjects.insert(event);
+            if let Some(event) = self.engine.call(*call).template.event_id() {
+                subjects.insert(event.to_owned());
             }
         }
         if let Some(order) = &capture.order {
@@ -166,7 +183,7 @@ impl Run<'_> {
         let capture = self.captures.get(&reference.name)?;
         if let AwaitedCall::LicenseUpload(_) = awaited {
             let accepted = capture.calls.iter().any(|c| {
-                event_of(&self.engine.call(*c).template).is_some()
+                self.engine.call(*c).template.event_id().is_some()
                     && self.engine.call(*c).accepted_attempt().is_some()
             });
             return (!accepted).then(|| {
@@ -223,12 +240,14 @@ impl Run<'_> {
         let wait = Duration::from_millis(u64::try_from(within.as_millis()).unwrap_or(0));
         let deadline = tokio::time::Instant::now() + wait;
         book.wait_for(deadline, |state| {
-            settled(state, scope, &awaited.call, &subjects).1
+            settled(state, scope, &awaited.call, &subjects).stop
         })
         .await;
-        let came = settled(&book.lock(), scope, &awaited.call, &subjects).0;
+        let settlement = settled(&book.lock(), scope, &awaited.call, &subjects);
+        let came = settlement.came;
         let mut step = self.empty_step(index, None);
-        step.merchant_calls = self.unreported_calls(scope, &awaited.call, &subjects);
+        step.merchant_calls =
+            self.unreported_calls(scope, &awaited.call, &subjects, settlement.upto);
         let facts = match &awaited.call {
             AwaitedCall::LicenseUpload(_) => same_license(&book.lock(), &subjects),
             _ => Vec::new(),
@@ -243,18 +262,21 @@ impl Run<'_> {
         step
     }
 
-    /// The awaited kind of calls about the subject, not reported yet (the report orders them,
-    /// once normalised). Other calls stay for a later await, or for the run's leftovers: what
-    /// arrives after the awaited call is a matter of timing, and a report must not be.
-    fn unreported_calls(
+    /// The awaited kind of calls about the subject, not reported yet, up to the one that
+    /// completed the flow (the report orders them, once normalised). Other calls stay for a
+    /// later await, or for the run's leftovers: what arrives after the awaited call is a
+    /// matter of timing, and a report must not be.
+    pub(crate) fn unreported_calls(
         &mut self,
         scope: Scope,
         awaited: &AwaitedCall,
         subjects: &BTreeSet<String>,
+        upto: Option<usize>,
     ) -> Vec<MerchantCall> {
         self.publisher.as_ref().map_or_else(Vec::new, |p| {
-            p.book()
-                .take_unreported(scope, |c| of_kind(awaited, c) && names(c, subjects))
+            p.book().take_unreported(scope, |c| {
+                of_kind(awaited, c) && names(c, subjects) && upto.is_none_or(|n| c.number <= n)
+            })
         })
     }
 

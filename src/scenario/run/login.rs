@@ -21,7 +21,7 @@ use crate::openapi::ops::identity::{authorize, issue_ticket, open_session};
 use crate::openapi::server::wall_now;
 use crate::protocol::identity::SCOPE;
 use crate::scenario::format::model::{AwaitedCall, LoginVia, Ref};
-use crate::scenario::run::awaiting::{of_kind, settled};
+use crate::scenario::run::awaiting::settled;
 use crate::scenario::run::runner::{AwaitOutcome, Run, StepRun};
 use crate::transport::TargetUrl;
 use crate::transport::wire::{Destination, Method, Wire};
@@ -124,7 +124,10 @@ impl Run<'_> {
                 "the login callback answered HTTP {}",
                 answer.status
             )),
-            other => Some(format!("the login callback did not answer ({other:?})")),
+            Transport::Unreachable(why) | Transport::Broken(why) => {
+                Some(format!("the login callback did not answer: {why}"))
+            }
+            _ => Some("the login callback did not answer in time".to_owned()),
         }
     }
 
@@ -176,13 +179,14 @@ impl Run<'_> {
             Duration::from_millis(u64::try_from(within.as_millis()).unwrap_or(0))
         };
         let deadline = tokio::time::Instant::now() + wait;
-        book.wait_for(deadline, |state| settled(state, scope, &call, &subjects).1)
-            .await;
-        let came = settled(&book.lock(), scope, &call, &subjects).0;
+        book.wait_for(deadline, |state| {
+            settled(state, scope, &call, &subjects).stop
+        })
+        .await;
+        let settlement = settled(&book.lock(), scope, &call, &subjects);
+        let came = settlement.came;
         let mut step = self.empty_step(index, None);
-        step.merchant_calls = book.take_unreported(scope, |c| {
-            of_kind(&call, c) && c.subjects.iter().any(|s| subjects.contains(s))
-        });
+        step.merchant_calls = self.unreported_calls(scope, &call, &subjects, settlement.upto);
         step.awaited = Some(AwaitOutcome {
             facts: userinfo_fact(&call, &step.merchant_calls, came),
             call,

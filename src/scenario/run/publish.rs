@@ -14,8 +14,9 @@ use crate::marketplace::lifecycle::{
 };
 use crate::marketplace::{Marketplace, OrderId};
 use crate::openapi::Book;
-use crate::openapi::book::{InstanceEntry, LicenseEntry, OrderEntry, Scope, State};
-use crate::openapi::ops::identity::{IdentityClient, IdentityTenant};
+use crate::openapi::book::{
+    IdentityClient, IdentityTenant, InstanceEntry, LicenseEntry, OrderEntry, Scope, State,
+};
 use crate::openapi::server::wall_now;
 use crate::protocol::identity::UserInfo;
 use crate::protocol::openapi::license::LicenseStatus;
@@ -129,8 +130,8 @@ impl Publisher {
         self.publish_identity(&mut state, engine);
         // Online-License applications: the events the merchant may upload a License for.
         for call in engine.calls() {
-            if let Some(event) = super::awaiting::event_of(&call.template) {
-                state.events.insert(event, self.scope);
+            if let Some(event) = call.template.event_id() {
+                state.events.insert(event.to_owned(), self.scope);
             }
         }
         drop(state);

@@ -1,0 +1,549 @@
+//! A correct 联营, License and order-notification merchant that kgsim's code did not produce:
+//! written here from the spec, with its own Kit `x-sign` check, its own RSA-OAEP decoding of
+//! `clientSecret` (tests/it/independent.rs), its own query signatures, a key per interface
+//! type, and its own login callback. The Kit, License and notification scenarios must pass
+//! against it: they depend on the spec, not on kgsim's reference merchant.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use sha1::Sha1;
+use sha2::{Digest as _, Sha256};
+
+use crate::independent::{hmac, rsa_oaep_decrypt};
+use crate::independent_client::OpenApiAccess;
+
+/// The key bound to the basic interfaces.
+const BASIC_KEY: &str = "joint-basic-key";
+/// The key bound to the Kit sync interfaces.
+const KIT_KEY: &str = "joint-kit-key";
+/// The key bound to the License-code interfaces.
+const LICENSE_KEY: &str = "joint-license-key";
+/// The key bound to 通用接口 (order notification).
+const NOTIFY_KEY: &str = "joint-notify-key";
+
+#[derive(Default)]
+struct Books {
+    next: u32,
+    /// (orderId, orderLineId) → instanceId.
+    purchases: HashMap<(String, String), String>,
+    /// (instance, tenant) → identity domain.
+    tenants: HashMap<(String, String), String>,
+    /// (instance, tenant, app) → (client_id, decrypted secret).
+    apps: HashMap<(String, String, String), (String, String)>,
+    /// (instance, tenant, app, userName).
+    users: HashSet<(String, String, String, String)>,
+    /// (instance, tenant, orgCode).
+    orgs: HashSet<(String, String, String)>,
+    /// License codes the software activated.
+    codes: HashSet<String>,
+}
+
+struct Joint {
+    books: Mutex<Books>,
+    private_key: rsa::PrivateKey,
+    access: Arc<OpenApiAccess>,
+}
+
+fn code(code: &str) -> Map<String, Value> {
+    let mut answer = Map::new();
+    answer.insert("resultCode".into(), json!(code));
+    answer.insert("resultMsg".into(), json!("OK"));
+    answer
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The body as the signer saw it: top-level keys sorted, nulls dropped, compact (spec §1.3),
+/// nested values in the order received.
+fn canonical(object: Map<String, Value>) -> String {
+    let sorted: BTreeMap<String, Value> =
+        object.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    serde_json::to_string(&sorted).unwrap()
+}
+
+fn query_params(query: &str) -> BTreeMap<String, String> {
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| {
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// The key a basic-shaped call's activity is signed with (spec §1.2).
+fn key_for(activity: &str) -> &'static str {
+    match activity {
+        "refreshLicenseCode" | "updateLicenseCodeStatus" | "releaseLicenseCode" => LICENSE_KEY,
+        "orderNotify" => NOTIFY_KEY,
+        _ => BASIC_KEY,
+    }
+}
+
+fn fresh(timestamp: &str) -> bool {
+    timestamp
+        .parse::<i64>()
+        .is_ok_and(|t| now_ms() - t <= 60_000)
+}
+
+impl Joint {
+    /// A basic-shaped call: query signature with the activity's key, then the activity.
+    async fn basic(&self, query: &str, body: &[u8]) -> Map<String, Value> {
+        let params = query_params(query);
+        let (Some(sig), Some(ts), Some(_)) = (
+            params.get("signature"),
+            params.get("timestamp"),
+            params.get("nonce"),
+        ) else {
+            return code("000001");
+        };
+        if !fresh(ts) {
+            return code("000002");
+        }
+        let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
+            return code("000002");
+        };
+        let payload = canonical(object.clone());
+        let object = Value::Object(object);
+        let activity = object["activity"].as_str().unwrap_or_default().to_owned();
+        let key = key_for(&activity);
+        let inner = hex::encode(hmac(key.as_bytes(), payload.as_bytes()));
+        let nonce = &params["nonce"];
+        let expected = hex::encode(hmac(
+            key.as_bytes(),
+            format!("{key}{nonce}{ts}{inner}").as_bytes(),
+        ));
+        if !expected.eq_ignore_ascii_case(sig) {
+            return code("000001");
+        }
+        let field = |name: &str| object[name].as_str().unwrap_or_default().to_owned();
+        let debug = field("testFlag") == "1";
+        match activity.as_str() {
+            "newInstance" => self.new_instance(&field("orderId"), &field("orderLineId")),
+            "queryInstance" => self.query(&field("instanceId")),
+            "refreshLicenseCode" | "updateLicenseCodeStatus" | "releaseLicenseCode" => {
+                let known = self.books.lock().unwrap().codes.contains(&field("license"));
+                code(if known || debug { "000000" } else { "000003" })
+            }
+            "getLicenseAsync" => self.license(&object, debug),
+            "orderNotify" => {
+                if !debug {
+                    let access = self.access.clone();
+                    let (order, line) = (field("orderId"), field("orderLineId"));
+                    tokio::spawn(async move {
+                        let _ = access.query_order(&order, &line).await;
+                    });
+                }
+                code("000000")
+            }
+            _ => code("000002"),
+        }
+    }
+
+    fn new_instance(&self, order: &str, line: &str) -> Map<String, Value> {
+        let mut books = self.books.lock().unwrap();
+        books.next += 1;
+        let next = format!("joint-{}", books.next);
+        let id = books
+            .purchases
+            .entry((order.to_owned(), line.to_owned()))
+            .or_insert(next)
+            .clone();
+        let mut answer = code("000000");
+        answer.insert("instanceId".into(), json!(id));
+        answer
+    }
+
+    fn query(&self, ids: &str) -> Map<String, Value> {
+        let books = self.books.lock().unwrap();
+        let info: Vec<Value> = ids
+            .split(',')
+            .filter(|id| books.purchases.values().any(|known| known == id))
+            .map(|id| json!({"instanceId": id}))
+            .collect();
+        let mut answer = code("000000");
+        answer.insert("info".into(), json!(info));
+        answer
+    }
+
+    /// getLicenseAsync: a License derived from instance, event and fingerprint (the same
+    /// application always gets the same one), uploaded under the event.
+    fn license(&self, object: &Value, debug: bool) -> Map<String, Value> {
+        if debug {
+            return code("000000");
+        }
+        if object.get("expireTime").is_none() {
+            return code("000902");
+        }
+        let part = |name: &str| object[name].as_str().unwrap_or_default();
+        let digest = Sha256::digest(
+            format!(
+                "{}/{}/{}",
+                part("instanceId"),
+                part("eventId"),
+                part("deviceFingerprint")
+            )
+            .as_bytes(),
+        );
+        let license = format!("JOINT-{}", hex::encode(&digest[..12]));
+        tokio::spawn(
+            self.access
+                .clone()
+                .upload_license(part("eventId").to_owned(), license),
+        );
+        code("000000")
+    }
+
+    /// A Kit sync: x-sign with the Kit key over the canonical body (no inner HMAC, §1.4).
+    fn kit(&self, path: &str, headers: &HeaderMap, body: &[u8]) -> Map<String, Value> {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let (Some(ts), Some(nonce)) = (header("x-timestamp"), header("x-nonce")) else {
+            return code("000002");
+        };
+        if !fresh(ts) {
+            return code("000002");
+        }
+        let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
+            return code("000002");
+        };
+        let payload = canonical(object.clone());
+        let object = Value::Object(object);
+        let expected = hex::encode(hmac(
+            KIT_KEY.as_bytes(),
+            format!("{KIT_KEY}{nonce}{ts}{payload}").as_bytes(),
+        ));
+        if !header("x-sign").is_some_and(|sign| expected.eq_ignore_ascii_case(sign)) {
+            return code("000001");
+        }
+        let text = |name: &str| object[name].as_str().unwrap_or_default().to_owned();
+        let (instance, tenant) = (text("instanceId"), text("tenantId"));
+        let adding = object["flag"].as_i64() != Some(0) && object["flag"].as_i64() != Some(3);
+        let mut books = self.books.lock().unwrap();
+        let sync = path.rsplit('/').next().unwrap_or_default();
+        match sync {
+            "tenantSync" if adding => {
+                books.tenants.insert((instance, tenant), text("domainName"));
+            }
+            "tenantSync" => {
+                books.tenants.remove(&(instance, tenant));
+            }
+            "applicationSync" if adding => {
+                // clientSecret: Base64(RSA-OAEP(SHA-256, MGF1-SHA-1)), decrypted here.
+                let Some(secret) =
+                    rsa_oaep_decrypt::<Sha256, Sha1>(&self.private_key, &text("clientSecret"))
+                else {
+                    return code("000005");
+                };
+                let secret = String::from_utf8(secret).unwrap_or_default();
+                books.apps.insert(
+                    (instance, tenant, text("appId")),
+                    (text("clientId"), secret),
+                );
+            }
+            "applicationSync" => {
+                books.apps.remove(&(instance, tenant, text("appId")));
+            }
+            "authSync" => {
+                for user in object["userList"].as_array().into_iter().flatten() {
+                    let name = user["userName"].as_str().unwrap_or_default().to_owned();
+                    let key = (instance.clone(), tenant.clone(), text("appId"), name);
+                    if adding {
+                        books.users.insert(key);
+                    } else {
+                        books.users.remove(&key);
+                    }
+                }
+            }
+            "singleOrgSync" if adding => {
+                books.orgs.insert((instance, tenant, text("orgCode")));
+            }
+            "singleOrgSync" => {
+                books.orgs.remove(&(instance, tenant, text("orgCode")));
+            }
+            "allOrgSync" => {
+                books
+                    .orgs
+                    .retain(|(i, t, _)| !(*i == instance && *t == tenant));
+                for org in object["orgInfoList"].as_array().into_iter().flatten() {
+                    let org = org["orgCode"].as_str().unwrap_or_default().to_owned();
+                    books.orgs.insert((instance.clone(), tenant.clone(), org));
+                }
+            }
+            _ => return code("000002"),
+        }
+        code("000000")
+    }
+}
+
+fn json_answer(answer: Map<String, Value>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Value::Object(answer).to_string(),
+    )
+        .into_response()
+}
+
+async fn production(
+    State(merchant): State<Arc<Joint>>,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    if uri.path().contains("/produceAPI/v2/") {
+        return json_answer(merchant.kit(uri.path(), &headers, &body));
+    }
+    json_answer(merchant.basic(&query.unwrap_or_default(), &body).await)
+}
+
+fn escape(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The login callback: exchange the code with the tenant's app credential and read the user
+/// (OAuth 2.0), or validate the ticket (CAS).
+async fn login(
+    State(merchant): State<Arc<Joint>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = query_params(&query.unwrap_or_default());
+    let tenant = params.get("tenant").cloned().unwrap_or_default();
+    let found = {
+        let books = merchant.books.lock().unwrap();
+        let domain = books
+            .tenants
+            .iter()
+            .find(|((_, t), _)| *t == tenant)
+            .map(|(_, d)| d.clone());
+        let app = books
+            .apps
+            .iter()
+            .find(|((_, t, _), _)| *t == tenant)
+            .map(|(_, creds)| creds.clone());
+        domain.zip(app)
+    };
+    let Some((domain, (client_id, secret))) = found else {
+        return (StatusCode::FORBIDDEN, "who are you?").into_response();
+    };
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let callback = format!("http://{host}/sso");
+    let http = crate::independent_client::http();
+    if let Some(ticket) = params.get("ticket") {
+        // CAS: validate the ticket against this callback, tenant included, as `service`.
+        let service = escape(&format!("{callback}?tenant={tenant}"));
+        let url = format!(
+            "{domain}/api/v1/cas/p3/serviceValidate?service={service}&ticket={}&format=JSON",
+            escape(ticket)
+        );
+        let answer: Option<Value> =
+            async { http.get(url).send().await.ok()?.json().await.ok() }.await;
+        let user = answer.and_then(|a| {
+            a["serviceResponse"]["authenticationSuccess"]["user"]
+                .as_str()
+                .map(str::to_owned)
+        });
+        return match user {
+            Some(_) => (StatusCode::FOUND, [("location", "/home")], "").into_response(),
+            None => (StatusCode::FORBIDDEN, "no user").into_response(),
+        };
+    }
+    let Some(code) = params.get("code") else {
+        return (StatusCode::BAD_REQUEST, "no code").into_response();
+    };
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", callback.as_str()),
+    ]
+    .iter()
+    .map(|(n, v)| format!("{n}={}", escape(v)))
+    .collect::<Vec<_>>()
+    .join("&");
+    let token: Option<Value> = async {
+        http.post(format!("{domain}/api/v1/oauth2/token"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()
+    }
+    .await;
+    let Some(token) = token.and_then(|t| t["access_token"].as_str().map(str::to_owned)) else {
+        return (StatusCode::FORBIDDEN, "no token").into_response();
+    };
+    let user = http
+        .get(format!("{domain}/api/v1/oauth2/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status());
+    match user {
+        Some(status) if status.is_success() => {
+            (StatusCode::FOUND, [("location", "/home")], "").into_response()
+        }
+        _ => (StatusCode::FORBIDDEN, "no user").into_response(),
+    }
+}
+
+/// The software: a License code in, activation and a heartbeat out.
+async fn software(State(merchant): State<Arc<Joint>>, body: Bytes) -> Response {
+    let Some(code) = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["license"].as_str().map(str::to_owned))
+    else {
+        return (StatusCode::BAD_REQUEST, "no").into_response();
+    };
+    merchant.books.lock().unwrap().codes.insert(code.clone());
+    tokio::spawn(merchant.access.clone().use_license(code));
+    "activating".into_response()
+}
+
+/// Starts the merchant; returns its production address.
+async fn start(access: OpenApiAccess) -> String {
+    use rsa::pkcs8::DecodePrivateKey;
+    let private_key = rsa::PrivateKey::from_pkcs8_pem(include_str!(
+        "../../fixtures/kit/test-merchant-private.pem"
+    ))
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .route("/software", axum::routing::post(software))
+        .route("/sso", axum::routing::get(login))
+        .fallback(production)
+        .with_state(Arc::new(Joint {
+            books: Mutex::default(),
+            private_key,
+            access: Arc::new(access),
+        }));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{address}/produce")
+}
+
+/// Runs the scenarios `filter` selects against the merchant, with `extra` flags; asserts the
+/// run is conformant and ran at least `at_least` scenarios.
+async fn passes(filter: &str, extra: &[&str], at_least: u64) {
+    let port = crate::independent_merchant::free_port();
+    let access = OpenApiAccess {
+        base: format!("http://127.0.0.1:{port}"),
+        ak: "joint-ak".into(),
+        sk: "joint-sk".into(),
+        key: BASIC_KEY.into(),
+    };
+    let url = start(access).await;
+    let origin = url.trim_end_matches("/produce").to_owned();
+    let listen = format!("127.0.0.1:{port}");
+    let mut args: Vec<String> = [
+        "run",
+        "--no-snapshots",
+        "--target",
+        &url,
+        "--protocol",
+        "v2",
+        "--filter",
+        filter,
+        "--openapi-listen",
+        &listen,
+        "--software-url",
+        &format!("{origin}/software"),
+        "--login-url",
+        &format!("{origin}/sso"),
+        "--kit-public-key",
+        "fixtures/kit/test-merchant-public.pem",
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let (run, report) = tokio::task::spawn_blocking(move || {
+        let report = crate::support::temp_file("independent-joint.json", b"");
+        let mut with_json: Vec<&str> = args.iter().map(String::as_str).collect();
+        with_json.extend(["--json", report.to_str().unwrap()]);
+        let run = crate::support::kgsim_env(
+            &with_json,
+            Some(BASIC_KEY),
+            None,
+            &[
+                ("KGSIM_OPENAPI_AK", "joint-ak"),
+                ("KGSIM_OPENAPI_SK", "joint-sk"),
+                ("KGSIM_KIT_KEY", KIT_KEY),
+                ("KGSIM_LICENSE_KEY", LICENSE_KEY),
+                ("KGSIM_NOTIFY_KEY", NOTIFY_KEY),
+            ],
+        );
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+        (run, report)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        run.code, 0,
+        "{filter} {extra:?}:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    let passed = report["summary"]["passed"].as_u64().unwrap();
+    assert!(
+        passed >= at_least,
+        "{filter}: only {passed} passed\n{}",
+        run.stdout
+    );
+}
+
+/// The Kit syncs (x-sign checked, clientSecret decrypted with its own OAEP decoder) and both
+/// logins pass against the independent merchant.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_independent_joint_operation_merchant_passes_the_kit_scenarios() {
+    passes("tag:kit", &["--kit"], 8).await;
+}
+
+/// The License-code notices, signed with their own key, pass against it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_independent_merchant_passes_the_license_code_scenarios() {
+    passes("tag:license", &["--product", "license-code"], 6).await;
+}
+
+/// The online License application and upload pass against it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_independent_merchant_passes_the_online_license_scenarios() {
+    passes("tag:license", &["--product", "online-license"], 3).await;
+}
+
+/// Order notifications, signed with the 通用接口 key, pass against it: it answers and queries.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_independent_merchant_passes_the_order_notification_scenarios() {
+    passes(
+        "tag:notify",
+        &["--product", "license-code", "--order-notify"],
+        2,
+    )
+    .await;
+}
