@@ -44,6 +44,22 @@ pub(crate) struct MerchantArgs {
     /// Trust this CA (PEM) for an https:// open-API base URL.
     #[arg(long, value_name = "PEM", requires = "openapi")]
     pub openapi_ca: Option<PathBuf>,
+    /// 联营: serve the Kit syncs under /produceAPI/v2/… and the login callback at
+    /// /sso/callback, with a fresh 3072-bit RSA key pair whose public half is written to
+    /// --kit-public-key-out (give it to `kgsim run --kit-public-key`). Kit key from
+    /// KGSIM_KIT_KEY (or the access key).
+    #[arg(long)]
+    pub kit: bool,
+    /// Where --kit writes the merchant's RSA public key (PEM).
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "kgsim-merchant-kit-public.pem"
+    )]
+    pub kit_public_key_out: PathBuf,
+    /// The OAEP digests the merchant decrypts clientSecret with.
+    #[arg(long, default_value = "sha256-mgf1-sha1")]
+    pub kit_oaep_digest: crate::protocol::v2::client_secret::OaepDigest,
     /// List the fault switches and exit.
     #[arg(long)]
     pub list_faults: bool,
@@ -71,6 +87,27 @@ pub(crate) fn run(args: MerchantArgs, out: &mut dyn Write) -> Outcome {
     config.faults = Faults::of(args.faults);
     config.slow = Duration::from_millis(args.slow_ms);
     config.async_provisioning = args.async_provisioning;
+    let keys = secrets::interface_keys()?;
+    config.license_key = keys.license_code;
+    config.notify_key = keys.notify;
+    if args.kit {
+        let private_key = crate::protocol::v2::client_secret::MerchantPrivateKey::generate(
+            crate::protocol::v2::client_secret::MIN_KEY_BITS,
+        )
+        .context("cannot generate the Kit's RSA key pair")
+        .could_not_run()?;
+        crate::fsio::write_atomic(
+            &args.kit_public_key_out,
+            private_key.public_key().to_pem().as_bytes(),
+        )
+        .with_context(|| format!("cannot write {}", args.kit_public_key_out.display()))
+        .could_not_run()?;
+        config.kit = Some(merchant::KitConfig {
+            key: keys.kit,
+            private_key,
+            digest: args.kit_oaep_digest,
+        });
+    }
     if let Some(base_url) = &args.openapi {
         let app_key = std::env::var(secrets::OPENAPI_AK_ENV)
             .map_err(|_| anyhow::anyhow!("--openapi needs {} (the AK)", secrets::OPENAPI_AK_ENV))
@@ -103,6 +140,10 @@ pub(crate) fn run(args: MerchantArgs, out: &mut dyn Write) -> Outcome {
         let faults: Vec<String> = config.faults.list().iter().map(ToString::to_string).collect();
         writeln!(out, "listening: http://{address}/saasproduce")?;
         writeln!(out, "protocol: {}", config.protocol)?;
+        if config.kit.is_some() {
+            writeln!(out, "kit public key: {}", args.kit_public_key_out.display())?;
+            writeln!(out, "login callback: http://{address}{}", merchant::LOGIN_PATH)?;
+        }
         writeln!(out, "faults: {}", if faults.is_empty() { "none".to_owned() } else { faults.join(", ") })?;
         out.flush()?;
         let app = merchant::router(Arc::new(Merchant::new(config)));

@@ -52,15 +52,30 @@ fn the_commands_shown_exist() {
 }
 
 /// The kind matrix in the README is the code's table: each row's required and optional
-/// interfaces, and how many scenarios pass by default against the reference merchant.
+/// interfaces, and how many scenarios pass by default against the reference merchant — the
+/// eight SaaS kinds and the four License ones.
 #[test]
 fn the_kind_matrix_is_the_codes_table() {
-    use kgsim::marketplace::kind::ProductKind;
+    use kgsim::marketplace::kind::{ProductKind, ProductType};
+    use kgsim::protocol::{BillingMode, Protocol};
     let readme = include_str!("../../README.md");
+    let license_kinds = [ProductType::LicenseCode, ProductType::OnlineLicense]
+        .into_iter()
+        .flat_map(|product| {
+            [BillingMode::Period, BillingMode::OneTime].map(|billing| ProductKind {
+                protocol: Protocol::V2,
+                billing,
+                product,
+            })
+        });
     let mut rows = 0;
-    for kind in ProductKind::all() {
+    for kind in ProductKind::all().chain(license_kinds) {
+        let product = match kind.product {
+            ProductType::Saas => String::new(),
+            other => format!("{other} "),
+        };
         let label = format!(
-            "| {} {} |",
+            "| {} {product}{} |",
             kind.protocol.as_str().to_uppercase(),
             kind.billing
         );
@@ -94,12 +109,14 @@ fn the_kind_matrix_is_the_codes_table() {
                 kind.protocol.as_str(),
                 "--billing",
                 &kind.billing.to_string(),
+                "--product",
+                kind.product.name(),
             ],
             Some("readme-key"),
         );
-        assert_eq!(run.code, 0);
+        assert_eq!(run.code, 0, "{label}");
         assert_eq!(report["summary"]["passed"], count, "{label} scenario count");
         rows += 1;
     }
-    assert_eq!(rows, 8);
+    assert_eq!(rows, 12);
 }
