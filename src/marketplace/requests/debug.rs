@@ -245,10 +245,13 @@ impl Case<'_> {
 
 /// How many distinct cases the debug page requires for an activity: the three trialFlag
 /// values of newInstance (V1 §4.1), productId empty/filled × trialToFormal absent/1 of V1
-/// refreshInstance (§4.2), the four V2 scenes (V2 §2.3), FREEZE and NORMAL/UNFREEZE.
-pub fn debug_variants(protocol: Protocol, activity: Activity) -> usize {
-    match (protocol, activity) {
+/// refreshInstance (§4.2), the four V2 scenes (V2 §2.3; the online License has the first
+/// three, §4.5), FREEZE and NORMAL/UNFREEZE, the License-code scenes and statuses (§4.2).
+pub fn debug_variants(settings: &Settings, activity: Activity) -> usize {
+    let online = settings.product == crate::marketplace::kind::ProductType::OnlineLicense;
+    match (settings.protocol, activity) {
         (Protocol::V1, Activity::NewInstance) => 3,
+        (Protocol::V2, Activity::RefreshInstance) if online => 3,
         (_, Activity::RefreshInstance) => 4,
         (_, Activity::InstanceStatus) => 2,
         (_, Activity::RefreshLicenseCode | Activity::UpdateLicenseCodeStatus) => 2,

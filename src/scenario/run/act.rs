@@ -319,7 +319,7 @@ impl Run<'_> {
             {
                 let variants = match cases.variant {
                     Some(variant) => vec![variant],
-                    None => (0..debug_variants(protocol, *activity)).collect(),
+                    None => (0..debug_variants(self.engine.settings(), *activity)).collect(),
                 };
                 for variant in variants {
                     let call = self.engine.debug_case(*activity, variant, options);
