@@ -21,11 +21,13 @@
 //! | [`report`] | one result model; terminal, JUnit, JSON and snapshot renderers; redaction |
 //! | [`load`] | load mode: bursts of purchases judged by the console checks |
 //! | [`pipeline`] | the library entry point: run → judge → report → snapshots |
+//! | [`console`] | `kgsim serve`: the local seller console — SQLite state, pages, JSON API, test clock |
 //! | [`cli`] | command-line parsing and wiring; only [`cli::main`] is public |
 //! | [`merchant`] | the reference merchant; depends on `protocol` only |
 
 pub mod checks;
 pub mod conformance;
+pub mod console;
 pub mod fsio;
 pub mod load;
 pub mod marketplace;

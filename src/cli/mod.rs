@@ -13,6 +13,7 @@ mod openapi_link;
 mod product;
 mod run;
 mod secrets;
+mod serve;
 mod sign;
 mod snapshots;
 mod verify;
@@ -63,6 +64,8 @@ enum Command {
     /// Serve the marketplace's open APIs (query-order, usage push, License) with the MOCK
     /// data, and print every call the merchant makes with what it broke.
     Openapi(openapi::OpenApiArgs),
+    /// Serve the local seller console (web pages and a JSON API) with its state in SQLite.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs a parsed command, writing results to `out`; returns the exit code.
@@ -79,6 +82,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> exit::Outcome {
         Command::Merchant(args) => merchant::run(args, out),
         Command::Load(args) => load::run(&args, out),
         Command::Openapi(args) => openapi::run(&args, out),
+        Command::Serve(args) => serve::run(&args, out),
     }
 }
 

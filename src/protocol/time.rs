@@ -46,9 +46,14 @@ impl UnixMillis {
     /// The online License's `effectiveTime`/`expireTime`: `yyyy-MM-dd HH:mm:ss z`, UTC, as
     /// the documented example writes it (`"2023-10-27 10:30:15 z"`, spec §4.5).
     pub fn to_license_time(self) -> String {
+        format!("{} z", self.to_dashed_seconds())
+    }
+
+    /// `yyyy-MM-dd HH:mm:ss`, UTC.
+    pub fn to_dashed_seconds(self) -> String {
         let c = self.to_compact_seconds();
         format!(
-            "{}-{}-{} {}:{}:{} z",
+            "{}-{}-{} {}:{}:{}",
             &c[0..4],
             &c[4..6],
             &c[6..8],

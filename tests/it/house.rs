@@ -19,6 +19,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("report", 5),
     ("load", 5),
     ("pipeline", 6),
+    ("console", 6),
     ("cli", 7),
 ];
 

@@ -474,11 +474,13 @@ pub(crate) async fn start_calling(
     conduct: Conduct,
     open_api: Option<OpenApiAccess>,
 ) -> String {
-    use hyper_util::rt::TokioIo;
-    use hyper_util::service::TowerToHyperService;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let app = axum::Router::new()
+    let address = serve_app(router(v2, conduct, open_api), case).await;
+    format!("http://{address}/produce")
+}
+
+/// The merchant's app: the production interface on every path, the software's License entry.
+pub(crate) fn router(v2: bool, conduct: Conduct, open_api: Option<OpenApiAccess>) -> axum::Router {
+    axum::Router::new()
         .route("/software/license", axum::routing::post(software))
         .fallback(serve)
         .with_state(Arc::new(Independent {
@@ -486,7 +488,15 @@ pub(crate) async fn start_calling(
             conduct,
             books: Mutex::default(),
             open_api: open_api.map(Arc::new),
-        }));
+        }))
+}
+
+/// Serves an app on a fresh loopback port, header names written as `case` says.
+pub(crate) async fn serve_app(app: axum::Router, case: HeaderCase) -> std::net::SocketAddr {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let service = TowerToHyperService::new(app.clone());
@@ -498,7 +508,7 @@ pub(crate) async fn start_calling(
             });
         }
     });
-    format!("http://{address}/produce")
+    address
 }
 
 async fn start(v2: bool) -> String {

@@ -3,6 +3,7 @@
 
 mod check_failures;
 mod cli_signatures;
+mod console;
 mod diagnostics;
 mod differential;
 mod exit_codes;

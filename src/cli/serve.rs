@@ -1,0 +1,67 @@
+//! `kgsim serve`: the local seller console, until interrupted.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::cli::exit::{Kind as _, Outcome};
+use crate::cli::{exit, secrets};
+use crate::console::{self, ServeConfig};
+
+/// Flags of `kgsim serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (loopback by default; anything else is reachable from the
+    /// network and is warned about).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// The SQLite database that keeps the console's state (created on first start).
+    #[arg(long, default_value = "kgsim-console.db")]
+    pub db: PathBuf,
+    /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+    /// Also serve requests whose Host is this name (repeatable), e.g. a container's name.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+}
+
+/// Serves the console until interrupted.
+pub(crate) fn run(args: &ServeArgs, out: &mut dyn Write) -> Outcome {
+    let key = secrets::access_key(args.key_file.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .could_not_run()?;
+    runtime.block_on(async {
+        let config = ServeConfig {
+            listen: args.listen,
+            db: args.db.clone(),
+            key,
+            allow_hosts: args.allow_hosts.clone(),
+            tick: Duration::from_secs(1),
+        };
+        let running = console::start(config).await.could_not_run()?;
+        let address = running.address;
+        if !console::http::guard::is_loopback(address) {
+            writeln!(
+                out,
+                "warning: listening on {address}, which is reachable from the network; anyone who can reach it can drive the console and call your merchant"
+            )?;
+        }
+        for warning in &running.warnings {
+            writeln!(out, "warning: {warning}")?;
+        }
+        writeln!(out, "database: {}", args.db.display())?;
+        writeln!(out, "api: http://{address}/api/openapi.json")?;
+        writeln!(out, "console: http://{address}/")?;
+        out.flush()?;
+        tokio::select! {
+            () = running.wait() => Ok(exit::COULD_NOT_RUN),
+            _ = tokio::signal::ctrl_c() => Ok(exit::OK),
+        }
+    })
+}

@@ -1,0 +1,272 @@
+//! One product while the console runs: its marketplace engine, the client that reaches its
+//! production interface, the deliveries handed out and not yet answered, and the read-model
+//! rows last written. Journal entries are applied here, the same way whether they are new
+//! (the console just did it) or replayed at start.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::console::journal::{BuyerAction, Entry};
+use crate::console::product::ProductSpec;
+use crate::console::store::{InstanceRow, Mirror, NoticeRow, OrderRow, ProductRow};
+use crate::marketplace::classify::{Judgement, classify};
+use crate::marketplace::engine::Effect;
+use crate::marketplace::lifecycle::OrderKind;
+use crate::marketplace::{
+    CallId, CallOptions, CallState, Delivery, EngineError, InstanceRef, Marketplace, PurchaseSpec,
+};
+use crate::protocol::{AccessKey, Activity, UnixMillis};
+use crate::scenario::run::perform::EngineView;
+use crate::transport::Client;
+
+/// What applying a command produced.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// The calls it created.
+    pub calls: Vec<CallId>,
+    /// A purchase's order and instances.
+    pub order: Option<(String, Vec<InstanceRef>)>,
+}
+
+/// A product while the console runs.
+pub struct Live {
+    /// Its row.
+    pub row: ProductRow,
+    /// How it was created.
+    pub spec: ProductSpec,
+    /// Its marketplace.
+    pub engine: Marketplace,
+    /// The client reaching its production interface.
+    pub client: Client,
+    /// What performing needs of the engine.
+    pub view: EngineView,
+    /// Deliveries handed out and not yet answered (after a crash: the ones to resume).
+    pub pending: Vec<Delivery>,
+    /// The read-model rows last written.
+    pub mirror: Mirror,
+    /// Each purchase's instances, by the name an exported scenario gives the purchase.
+    pub aliases: HashMap<usize, String>,
+    purchases: usize,
+}
+
+/// A product could not be brought up.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// Its stored request no longer resolves.
+    #[error("product {0}: {1}")]
+    Spec(i64, String),
+    /// The platform's trust store could not be loaded.
+    #[error("product {0}: TLS: {1}")]
+    Trust(i64, String),
+    /// A journal entry does not apply (the file was edited, or kgsim changed underneath).
+    #[error("product {0}: journal entry {1} does not apply: {2}")]
+    Replay(i64, i64, String),
+}
+
+impl Live {
+    /// A product with a fresh engine, before its journal is replayed.
+    pub fn new(row: ProductRow, key: &AccessKey) -> Result<Self, LiveError> {
+        let spec: ProductSpec =
+            serde_json::from_str(&row.spec).map_err(|e| LiveError::Spec(row.id, e.to_string()))?;
+        let resolved = spec
+            .resolve(key)
+            .map_err(|e| LiveError::Spec(row.id, e.to_string()))?;
+        let client = Client::with_platform_trust(resolved.target, resolved.timeout)
+            .map_err(|e| LiveError::Trust(row.id, e.to_string()))?;
+        let engine = Marketplace::new(resolved.settings, UnixMillis(row.start_ms), row.seed as u64);
+        Ok(Self {
+            view: EngineView::of(&engine),
+            row,
+            spec,
+            engine,
+            client,
+            pending: Vec::new(),
+            mirror: Mirror::default(),
+            aliases: HashMap::new(),
+            purchases: 0,
+        })
+    }
+
+    /// The product's id.
+    pub fn id(&self) -> i64 {
+        self.row.id
+    }
+
+    /// Replays a journal: commands, clock moves and stored answers, no I/O.
+    pub fn replay(&mut self, journal: &[(i64, String)]) -> Result<(), LiveError> {
+        for (seq, text) in journal {
+            let id = self.row.id;
+            let fail = |e: String| LiveError::Replay(id, *seq, e);
+            let entry: Entry = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+            self.apply(&entry).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one journal entry to the engine.
+    pub fn apply(&mut self, entry: &Entry) -> Result<Applied, String> {
+        let options = CallOptions::default();
+        let engine = &mut self.engine;
+        let mut applied = Applied::default();
+        match entry {
+            Entry::Purchase { trial } => {
+                let purchase = engine.purchase(&PurchaseSpec {
+                    trial: *trial,
+                    ..PurchaseSpec::default()
+                });
+                self.purchases += 1;
+                for instance in &purchase.instances {
+                    self.aliases
+                        .insert(instance.0, format!("order{}", self.purchases));
+                }
+                applied.calls = purchase.calls;
+                applied.order = Some((purchase.order.0, purchase.instances));
+            }
+            Entry::Act { instance, action } => {
+                if *instance >= engine.all_instances().count() {
+                    return Err(format!("there is no instance {instance}"));
+                }
+                applied.calls = act(engine, InstanceRef(*instance), *action, &options)
+                    .map_err(|e| e.to_string())?;
+            }
+            Entry::Restart { call } => {
+                if *call >= engine.calls().len() {
+                    return Err(format!("there is no notice {call}"));
+                }
+                engine.restart(CallId(*call)).map_err(|e| e.to_string())?;
+                applied.calls = vec![CallId(*call)];
+            }
+            Entry::DebugCase {
+                activity, variant, ..
+            } => {
+                let activity: Activity = activity
+                    .parse()
+                    .map_err(|_| format!("unknown interface {activity}"))?;
+                let call = engine
+                    .debug_case(activity, *variant, &options)
+                    .map_err(|e| e.to_string())?;
+                applied.calls = vec![call];
+            }
+            Entry::Advance { until } => {
+                if !self.pending.is_empty() {
+                    return Err("the clock moved before every delivery was answered".into());
+                }
+                self.pending = engine.next_batch(UnixMillis(*until));
+            }
+            Entry::Complete {
+                call,
+                attempt,
+                transport,
+            } => {
+                let position = self
+                    .pending
+                    .iter()
+                    .position(|d| d.call.0 == *call && d.attempt == *attempt)
+                    .ok_or_else(|| format!("attempt {attempt} of notice {call} was not due"))?;
+                let delivery = self.pending.remove(position);
+                let judgement = self.judge(&delivery, &transport.to_transport());
+                self.engine.complete(&delivery, &judgement);
+            }
+        }
+        Ok(applied)
+    }
+
+    /// The console's judgement of what came back for a delivery.
+    pub fn judge(
+        &self,
+        delivery: &Delivery,
+        transport: &crate::marketplace::Transport,
+    ) -> Judgement {
+        classify(transport, &self.view.context(delivery))
+    }
+
+    /// The read-model rows that changed since the last write.
+    pub fn changes(&mut self) -> crate::console::store::Changes {
+        let product = self.row.id;
+        let engine = &self.engine;
+        let orders = engine
+            .orders()
+            .map(|order| OrderRow {
+                product_id: product,
+                order_id: order.id.0.clone(),
+                kind: order_kind(order.kind).to_owned(),
+                status: order.state.name().to_owned(),
+                placed_at: order.placed_at.0,
+                settled_at: order.settled_at.map(|t| t.0),
+            })
+            .collect();
+        let licensed = engine.settings().product != crate::marketplace::kind::ProductType::Saas;
+        let instances = engine
+            .all_instances()
+            .map(|(reference, instance)| InstanceRow {
+                product_id: product,
+                reference: reference.0 as i64,
+                order_id: instance.order.0.clone(),
+                instance_id: instance.merchant_id.clone(),
+                state: instance.state.name().to_owned(),
+                billing: instance.billing.to_string(),
+                trial: instance.trial,
+                expire_at: instance.expire_at.map(|t| t.0),
+                license_code: instance.merchant_id.clone().filter(|_| licensed),
+            })
+            .collect();
+        let notices = engine
+            .calls()
+            .iter()
+            .map(|call| NoticeRow {
+                product_id: product,
+                call: call.id.0 as i64,
+                activity: call.activity().slug().to_owned(),
+                order_id: match &call.effect {
+                    Effect::Order { order, .. } => Some(order.0.clone()),
+                    _ => call.instance.map(|i| engine.instance(i).order.0.clone()),
+                },
+                instance_ref: call.instance.map(|i| i.0 as i64),
+                state: match call.state {
+                    CallState::Scheduled => "scheduled",
+                    CallState::Succeeded => "succeeded",
+                    CallState::Exhausted => "exhausted",
+                }
+                .to_owned(),
+                attempts: call.attempts.len() as i64,
+                first_due: call.first_due.0,
+                probe: call.effect == Effect::Probe,
+            })
+            .collect();
+        self.mirror.changes(orders, instances, notices)
+    }
+
+    /// The per-call timeout.
+    pub fn timeout(&self) -> Duration {
+        self.client.timeout()
+    }
+}
+
+/// Performs a buyer action on the engine.
+fn act(
+    engine: &mut Marketplace,
+    instance: InstanceRef,
+    action: BuyerAction,
+    options: &CallOptions,
+) -> Result<Vec<CallId>, EngineError> {
+    match action {
+        BuyerAction::Renew => engine.renew(instance, None, options),
+        BuyerAction::ConvertTrial => engine.convert_trial(instance, None, options),
+        BuyerAction::Upgrade => engine.upgrade(instance, options),
+        BuyerAction::Unsubscribe => engine.unsubscribe(instance, options),
+        BuyerAction::Freeze => engine.suspend(instance, options),
+        BuyerAction::Unfreeze => engine.resume(instance, options),
+    }
+}
+
+/// An order kind's name in the API.
+fn order_kind(kind: OrderKind) -> &'static str {
+    match kind {
+        OrderKind::Purchase => "purchase",
+        OrderKind::Renewal => "renewal",
+        OrderKind::TrialToFormal => "trial-to-formal",
+        OrderKind::RenewalRefund => "renewal-refund",
+        OrderKind::Upgrade => "upgrade",
+        OrderKind::Unsubscribe => "unsubscribe",
+    }
+}

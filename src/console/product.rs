@@ -1,0 +1,172 @@
+//! A product as the console's API creates it, and the marketplace settings it stands for.
+//! The request is kept in the database as given: it holds no secret (access keys come from
+//! the environment when the console starts).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::marketplace::Settings;
+use crate::marketplace::clock::Span;
+use crate::marketplace::kind::ProductType;
+use crate::protocol::{AccessKey, BillingMode, Protocol};
+use crate::transport::target::TargetUrl;
+
+/// `POST /api/products`: a merchant's product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductSpec {
+    /// The production interface address (生产接口地址), `http://` or `https://`.
+    pub production_address: String,
+    /// A name for the pages (the address when omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `v1` or `v2` (SaaS protocol version).
+    #[serde(default = "default_protocol")]
+    pub protocol: String,
+    /// `period`, `one-time`, `on-demand` or `package`.
+    #[serde(default = "default_billing")]
+    pub billing: String,
+    /// `saas`, `license-code` or `online-license` (V2).
+    #[serde(default = "default_product")]
+    pub product: String,
+    /// How long the marketplace waits for an answer, in seconds (the platform's 20 s when
+    /// omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u32>,
+}
+
+fn default_protocol() -> String {
+    "v1".into()
+}
+
+fn default_billing() -> String {
+    "period".into()
+}
+
+fn default_product() -> String {
+    "saas".into()
+}
+
+/// What is wrong with a product request.
+#[derive(Debug, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    /// The field.
+    pub field: &'static str,
+    /// What is wrong, with the values allowed.
+    pub message: String,
+}
+
+/// A product request, checked: its settings and its production address.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The marketplace settings.
+    pub settings: Settings,
+    /// Where calls go.
+    pub target: TargetUrl,
+    /// The per-call timeout.
+    pub timeout: std::time::Duration,
+}
+
+impl ProductSpec {
+    /// The name the pages show.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| self.production_address.clone())
+    }
+
+    /// Checks the request and builds the settings, every interface signed with `key`.
+    pub fn resolve(&self, key: &AccessKey) -> Result<Resolved, SpecError> {
+        let protocol: Protocol = self.protocol.parse().map_err(|_| SpecError {
+            field: "protocol",
+            message: format!("{:?} is not one of v1, v2", self.protocol),
+        })?;
+        let billing: BillingMode = self.billing.parse().map_err(|_| SpecError {
+            field: "billing",
+            message: format!(
+                "{:?} is not one of period, one-time, on-demand, package",
+                self.billing
+            ),
+        })?;
+        let product: ProductType = self.product.parse().map_err(|_| SpecError {
+            field: "product",
+            message: format!(
+                "{:?} is not one of saas, license-code, online-license",
+                self.product
+            ),
+        })?;
+        if product != ProductType::Saas && protocol != Protocol::V2 {
+            return Err(SpecError {
+                field: "product",
+                message: "License products exist in the V2 protocol only".into(),
+            });
+        }
+        let target = TargetUrl::parse(&self.production_address).map_err(|e| SpecError {
+            field: "production_address",
+            message: e.to_string(),
+        })?;
+        let seconds = self.timeout_seconds.unwrap_or(20);
+        if !(1..=120).contains(&seconds) {
+            return Err(SpecError {
+                field: "timeout_seconds",
+                message: format!("{seconds} is outside 1..=120"),
+            });
+        }
+        let mut settings = Settings::new(protocol, key.clone());
+        settings.billing = billing;
+        settings.product = product;
+        settings.timeout = Span::seconds(i64::from(seconds));
+        Ok(Resolved {
+            settings,
+            target,
+            timeout: std::time::Duration::from_secs(u64::from(seconds)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: &str) -> Result<ProductSpec, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn defaults_to_a_v1_period_saas_product() {
+        let spec = spec(r#"{"production_address":"http://127.0.0.1:9/p"}"#).unwrap();
+        let resolved = spec.resolve(&AccessKey::new("k")).unwrap();
+        assert_eq!(resolved.settings.protocol, Protocol::V1);
+        assert_eq!(resolved.settings.billing, BillingMode::Period);
+        assert_eq!(resolved.settings.product, ProductType::Saas);
+        assert_eq!(resolved.timeout, std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn names_the_field_and_the_values_allowed() {
+        let key = AccessKey::new("k");
+        let bad = spec(r#"{"production_address":"http://h/p","billing":"monthly"}"#).unwrap();
+        let error = bad.resolve(&key).unwrap_err().to_string();
+        assert!(
+            error.starts_with("billing: \"monthly\" is not one of"),
+            "{error}"
+        );
+        let bad = spec(r#"{"production_address":"ftp://h/p"}"#).unwrap();
+        assert!(
+            bad.resolve(&key)
+                .unwrap_err()
+                .to_string()
+                .starts_with("production_address")
+        );
+        let bad = spec(r#"{"production_address":"http://h/p","product":"license-code"}"#).unwrap();
+        assert!(
+            bad.resolve(&key)
+                .unwrap_err()
+                .to_string()
+                .contains("V2 protocol only")
+        );
+        assert!(spec(r#"{"production_address":"http://h/p","colour":"red"}"#).is_err());
+    }
+}

@@ -1,0 +1,125 @@
+//! Versioned schema migrations, applied in order inside one transaction each; the version
+//! reached is SQLite's `user_version`. Never edit a released migration: add the next one.
+
+use rusqlite::Connection;
+
+use crate::console::store::StoreError;
+
+/// Migration `n` brings the schema from version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: products, the journal and the read model.
+    r"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE products (
+        id             INTEGER PRIMARY KEY,
+        name           TEXT NOT NULL,
+        spec           TEXT NOT NULL,          -- the product as created (JSON, no secrets)
+        start_ms       INTEGER NOT NULL,       -- the engine's start instant
+        seed           INTEGER NOT NULL,       -- the engine's id seed
+        created_at     INTEGER NOT NULL,
+        trading_frozen INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE journal (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        entry      TEXT NOT NULL
+    );
+    CREATE INDEX journal_by_product ON journal(product_id, seq);
+    CREATE TABLE orders (
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        order_id   TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        placed_at  INTEGER NOT NULL,
+        settled_at INTEGER,
+        PRIMARY KEY (product_id, order_id)
+    );
+    CREATE INDEX orders_by_id ON orders(order_id);
+    CREATE INDEX orders_by_placed ON orders(product_id, placed_at DESC);
+    CREATE TABLE instances (
+        product_id   INTEGER NOT NULL REFERENCES products(id),
+        ref          INTEGER NOT NULL,
+        order_id     TEXT NOT NULL,
+        instance_id  TEXT,
+        state        TEXT NOT NULL,
+        billing      TEXT NOT NULL,
+        trial        INTEGER NOT NULL,
+        expire_at    INTEGER,
+        license_code TEXT,
+        PRIMARY KEY (product_id, ref)
+    );
+    CREATE INDEX instances_by_order ON instances(product_id, order_id);
+    CREATE TABLE notices (
+        product_id   INTEGER NOT NULL REFERENCES products(id),
+        call         INTEGER NOT NULL,
+        activity     TEXT NOT NULL,
+        order_id     TEXT,
+        instance_ref INTEGER,
+        state        TEXT NOT NULL,
+        attempts     INTEGER NOT NULL,
+        first_due    INTEGER NOT NULL,
+        probe        INTEGER NOT NULL,
+        PRIMARY KEY (product_id, call)
+    );
+    CREATE INDEX notices_by_state ON notices(state, product_id);
+    CREATE INDEX notices_by_order ON notices(order_id);
+    CREATE TABLE attempts (
+        id         INTEGER PRIMARY KEY,
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        call       INTEGER NOT NULL,
+        number     INTEGER NOT NULL,
+        at         INTEGER NOT NULL,
+        activity   TEXT NOT NULL,
+        url        TEXT,
+        request    TEXT,
+        status     INTEGER,
+        answer     TEXT,
+        verdict    TEXT NOT NULL,
+        check_id   TEXT,
+        message    TEXT
+    );
+    CREATE INDEX attempts_by_call ON attempts(product_id, call, number);
+    CREATE TABLE debug_cases (
+        id           INTEGER PRIMARY KEY,
+        product_id   INTEGER NOT NULL REFERENCES products(id),
+        activity     TEXT NOT NULL,
+        variant      INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_verdict TEXT
+    );
+    CREATE TABLE dial_runs (
+        id         INTEGER PRIMARY KEY,
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        at         INTEGER NOT NULL,
+        day        TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        passed     INTEGER NOT NULL,
+        failed     INTEGER NOT NULL
+    );
+    CREATE INDEX dial_runs_by_product ON dial_runs(product_id, at DESC);
+    ",
+];
+
+/// The schema version this build writes.
+pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// Applies the migrations the file lacks; refuses a file from a newer kgsim.
+pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > CURRENT {
+        return Err(StoreError::TooNew {
+            found,
+            known: CURRENT,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.pragma_update(None, "user_version", index as i64 + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! The console's SQLite file: versioned migrations, WAL, and one transaction per change.
+//!
+//! Two kinds of table live here. The **journal** is the source of truth: every input the
+//! marketplace engine took for a product — buyer actions, clock moves, each attempt's raw
+//! answer — in order, so that a restart replays it into an identical engine without calling
+//! the merchant again. The **read model** (orders, instances, notices, attempts, debug cases,
+//! dial runs) is what the pages and the JSON API query; it is written in the same transaction
+//! as the journal entry that changed it, so a crash never leaves the two apart.
+//!
+//! Access keys are never written here: only a fingerprint (see [`fingerprint`]).
+
+mod migrations;
+mod read;
+mod write;
+
+pub use read::{
+    AttemptRow, Counted, DebugCaseRow, DialRunRow, InstanceRow, NoticeRow, OrderRow, Page,
+    ProductRow, Reader,
+};
+pub use write::{Changes, Mirror, Writer};
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+/// Opening or using the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused.
+    #[error("console database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A journal entry could not be encoded or decoded.
+    #[error("console database: journal entry {seq}: {error}")]
+    Journal {
+        /// The entry's sequence number.
+        seq: i64,
+        /// What was wrong with it.
+        error: serde_json::Error,
+    },
+    /// The file was written by a newer kgsim.
+    #[error(
+        "console database is at schema version {found}, newer than this kgsim knows ({known}); upgrade kgsim or use another --db"
+    )]
+    TooNew {
+        /// The file's version.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+}
+
+/// Opens (creating on first use) the database at `path` and brings its schema up to date.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    let mut connection = Connection::open(path)?;
+    configure(&connection)?;
+    migrations::migrate(&mut connection)?;
+    Ok(connection)
+}
+
+/// Opens another connection to an existing database (the readers').
+pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(connection)
+}
+
+/// Write-ahead logging (readers never block the writer, a torn write rolls back), foreign
+/// keys, and a wait instead of an immediate `SQLITE_BUSY` when another process holds a lock.
+fn configure(connection: &Connection) -> Result<(), StoreError> {
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    // NORMAL under WAL: a committed transaction survives a crash of the process; only a power
+    // loss may drop the last ones, never corrupt the file.
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+/// A short, non-reversible fingerprint of an access key, kept so that the console can warn
+/// when it is started with a different key than the one its history was judged with.
+pub fn fingerprint(key: &crate::protocol::AccessKey) -> String {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(b"kgsim-console-key-fingerprint-v1:");
+    hasher.update(key.expose_bytes());
+    hex::encode(&hasher.finalize()[..8])
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,322 @@
+//! The write side: products, journal entries, and the read-model rows they changed, each
+//! change in one transaction.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use crate::console::store::StoreError;
+use crate::console::store::read::{
+    AttemptRow, InstanceRow, NoticeRow, OrderRow, ProductRow, product_row,
+};
+
+/// The read-model rows of one product as last written, so that a change writes only the rows
+/// that differ.
+#[derive(Debug, Default)]
+pub struct Mirror {
+    orders: HashMap<String, OrderRow>,
+    instances: Vec<InstanceRow>,
+    notices: Vec<NoticeRow>,
+}
+
+/// The rows a change touches.
+#[derive(Debug, Default)]
+pub struct Changes {
+    orders: Vec<OrderRow>,
+    instances: Vec<InstanceRow>,
+    notices: Vec<NoticeRow>,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty() && self.instances.is_empty() && self.notices.is_empty()
+    }
+}
+
+impl Mirror {
+    /// The rows that differ from the last ones written, remembered as written.
+    pub fn changes(
+        &mut self,
+        orders: Vec<OrderRow>,
+        instances: Vec<InstanceRow>,
+        notices: Vec<NoticeRow>,
+    ) -> Changes {
+        let mut changes = Changes::default();
+        for order in orders {
+            if self.orders.get(&order.order_id) != Some(&order) {
+                self.orders.insert(order.order_id.clone(), order.clone());
+                changes.orders.push(order);
+            }
+        }
+        changed_rows(&mut self.instances, instances, &mut changes.instances);
+        changed_rows(&mut self.notices, notices, &mut changes.notices);
+        changes
+    }
+}
+
+/// Rows are indexed by position (instances and calls only ever grow).
+fn changed_rows<T: Clone + PartialEq>(kept: &mut Vec<T>, fresh: Vec<T>, out: &mut Vec<T>) {
+    for (index, row) in fresh.into_iter().enumerate() {
+        match kept.get_mut(index) {
+            Some(old) if *old == row => {}
+            Some(old) => {
+                *old = row.clone();
+                out.push(row);
+            }
+            None => {
+                kept.push(row.clone());
+                out.push(row);
+            }
+        }
+    }
+}
+
+/// The one connection that writes.
+pub struct Writer {
+    connection: Connection,
+}
+
+impl Writer {
+    /// Wraps the connection [`crate::console::store::open`] returned.
+    pub fn new(connection: Connection) -> Self {
+        Self { connection }
+    }
+
+    /// A value of the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .connection
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Sets a value of the `meta` table.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.connection.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Adds a product; returns its id.
+    pub fn insert_product(
+        &self,
+        name: &str,
+        spec: &str,
+        start_ms: i64,
+        seed: i64,
+    ) -> Result<i64, StoreError> {
+        self.connection.execute(
+            "INSERT INTO products (name, spec, start_ms, seed, created_at) VALUES (?1, ?2, ?3, ?4, ?3)",
+            params![name, spec, start_ms, seed],
+        )?;
+        Ok(self.connection.last_insert_rowid())
+    }
+
+    /// Every product, oldest first.
+    pub fn products(&self) -> Result<Vec<ProductRow>, StoreError> {
+        let mut statement = self.connection.prepare(
+            "SELECT id, name, spec, start_ms, seed, created_at, trading_frozen FROM products ORDER BY id",
+        )?;
+        let rows = statement.query_map([], product_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Freezes or lifts a product's trading (the dial tests' 5-day rule).
+    pub fn set_trading_frozen(&self, product: i64, frozen: bool) -> Result<(), StoreError> {
+        self.connection.execute(
+            "UPDATE products SET trading_frozen = ?2 WHERE id = ?1",
+            params![product, frozen],
+        )?;
+        Ok(())
+    }
+
+    /// A product's journal, in order, as `(seq, entry JSON)`.
+    pub fn journal(&self, product: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT seq, entry FROM journal WHERE product_id = ?1 ORDER BY seq")?;
+        let rows = statement.query_map([product], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Writes one change atomically: a journal entry, the read-model rows it changed and the
+    /// attempts it recorded (their `id` and `product_id` are assigned here).
+    pub fn commit(
+        &mut self,
+        product: i64,
+        entry: Option<&str>,
+        changes: &Changes,
+        attempts: &[AttemptRow],
+    ) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction()?;
+        if let Some(entry) = entry {
+            transaction.execute(
+                "INSERT INTO journal (product_id, entry) VALUES (?1, ?2)",
+                params![product, entry],
+            )?;
+        }
+        write_changes(&transaction, product, changes)?;
+        for attempt in attempts {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO attempts (product_id, call, number, at, activity, url, request,
+                     status, answer, verdict, check_id, message)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )?
+                .execute(params![
+                    product,
+                    attempt.call,
+                    attempt.number,
+                    attempt.at,
+                    attempt.activity,
+                    attempt.url,
+                    attempt.request,
+                    attempt.status,
+                    attempt.answer,
+                    attempt.verdict,
+                    attempt.check_id,
+                    attempt.message
+                ])?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// Saves a debug case; returns its id.
+    pub fn save_debug_case(
+        &self,
+        product: i64,
+        activity: &str,
+        variant: i64,
+        at: i64,
+        verdict: &str,
+    ) -> Result<i64, StoreError> {
+        self.connection.execute(
+            "INSERT INTO debug_cases (product_id, activity, variant, created_at, last_verdict)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![product, activity, variant, at, verdict],
+        )?;
+        Ok(self.connection.last_insert_rowid())
+    }
+
+    /// A product's saved cases as `(id, activity, variant)`.
+    pub fn debug_cases(&self, product: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        let mut statement = self.connection.prepare(
+            "SELECT id, activity, variant FROM debug_cases WHERE product_id = ?1 ORDER BY id",
+        )?;
+        let rows =
+            statement.query_map([product], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a replay of the saved cases and each case's verdict, in one transaction.
+    pub fn record_dial_run(
+        &mut self,
+        product: i64,
+        at: i64,
+        day: &str,
+        reason: &str,
+        verdicts: &[(i64, String)],
+    ) -> Result<(), StoreError> {
+        let passed = verdicts.iter().filter(|(_, v)| v == "accepted").count() as i64;
+        let failed = verdicts.len() as i64 - passed;
+        let transaction = self.connection.transaction()?;
+        transaction.execute(
+            "INSERT INTO dial_runs (product_id, at, day, reason, passed, failed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![product, at, day, reason, passed, failed],
+        )?;
+        for (case, verdict) in verdicts {
+            transaction.execute(
+                "UPDATE debug_cases SET last_verdict = ?2 WHERE id = ?1",
+                params![case, verdict],
+            )?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The days (newest first) on which a product's dial tests ran, each with whether any
+    /// scheduled run that day failed.
+    pub fn dial_days(&self, product: i64, days: u32) -> Result<Vec<(String, bool)>, StoreError> {
+        let mut statement = self.connection.prepare(
+            "SELECT day, max(failed > 0) FROM dial_runs WHERE product_id = ?1 AND reason = 'dial'
+             GROUP BY day ORDER BY day DESC LIMIT ?2",
+        )?;
+        let rows =
+            statement.query_map(params![product, days], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn write_changes(
+    transaction: &rusqlite::Transaction<'_>,
+    product: i64,
+    changes: &Changes,
+) -> Result<(), StoreError> {
+    for order in &changes.orders {
+        transaction
+            .prepare_cached(
+                "INSERT INTO orders (product_id, order_id, kind, status, placed_at, settled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (product_id, order_id) DO UPDATE SET
+                 status = excluded.status, settled_at = excluded.settled_at",
+            )?
+            .execute(params![
+                product,
+                order.order_id,
+                order.kind,
+                order.status,
+                order.placed_at,
+                order.settled_at
+            ])?;
+    }
+    for instance in &changes.instances {
+        transaction
+            .prepare_cached(
+                "INSERT INTO instances (product_id, ref, order_id, instance_id, state, billing,
+                 trial, expire_at, license_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (product_id, ref) DO UPDATE SET instance_id = excluded.instance_id,
+                 state = excluded.state, expire_at = excluded.expire_at,
+                 license_code = excluded.license_code",
+            )?
+            .execute(params![
+                product,
+                instance.reference,
+                instance.order_id,
+                instance.instance_id,
+                instance.state,
+                instance.billing,
+                instance.trial,
+                instance.expire_at,
+                instance.license_code
+            ])?;
+    }
+    for notice in &changes.notices {
+        transaction
+            .prepare_cached(
+                "INSERT INTO notices (product_id, call, activity, order_id, instance_ref, state,
+                 attempts, first_due, probe) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (product_id, call) DO UPDATE SET state = excluded.state,
+                 attempts = excluded.attempts",
+            )?
+            .execute(params![
+                product,
+                notice.call,
+                notice.activity,
+                notice.order_id,
+                notice.instance_ref,
+                notice.state,
+                notice.attempts,
+                notice.first_due,
+                notice.probe
+            ])?;
+    }
+    Ok(())
+}

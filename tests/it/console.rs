@@ -1,0 +1,564 @@
+//! `kgsim serve`: the JSON API end to end against the independent merchant (its own
+//! signatures, no kgsim protocol code), persistence across a `kill -9` with a retry pending
+//! and an attempt in flight, the dial tests' 5-day rule, the DNS-rebinding and CSRF guards,
+//! and the session exported as a scenario that the scenario decoder accepts.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::response::IntoResponse as _;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+use crate::independent_merchant::{Conduct, HeaderCase, KEY, router, serve_app};
+
+/// How the switched merchant answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// As the independent merchant does.
+    Correct,
+    /// HTTP 500 to everything: a broken deployment.
+    Broken,
+    /// Never answers (and says so on `arrived`): a request in flight.
+    Hang,
+}
+
+/// The independent merchant behind a switch the test flips.
+pub(crate) struct Switched {
+    pub(crate) url: String,
+    mode: Arc<Mutex<Mode>>,
+    arrived: Arc<tokio::sync::Notify>,
+}
+
+impl Switched {
+    pub(crate) async fn start(v2: bool) -> Self {
+        let inner = router(v2, Conduct::default(), None);
+        let mode = Arc::new(Mutex::new(Mode::Correct));
+        let arrived = Arc::new(tokio::sync::Notify::new());
+        let (m, a) = (mode.clone(), arrived.clone());
+        let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+            let (inner, mode, arrived) = (inner.clone(), m.clone(), a.clone());
+            async move {
+                let now = *mode.lock().unwrap();
+                match now {
+                    Mode::Correct => inner.oneshot(request).await.into_response(),
+                    Mode::Broken => {
+                        (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "broken").into_response()
+                    }
+                    Mode::Hang => {
+                        arrived.notify_one();
+                        std::future::pending::<axum::response::Response>().await
+                    }
+                }
+            }
+        });
+        let address = serve_app(app, HeaderCase::AsWritten).await;
+        Self {
+            url: format!("http://{address}/produce"),
+            mode,
+            arrived,
+        }
+    }
+
+    pub(crate) fn set(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
+
+/// A `kgsim serve` process.
+pub(crate) struct Served {
+    child: Child,
+    pub(crate) base: String,
+    pub(crate) output: Arc<Mutex<String>>,
+}
+
+impl Served {
+    /// Starts `kgsim serve` on a free port with `db`; returns once it listens.
+    pub(crate) fn start(db: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kgsim"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .env("KGSIM_ACCESS_KEY", KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        // Warnings come first, then the address: read up to it before anything is asserted.
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut output = String::new();
+        let base = loop {
+            let line = lines.next().unwrap().unwrap();
+            output.push_str(&format!("{line}\n"));
+            if let Some(address) = line.strip_prefix("console: ") {
+                break address.trim_end_matches('/').to_owned();
+            }
+        };
+        let output = Arc::new(Mutex::new(output));
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        Self {
+            child,
+            base,
+            output,
+        }
+    }
+
+    /// `kill -9`.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh database path.
+pub(crate) fn fresh_db(name: &str) -> PathBuf {
+    let path = crate::support::temp_file(name, b"");
+    std::fs::remove_file(&path).unwrap();
+    path
+}
+
+/// A JSON API client for one console.
+#[derive(Clone)]
+pub(crate) struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    pub(crate) fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            http: crate::independent_client::http(),
+        }
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Value {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "GET {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Value {
+        let (status, value) = self.try_post(path, body).await;
+        assert!(status < 300, "POST {path}: {status} {value}");
+        value
+    }
+
+    pub(crate) async fn try_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub(crate) async fn create_product(&self, url: &str, protocol: &str) -> i64 {
+        let created = self
+            .post(
+                "/api/products",
+                json!({"production_address": url, "protocol": protocol, "billing": "period"}),
+            )
+            .await;
+        created["id"].as_i64().unwrap()
+    }
+}
+
+/// The notice of an order detail about an activity.
+fn notice(detail: &Value, activity: &str) -> Value {
+    detail["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["activity"] == activity)
+        .unwrap_or_else(|| panic!("no {activity} notice in {detail}"))
+        .clone()
+}
+
+fn verdicts(attempts: &Value) -> Vec<(String, String)> {
+    attempts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["verdict"].as_str().unwrap().to_owned(),
+                a["check_id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_survives_kill_9_and_pending_retries_and_in_flight_attempts_resume() {
+    let merchant = Switched::start(false).await;
+    let db = fresh_db("console.db");
+    let served = Served::start(&db);
+    let api = Api::new(&served.base);
+    let product = api.create_product(&merchant.url, "v1").await;
+    let bought = api
+        .post("/api/purchases", json!({"product_id": product}))
+        .await;
+    let first_order = bought["order_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        verdicts(&bought["attempts"]),
+        [("accepted".into(), String::new())]
+    );
+    assert!(bought["instance_id"].is_string(), "{bought}");
+    assert_eq!(
+        api.get(&format!("/api/orders/{first_order}")).await["status"],
+        "opened"
+    );
+
+    // A broken deployment: the freeze notice fails and waits for its retry.
+    merchant.set(Mode::Broken);
+    let frozen = api
+        .post(
+            "/api/instances/actions",
+            json!({"product_id": product, "instance": 0, "action": "freeze"}),
+        )
+        .await;
+    assert_eq!(
+        verdicts(&frozen),
+        [("rejected".into(), "console.http-status".into())]
+    );
+
+    // A purchase whose newInstance is in flight when the console is killed.
+    merchant.set(Mode::Hang);
+    let arrived = merchant.arrived.notified();
+    let pending = {
+        let api = api.clone();
+        // Killed mid-request: its answer never comes.
+        tokio::spawn(async move {
+            let url = format!("{}/api/purchases", api.base);
+            let _ = api
+                .http
+                .post(url)
+                .json(&json!({"product_id": product}))
+                .send()
+                .await;
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(30), arrived)
+        .await
+        .expect("the newInstance never arrived");
+    served.kill();
+    let _ = pending.await;
+
+    merchant.set(Mode::Correct);
+    let served = Served::start(&db);
+    let api = Api::new(&served.base);
+    // Any change first brings every product up to now: the resumed attempt is done after it.
+    api.post("/api/clock/advance", json!({"by": "0s"})).await;
+    let output = served.output.lock().unwrap().clone();
+    assert!(
+        output.contains("were in flight when the console stopped"),
+        "{output}"
+    );
+    let orders = api.get(&format!("/api/products/{product}/orders")).await;
+    let orders = orders.as_array().unwrap();
+    assert_eq!(orders.len(), 2, "{orders:?}");
+    let second = orders
+        .iter()
+        .find(|o| o["order_id"] != first_order.as_str())
+        .unwrap();
+    assert_eq!(
+        second["status"], "opened",
+        "the in-flight newInstance was sent again"
+    );
+    let first = api.get(&format!("/api/orders/{first_order}")).await;
+    let freeze = notice(&first, "instance-status");
+    assert_eq!(freeze["state"], "scheduled", "{freeze}");
+    assert_eq!(freeze["attempts"], 1);
+
+    // The retry schedule resumes on the console's clock.
+    api.post("/api/clock/advance", json!({"by": "1d"})).await;
+    let first = api.get(&format!("/api/orders/{first_order}")).await;
+    let freeze = notice(&first, "instance-status");
+    assert_eq!(freeze["state"], "succeeded", "{freeze}");
+    assert_eq!(
+        verdicts(&freeze["attempt_log"]),
+        [
+            ("rejected".into(), "console.http-status".into()),
+            ("accepted".into(), String::new())
+        ]
+    );
+
+    // The access key is never written to the database.
+    drop(served);
+    for file in [db.clone(), db.with_extension("db-wal")] {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+/// An in-process console on a fresh database.
+async fn in_process(name: &str) -> kgsim::console::Running {
+    kgsim::console::start(kgsim::console::ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: fresh_db(name),
+        key: kgsim::protocol::AccessKey::new(KEY),
+        allow_hosts: Vec::new(),
+        tick: Duration::from_secs(3600),
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v2_product_restarts_a_failed_notice_and_replays_saved_cases() {
+    let merchant = Switched::start(true).await;
+    let console = in_process("v2.db").await;
+    let api = Api::new(&format!("http://{}", console.address));
+    let product = api.create_product(&merchant.url, "v2").await;
+    let bought = api
+        .post("/api/purchases", json!({"product_id": product}))
+        .await;
+    let order = bought["order_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.get(&format!("/api/orders/{order}")).await["status"],
+        "opened"
+    );
+
+    merchant.set(Mode::Broken);
+    api.post(
+        "/api/instances/actions",
+        json!({"product_id": product, "instance": 0, "action": "freeze"}),
+    )
+    .await;
+    // Jump from scheduled event to event until the notice's retries run out.
+    for _ in 0..200 {
+        let detail = api.get(&format!("/api/orders/{order}")).await;
+        let status_notice = notice(&detail, "instance-status");
+        if status_notice["state"] == "exhausted" {
+            break;
+        }
+        api.post("/api/clock/next", json!({})).await;
+    }
+    let detail = api.get(&format!("/api/orders/{order}")).await;
+    let status_notice = notice(&detail, "instance-status");
+    assert_eq!(status_notice["state"], "exhausted", "{status_notice}");
+    let id = status_notice["id"].as_str().unwrap().to_owned();
+    let (status, refused) = api
+        .try_post(&format!("/api/notices/{product}.0/restart"), json!({}))
+        .await;
+    assert_eq!(status, 409, "only a failed notice restarts: {refused}");
+
+    merchant.set(Mode::Correct);
+    let restarted = api
+        .post(&format!("/api/notices/{id}/restart"), json!({}))
+        .await;
+    assert_eq!(verdicts(&restarted), [("accepted".into(), String::new())]);
+
+    // The debug page: a case shown as curl, sent, judged and saved; "replay all".
+    let preview = api
+        .post(
+            "/api/debug-cases",
+            json!({"product_id": product, "activity": "new-instance", "send": false}),
+        )
+        .await;
+    assert!(
+        preview["curl"]
+            .as_str()
+            .unwrap()
+            .starts_with("curl -X POST"),
+        "{preview}"
+    );
+    assert!(preview["outcome"].is_null());
+    let saved = api
+        .post(
+            "/api/debug-cases",
+            json!({"product_id": product, "activity": "new-instance"}),
+        )
+        .await;
+    assert_eq!(saved["outcome"]["verdict"], "accepted", "{saved}");
+    assert!(saved["case_id"].is_i64());
+    let replayed = api
+        .post("/api/debug-cases/run", json!({"product_id": product}))
+        .await;
+    assert_eq!(
+        replayed,
+        json!({"passed": 1, "failed": 0, "trading_frozen": false})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_days_of_failed_dial_tests_freeze_trading_until_a_clean_replay() {
+    let merchant = Switched::start(false).await;
+    let console = in_process("dial.db").await;
+    let api = Api::new(&format!("http://{}", console.address));
+    let product = api.create_product(&merchant.url, "v1").await;
+    let saved = api
+        .post(
+            "/api/debug-cases",
+            json!({"product_id": product, "activity": "new-instance", "variant": 1}),
+        )
+        .await;
+    assert_eq!(saved["outcome"]["verdict"], "accepted");
+    // A frozen clock moved to the next dial slot (00:00 or 12:00 Beijing): the day counting
+    // starts there, whatever the time of day the test runs at.
+    api.post("/api/clock/freeze", json!({"frozen": true})).await;
+    merchant.set(Mode::Broken);
+    api.post("/api/clock/next", json!({})).await;
+    api.post("/api/clock/advance", json!({"by": "3d"})).await;
+    let listed = api.get("/api/products").await;
+    assert_eq!(
+        listed[0]["trading_frozen"], false,
+        "four days are not enough"
+    );
+    api.post("/api/clock/advance", json!({"by": "1d"})).await;
+    assert_eq!(api.get("/api/products").await[0]["trading_frozen"], true);
+
+    merchant.set(Mode::Correct);
+    let replayed = api
+        .post("/api/debug-cases/run", json!({"product_id": product}))
+        .await;
+    assert_eq!(
+        replayed,
+        json!({"passed": 1, "failed": 0, "trading_frozen": false})
+    );
+}
+
+/// What, method, path, headers, body, and the status it must get.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    &'a str,
+    u16,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_hosts_and_cross_site_changes_are_refused() {
+    let console = in_process("guard.db").await;
+    let base = format!("http://{}", console.address);
+    let foreign_host = format!("evil.example:{}", console.address.port());
+    let form = "application/x-www-form-urlencoded";
+    // (what, method, path, headers, body, status)
+    let cases: [Case<'_>; 4] = [
+        (
+            "DNS rebinding",
+            "GET",
+            "/api/health",
+            vec![("host", foreign_host.as_str())],
+            "",
+            421,
+        ),
+        (
+            "cross-site form",
+            "POST",
+            "/ui/clock",
+            vec![("origin", "http://evil.example"), ("content-type", form)],
+            "op=next",
+            403,
+        ),
+        (
+            "form without this start's token",
+            "POST",
+            "/ui/clock",
+            vec![("content-type", form)],
+            "token=guessed&op=next",
+            403,
+        ),
+        (
+            "a foreign page's no-preflight POST",
+            "POST",
+            "/api/clock/advance",
+            vec![("content-type", "text/plain")],
+            r#"{"by":"1d"}"#,
+            415,
+        ),
+    ];
+    let http = crate::independent_client::http();
+    for (what, method, path, headers, body, status) in cases {
+        let mut request = http
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{what}");
+    }
+    let health = Api::new(&base).get("/api/health").await;
+    assert_eq!(health["clock"]["offset_ms"], 0, "nothing moved the clock");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_and_the_exported_scenario_are_usable() {
+    let merchant = Switched::start(false).await;
+    let console = in_process("export.db").await;
+    let api = Api::new(&format!("http://{}", console.address));
+    let document = api.get("/api/openapi.json").await;
+    for path in [
+        "/api/health",
+        "/api/products",
+        "/api/purchases",
+        "/api/orders/{order_id}",
+        "/api/clock/advance",
+        "/api/notices/{id}/restart",
+        "/api/debug-cases",
+        "/api/debug-cases/run",
+    ] {
+        assert!(
+            document["paths"][path].is_object(),
+            "{path} is not documented"
+        );
+    }
+    let product = api.create_product(&merchant.url, "v1").await;
+    api.post(
+        "/api/purchases",
+        json!({"product_id": product, "trial": true}),
+    )
+    .await;
+    api.post(
+        "/api/instances/actions",
+        json!({"product_id": product, "instance": 0, "action": "convert-trial"}),
+    )
+    .await;
+    api.post("/api/clock/advance", json!({"by": "3h"})).await;
+    api.post(
+        "/api/instances/actions",
+        json!({"product_id": product, "instance": 0, "action": "freeze"}),
+    )
+    .await;
+    api.post(
+        "/api/debug-cases",
+        json!({"product_id": product, "activity": "query-instance"}),
+    )
+    .await;
+    let yaml = api.get(&format!("/api/products/{product}/scenario")).await;
+    let yaml = yaml.as_str().unwrap();
+    assert!(yaml.contains("  - purchase: {trial: true}\n    as: order1\n  - convert-trial: {instance: order1}\n  - advance: 3h\n  - freeze: order1\n"), "{yaml}");
+    kgsim::scenario::format::decode::decode("exported.yaml", yaml)
+        .unwrap_or_else(|e| panic!("{e:?}\n{yaml}"));
+}
