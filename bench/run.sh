@@ -25,18 +25,8 @@ WORK=$(mktemp -d)
 trap 'kill "${MERCHANT_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # --- tools -------------------------------------------------------------------------------
-missing=()
-command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
-[ -x /usr/bin/time ] || missing+=(time)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "== installing ${missing[*]}"
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+. bench/common.sh
+install_missing wrk hyperfine time python3
 
 echo "== cargo build --release"
 cargo build --release --locked --quiet
@@ -67,16 +57,7 @@ echo "== load vs wrk ($RUNS rounds, $THREADS threads, concurrency $CONCURRENCY)"
 "$KGSIM" merchant --listen "127.0.0.1:$PORT" >"$WORK/merchant.log" 2>&1 &
 MERCHANT_PID=$!
 URL="http://127.0.0.1:$PORT/saasproduce"
-python3 - "$PORT" <<'EOF'
-import socket, sys, time
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit("the merchant did not start")
-EOF
+wait_for_port "$PORT"
 # One fixed, correctly signed V1 newInstance, byte for byte the shape kgsim load sends
 # (encrypted contacts, saasExtendParams); every copy after the first is a duplicate the
 # merchant answers idempotently.

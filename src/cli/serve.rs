@@ -28,11 +28,35 @@ pub(crate) struct ServeArgs {
     /// Also serve requests whose Host is this name (repeatable), e.g. a container's name.
     #[arg(long = "allow-host", value_name = "NAME")]
     pub allow_hosts: Vec<String>,
+    /// Also serve the open APIs (query-order, usage push, License) and the identity centre
+    /// here, answering from the console's orders and instances; AK/SK from KGSIM_OPENAPI_AK
+    /// and KGSIM_OPENAPI_SK.
+    #[arg(long, value_name = "ADDR")]
+    pub openapi_listen: Option<SocketAddr>,
 }
 
 /// Serves the console until interrupted.
 pub(crate) fn run(args: &ServeArgs, out: &mut dyn Write) -> Outcome {
     let key = secrets::access_key(args.key_file.as_deref())?;
+    let open_api = match args.openapi_listen {
+        Some(listen) => {
+            let app_key = std::env::var(secrets::OPENAPI_AK_ENV)
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--openapi-listen needs {} (the AK)",
+                        secrets::OPENAPI_AK_ENV
+                    )
+                })
+                .usage()?;
+            let keys = crate::openapi::Keys {
+                app_key,
+                app_secret: secrets::app_secret(None)?,
+                usage_key: key.clone(),
+            };
+            Some((listen, keys))
+        }
+        None => None,
+    };
     let runtime = tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")
         .could_not_run()?;
@@ -43,6 +67,7 @@ pub(crate) fn run(args: &ServeArgs, out: &mut dyn Write) -> Outcome {
             key,
             allow_hosts: args.allow_hosts.clone(),
             tick: Duration::from_secs(1),
+            open_api,
         };
         let running = console::start(config).await.could_not_run()?;
         let address = running.address;
@@ -56,6 +81,9 @@ pub(crate) fn run(args: &ServeArgs, out: &mut dyn Write) -> Outcome {
             writeln!(out, "warning: {warning}")?;
         }
         writeln!(out, "database: {}", args.db.display())?;
+        if let Some((base_url, _)) = &running.open_api {
+            writeln!(out, "open APIs: {base_url}")?;
+        }
         writeln!(out, "api: http://{address}/api/openapi.json")?;
         writeln!(out, "console: http://{address}/")?;
         out.flush()?;

@@ -38,6 +38,8 @@ pub struct ServeConfig {
     pub allow_hosts: Vec<String>,
     /// How often the wall clock is followed.
     pub tick: Duration,
+    /// Also serve the open APIs and the identity centre here, on the console's state.
+    pub open_api: Option<(SocketAddr, crate::openapi::Keys)>,
 }
 
 /// A running console.
@@ -48,6 +50,9 @@ pub struct Running {
     pub warnings: Vec<String>,
     /// The shared state (tests drive it directly).
     pub app: Arc<http::App>,
+    /// The open APIs, when served: their base URL and the book they answer from.
+    pub open_api: Option<(String, crate::openapi::Book)>,
+    _open_api: Option<crate::openapi::Running>,
     server: Option<tokio::task::JoinHandle<()>>,
     ticker: tokio::task::JoinHandle<()>,
 }
@@ -79,6 +84,9 @@ pub enum ServeError {
     /// The database or a product could not be opened.
     #[error(transparent)]
     Open(#[from] service::ConsoleError),
+    /// The open APIs could not be served.
+    #[error("open APIs: {0}")]
+    OpenApi(#[from] crate::openapi::StartError),
 }
 
 /// Opens the database, replays every product, binds and serves; the wall-clock ticker
@@ -86,7 +94,15 @@ pub enum ServeError {
 pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let writer = store::open(&config.db).map_err(service::ConsoleError::from)?;
     let reader = store::open_reader(&config.db).map_err(service::ConsoleError::from)?;
-    let (service, warnings) = service::Service::open(store::Writer::new(writer), config.key)?;
+    let open_api = match config.open_api {
+        Some((listen, keys)) => {
+            let book = crate::openapi::Book::new();
+            Some(crate::openapi::start(listen, book, keys, false).await?)
+        }
+        None => None,
+    };
+    let book = open_api.as_ref().map(|running| running.book.clone());
+    let (service, warnings) = service::Service::open(store::Writer::new(writer), config.key, book)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Bind(config.listen, e))?;
@@ -104,6 +120,10 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         address,
         warnings,
         app,
+        open_api: open_api
+            .as_ref()
+            .map(|running| (running.base_url.clone(), running.book.clone())),
+        _open_api: open_api,
         server: Some(server),
         ticker,
     })

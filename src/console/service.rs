@@ -13,10 +13,15 @@ use crate::console::clock::ConsoleClock;
 use crate::console::journal::{BuyerAction, Entry, StoredTransport};
 use crate::console::live::{Applied, Live, LiveError};
 use crate::console::product::ProductSpec;
-use crate::console::store::{AttemptRow, StoreError, Writer, fingerprint};
+use crate::console::store::{AttemptRow, MerchantCallRow, StoreError, Writer, fingerprint};
+use crate::marketplace::kind::ProductType;
 use crate::marketplace::{CallId, CallState, Delivery, Transport};
+use crate::openapi::Book;
+use crate::openapi::book::Scope;
+use crate::protocol::openapi::Endpoint;
 use crate::protocol::{AccessKey, UnixMillis};
 use crate::scenario::run::perform::{AttemptFault, Performed, perform};
+use crate::scenario::run::publish::Publisher;
 use crate::transport::wire::{self, Wire};
 
 /// How far apart the scheduled dial tests run: twice a day (spec: 拨测, "每天两次").
@@ -89,6 +94,16 @@ pub struct DialOutcome {
     pub trading_frozen: bool,
 }
 
+/// The open APIs and the identity centre, served on the console's state: each product's
+/// orders and instances published to the book they answer from (scope = product id), and the
+/// merchant's calls recorded in the database.
+struct OpenApiLink {
+    book: Book,
+    publishers: BTreeMap<i64, Publisher>,
+    /// How many of the book's calls are in the database.
+    recorded: usize,
+}
+
 /// The console's state.
 pub struct Service {
     writer: Writer,
@@ -97,12 +112,18 @@ pub struct Service {
     key: AccessKey,
     events: broadcast::Sender<String>,
     next_dial: i64,
+    open_api: Option<OpenApiLink>,
 }
 
 impl Service {
     /// Loads every product and replays its journal; returns warnings for the operator (a
     /// changed access key, notices resumed).
-    pub fn open(writer: Writer, key: AccessKey) -> Result<(Self, Vec<String>), ConsoleError> {
+    /// With `book`, the open APIs answer from the products' state.
+    pub fn open(
+        writer: Writer,
+        key: AccessKey,
+        book: Option<Book>,
+    ) -> Result<(Self, Vec<String>), ConsoleError> {
         let mut warnings = Vec::new();
         let print = fingerprint(&key);
         match writer.meta("key.fingerprint")? {
@@ -123,6 +144,11 @@ impl Service {
             key,
             events: broadcast::channel(256).0,
             next_dial: 0,
+            open_api: book.map(|book| OpenApiLink {
+                book,
+                publishers: BTreeMap::new(),
+                recorded: 0,
+            }),
         };
         let now = service.now();
         service.next_dial = match service.writer.meta("dial.next")? {
@@ -142,7 +168,9 @@ impl Service {
             }
             let changes = live.changes();
             service.writer.commit(live.id(), None, &changes, &[])?;
-            service.products.insert(live.id(), live);
+            let id = live.id();
+            service.products.insert(id, live);
+            service.publish(id);
         }
         Ok((service, warnings))
     }
@@ -197,6 +225,7 @@ impl Service {
             .ok_or_else(|| ConsoleError::NotFound(format!("product {id}")))?;
         let live = Live::new(row, &self.key)?;
         self.products.insert(id, live);
+        self.publish(id);
         Ok(id)
     }
 
@@ -446,6 +475,7 @@ impl Service {
         for product in self.product_ids() {
             self.settle(product).await?;
         }
+        self.record_merchant_calls()?;
         let now = self.now().0;
         let mut slots = Vec::new();
         while self.next_dial <= now {
@@ -518,11 +548,61 @@ impl Service {
                 return Ok(done);
             }
             let batch = live.pending.clone();
+            // The merchant may query an order as soon as its newInstance arrives.
+            self.publish(product);
+            let live = self.live(product)?;
             for performed in perform_batch(live, batch).await {
                 let outcome = self.complete(product, &performed)?;
                 done.push((performed, outcome));
             }
+            self.publish(product);
         }
+    }
+
+    /// Brings what the open APIs know of a product up to date.
+    fn publish(&mut self, product: i64) {
+        let (Some(link), Some(live)) = (self.open_api.as_mut(), self.products.get(&product)) else {
+            return;
+        };
+        let publisher = link.publishers.entry(product).or_insert_with(|| {
+            let licensed = live.engine.settings().product != ProductType::Saas;
+            Publisher::new(link.book.clone(), product as Scope, licensed)
+        });
+        publisher.sync(&live.engine);
+    }
+
+    /// Writes the merchant's new calls to the open APIs to the database.
+    pub fn record_merchant_calls(&mut self) -> Result<(), ConsoleError> {
+        let Some(link) = self.open_api.as_mut() else {
+            return Ok(());
+        };
+        let fresh: Vec<MerchantCallRow> = {
+            let state = link.book.lock();
+            state.calls[link.recorded.min(state.calls.len())..]
+                .iter()
+                .map(|call| MerchantCallRow {
+                    id: 0,
+                    product_id: (call.scope != 0).then_some(call.scope as i64),
+                    at: call.at.0,
+                    endpoint: call.endpoint.as_ref().map_or("unknown", Endpoint::name).to_owned(),
+                    request_line: call.request_line.clone(),
+                    status: i64::from(call.status),
+                    findings: serde_json::to_string(
+                        &call
+                            .findings
+                            .iter()
+                            .map(|f| serde_json::json!({"check": f.check.id(), "message": f.message}))
+                            .collect::<Vec<_>>(),
+                    )
+                    .unwrap_or_default(),
+                })
+                .collect()
+        };
+        if !fresh.is_empty() {
+            self.writer.record_merchant_calls(&fresh)?;
+            link.recorded += fresh.len();
+        }
+        Ok(())
     }
 
     /// Journals one performed attempt and records it in the call log.

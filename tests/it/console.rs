@@ -30,7 +30,7 @@ pub(crate) enum Mode {
 pub(crate) struct Switched {
     pub(crate) url: String,
     mode: Arc<Mutex<Mode>>,
-    arrived: Arc<tokio::sync::Notify>,
+    pub(crate) arrived: Arc<tokio::sync::Notify>,
 }
 
 impl Switched {
@@ -78,8 +78,13 @@ pub(crate) struct Served {
 impl Served {
     /// Starts `kgsim serve` on a free port with `db`; returns once it listens.
     pub(crate) fn start(db: &Path) -> Self {
+        Self::start_on(db, "127.0.0.1:0")
+    }
+
+    /// Starts `kgsim serve` on `listen` with `db`; returns once it listens.
+    pub(crate) fn start_on(db: &Path, listen: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kgsim"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .args(["serve", "--listen", listen, "--db"])
             .arg(db)
             .env("KGSIM_ACCESS_KEY", KEY)
             .stdout(Stdio::piped())
@@ -134,8 +139,8 @@ pub(crate) fn fresh_db(name: &str) -> PathBuf {
 /// A JSON API client for one console.
 #[derive(Clone)]
 pub(crate) struct Api {
-    base: String,
-    http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Api {
@@ -322,15 +327,72 @@ async fn state_survives_kill_9_and_pending_retries_and_in_flight_attempts_resume
 
 /// An in-process console on a fresh database.
 async fn in_process(name: &str) -> kgsim::console::Running {
+    start_in_process(name, None).await
+}
+
+async fn start_in_process(
+    name: &str,
+    open_api: Option<kgsim::openapi::Keys>,
+) -> kgsim::console::Running {
     kgsim::console::start(kgsim::console::ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: fresh_db(name),
         key: kgsim::protocol::AccessKey::new(KEY),
         allow_hosts: Vec::new(),
         tick: Duration::from_secs(3600),
+        open_api: open_api.map(|keys| ("127.0.0.1:0".parse().unwrap(), keys)),
     })
     .await
     .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_apis_answer_from_the_consoles_orders() {
+    let keys = kgsim::openapi::Keys {
+        app_key: "independent-ak".into(),
+        app_secret: kgsim::protocol::AccessKey::new("independent-sk"),
+        usage_key: kgsim::protocol::AccessKey::new(KEY),
+    };
+    let console = start_in_process("openapi.db", Some(keys)).await;
+    let (base, book) = console.open_api.clone().unwrap();
+    let access = crate::independent_client::OpenApiAccess {
+        base,
+        ak: "independent-ak".into(),
+        sk: "independent-sk".into(),
+        key: KEY.into(),
+    };
+    // The independent merchant queries each V2 order it is told about, with its own signer.
+    let url = crate::independent_merchant::start_calling(
+        true,
+        HeaderCase::AsWritten,
+        Conduct::default(),
+        Some(access),
+    )
+    .await;
+    let api = Api::new(&format!("http://{}", console.address));
+    let product = api.create_product(&url, "v2").await;
+    let bought = api
+        .post("/api/purchases", json!({"product_id": product}))
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    assert!(
+        book.wait_for(deadline, |state| !state.calls.is_empty())
+            .await,
+        "the merchant never called"
+    );
+    let calls = api.get("/api/merchant-calls").await;
+    let call = &calls[0];
+    assert_eq!(call["endpoint"], "query-order", "{calls}");
+    assert_eq!(call["product_id"], product);
+    assert_eq!(call["status"], 200, "{call}");
+    assert_eq!(call["findings"], "[]", "{call}");
+    assert!(
+        call["request_line"]
+            .as_str()
+            .unwrap()
+            .contains(bought["order_id"].as_str().unwrap()),
+        "{call}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

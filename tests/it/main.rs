@@ -4,6 +4,7 @@
 mod check_failures;
 mod cli_signatures;
 mod console;
+mod console_browser;
 mod diagnostics;
 mod differential;
 mod exit_codes;

@@ -15,7 +15,9 @@ use crate::console::http::App;
 use crate::console::journal::BuyerAction;
 use crate::console::product::ProductSpec;
 use crate::console::service::{AttemptOutcome, ConsoleError, DebugOutcome, DialOutcome};
-use crate::console::store::{AttemptRow, InstanceRow, NoticeRow, OrderRow, Page, ProductRow};
+use crate::console::store::{
+    AttemptRow, InstanceRow, MerchantCallRow, NoticeRow, OrderRow, Page, ProductRow,
+};
 use crate::marketplace::clock::Span;
 
 /// The OpenAPI document of the console's API.
@@ -464,6 +466,16 @@ pub(crate) async fn log(
     Query(paging): Query<Paging>,
 ) -> ApiResult<Vec<AttemptRow>> {
     Ok(Json(app.read(|r| r.log(paging.page()))?))
+}
+
+#[utoipa::path(get, path = "/api/merchant-calls", params(("offset" = Option<u32>, Query), ("limit" = Option<u32>, Query)),
+    responses((status = 200, body = Vec<MerchantCallRow>)))]
+pub(crate) async fn merchant_calls(
+    State(app): State<Arc<App>>,
+    Query(paging): Query<Paging>,
+) -> ApiResult<Vec<MerchantCallRow>> {
+    app.service.lock().await.record_merchant_calls()?;
+    Ok(Json(app.read(|r| r.merchant_calls(paging.page()))?))
 }
 
 #[utoipa::path(get, path = "/api/products/{id}/scenario", params(("id" = i64, Path)),

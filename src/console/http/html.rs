@@ -118,7 +118,7 @@ pub fn page(frame: &Frame<'_>, body: &str) -> String {
 <style>{CSS}</style></head>
 <body>
 <header><strong>kgsim</strong> <span class="muted">local KooGallery seller console</span>
-<nav><a href="/">Products</a> <a href="/log">生产接口消息 · Call log</a> <a href="/api/openapi.json">API</a></nav></header>
+<nav><a href="/">Products</a> <a href="/log">生产接口消息 · Call log</a> <a href="/openapi">Open-API calls</a> <a href="/api/openapi.json">API</a></nav></header>
 <section class="clock" id="clock"><span>Clock: <b id="clock-now">{now}</b> (Beijing) · <span id="clock-state">{state}</span></span>
 {clock_buttons}{next}{freeze_form}</section>
 <main><h1>{title}</h1>

@@ -105,6 +105,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/debug-cases", post(api::debug_case))
         .route("/api/debug-cases/run", post(api::run_cases))
         .route("/api/log", get(api::log))
+        .route("/api/merchant-calls", get(api::merchant_calls))
+        .route("/openapi", get(pages::merchant_calls))
         .route("/api/events", get(events))
         .route("/api/openapi.json", get(api::openapi))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_CAP))

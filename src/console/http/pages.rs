@@ -426,6 +426,51 @@ pub(crate) async fn log(State(app): State<Arc<App>>, Query(paging): Query<Paging
     Ok(framed(&app, "生产接口消息 · Call log", &body))
 }
 
+/// `GET /openapi`: the calls the merchant made to the open APIs and the identity centre.
+pub(crate) async fn merchant_calls(
+    State(app): State<Arc<App>>,
+    Query(paging): Query<Paging>,
+) -> PageResult {
+    app.service.lock().await.record_merchant_calls()?;
+    let calls = app.read(|r| r.merchant_calls(paging.page()))?;
+    let mut body = String::from(
+        "<p class=\"muted\">Served with <code>kgsim serve --openapi-listen ADDR</code>: query-order, usage push, License and the identity centre answer from this console's orders and instances.</p><table id=\"merchant-calls\"><tr><th>When</th><th>Product</th><th>Endpoint</th><th>Request</th><th>Status</th><th>Findings</th></tr>",
+    );
+    for call in &calls {
+        let findings: Vec<serde_json::Value> =
+            serde_json::from_str(&call.findings).unwrap_or_default();
+        let findings: String = findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}<br>",
+                    badge(f["check"].as_str().unwrap_or("")),
+                    esc(f["message"].as_str().unwrap_or(""))
+                )
+            })
+            .collect();
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            time(call.at),
+            call.product_id.map(|p| p.to_string()).unwrap_or_default(),
+            esc(&call.endpoint),
+            esc(&call.request_line),
+            call.status,
+            if findings.is_empty() {
+                badge("accepted")
+            } else {
+                findings
+            },
+        );
+    }
+    if calls.is_empty() {
+        body.push_str("<tr><td colspan=\"6\">No call yet.</td></tr>");
+    }
+    body.push_str("</table>");
+    Ok(framed(&app, "Open-API calls", &body))
+}
+
 /// Every form carries the start token.
 fn check_token(app: &App, token: &str) -> Result<(), PageError> {
     if app.guard.token_matches(token) {

@@ -101,6 +101,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX dial_runs_by_product ON dial_runs(product_id, at DESC);
     ",
+    // 2: the calls the merchant made to the open APIs and the identity centre.
+    r"
+    CREATE TABLE merchant_calls (
+        id           INTEGER PRIMARY KEY,
+        product_id   INTEGER,               -- the product the call named, when known
+        at           INTEGER NOT NULL,      -- wall time (Unix ms)
+        endpoint     TEXT NOT NULL,
+        request_line TEXT NOT NULL,
+        status       INTEGER NOT NULL,
+        findings     TEXT NOT NULL          -- JSON: [{check, message}]
+    );
+    ",
 ];
 
 /// The schema version this build writes.

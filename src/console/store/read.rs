@@ -175,6 +175,25 @@ pub struct DialRunRow {
     pub failed: i64,
 }
 
+/// A call the merchant made to the open APIs or the identity centre.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MerchantCallRow {
+    /// Its row id.
+    pub id: i64,
+    /// The product the call named, when known.
+    pub product_id: Option<i64>,
+    /// When it arrived (wall time, Unix ms).
+    pub at: i64,
+    /// What it called (`query-order`, `usage-push` …).
+    pub endpoint: String,
+    /// `METHOD /path?query` as received.
+    pub request_line: String,
+    /// The HTTP status answered.
+    pub status: i64,
+    /// The checks it broke, as JSON `[{"check", "message"}]`.
+    pub findings: String,
+}
+
 /// A read-only connection for pages and API reads.
 pub struct Reader {
     connection: Connection,
@@ -333,6 +352,28 @@ impl Reader {
              WHERE product_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
         )?;
         let rows = statement.query_map(params![product, limit], dial_run_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl Reader {
+    /// The merchant's calls to the open APIs, newest first.
+    pub fn merchant_calls(&self, page: Page) -> Result<Vec<MerchantCallRow>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT id, product_id, at, endpoint, request_line, status, findings FROM merchant_calls
+             ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+        )?;
+        let rows = statement.query_map(params![page.limit, page.offset], |row| {
+            Ok(MerchantCallRow {
+                id: row.get(0)?,
+                product_id: row.get(1)?,
+                at: row.get(2)?,
+                endpoint: row.get(3)?,
+                request_line: row.get(4)?,
+                status: row.get(5)?,
+                findings: row.get(6)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

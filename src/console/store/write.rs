@@ -188,6 +188,31 @@ impl Writer {
         Ok(())
     }
 
+    /// Records the merchant's calls to the open APIs (`id` assigned here).
+    pub fn record_merchant_calls(
+        &mut self,
+        calls: &[crate::console::store::MerchantCallRow],
+    ) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction()?;
+        for call in calls {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO merchant_calls (product_id, at, endpoint, request_line, status, findings)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    call.product_id,
+                    call.at,
+                    call.endpoint,
+                    call.request_line,
+                    call.status,
+                    call.findings
+                ])?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
     /// Saves a debug case; returns its id.
     pub fn save_debug_case(
         &self,

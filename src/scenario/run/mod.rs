@@ -11,7 +11,7 @@ mod awaiting;
 pub mod facts;
 mod login;
 pub mod perform;
-mod publish;
+pub(crate) mod publish;
 pub mod record;
 pub mod runner;
 pub mod suite;

@@ -1,0 +1,221 @@
+//! The console in a real browser: headless Chromium, driven over WebDriver (chromedriver),
+//! clicks through what a merchant does — add a product pointing at a merchant, buy, watch
+//! newInstance succeed in the live log, break the merchant, see the notice fail and restart
+//! it, save a debug case — then kills the console, starts it again on the same database and
+//! reloads: the same state. Screenshots of the main pages go to `docs/console/`.
+//!
+//! Needs `chromedriver` and Chromium (Debian: `chromium-driver`, `chromium`; `.ci/run`
+//! installs them). Without them the test says so and passes, unless
+//! `KGSIM_BROWSER_TESTS=required` (as in CI), where it fails.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::console::{Api, Mode, Served, Switched, fresh_db};
+use crate::independent_merchant::free_port;
+
+/// A chromedriver process.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|path| path.is_file())
+    })
+}
+
+/// Starts chromedriver, or explains why the test cannot run.
+fn start_driver() -> Option<Driver> {
+    let Some(program) = on_path("chromedriver") else {
+        let why =
+            "chromedriver is not installed (Debian: apt-get install chromium chromium-driver)";
+        assert!(
+            std::env::var("KGSIM_BROWSER_TESTS").as_deref() != Ok("required"),
+            "{why}"
+        );
+        eprintln!("skipped: {why}");
+        return None;
+    };
+    let port = free_port();
+    let mut child = Command::new(program)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("started successfully") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    Some(Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    })
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut options = json!({
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]
+    });
+    if let Some(chromium) = on_path("chromium") {
+        options["binary"] = json!(chromium);
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .unwrap()
+}
+
+/// Waits (at most 20 s: a hang guard, not a performance limit) for an element.
+async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+}
+
+/// Waits until an element (an XPath) whose text contains `text` is on the page; returns its
+/// text.
+async fn text_appears(client: &Client, xpath: &str, text: &str) -> String {
+    let wanted = format!("{xpath}[contains(., '{text}')]");
+    match client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(&wanted))
+        .await
+    {
+        Ok(found) => found.text().await.unwrap_or_default(),
+        Err(error) => {
+            let page = client.source().await.unwrap_or_default();
+            panic!("{wanted} never appeared ({error}):\n{page}");
+        }
+    }
+}
+
+async fn click(client: &Client, css: &str) {
+    element(client, css).await.click().await.unwrap();
+}
+
+/// A row the live log added (server-sent events), not one the page was rendered with.
+const FRESH_ROW: &str = "//tbody[@id='live-log']/tr[contains(@class, 'fresh')]";
+
+fn docs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/console")
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    std::fs::create_dir_all(docs_dir()).unwrap();
+    std::fs::write(docs_dir().join(name), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_works_the_console_in_chromium_and_finds_it_again_after_a_restart() {
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let merchant = Switched::start(false).await;
+    let db = fresh_db("browser.db");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let served = Served::start_on(&db, &listen);
+    let base = served.base.clone();
+    let client = browser(&driver).await;
+
+    // Add a product pointing at the merchant.
+    client.goto(&format!("{base}/")).await.unwrap();
+    element(&client, "#production-address")
+        .await
+        .send_keys(&merchant.url)
+        .await
+        .unwrap();
+    element(&client, "#product-name")
+        .await
+        .send_keys("Demo SaaS")
+        .await
+        .unwrap();
+    click(&client, "#create-product").await;
+    text_appears(&client, "//h1", "Demo SaaS").await;
+    let product_url = client.current_url().await.unwrap().to_string();
+
+    // Watch the live log while a purchase is made: the row arrives over server-sent events.
+    client.goto(&format!("{base}/log")).await.unwrap();
+    element(&client, "#live-log").await;
+    let api = Api::new(&base);
+    api.post("/api/purchases", json!({"product_id": 1})).await;
+    text_appears(&client, FRESH_ROW, "new-instance #1").await;
+    text_appears(&client, FRESH_ROW, "accepted").await;
+
+    // Buy in the browser: the order page shows the accepted newInstance.
+    client.goto(&product_url).await.unwrap();
+    click(&client, "#buy").await;
+    text_appears(&client, "//*[@id='timeline']", "new-instance").await;
+    text_appears(&client, "//*[@id='timeline']", "accepted").await;
+    screenshot(&client, "order.png").await;
+
+    // Break the merchant: freezing instance 0 fails; a day later its retries ran out.
+    merchant.set(Mode::Broken);
+    client.goto(&product_url).await.unwrap();
+    click(&client, "#act-freeze-0").await;
+    text_appears(&client, "//*[@id='instances']", "suspended").await;
+    screenshot(&client, "product.png").await;
+    click(&client, "#advance-1d").await;
+    client.goto(&format!("{base}/log")).await.unwrap();
+    let failed = text_appears(&client, "//*[@id='failed']", "instance-status").await;
+    assert!(!failed.contains("None."), "{failed}");
+    text_appears(&client, "//*[@id='live-log']", "console.http-status").await;
+    screenshot(&client, "log.png").await;
+
+    // Fix it and restart the notice from 生产接口消息.
+    merchant.set(Mode::Correct);
+    click(&client, "#failed button").await;
+    text_appears(&client, "//*[@id='failed']", "None.").await;
+
+    // The debug page: debug and save a case.
+    client
+        .goto(&format!("{base}/products/1/debug"))
+        .await
+        .unwrap();
+    click(&client, "#debug-save").await;
+    text_appears(&client, "//*[@id='debug-result']", "accepted").await;
+    text_appears(&client, "//*[@id='cases']", "new-instance").await;
+    screenshot(&client, "debug.png").await;
+    client.goto(&format!("{base}/")).await.unwrap();
+    text_appears(&client, "//*[@id='products']", "Demo SaaS").await;
+    screenshot(&client, "products.png").await;
+
+    // kill -9, start again on the same database and address, reload: the same state.
+    client.goto(&product_url).await.unwrap();
+    let before = element(&client, "#orders").await.text().await.unwrap();
+    served.kill();
+    let _served = Served::start_on(&db, &listen);
+    client.refresh().await.unwrap();
+    let after = element(&client, "#orders").await.text().await.unwrap();
+    assert_eq!(before, after);
+    assert_eq!(after.matches("opened").count(), 2, "{after}");
+    client.close().await.unwrap();
+}
