@@ -5,7 +5,10 @@
 //! batched transactions. (The journal stays empty: the pages never read it.)
 //!
 //! Usage: `cargo bench --bench console_seed -- DB [INSTANCES] [ATTEMPTS]`
-#![expect(clippy::print_stdout, reason = "a command-line tool reports what it wrote")]
+#![expect(
+    clippy::print_stdout,
+    reason = "a command-line tool reports what it wrote"
+)]
 
 use kgsim::console::store::{self, AttemptRow, InstanceRow, Mirror, NoticeRow, OrderRow, Writer};
 

@@ -473,7 +473,9 @@ impl Service {
     /// Brings every product up to now, then runs the dial tests that fell due.
     pub async fn tick(&mut self) -> Result<(), ConsoleError> {
         for product in self.product_ids() {
-            self.settle(product).await?;
+            if self.has_due(product) {
+                self.settle(product).await?;
+            }
         }
         self.record_merchant_calls()?;
         let now = self.now().0;
@@ -519,6 +521,16 @@ impl Service {
         self.writer
             .commit(product, Some(&text), &changes, attempts)?;
         Ok(applied)
+    }
+
+    /// Whether anything of a product falls due by now, or was left in flight. The wall-clock
+    /// ticker settles only those: a second in which nothing happens writes no journal entry
+    /// (a change still moves the engine's clock to now first, so it happens at now).
+    fn has_due(&mut self, product: i64) -> bool {
+        let now = self.now();
+        self.products.get_mut(&product).is_some_and(|live| {
+            !live.pending.is_empty() || live.engine.next_due().is_some_and(|due| due <= now)
+        })
     }
 
     /// Performs everything due for a product up to now.

@@ -624,3 +624,40 @@ async fn the_openapi_document_and_the_exported_scenario_are_usable() {
     kgsim::scenario::format::decode::decode("exported.yaml", yaml)
         .unwrap_or_else(|e| panic!("{e:?}\n{yaml}"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_second_writes_nothing_to_the_journal() {
+    let merchant = Switched::start(false).await;
+    let db = fresh_db("idle.db");
+    let console = kgsim::console::start(kgsim::console::ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: db.clone(),
+        key: kgsim::protocol::AccessKey::new(KEY),
+        allow_hosts: Vec::new(),
+        tick: Duration::from_secs(3600),
+        open_api: None,
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&format!("http://{}", console.address));
+    let product = api.create_product(&merchant.url, "v1").await;
+    api.post("/api/purchases", json!({"product_id": product}))
+        .await;
+    let entries = || {
+        let connection = rusqlite::Connection::open(&db).unwrap();
+        connection
+            .query_row("SELECT count(*) FROM journal", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .unwrap()
+    };
+    let before = entries();
+    for _ in 0..100 {
+        console.app.service.lock().await.tick().await.unwrap();
+    }
+    assert_eq!(
+        entries(),
+        before,
+        "the wall-clock ticker journals only what falls due"
+    );
+}
