@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use crate::marketplace::Settings;
 use crate::marketplace::clock::Span;
-use crate::marketplace::kind::ProductType;
-use crate::protocol::{AccessKey, BillingMode, Protocol};
+use crate::marketplace::kind::{ProductKind, ProductType};
+use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
 use crate::transport::target::TargetUrl;
 
 /// `POST /api/products`: a merchant's product.
@@ -77,8 +77,8 @@ impl ProductSpec {
             .unwrap_or_else(|| self.production_address.clone())
     }
 
-    /// Checks the request and builds the settings, every interface signed with `key`.
-    pub fn resolve(&self, key: &AccessKey) -> Result<Resolved, SpecError> {
+    /// The kind of product (protocol × billing × type), checked.
+    pub fn kind(&self) -> Result<ProductKind, SpecError> {
         let protocol: Protocol = self.protocol.parse().map_err(|_| SpecError {
             field: "protocol",
             message: format!("{:?} is not one of v1, v2", self.protocol),
@@ -103,6 +103,36 @@ impl ProductSpec {
                 message: "License products exist in the V2 protocol only".into(),
             });
         }
+        let kind = ProductKind {
+            protocol,
+            billing,
+            product,
+        };
+        match kind.invalid() {
+            Some(why) => Err(SpecError {
+                field: "billing",
+                message: why,
+            }),
+            None => Ok(kind),
+        }
+    }
+
+    /// The interfaces the kind has, required first (spec V1 §1, V2 §2.9, §4).
+    pub fn interfaces(&self) -> Vec<(Activity, bool)> {
+        self.kind().map_or_else(
+            |_| Vec::new(),
+            |kind| {
+                let required = kind.required().iter().map(|a| (*a, true));
+                required
+                    .chain(kind.optional().iter().map(|a| (*a, false)))
+                    .collect()
+            },
+        )
+    }
+
+    /// Checks the request and builds the settings, every interface signed with `key`.
+    pub fn resolve(&self, key: &AccessKey) -> Result<Resolved, SpecError> {
+        let kind = self.kind()?;
         let target = TargetUrl::parse(&self.production_address).map_err(|e| SpecError {
             field: "production_address",
             message: e.to_string(),
@@ -114,9 +144,9 @@ impl ProductSpec {
                 message: format!("{seconds} is outside 1..=120"),
             });
         }
-        let mut settings = Settings::new(protocol, key.clone());
-        settings.billing = billing;
-        settings.product = product;
+        let mut settings = Settings::new(kind.protocol, key.clone());
+        settings.billing = kind.billing;
+        settings.product = kind.product;
         settings.timeout = Span::seconds(i64::from(seconds));
         Ok(Resolved {
             settings,
@@ -168,5 +198,35 @@ mod tests {
                 .contains("V2 protocol only")
         );
         assert!(spec(r#"{"production_address":"http://h/p","colour":"red"}"#).is_err());
+        let bad = spec(r#"{"production_address":"http://h/p","protocol":"v2","product":"license-code","billing":"on-demand"}"#).unwrap();
+        assert!(
+            bad.resolve(&key)
+                .unwrap_err()
+                .to_string()
+                .starts_with("billing: ")
+        );
+    }
+
+    #[test]
+    fn the_interfaces_are_the_kinds_required_first() {
+        let spec =
+            spec(r#"{"production_address":"http://h/p","protocol":"v2","product":"license-code"}"#)
+                .unwrap();
+        let interfaces = spec.interfaces();
+        assert!(
+            interfaces.contains(&(Activity::RefreshLicenseCode, true)),
+            "{interfaces:?}"
+        );
+        assert!(
+            !interfaces.iter().any(|(a, _)| *a == Activity::NewInstance),
+            "{interfaces:?}"
+        );
+        let first_optional = interfaces.iter().position(|(_, required)| !required);
+        assert!(
+            interfaces
+                .iter()
+                .skip(first_optional.unwrap_or(interfaces.len()))
+                .all(|(_, r)| !r)
+        );
     }
 }

@@ -18,7 +18,6 @@ use crate::console::journal::BuyerAction;
 use crate::console::product::ProductSpec;
 use crate::console::service::{ConsoleError, DebugOutcome};
 use crate::console::store::{Counted, Page, ProductRow};
-use crate::protocol::{Activity, Protocol};
 
 /// A page, or the error page.
 type PageResult = Result<Html<String>, PageError>;
@@ -141,11 +140,13 @@ pub(crate) async fn product(State(app): State<Arc<App>>, Path(id): Path<i64>) ->
     if row.trading_frozen {
         body.push_str("<p class=\"error\" id=\"trading-frozen\">Trading frozen and the product hidden: its dial tests failed five days running. Fix the interface, then replay all saved cases on the debug page.</p>");
     }
-    let protocol: Protocol = spec.protocol.parse().unwrap_or(Protocol::V1);
-    let interfaces = Activity::of(protocol)
-        .map(|a| {
+    let interfaces = spec
+        .interfaces()
+        .iter()
+        .map(|(a, required)| {
+            let need = if *required { "required" } else { "optional" };
             format!(
-                "{} <span class=\"muted\">({})</span>",
+                "{} <span class=\"muted\">({}, {need})</span>",
                 esc(a.slug()),
                 a.interface_type().name()
             )
@@ -167,7 +168,16 @@ pub(crate) async fn product(State(app): State<Arc<App>>, Path(id): Path<i64>) ->
         esc(&token)
     );
     let instances = app.read(|r| r.instances(id, Page::first(50)))?;
-    body.push_str("<h2>Instances</h2><table id=\"instances\"><tr><th>#</th><th>Order</th><th>instanceId</th><th>State</th><th>Billing</th><th>Expires</th><th>Actions</th></tr>");
+    // License 2.0 products: the code the marketplace issued stands where an instanceId would.
+    let id_column = if spec.product == "license-code" {
+        "License code"
+    } else {
+        "instanceId"
+    };
+    let _ = write!(
+        body,
+        "<h2>Instances</h2><table id=\"instances\"><tr><th>#</th><th>Order</th><th>{id_column}</th><th>State</th><th>Billing</th><th>Expires</th><th>Actions</th></tr>"
+    );
     for instance in &instances {
         let actions: String = BuyerAction::ALL
             .iter()
@@ -222,8 +232,7 @@ pub(crate) async fn debug(State(app): State<Arc<App>>, Path(id): Path<i64>) -> P
 fn debug_page(app: &App, id: i64, result: Option<&DebugOutcome>) -> PageResult {
     let (row, spec) = product_of(app, id)?;
     let token = esc(&app.guard.token);
-    let protocol: Protocol = spec.protocol.parse().unwrap_or(Protocol::V1);
-    let activities: Vec<&str> = Activity::of(protocol).map(|a| a.slug()).collect();
+    let activities: Vec<&str> = spec.interfaces().iter().map(|(a, _)| a.slug()).collect();
     let mut body = format!(
         r#"<p><a href="/products/{id}">← {name}</a></p>
 <form method="post" action="/ui/debug" class="panel" id="debug-form"><input type="hidden" name="token" value="{token}"><input type="hidden" name="product_id" value="{id}">
