@@ -65,6 +65,7 @@ pub(crate) fn run(args: &ServeArgs, out: &mut dyn Write) -> Outcome {
             listen: args.listen,
             db: args.db.clone(),
             key,
+            keys: secrets::interface_keys()?,
             allow_hosts: args.allow_hosts.clone(),
             tick: Duration::from_secs(1),
             open_api,

@@ -12,6 +12,7 @@ use crate::console::store::{InstanceRow, Mirror, NoticeRow, OrderRow, ProductRow
 use crate::marketplace::classify::{Judgement, classify};
 use crate::marketplace::engine::Effect;
 use crate::marketplace::lifecycle::OrderKind;
+use crate::marketplace::settings::InterfaceKeys;
 use crate::marketplace::{
     CallId, CallOptions, CallState, Delivery, EngineError, InstanceRef, Marketplace, PurchaseSpec,
 };
@@ -65,14 +66,18 @@ pub enum LiveError {
 
 impl Live {
     /// A product with a fresh engine, before its journal is replayed.
-    pub fn new(row: ProductRow, key: &AccessKey) -> Result<Self, LiveError> {
+    pub fn new(row: ProductRow, key: &AccessKey, keys: &InterfaceKeys) -> Result<Self, LiveError> {
         let spec: ProductSpec =
             serde_json::from_str(&row.spec).map_err(|e| LiveError::Spec(row.id, e.to_string()))?;
         let resolved = spec
-            .resolve(key)
+            .resolve(key, keys)
             .map_err(|e| LiveError::Spec(row.id, e.to_string()))?;
         let client = Client::with_platform_trust(resolved.target, resolved.timeout)
             .map_err(|e| LiveError::Trust(row.id, e.to_string()))?;
+        let client = match resolved.notify {
+            Some(notify) => client.with_notify(notify),
+            None => client,
+        };
         let engine = Marketplace::new(resolved.settings, UnixMillis(row.start_ms), row.seed as u64);
         Ok(Self {
             view: EngineView::of(&engine),

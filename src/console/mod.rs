@@ -32,8 +32,10 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// The database file (created on first start).
     pub db: PathBuf,
-    /// The access key every product's interfaces are signed with.
+    /// The access key the basic interfaces are signed with.
     pub key: AccessKey,
+    /// The keys of the other interface types (each falls back to `key`).
+    pub keys: crate::marketplace::settings::InterfaceKeys,
     /// Host names served besides loopback names and the bound address.
     pub allow_hosts: Vec<String>,
     /// How often the wall clock is followed.
@@ -102,7 +104,8 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         None => None,
     };
     let book = open_api.as_ref().map(|running| running.book.clone());
-    let (service, warnings) = service::Service::open(store::Writer::new(writer), config.key, book)?;
+    let (service, warnings) =
+        service::Service::open(store::Writer::new(writer), config.key, config.keys, book)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Bind(config.listen, e))?;

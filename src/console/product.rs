@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::marketplace::Settings;
 use crate::marketplace::clock::Span;
 use crate::marketplace::kind::{ProductKind, ProductType};
+use crate::marketplace::settings::InterfaceKeys;
 use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
 use crate::transport::target::TargetUrl;
 
@@ -33,6 +34,10 @@ pub struct ProductSpec {
     /// omitted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u32>,
+    /// V2: where every order is notified (`orderNotify`, spec V2 §5), signed with the
+    /// 通用接口 key; omitted: no notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_notify: Option<String>,
 }
 
 fn default_protocol() -> String {
@@ -66,6 +71,8 @@ pub struct Resolved {
     pub target: TargetUrl,
     /// The per-call timeout.
     pub timeout: std::time::Duration,
+    /// Where order notifications go, if anywhere.
+    pub notify: Option<TargetUrl>,
 }
 
 impl ProductSpec {
@@ -130,8 +137,9 @@ impl ProductSpec {
         )
     }
 
-    /// Checks the request and builds the settings, every interface signed with `key`.
-    pub fn resolve(&self, key: &AccessKey) -> Result<Resolved, SpecError> {
+    /// Checks the request and builds the settings: the basic interfaces signed with `key`, the
+    /// other interface types with theirs (each falling back to `key`, spec V2 §1.2).
+    pub fn resolve(&self, key: &AccessKey, keys: &InterfaceKeys) -> Result<Resolved, SpecError> {
         let kind = self.kind()?;
         let target = TargetUrl::parse(&self.production_address).map_err(|e| SpecError {
             field: "production_address",
@@ -144,14 +152,30 @@ impl ProductSpec {
                 message: format!("{seconds} is outside 1..=120"),
             });
         }
+        let notify = match self.order_notify.as_deref() {
+            None => None,
+            Some(_) if kind.protocol != Protocol::V2 => {
+                return Err(SpecError {
+                    field: "order_notify",
+                    message: "order notification exists in the V2 protocol only".into(),
+                });
+            }
+            Some(url) => Some(TargetUrl::parse(url).map_err(|e| SpecError {
+                field: "order_notify",
+                message: e.to_string(),
+            })?),
+        };
         let mut settings = Settings::new(kind.protocol, key.clone());
         settings.billing = kind.billing;
         settings.product = kind.product;
         settings.timeout = Span::seconds(i64::from(seconds));
+        settings.keys = keys.clone();
+        settings.order_notify = notify.is_some();
         Ok(Resolved {
             settings,
             target,
             timeout: std::time::Duration::from_secs(u64::from(seconds)),
+            notify,
         })
     }
 }
@@ -167,7 +191,9 @@ mod tests {
     #[test]
     fn defaults_to_a_v1_period_saas_product() {
         let spec = spec(r#"{"production_address":"http://127.0.0.1:9/p"}"#).unwrap();
-        let resolved = spec.resolve(&AccessKey::new("k")).unwrap();
+        let resolved = spec
+            .resolve(&AccessKey::new("k"), &InterfaceKeys::default())
+            .unwrap();
         assert_eq!(resolved.settings.protocol, Protocol::V1);
         assert_eq!(resolved.settings.billing, BillingMode::Period);
         assert_eq!(resolved.settings.product, ProductType::Saas);
@@ -178,29 +204,40 @@ mod tests {
     fn names_the_field_and_the_values_allowed() {
         let key = AccessKey::new("k");
         let bad = spec(r#"{"production_address":"http://h/p","billing":"monthly"}"#).unwrap();
-        let error = bad.resolve(&key).unwrap_err().to_string();
+        let error = bad
+            .resolve(&key, &InterfaceKeys::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             error.starts_with("billing: \"monthly\" is not one of"),
             "{error}"
         );
         let bad = spec(r#"{"production_address":"ftp://h/p"}"#).unwrap();
         assert!(
-            bad.resolve(&key)
+            bad.resolve(&key, &InterfaceKeys::default())
                 .unwrap_err()
                 .to_string()
                 .starts_with("production_address")
         );
         let bad = spec(r#"{"production_address":"http://h/p","product":"license-code"}"#).unwrap();
         assert!(
-            bad.resolve(&key)
+            bad.resolve(&key, &InterfaceKeys::default())
                 .unwrap_err()
                 .to_string()
                 .contains("V2 protocol only")
         );
         assert!(spec(r#"{"production_address":"http://h/p","colour":"red"}"#).is_err());
+        let bad =
+            spec(r#"{"production_address":"http://h/p","order_notify":"http://h/n"}"#).unwrap();
+        assert!(
+            bad.resolve(&key, &InterfaceKeys::default())
+                .unwrap_err()
+                .to_string()
+                .contains("V2 protocol only")
+        );
         let bad = spec(r#"{"production_address":"http://h/p","protocol":"v2","product":"license-code","billing":"on-demand"}"#).unwrap();
         assert!(
-            bad.resolve(&key)
+            bad.resolve(&key, &InterfaceKeys::default())
                 .unwrap_err()
                 .to_string()
                 .starts_with("billing: ")

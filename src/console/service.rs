@@ -15,6 +15,7 @@ use crate::console::live::{Applied, Live, LiveError};
 use crate::console::product::ProductSpec;
 use crate::console::store::{AttemptRow, MerchantCallRow, StoreError, Writer, fingerprint};
 use crate::marketplace::kind::ProductType;
+use crate::marketplace::settings::InterfaceKeys;
 use crate::marketplace::{CallId, CallState, Delivery, Transport};
 use crate::openapi::Book;
 use crate::openapi::book::Scope;
@@ -110,6 +111,7 @@ pub struct Service {
     clock: ConsoleClock,
     products: BTreeMap<i64, Live>,
     key: AccessKey,
+    keys: InterfaceKeys,
     events: broadcast::Sender<String>,
     next_dial: i64,
     open_api: Option<OpenApiLink>,
@@ -122,17 +124,34 @@ impl Service {
     pub fn open(
         writer: Writer,
         key: AccessKey,
+        keys: InterfaceKeys,
         book: Option<Book>,
     ) -> Result<(Self, Vec<String>), ConsoleError> {
         let mut warnings = Vec::new();
-        let print = fingerprint(&key);
-        match writer.meta("key.fingerprint")? {
-            Some(kept) if kept != print => warnings.push(format!(
-                "the access key differs from the one this database was used with (fingerprint {kept}, now {print}): stored answers are judged again with the new key"
-            )),
-            _ => {}
+        let named = [
+            ("key.fingerprint", "access key", Some(&key)),
+            ("key.kit.fingerprint", "Kit key", keys.kit.as_ref()),
+            (
+                "key.license-code.fingerprint",
+                "License-code key",
+                keys.license_code.as_ref(),
+            ),
+            (
+                "key.notify.fingerprint",
+                "order-notification key",
+                keys.notify.as_ref(),
+            ),
+        ];
+        for (meta, what, key) in named {
+            let print = key.map(fingerprint).unwrap_or_default();
+            match writer.meta(meta)? {
+                Some(kept) if kept != print => warnings.push(format!(
+                    "the {what} differs from the one this database was used with (fingerprint {kept:?}, now {print:?}): stored answers are judged again with the new key"
+                )),
+                _ => {}
+            }
+            writer.set_meta(meta, &print)?;
         }
-        writer.set_meta("key.fingerprint", &print)?;
         let clock = match writer.meta("clock")? {
             Some(text) => serde_json::from_str(&text).unwrap_or_default(),
             None => ConsoleClock::default(),
@@ -142,6 +161,7 @@ impl Service {
             clock,
             products: BTreeMap::new(),
             key,
+            keys,
             events: broadcast::channel(256).0,
             next_dial: 0,
             open_api: book.map(|book| OpenApiLink {
@@ -156,7 +176,7 @@ impl Service {
             None => next_dial_slot(now),
         };
         for row in service.writer.products()? {
-            let mut live = Live::new(row, &service.key)?;
+            let mut live = Live::new(row, &service.key, &service.keys)?;
             let journal = service.writer.journal(live.id())?;
             live.replay(&journal)?;
             if !live.pending.is_empty() {
@@ -209,7 +229,7 @@ impl Service {
 
     /// Adds a product; returns its id.
     pub fn create_product(&mut self, spec: &ProductSpec) -> Result<i64, ConsoleError> {
-        spec.resolve(&self.key)
+        spec.resolve(&self.key, &self.keys)
             .map_err(|e| ConsoleError::Invalid(e.to_string()))?;
         let text =
             serde_json::to_string(&spec).map_err(|e| ConsoleError::Invalid(e.to_string()))?;
@@ -223,7 +243,7 @@ impl Service {
             .into_iter()
             .find(|p| p.id == id)
             .ok_or_else(|| ConsoleError::NotFound(format!("product {id}")))?;
-        let live = Live::new(row, &self.key)?;
+        let live = Live::new(row, &self.key, &self.keys)?;
         self.products.insert(id, live);
         self.publish(id);
         Ok(id)

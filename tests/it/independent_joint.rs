@@ -547,3 +547,78 @@ async fn an_independent_merchant_passes_the_order_notification_scenarios() {
     )
     .await;
 }
+
+/// `kgsim serve`: a V2 product with order notification signs `orderNotify` with the 通用接口
+/// key (not the basic one: this merchant refuses that), and the merchant's query-order goes
+/// to the console's open APIs, which answer from the console's orders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_notifies_orders_with_their_own_key_and_answers_the_query() {
+    use kgsim::protocol::AccessKey;
+    let db = crate::console::fresh_db("joint-console.db");
+    let console = kgsim::console::start(kgsim::console::ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db,
+        key: AccessKey::new(BASIC_KEY),
+        keys: kgsim::marketplace::settings::InterfaceKeys {
+            kit: Some(AccessKey::new(KIT_KEY)),
+            license_code: Some(AccessKey::new(LICENSE_KEY)),
+            notify: Some(AccessKey::new(NOTIFY_KEY)),
+        },
+        allow_hosts: Vec::new(),
+        tick: std::time::Duration::from_secs(3600),
+        open_api: Some((
+            "127.0.0.1:0".parse().unwrap(),
+            kgsim::openapi::Keys {
+                app_key: "joint-ak".into(),
+                app_secret: AccessKey::new("joint-sk"),
+                usage_key: AccessKey::new(BASIC_KEY),
+            },
+        )),
+    })
+    .await
+    .unwrap();
+    let (base, book) = console.open_api.clone().unwrap();
+    let url = start(OpenApiAccess {
+        base,
+        ak: "joint-ak".into(),
+        sk: "joint-sk".into(),
+        key: BASIC_KEY.into(),
+    })
+    .await;
+    let api = crate::console::Api::new(&format!("http://{}", console.address));
+    let created = api
+        .post(
+            "/api/products",
+            json!({"production_address": url, "protocol": "v2", "order_notify": url}),
+        )
+        .await;
+    let product = created["id"].as_i64().unwrap();
+    let bought = api
+        .post("/api/purchases", json!({"product_id": product}))
+        .await;
+    let attempts: Vec<(String, String)> = bought["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["activity"].as_str().unwrap().into(),
+                a["verdict"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for activity in ["new-instance", "order-notify"] {
+        assert!(
+            attempts.contains(&(activity.into(), "accepted".into())),
+            "{activity} not accepted: {bought}"
+        );
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    assert!(
+        book.wait_for(deadline, |state| !state.calls.is_empty())
+            .await
+    );
+    let calls = api.get("/api/merchant-calls").await;
+    assert_eq!(calls[0]["endpoint"], "query-order", "{calls}");
+    assert_eq!(calls[0]["findings"], "[]", "{calls}");
+}

@@ -112,7 +112,8 @@ pub(crate) async fn home(State(app): State<Arc<App>>) -> PageResult {
 <label>Name <input type="text" name="name" id="product-name"></label><br>
 <label>Protocol {protocol}</label>
 <label>Billing {billing}</label>
-<label>Type {kind}</label>
+<label>Type {kind}</label><br>
+<label>Order notification address (V2, optional) <input type="text" name="order_notify" id="order-notify" size="40"></label>
 <button type="submit" id="create-product">Add product</button></form>"#,
         token = esc(&app.guard.token),
         protocol = select("protocol", &["v1", "v2"]),
@@ -135,10 +136,47 @@ fn select(name: &str, options: &[&str]) -> String {
 pub(crate) async fn product(State(app): State<Arc<App>>, Path(id): Path<i64>) -> PageResult {
     let (row, spec) = product_of(&app, id)?;
     let token = app.guard.token.clone();
-    let fingerprint = app.read(|r| r.meta("key.fingerprint"))?.unwrap_or_default();
     let mut body = String::new();
     if row.trading_frozen {
         body.push_str("<p class=\"error\" id=\"trading-frozen\">Trading frozen and the product hidden: its dial tests failed five days running. Fix the interface, then replay all saved cases on the debug page.</p>");
+    }
+    body.push_str(&product_panel(&app, id, &spec)?);
+    let _ = write!(
+        body,
+        r#"<h2>Buyer</h2><form method="post" action="/ui/purchase" class="panel"><input type="hidden" name="token" value="{}"><input type="hidden" name="product_id" value="{id}"><label><input type="checkbox" name="trial" value="1" id="trial"> Trial</label><button type="submit" id="buy">Buy</button></form>"#,
+        esc(&token)
+    );
+    body.push_str(&instances_table(&app, id, &spec, &token)?);
+    let orders = app.read(|r| r.orders(id, Page::first(50)))?;
+    body.push_str("<h2>Orders</h2><table id=\"orders\"><tr><th>Order</th><th>Kind</th><th>Status</th><th>Placed</th><th>Settled</th></tr>");
+    for order in &orders {
+        let _ = write!(
+            body,
+            "<tr><td><a href=\"/orders/{o}\">{o}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&order.kind),
+            badge(&order.status),
+            time(order.placed_at),
+            order.settled_at.map(time).unwrap_or_default(),
+            o = esc(&order.order_id),
+        );
+    }
+    body.push_str("</table>");
+    Ok(framed(&app, &row.name, &body))
+}
+
+/// What a product is: address, kind, keys' fingerprints, interfaces, links.
+fn product_panel(app: &App, id: i64, spec: &ProductSpec) -> Result<String, PageError> {
+    // Keys' fingerprints by interface type; the keys themselves come from the environment.
+    let mut fingerprints = Vec::new();
+    for (meta, what) in [
+        ("key.fingerprint", "basic"),
+        ("key.kit.fingerprint", "kit"),
+        ("key.license-code.fingerprint", "license-code"),
+        ("key.notify.fingerprint", "notify"),
+    ] {
+        if let Some(print) = app.read(|r| r.meta(meta))?.filter(|p| !p.is_empty()) {
+            fingerprints.push(format!("{what} <code>{}</code>", esc(&print)));
+        }
     }
     let interfaces = spec
         .interfaces()
@@ -153,20 +191,27 @@ pub(crate) async fn product(State(app): State<Arc<App>>, Path(id): Path<i64>) ->
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let _ = write!(
-        body,
-        "<div class=\"panel\"><b>Production address</b> <code>{}</code><br><b>Protocol</b> {} · <b>Billing</b> {} · <b>Type</b> {}<br><b>Access key</b> fingerprint <code>{}</code> (the key itself comes from the environment and is never stored)<br><b>Interfaces</b> {interfaces}<br><a href=\"/products/{id}/debug\">接口调试 · Debug page</a> · <a href=\"/api/products/{id}/scenario\" id=\"export\">Export as scenario</a></div>",
+    Ok(format!(
+        "<div class=\"panel\"><b>Production address</b> <code>{}</code><br><b>Protocol</b> {} · <b>Billing</b> {} · <b>Type</b> {}<br><b>Keys</b> (fingerprints; the keys come from the environment and are never stored) {}{}<br><b>Interfaces</b> {interfaces}<br><a href=\"/products/{id}/debug\">接口调试 · Debug page</a> · <a href=\"/api/products/{id}/scenario\" id=\"export\">Export as scenario</a></div>",
         esc(&spec.production_address),
         esc(&spec.protocol),
         esc(&spec.billing),
         esc(&spec.product),
-        esc(&fingerprint),
-    );
-    let _ = write!(
-        body,
-        r#"<h2>Buyer</h2><form method="post" action="/ui/purchase" class="panel"><input type="hidden" name="token" value="{}"><input type="hidden" name="product_id" value="{id}"><label><input type="checkbox" name="trial" value="1" id="trial"> Trial</label><button type="submit" id="buy">Buy</button></form>"#,
-        esc(&token)
-    );
+        fingerprints.join(", "),
+        spec.order_notify
+            .as_deref()
+            .map(|url| format!("<br><b>Order notification</b> <code>{}</code>", esc(url)))
+            .unwrap_or_default(),
+    ))
+}
+
+/// A product's latest instances, each with the buyer's actions.
+fn instances_table(
+    app: &App,
+    id: i64,
+    spec: &ProductSpec,
+    token: &str,
+) -> Result<String, PageError> {
     let instances = app.read(|r| r.instances(id, Page::first(50)))?;
     // License 2.0 products: the code the marketplace issued stands where an instanceId would.
     let id_column = if spec.product == "license-code" {
@@ -174,8 +219,7 @@ pub(crate) async fn product(State(app): State<Arc<App>>, Path(id): Path<i64>) ->
     } else {
         "instanceId"
     };
-    let _ = write!(
-        body,
+    let mut body = format!(
         "<h2>Instances</h2><table id=\"instances\"><tr><th>#</th><th>Order</th><th>{id_column}</th><th>State</th><th>Billing</th><th>Expires</th><th>Actions</th></tr>"
     );
     for instance in &instances {
@@ -184,7 +228,7 @@ pub(crate) async fn product(State(app): State<Arc<App>>, Path(id): Path<i64>) ->
             .map(|action| {
                 button_form(
                     "/ui/act",
-                    &token,
+                    token,
                     &[
                         ("product_id", id.to_string()),
                         ("instance", instance.reference.to_string()),
@@ -207,21 +251,7 @@ pub(crate) async fn product(State(app): State<Arc<App>>, Path(id): Path<i64>) ->
         );
     }
     body.push_str("</table>");
-    let orders = app.read(|r| r.orders(id, Page::first(50)))?;
-    body.push_str("<h2>Orders</h2><table id=\"orders\"><tr><th>Order</th><th>Kind</th><th>Status</th><th>Placed</th><th>Settled</th></tr>");
-    for order in &orders {
-        let _ = write!(
-            body,
-            "<tr><td><a href=\"/orders/{o}\">{o}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&order.kind),
-            badge(&order.status),
-            time(order.placed_at),
-            order.settled_at.map(time).unwrap_or_default(),
-            o = esc(&order.order_id),
-        );
-    }
-    body.push_str("</table>");
-    Ok(framed(&app, &row.name, &body))
+    Ok(body)
 }
 
 /// `GET /products/{id}/debug`: the debug page, saved cases, dial tests.
@@ -501,6 +531,8 @@ pub(crate) struct CreateForm {
     protocol: String,
     billing: String,
     product: String,
+    #[serde(default)]
+    order_notify: String,
 }
 
 pub(crate) async fn create_product(
@@ -515,6 +547,7 @@ pub(crate) async fn create_product(
         billing: form.billing,
         product: form.product,
         timeout_seconds: None,
+        order_notify: Some(form.order_notify.trim().to_owned()).filter(|u| !u.is_empty()),
     };
     let id = app.service.lock().await.create_product(&spec)?;
     Ok(Redirect::to(&format!("/products/{id}")))
