@@ -56,6 +56,8 @@ pub struct Running {
     pub open_api: Option<(String, crate::openapi::Book)>,
     _open_api: Option<crate::openapi::Running>,
     server: Option<tokio::task::JoinHandle<()>>,
+    /// Holds the database for this process (see [`store::claim`]).
+    _owner: rusqlite::Connection,
     ticker: tokio::task::JoinHandle<()>,
 }
 
@@ -94,6 +96,7 @@ pub enum ServeError {
 /// Opens the database, replays every product, binds and serves; the wall-clock ticker
 /// resumes whatever was in flight when the console last stopped.
 pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
+    let owner = store::claim(&config.db).map_err(service::ConsoleError::from)?;
     let writer = store::open(&config.db).map_err(service::ConsoleError::from)?;
     let reader = store::open_reader(&config.db).map_err(service::ConsoleError::from)?;
     let open_api = match config.open_api {
@@ -128,6 +131,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             .map(|running| (running.base_url.clone(), running.book.clone())),
         _open_api: open_api,
         server: Some(server),
+        _owner: owner,
         ticker,
     })
 }

@@ -252,6 +252,17 @@ async fn state_survives_kill_9_and_pending_retries_and_in_flight_attempts_resume
         [("rejected".into(), "console.http-status".into())]
     );
 
+    // One console per database: a second one is refused at once.
+    let second = Command::new(env!("CARGO_BIN_EXE_kgsim"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env("KGSIM_ACCESS_KEY", KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("in use by another kgsim serve"), "{stderr}");
+
     // A purchase whose newInstance is in flight when the console is killed.
     merchant.set(Mode::Hang);
     let arrived = merchant.arrived.notified();

@@ -37,6 +37,9 @@ pub enum StoreError {
         /// What was wrong with it.
         error: serde_json::Error,
     },
+    /// Another console holds the database.
+    #[error("{0} is in use by another kgsim serve: stop it first, or give this one another --db")]
+    InUse(String),
     /// The file was written by a newer kgsim.
     #[error(
         "console database is at schema version {found}, newer than this kgsim knows ({known}); upgrade kgsim or use another --db"
@@ -54,6 +57,35 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     let mut connection = Connection::open(path)?;
     configure(&connection)?;
     migrations::migrate(&mut connection)?;
+    Ok(connection)
+}
+
+/// Claims the database for this process: an exclusive lock on a companion file
+/// (`<db>-owner`, SQLite's own file locking), held as long as the returned connection lives
+/// and released by the operating system when the process ends, however it ends. A second
+/// console on the same database is refused rather than left to interleave its journal.
+pub fn claim(path: &Path) -> Result<Connection, StoreError> {
+    let mut owner = path.as_os_str().to_owned();
+    owner.push("-owner");
+    let connection = Connection::open(&owner)?;
+    // Refuse at once: a held claim is never released by waiting.
+    connection.busy_timeout(std::time::Duration::ZERO)?;
+    connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    let busy = |error: rusqlite::Error| match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::InUse(path.display().to_string())
+        }
+        _ => StoreError::Sqlite(error),
+    };
+    connection
+        .execute_batch(
+            "BEGIN EXCLUSIVE;
+             CREATE TABLE IF NOT EXISTS owner (pid INTEGER NOT NULL);
+             DELETE FROM owner;",
+        )
+        .map_err(busy)?;
+    connection.execute("INSERT INTO owner (pid) VALUES (?1)", [std::process::id()])?;
+    connection.execute_batch("COMMIT;").map_err(busy)?;
     Ok(connection)
 }
 

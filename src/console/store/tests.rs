@@ -105,3 +105,13 @@ fn the_fingerprint_names_the_key_without_revealing_it() {
     );
     assert!(!print.contains("secret"));
 }
+
+#[test]
+fn a_claimed_database_is_refused_to_a_second_owner_until_released() {
+    let path = temp_db("claimed.db");
+    let first = claim(&path).unwrap();
+    let error = claim(&path).unwrap_err().to_string();
+    assert!(error.contains("in use by another kgsim serve"), "{error}");
+    drop(first);
+    assert!(claim(&path).is_ok());
+}
