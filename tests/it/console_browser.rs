@@ -164,7 +164,7 @@ async fn a_merchant_works_the_console_in_chromium_and_finds_it_again_after_a_res
 
     // Watch the live log while a purchase is made: the row arrives over server-sent events.
     client.goto(&format!("{base}/log")).await.unwrap();
-    element(&client, "#live-log").await;
+    element(&client, "body[data-live='on']").await;
     let api = Api::new(&base);
     api.post("/api/purchases", json!({"product_id": 1})).await;
     text_appears(&client, FRESH_ROW, "new-instance #1").await;
@@ -184,6 +184,7 @@ async fn a_merchant_works_the_console_in_chromium_and_finds_it_again_after_a_res
     text_appears(&client, "//*[@id='instances']", "suspended").await;
     screenshot(&client, "product.png").await;
     click(&client, "#advance-1d").await;
+    text_appears(&client, "//*[@id='clock-state']", "advanced").await;
     client.goto(&format!("{base}/log")).await.unwrap();
     let failed = text_appears(&client, "//*[@id='failed']", "instance-status").await;
     assert!(!failed.contains("None."), "{failed}");

@@ -130,6 +130,8 @@ pub fn page(frame: &Frame<'_>, body: &str) -> String {
   var list = document.getElementById('live-log');
   if (!list || !window.EventSource) return;
   var source = new EventSource('/api/events');
+  // Subscribed: what happens from now on will arrive (the browser test waits for this).
+  source.onopen = function () {{ document.body.setAttribute('data-live', 'on'); }};
   source.onmessage = function (event) {{
     var a = JSON.parse(event.data);
     var row = document.createElement('tr');
