@@ -117,10 +117,7 @@ fn parse_timeout(text: &str) -> Result<Span, String> {
     }
 }
 
-/// The identity-centre domain tenantSync announces when the open APIs (and with them the
-/// identity centre) are not served: a reserved name, so that a merchant's login fails
-/// visibly rather than reaching a real host.
-const IDENTITY_UNSERVED: &str = "https://identity.kgsim.invalid";
+use crate::openapi::IDENTITY_UNSERVED;
 
 /// Loads scenarios from paths, or the built-in suite.
 pub(crate) fn load(paths: &[PathBuf]) -> Loaded {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::console::journal::{BuyerAction, Entry};
+use crate::console::journal::{BuyerAction, Entry, KitAction};
 use crate::console::live::Live;
 use crate::marketplace::clock::Span;
 
@@ -26,11 +26,15 @@ pub fn scenario(live: &Live, journal: &[(i64, String)]) -> String {
     let _ = writeln!(out, "applies:\n  protocols: [{}]", spec.protocol);
     let _ = writeln!(out, "  billing: [{}]", spec.billing);
     let _ = writeln!(out, "  products: [{}]", spec.product);
+    if spec.kit_public_key.is_some() {
+        out.push_str("  requires: [tenant-sync]\n");
+    }
     out.push_str("steps:\n");
     let mut clock: Option<i64> = None;
     let mut pending_advance = 0_i64;
     let mut purchases = 0;
     let mut steps = 0;
+    let mut enterprises = 0;
     for (_, text) in journal {
         let Ok(entry) = serde_json::from_str::<Entry>(text) else {
             continue;
@@ -68,6 +72,7 @@ pub fn scenario(live: &Live, journal: &[(i64, String)]) -> String {
             } => {
                 format!("  - debug: {{activities: [{activity}], variant: {variant}}}\n")
             }
+            Entry::Kit { action } => kit_step(action, live, &mut enterprises),
             Entry::Restart { call } => {
                 // A restart names the step that created its notice, which the journal does
                 // not keep; the scenario author picks it.
@@ -93,6 +98,37 @@ pub fn scenario(live: &Live, journal: &[(i64, String)]) -> String {
         out.push_str("  - purchase: {}\n");
     }
     out
+}
+
+/// A 联营 action as a step; enterprises are named `enterprise<N>` in the order they appear.
+fn kit_step(action: KitAction, live: &Live, enterprises: &mut usize) -> String {
+    let instance = |n: usize| {
+        live.aliases
+            .get(&n)
+            .cloned()
+            .unwrap_or_else(|| format!("order{}", n + 1))
+    };
+    match action {
+        KitAction::ApplyCredential => {
+            *enterprises += 1;
+            format!("  - apply-credential: {{}}\n    as: enterprise{enterprises}\n")
+        }
+        KitAction::BindEnterprise { instance: n } => {
+            *enterprises += 1;
+            format!(
+                "  - bind-enterprise: {}\n    as: enterprise{enterprises}\n",
+                instance(n)
+            )
+        }
+        KitAction::AuthorizeUsers { enterprise, count } => format!(
+            "  - authorize-users: {{enterprise: enterprise{}, users: {count}}}\n",
+            enterprise + 1
+        ),
+        KitAction::AddDepartment { enterprise } => format!(
+            "  - change-department: {{enterprise: enterprise{}, flag: add}}\n",
+            enterprise + 1
+        ),
+    }
 }
 
 fn yaml_string(text: &str) -> String {

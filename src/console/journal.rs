@@ -24,6 +24,11 @@ pub enum Entry {
         /// What was done.
         action: BuyerAction,
     },
+    /// 联营: something that makes the marketplace sync the Kit (spec V2 §3).
+    Kit {
+        /// What happened.
+        action: KitAction,
+    },
     /// The seller restarted a notice whose retries ran out (生产接口消息 > 重新启动).
     Restart {
         /// The call.
@@ -95,6 +100,32 @@ impl BuyerAction {
             Self::Unfreeze => "unfreeze",
         }
     }
+}
+
+/// What happens on the 联营 side (spec V2 §3.8): each one sends its Kit syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum KitAction {
+    /// The seller applies for the app credential: tenantSync, applicationSync, allOrgSync of a
+    /// test enterprise.
+    ApplyCredential,
+    /// A buyer's enterprise is bound to an instance: its tenant, app and departments.
+    BindEnterprise {
+        /// The instance's number within the product.
+        instance: usize,
+    },
+    /// The enterprise's admin authorises users to the app (authSync, ≤ 500 per sync).
+    AuthorizeUsers {
+        /// The enterprise's number within the product.
+        enterprise: usize,
+        /// How many users.
+        count: u32,
+    },
+    /// The enterprise adds a department (singleOrgSync).
+    AddDepartment {
+        /// The enterprise's number within the product.
+        enterprise: usize,
+    },
 }
 
 /// [`Transport`] as the journal keeps it: bodies as text when they are UTF-8, else Base64.

@@ -6,11 +6,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::console::journal::{BuyerAction, Entry};
+use crate::console::journal::{BuyerAction, Entry, KitAction};
 use crate::console::product::ProductSpec;
-use crate::console::store::{InstanceRow, Mirror, NoticeRow, OrderRow, ProductRow};
+use crate::console::store::{EnterpriseRow, InstanceRow, Mirror, NoticeRow, OrderRow, ProductRow};
 use crate::marketplace::classify::{Judgement, classify};
 use crate::marketplace::engine::Effect;
+use crate::marketplace::kit::{EnterpriseRef, KitFlag};
 use crate::marketplace::lifecycle::OrderKind;
 use crate::marketplace::settings::InterfaceKeys;
 use crate::marketplace::{
@@ -66,11 +67,17 @@ pub enum LiveError {
 
 impl Live {
     /// A product with a fresh engine, before its journal is replayed.
-    pub fn new(row: ProductRow, key: &AccessKey, keys: &InterfaceKeys) -> Result<Self, LiveError> {
+    /// `domain` is the identity centre the Kit announces.
+    pub fn new(
+        row: ProductRow,
+        key: &AccessKey,
+        keys: &InterfaceKeys,
+        domain: &str,
+    ) -> Result<Self, LiveError> {
         let spec: ProductSpec =
             serde_json::from_str(&row.spec).map_err(|e| LiveError::Spec(row.id, e.to_string()))?;
         let resolved = spec
-            .resolve(key, keys)
+            .resolve(key, keys, domain)
             .map_err(|e| LiveError::Spec(row.id, e.to_string()))?;
         let client = Client::with_platform_trust(resolved.target, resolved.timeout)
             .map_err(|e| LiveError::Trust(row.id, e.to_string()))?;
@@ -133,6 +140,9 @@ impl Live {
                 }
                 applied.calls = act(engine, InstanceRef(*instance), *action, &options)
                     .map_err(|e| e.to_string())?;
+            }
+            Entry::Kit { action } => {
+                applied.calls = kit(engine, *action, &options)?;
             }
             Entry::Restart { call } => {
                 if *call >= engine.calls().len() {
@@ -238,7 +248,23 @@ impl Live {
                 probe: call.effect == Effect::Probe,
             })
             .collect();
-        self.mirror.changes(orders, instances, notices)
+        let enterprises = engine
+            .enterprises()
+            .map(|(reference, enterprise)| EnterpriseRow {
+                product_id: product,
+                reference: reference.0 as i64,
+                instance_ref: enterprise.instance.map(|i| i.0 as i64),
+                tenant_id: enterprise.tenant_id.clone(),
+                tenant_code: enterprise.tenant_code.clone(),
+                name: enterprise.name.clone(),
+                app_id: enterprise.app_id.clone(),
+                client_id: enterprise.client_id.clone(),
+                users: enterprise.users.len() as i64,
+                departments: enterprise.orgs.len() as i64,
+            })
+            .collect();
+        let changes = self.mirror.changes(orders, instances, notices);
+        self.mirror.with_enterprises(changes, enterprises)
     }
 
     /// The per-call timeout.
@@ -262,6 +288,42 @@ fn act(
         BuyerAction::Freeze => engine.suspend(instance, options),
         BuyerAction::Unfreeze => engine.resume(instance, options),
     }
+}
+
+/// Performs a 联营 action on the engine.
+fn kit(
+    engine: &mut Marketplace,
+    action: KitAction,
+    options: &CallOptions,
+) -> Result<Vec<CallId>, String> {
+    let enterprises = engine.enterprises().count();
+    let enterprise = |n: usize| {
+        (n < enterprises)
+            .then_some(EnterpriseRef(n))
+            .ok_or_else(|| format!("there is no enterprise {n}"))
+    };
+    let calls = match action {
+        KitAction::ApplyCredential => engine.apply_credential(options).map(|(_, calls)| calls),
+        KitAction::BindEnterprise { instance } => {
+            if instance >= engine.all_instances().count() {
+                return Err(format!("there is no instance {instance}"));
+            }
+            engine
+                .bind_enterprise(InstanceRef(instance), options)
+                .map(|(_, calls)| calls)
+        }
+        KitAction::AuthorizeUsers {
+            enterprise: n,
+            count,
+        } => {
+            let count = count.clamp(1, 5000);
+            engine.authorize_users(enterprise(n)?, count, KitFlag::Add, options)
+        }
+        KitAction::AddDepartment { enterprise: n } => {
+            engine.change_department(enterprise(n)?, KitFlag::Add, options)
+        }
+    };
+    calls.map_err(|e| e.to_string())
 }
 
 /// An order kind's name in the API.

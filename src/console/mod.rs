@@ -106,7 +106,9 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         }
         None => None,
     };
-    let book = open_api.as_ref().map(|running| running.book.clone());
+    let book = open_api
+        .as_ref()
+        .map(|running| (running.base_url.clone(), running.book.clone()));
     let (service, warnings) =
         service::Service::open(store::Writer::new(writer), config.key, config.keys, book)?;
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use crate::marketplace::Settings;
 use crate::marketplace::clock::Span;
 use crate::marketplace::kind::{ProductKind, ProductType};
-use crate::marketplace::settings::InterfaceKeys;
+use crate::marketplace::settings::{InterfaceKeys, KitSettings};
+use crate::protocol::v2::client_secret::{MerchantPublicKey, OaepDigest};
 use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
 use crate::transport::target::TargetUrl;
 
@@ -38,6 +39,13 @@ pub struct ProductSpec {
     /// 通用接口 key; omitted: no notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_notify: Option<String>,
+    /// 联营 (V2 SaaS): the merchant's RSA public key (PEM or bare Base64, ≥ 3072 bits) that
+    /// `clientSecret` is encrypted with (spec V2 §3); omitted: no Kit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kit_public_key: Option<String>,
+    /// The OAEP digests for `clientSecret`: `sha256-mgf1-sha1` (default), `sha1`, `sha256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kit_oaep_digest: Option<String>,
 }
 
 fn default_protocol() -> String {
@@ -137,9 +145,45 @@ impl ProductSpec {
         )
     }
 
+    /// The Kit's settings, when the product has the Kit; `domain` is where the identity
+    /// centre is served (announced in tenantSync).
+    fn kit(&self, kind: ProductKind, domain: &str) -> Result<Option<KitSettings>, SpecError> {
+        let Some(key) = &self.kit_public_key else {
+            return Ok(None);
+        };
+        if kind.protocol != Protocol::V2 || kind.product != ProductType::Saas {
+            return Err(SpecError {
+                field: "kit_public_key",
+                message: "联营 (the Kit) is for V2 SaaS products".into(),
+            });
+        }
+        let public_key = MerchantPublicKey::parse(key).map_err(|e| SpecError {
+            field: "kit_public_key",
+            message: e.to_string(),
+        })?;
+        let digest = match &self.kit_oaep_digest {
+            None => OaepDigest::default(),
+            Some(text) => text.parse().map_err(|_| SpecError {
+                field: "kit_oaep_digest",
+                message: format!("{text:?} is not one of sha256-mgf1-sha1, sha1, sha256"),
+            })?,
+        };
+        Ok(Some(KitSettings {
+            public_key,
+            digest,
+            domain_name: domain.to_owned(),
+        }))
+    }
+
     /// Checks the request and builds the settings: the basic interfaces signed with `key`, the
-    /// other interface types with theirs (each falling back to `key`, spec V2 §1.2).
-    pub fn resolve(&self, key: &AccessKey, keys: &InterfaceKeys) -> Result<Resolved, SpecError> {
+    /// other interface types with theirs (each falling back to `key`, spec V2 §1.2); the Kit
+    /// announces `domain` as the identity centre.
+    pub fn resolve(
+        &self,
+        key: &AccessKey,
+        keys: &InterfaceKeys,
+        domain: &str,
+    ) -> Result<Resolved, SpecError> {
         let kind = self.kind()?;
         let target = TargetUrl::parse(&self.production_address).map_err(|e| SpecError {
             field: "production_address",
@@ -171,6 +215,7 @@ impl ProductSpec {
         settings.timeout = Span::seconds(i64::from(seconds));
         settings.keys = keys.clone();
         settings.order_notify = notify.is_some();
+        settings.kit = self.kit(kind, domain)?;
         Ok(Resolved {
             settings,
             target,
@@ -184,6 +229,8 @@ impl ProductSpec {
 mod tests {
     use super::*;
 
+    const DOMAIN: &str = "http://127.0.0.1:9";
+
     fn spec(json: &str) -> Result<ProductSpec, serde_json::Error> {
         serde_json::from_str(json)
     }
@@ -192,7 +239,7 @@ mod tests {
     fn defaults_to_a_v1_period_saas_product() {
         let spec = spec(r#"{"production_address":"http://127.0.0.1:9/p"}"#).unwrap();
         let resolved = spec
-            .resolve(&AccessKey::new("k"), &InterfaceKeys::default())
+            .resolve(&AccessKey::new("k"), &InterfaceKeys::default(), DOMAIN)
             .unwrap();
         assert_eq!(resolved.settings.protocol, Protocol::V1);
         assert_eq!(resolved.settings.billing, BillingMode::Period);
@@ -205,7 +252,7 @@ mod tests {
         let key = AccessKey::new("k");
         let bad = spec(r#"{"production_address":"http://h/p","billing":"monthly"}"#).unwrap();
         let error = bad
-            .resolve(&key, &InterfaceKeys::default())
+            .resolve(&key, &InterfaceKeys::default(), DOMAIN)
             .unwrap_err()
             .to_string();
         assert!(
@@ -214,14 +261,14 @@ mod tests {
         );
         let bad = spec(r#"{"production_address":"ftp://h/p"}"#).unwrap();
         assert!(
-            bad.resolve(&key, &InterfaceKeys::default())
+            bad.resolve(&key, &InterfaceKeys::default(), DOMAIN)
                 .unwrap_err()
                 .to_string()
                 .starts_with("production_address")
         );
         let bad = spec(r#"{"production_address":"http://h/p","product":"license-code"}"#).unwrap();
         assert!(
-            bad.resolve(&key, &InterfaceKeys::default())
+            bad.resolve(&key, &InterfaceKeys::default(), DOMAIN)
                 .unwrap_err()
                 .to_string()
                 .contains("V2 protocol only")
@@ -230,14 +277,14 @@ mod tests {
         let bad =
             spec(r#"{"production_address":"http://h/p","order_notify":"http://h/n"}"#).unwrap();
         assert!(
-            bad.resolve(&key, &InterfaceKeys::default())
+            bad.resolve(&key, &InterfaceKeys::default(), DOMAIN)
                 .unwrap_err()
                 .to_string()
                 .contains("V2 protocol only")
         );
         let bad = spec(r#"{"production_address":"http://h/p","protocol":"v2","product":"license-code","billing":"on-demand"}"#).unwrap();
         assert!(
-            bad.resolve(&key, &InterfaceKeys::default())
+            bad.resolve(&key, &InterfaceKeys::default(), DOMAIN)
                 .unwrap_err()
                 .to_string()
                 .starts_with("billing: ")

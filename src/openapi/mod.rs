@@ -16,6 +16,11 @@ pub mod ops;
 pub mod server;
 pub mod tls;
 
+/// The identity-centre domain tenantSync announces when the open APIs (and with them the
+/// identity centre) are not served: a reserved name, so that a merchant's login fails
+/// visibly rather than reaching a real host.
+pub const IDENTITY_UNSERVED: &str = "https://identity.kgsim.invalid";
+
 pub use auth::Keys;
 pub use book::{Book, MerchantCall, Scope};
 pub use server::{Running, StartError, start};

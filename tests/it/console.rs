@@ -204,6 +204,17 @@ fn notice(detail: &Value, activity: &str) -> Value {
         .clone()
 }
 
+/// The activities of a list of attempts that were accepted.
+pub(crate) fn accepted(attempts: &Value) -> Vec<String> {
+    attempts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["verdict"] == "accepted")
+        .map(|a| a["activity"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn verdicts(attempts: &Value) -> Vec<(String, String)> {
     attempts
         .as_array()

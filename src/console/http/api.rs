@@ -12,11 +12,11 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::console::clock::ConsoleClock;
 use crate::console::http::App;
-use crate::console::journal::BuyerAction;
+use crate::console::journal::{BuyerAction, KitAction};
 use crate::console::product::ProductSpec;
 use crate::console::service::{AttemptOutcome, ConsoleError, DebugOutcome, DialOutcome};
 use crate::console::store::{
-    AttemptRow, InstanceRow, MerchantCallRow, NoticeRow, OrderRow, Page, ProductRow,
+    AttemptRow, EnterpriseRow, InstanceRow, MerchantCallRow, NoticeRow, OrderRow, Page, ProductRow,
 };
 use crate::marketplace::clock::Span;
 
@@ -299,6 +299,35 @@ pub(crate) async fn act(
             .act(request.product_id, request.instance, request.action)
             .await?,
     ))
+}
+
+/// `POST /api/kit/actions`: `{"product_id": 1, "action": "bind-enterprise", "instance": 0}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct KitRequest {
+    /// The product (created with `kit_public_key`).
+    pub product_id: i64,
+    /// What happens, with what it names.
+    #[serde(flatten)]
+    pub action: KitAction,
+}
+
+#[utoipa::path(post, path = "/api/kit/actions", request_body = KitRequest,
+    responses((status = 200, body = Vec<AttemptOutcome>), (status = 409, body = ApiError)))]
+pub(crate) async fn kit(
+    State(app): State<Arc<App>>,
+    Json(request): Json<KitRequest>,
+) -> ApiResult<Vec<AttemptOutcome>> {
+    let mut service = app.service.lock().await;
+    Ok(Json(service.kit(request.product_id, request.action).await?))
+}
+
+#[utoipa::path(get, path = "/api/products/{id}/enterprises", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<EnterpriseRow>)))]
+pub(crate) async fn enterprises(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+) -> ApiResult<Vec<EnterpriseRow>> {
+    Ok(Json(app.read(|r| r.enterprises(id))?))
 }
 
 /// `POST /api/clock/advance`.

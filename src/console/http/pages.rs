@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::console::http::App;
 use crate::console::http::api::{Paging, order_detail};
 use crate::console::http::html::{Frame, badge, button_form, esc, page, time};
-use crate::console::journal::BuyerAction;
+use crate::console::journal::{BuyerAction, KitAction};
 use crate::console::product::ProductSpec;
 use crate::console::service::{ConsoleError, DebugOutcome};
 use crate::console::store::{Counted, Page, ProductRow};
@@ -113,7 +113,8 @@ pub(crate) async fn home(State(app): State<Arc<App>>) -> PageResult {
 <label>Protocol {protocol}</label>
 <label>Billing {billing}</label>
 <label>Type {kind}</label><br>
-<label>Order notification address (V2, optional) <input type="text" name="order_notify" id="order-notify" size="40"></label>
+<label>Order notification address (V2, optional) <input type="text" name="order_notify" id="order-notify" size="40"></label><br>
+<label>联营 Kit: the merchant's RSA public key, PEM (V2 SaaS, optional)<br><textarea name="kit_public_key" id="kit-public-key" rows="3" cols="64"></textarea></label>
 <button type="submit" id="create-product">Add product</button></form>"#,
         token = esc(&app.guard.token),
         protocol = select("protocol", &["v1", "v2"]),
@@ -147,6 +148,9 @@ pub(crate) async fn product(State(app): State<Arc<App>>, Path(id): Path<i64>) ->
         esc(&token)
     );
     body.push_str(&instances_table(&app, id, &spec, &token)?);
+    if spec.kit_public_key.is_some() {
+        body.push_str(&kit_section(&app, id, &token)?);
+    }
     let orders = app.read(|r| r.orders(id, Page::first(50)))?;
     body.push_str("<h2>Orders</h2><table id=\"orders\"><tr><th>Order</th><th>Kind</th><th>Status</th><th>Placed</th><th>Settled</th></tr>");
     for order in &orders {
@@ -205,6 +209,59 @@ fn product_panel(app: &App, id: i64, spec: &ProductSpec) -> Result<String, PageE
     ))
 }
 
+/// 联营: the enterprises the Kit synced, and what makes it sync.
+fn kit_section(app: &App, id: i64, token: &str) -> Result<String, PageError> {
+    let enterprises = app.read(|r| r.enterprises(id))?;
+    let kit_form = |action: &str, extra: &[(&str, String)], label: &str, element: String| {
+        let mut fields = vec![
+            ("product_id", id.to_string()),
+            ("action", action.to_owned()),
+        ];
+        fields.extend(extra.iter().cloned());
+        button_form("/ui/kit", token, &fields, label, &element)
+    };
+    let mut body = format!(
+        "<h2>联营 · Kit</h2><p>{}</p><table id=\"enterprises\"><tr><th>#</th><th>Enterprise</th><th>tenantId</th><th>appId / client_id</th><th>Instance</th><th>Users</th><th>Departments</th><th></th></tr>",
+        kit_form(
+            "apply-credential",
+            &[],
+            "Apply for the app credential",
+            "kit-apply-credential".into()
+        )
+    );
+    for enterprise in &enterprises {
+        let n = enterprise.reference;
+        let _ = write!(
+            body,
+            "<tr><td>{n}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code> / <code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+            esc(&enterprise.name),
+            esc(&enterprise.tenant_id),
+            esc(&enterprise.app_id),
+            esc(&enterprise.client_id),
+            enterprise
+                .instance_ref
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "credential".into()),
+            enterprise.users,
+            enterprise.departments,
+            kit_form(
+                "authorize-users",
+                &[("enterprise", n.to_string()), ("count", "1".into())],
+                "Authorize a user",
+                format!("kit-authorize-{n}")
+            ),
+            kit_form(
+                "add-department",
+                &[("enterprise", n.to_string())],
+                "Add a department",
+                format!("kit-department-{n}")
+            ),
+        );
+    }
+    body.push_str("</table>");
+    Ok(body)
+}
+
 /// A product's latest instances, each with the buyer's actions.
 fn instances_table(
     app: &App,
@@ -223,7 +280,7 @@ fn instances_table(
         "<h2>Instances</h2><table id=\"instances\"><tr><th>#</th><th>Order</th><th>{id_column}</th><th>State</th><th>Billing</th><th>Expires</th><th>Actions</th></tr>"
     );
     for instance in &instances {
-        let actions: String = BuyerAction::ALL
+        let mut actions: String = BuyerAction::ALL
             .iter()
             .map(|action| {
                 button_form(
@@ -239,6 +296,19 @@ fn instances_table(
                 )
             })
             .collect();
+        if spec.kit_public_key.is_some() {
+            actions.push_str(&button_form(
+                "/ui/kit",
+                token,
+                &[
+                    ("product_id", id.to_string()),
+                    ("action", "bind-enterprise".into()),
+                    ("instance", instance.reference.to_string()),
+                ],
+                "bind-enterprise",
+                &format!("kit-bind-{}", instance.reference),
+            ));
+        }
         let _ = write!(
             body,
             "<tr><td>{}</td><td><a href=\"/orders/{o}\">{o}</a></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
@@ -533,6 +603,8 @@ pub(crate) struct CreateForm {
     product: String,
     #[serde(default)]
     order_notify: String,
+    #[serde(default)]
+    kit_public_key: String,
 }
 
 pub(crate) async fn create_product(
@@ -548,6 +620,8 @@ pub(crate) async fn create_product(
         product: form.product,
         timeout_seconds: None,
         order_notify: Some(form.order_notify.trim().to_owned()).filter(|u| !u.is_empty()),
+        kit_public_key: Some(form.kit_public_key.trim().to_owned()).filter(|k| !k.is_empty()),
+        kit_oaep_digest: None,
     };
     let id = app.service.lock().await.create_product(&spec)?;
     Ok(Redirect::to(&format!("/products/{id}")))
@@ -591,6 +665,51 @@ pub(crate) async fn act(
         .lock()
         .await
         .act(form.product_id, form.instance, form.action)
+        .await?;
+    Ok(Redirect::to(&format!("/products/{}", form.product_id)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct KitForm {
+    token: String,
+    product_id: i64,
+    action: String,
+    #[serde(default)]
+    instance: usize,
+    #[serde(default)]
+    enterprise: usize,
+    #[serde(default)]
+    count: u32,
+}
+
+pub(crate) async fn kit(
+    State(app): State<Arc<App>>,
+    Form(form): Form<KitForm>,
+) -> Result<Redirect, PageError> {
+    check_token(&app, &form.token)?;
+    let action = match form.action.as_str() {
+        "apply-credential" => KitAction::ApplyCredential,
+        "bind-enterprise" => KitAction::BindEnterprise {
+            instance: form.instance,
+        },
+        "authorize-users" => KitAction::AuthorizeUsers {
+            enterprise: form.enterprise,
+            count: form.count.max(1),
+        },
+        "add-department" => KitAction::AddDepartment {
+            enterprise: form.enterprise,
+        },
+        other => {
+            return Err(PageError(
+                StatusCode::BAD_REQUEST,
+                format!("unknown Kit action {other:?}"),
+            ));
+        }
+    };
+    app.service
+        .lock()
+        .await
+        .kit(form.product_id, action)
         .await?;
     Ok(Redirect::to(&format!("/products/{}", form.product_id)))
 }

@@ -14,7 +14,7 @@ use tokio::sync::broadcast;
 
 use crate::conformance::console_check;
 use crate::console::clock::ConsoleClock;
-use crate::console::journal::{BuyerAction, Entry, StoredTransport};
+use crate::console::journal::{BuyerAction, Entry, KitAction, StoredTransport};
 use crate::console::live::{Applied, Live, LiveError};
 use crate::console::product::ProductSpec;
 use crate::console::store::{AttemptRow, StoreError, Writer, fingerprint};
@@ -78,6 +78,8 @@ pub struct Service {
     products: BTreeMap<i64, Live>,
     key: AccessKey,
     keys: InterfaceKeys,
+    /// Where the identity centre is served (the open APIs' base URL), as tenantSync announces.
+    identity: String,
     events: broadcast::Sender<String>,
     next_dial: i64,
     open_api: Option<OpenApiLink>,
@@ -86,13 +88,18 @@ pub struct Service {
 impl Service {
     /// Loads every product and replays its journal; returns warnings for the operator (a
     /// changed access key, notices resumed).
-    /// With `book`, the open APIs answer from the products' state.
+    /// With `book` (and the base URL it is served at), the open APIs and the identity centre
+    /// answer from the products' state.
     pub fn open(
         writer: Writer,
         key: AccessKey,
         keys: InterfaceKeys,
-        book: Option<Book>,
+        book: Option<(String, Book)>,
     ) -> Result<(Self, Vec<String>), ConsoleError> {
+        let (identity, book) = match book {
+            Some((base_url, book)) => (Some(base_url), Some(book)),
+            None => (None, None),
+        };
         let mut warnings = Vec::new();
         let named = [
             ("key.fingerprint", "access key", Some(&key)),
@@ -128,6 +135,7 @@ impl Service {
             products: BTreeMap::new(),
             key,
             keys,
+            identity: identity.unwrap_or_else(|| crate::openapi::IDENTITY_UNSERVED.to_owned()),
             events: broadcast::channel(256).0,
             next_dial: 0,
             open_api: book.map(|book| OpenApiLink {
@@ -142,7 +150,7 @@ impl Service {
             None => next_dial_slot(now),
         };
         for row in service.writer.products()? {
-            let mut live = Live::new(row, &service.key, &service.keys)?;
+            let mut live = Live::new(row, &service.key, &service.keys, &service.identity)?;
             let journal = service.writer.journal(live.id())?;
             live.replay(&journal)?;
             if !live.pending.is_empty() {
@@ -190,7 +198,7 @@ impl Service {
 
     /// Adds a product; returns its id.
     pub fn create_product(&mut self, spec: &ProductSpec) -> Result<i64, ConsoleError> {
-        spec.resolve(&self.key, &self.keys)
+        spec.resolve(&self.key, &self.keys, &self.identity)
             .map_err(|e| ConsoleError::Invalid(e.to_string()))?;
         let text =
             serde_json::to_string(&spec).map_err(|e| ConsoleError::Invalid(e.to_string()))?;
@@ -204,7 +212,7 @@ impl Service {
             .into_iter()
             .find(|p| p.id == id)
             .ok_or_else(|| ConsoleError::NotFound(format!("product {id}")))?;
-        let live = Live::new(row, &self.key, &self.keys)?;
+        let live = Live::new(row, &self.key, &self.keys, &self.identity)?;
         self.products.insert(id, live);
         self.publish(id);
         Ok(id)
@@ -241,6 +249,17 @@ impl Service {
     ) -> Result<Vec<AttemptOutcome>, ConsoleError> {
         self.settle(product).await?;
         self.record(product, &Entry::Act { instance, action }, &[])?;
+        self.settle(product).await
+    }
+
+    /// 联营: something that makes the marketplace sync the Kit.
+    pub async fn kit(
+        &mut self,
+        product: i64,
+        action: KitAction,
+    ) -> Result<Vec<AttemptOutcome>, ConsoleError> {
+        self.settle(product).await?;
+        self.record(product, &Entry::Kit { action }, &[])?;
         self.settle(product).await
     }
 

@@ -113,6 +113,22 @@ const MIGRATIONS: &[&str] = &[
         findings     TEXT NOT NULL          -- JSON: [{check, message}]
     );
     ",
+    // 3: 联营 enterprises (tenants, their app and users); never the app's clientSecret.
+    r"
+    CREATE TABLE kit_enterprises (
+        product_id   INTEGER NOT NULL REFERENCES products(id),
+        ref          INTEGER NOT NULL,
+        instance_ref INTEGER,
+        tenant_id    TEXT NOT NULL,
+        tenant_code  TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        app_id       TEXT NOT NULL,
+        client_id    TEXT NOT NULL,
+        users        INTEGER NOT NULL,
+        departments  INTEGER NOT NULL,
+        PRIMARY KEY (product_id, ref)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

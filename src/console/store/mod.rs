@@ -14,8 +14,8 @@ mod read;
 mod write;
 
 pub use read::{
-    AttemptRow, Counted, DebugCaseRow, DialRunRow, InstanceRow, MerchantCallRow, NoticeRow,
-    OrderRow, Page, ProductRow, Reader,
+    AttemptRow, Counted, DebugCaseRow, DialRunRow, EnterpriseRow, InstanceRow, MerchantCallRow,
+    NoticeRow, OrderRow, Page, ProductRow, Reader,
 };
 pub use write::{Changes, Mirror, Writer};
 

@@ -175,6 +175,31 @@ pub struct DialRunRow {
     pub failed: i64,
 }
 
+/// A 联营 enterprise: a tenant, its app and its users (the app's clientSecret is not kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct EnterpriseRow {
+    /// The product.
+    pub product_id: i64,
+    /// Its number within the product (what Kit actions name).
+    pub reference: i64,
+    /// The instance it is bound to; none for the seller's credential application.
+    pub instance_ref: Option<i64>,
+    /// `tenantId`.
+    pub tenant_id: String,
+    /// `tenantCode`.
+    pub tenant_code: String,
+    /// The enterprise's name.
+    pub name: String,
+    /// `appId`.
+    pub app_id: String,
+    /// The OAuth `client_id` of its app.
+    pub client_id: String,
+    /// Users authorised to the app.
+    pub users: i64,
+    /// Departments, the top level included.
+    pub departments: i64,
+}
+
 /// A call the merchant made to the open APIs or the identity centre.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MerchantCallRow {
@@ -357,6 +382,29 @@ impl Reader {
 }
 
 impl Reader {
+    /// A product's 联营 enterprises.
+    pub fn enterprises(&self, product: i64) -> Result<Vec<EnterpriseRow>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT product_id, ref, instance_ref, tenant_id, tenant_code, name, app_id, client_id,
+             users, departments FROM kit_enterprises WHERE product_id = ?1 ORDER BY ref",
+        )?;
+        let rows = statement.query_map([product], |row| {
+            Ok(EnterpriseRow {
+                product_id: row.get(0)?,
+                reference: row.get(1)?,
+                instance_ref: row.get(2)?,
+                tenant_id: row.get(3)?,
+                tenant_code: row.get(4)?,
+                name: row.get(5)?,
+                app_id: row.get(6)?,
+                client_id: row.get(7)?,
+                users: row.get(8)?,
+                departments: row.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The merchant's calls to the open APIs, newest first.
     pub fn merchant_calls(&self, page: Page) -> Result<Vec<MerchantCallRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(

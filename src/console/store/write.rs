@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::console::store::StoreError;
 use crate::console::store::read::{
-    AttemptRow, InstanceRow, NoticeRow, OrderRow, ProductRow, product_row,
+    AttemptRow, EnterpriseRow, InstanceRow, NoticeRow, OrderRow, ProductRow, product_row,
 };
 
 /// The read-model rows of one product as last written, so that a change writes only the rows
@@ -17,6 +17,7 @@ pub struct Mirror {
     orders: HashMap<String, OrderRow>,
     instances: Vec<InstanceRow>,
     notices: Vec<NoticeRow>,
+    enterprises: Vec<EnterpriseRow>,
 }
 
 /// The rows a change touches.
@@ -25,12 +26,16 @@ pub struct Changes {
     orders: Vec<OrderRow>,
     instances: Vec<InstanceRow>,
     notices: Vec<NoticeRow>,
+    enterprises: Vec<EnterpriseRow>,
 }
 
 impl Changes {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.orders.is_empty() && self.instances.is_empty() && self.notices.is_empty()
+        self.orders.is_empty()
+            && self.instances.is_empty()
+            && self.notices.is_empty()
+            && self.enterprises.is_empty()
     }
 }
 
@@ -51,6 +56,16 @@ impl Mirror {
         }
         changed_rows(&mut self.instances, instances, &mut changes.instances);
         changed_rows(&mut self.notices, notices, &mut changes.notices);
+        changes
+    }
+
+    /// Adds the 联营 enterprises that differ to a change.
+    pub fn with_enterprises(
+        &mut self,
+        mut changes: Changes,
+        enterprises: Vec<EnterpriseRow>,
+    ) -> Changes {
+        changed_rows(&mut self.enterprises, enterprises, &mut changes.enterprises);
         changes
     }
 }
@@ -321,6 +336,28 @@ fn write_changes(
                 instance.trial,
                 instance.expire_at,
                 instance.license_code
+            ])?;
+    }
+    for enterprise in &changes.enterprises {
+        transaction
+            .prepare_cached(
+                "INSERT INTO kit_enterprises (product_id, ref, instance_ref, tenant_id, tenant_code,
+                 name, app_id, client_id, users, departments)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (product_id, ref) DO UPDATE SET name = excluded.name,
+                 users = excluded.users, departments = excluded.departments",
+            )?
+            .execute(params![
+                product,
+                enterprise.reference,
+                enterprise.instance_ref,
+                enterprise.tenant_id,
+                enterprise.tenant_code,
+                enterprise.name,
+                enterprise.app_id,
+                enterprise.client_id,
+                enterprise.users,
+                enterprise.departments
             ])?;
     }
     for notice in &changes.notices {
