@@ -4,7 +4,6 @@
 //! (the console just did it) or replayed at start.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use crate::console::journal::{BuyerAction, Entry, KitAction};
 use crate::console::product::ProductSpec;
@@ -265,11 +264,6 @@ impl Live {
             .collect();
         let changes = self.mirror.changes(orders, instances, notices);
         self.mirror.with_enterprises(changes, enterprises)
-    }
-
-    /// The per-call timeout.
-    pub fn timeout(&self) -> Duration {
-        self.client.timeout()
     }
 }
 

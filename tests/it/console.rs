@@ -356,17 +356,25 @@ async fn start_in_process(
     name: &str,
     open_api: Option<kgsim::openapi::Keys>,
 ) -> kgsim::console::Running {
-    kgsim::console::start(kgsim::console::ServeConfig {
+    let config = kgsim::console::ServeConfig {
+        open_api: open_api.map(|keys| ("127.0.0.1:0".parse().unwrap(), keys)),
+        ..config_for(fresh_db(name))
+    };
+    kgsim::console::start(config).await.unwrap()
+}
+
+/// An in-process console's settings: a free loopback port, `db`, the independent merchant's
+/// key, a ticker that never fires on its own during a test.
+fn config_for(db: PathBuf) -> kgsim::console::ServeConfig {
+    kgsim::console::ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        db: fresh_db(name),
+        db,
         key: kgsim::protocol::AccessKey::new(KEY),
         keys: kgsim::marketplace::settings::InterfaceKeys::default(),
         allow_hosts: Vec::new(),
         tick: Duration::from_secs(3600),
-        open_api: open_api.map(|keys| ("127.0.0.1:0".parse().unwrap(), keys)),
-    })
-    .await
-    .unwrap()
+        open_api: None,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -652,17 +660,7 @@ async fn the_openapi_document_and_the_exported_scenario_are_usable() {
 async fn an_idle_second_writes_nothing_to_the_journal() {
     let merchant = Switched::start(false).await;
     let db = fresh_db("idle.db");
-    let console = kgsim::console::start(kgsim::console::ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: db.clone(),
-        key: kgsim::protocol::AccessKey::new(KEY),
-        keys: kgsim::marketplace::settings::InterfaceKeys::default(),
-        allow_hosts: Vec::new(),
-        tick: Duration::from_secs(3600),
-        open_api: None,
-    })
-    .await
-    .unwrap();
+    let console = kgsim::console::start(config_for(db.clone())).await.unwrap();
     let api = Api::new(&format!("http://{}", console.address));
     let product = api.create_product(&merchant.url, "v1").await;
     api.post("/api/purchases", json!({"product_id": product}))
@@ -684,4 +682,71 @@ async fn an_idle_second_writes_nothing_to_the_journal() {
         before,
         "the wall-clock ticker journals only what falls due"
     );
+}
+
+/// The independent V1 merchant with one more field in every answer, which the console does
+/// not read: 20 KB of it, and the answer signed again over the new body.
+async fn padded_merchant() -> String {
+    use base64::Engine as _;
+    let inner = router(false, Conduct::default(), None);
+    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let inner = inner.clone();
+        async move {
+            let answer = inner.oneshot(request).await.unwrap();
+            let bytes = axum::body::to_bytes(answer.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let mut value: Value = serde_json::from_slice(&bytes).unwrap();
+            value["notes"] = json!("x".repeat(20_000));
+            let body = value.to_string();
+            let signature = base64::engine::general_purpose::STANDARD
+                .encode(crate::independent::hmac(KEY.as_bytes(), body.as_bytes()));
+            let sign = format!("sign_type=\"HMAC-SHA256\",signature=\"{signature}\"");
+            (
+                [
+                    ("content-type", "application/json".to_owned()),
+                    ("body-sign", sign),
+                ],
+                body,
+            )
+        }
+    });
+    let address = serve_app(app, HeaderCase::AsWritten).await;
+    format!("http://{address}/produce")
+}
+
+/// A restart judges each stored answer again: it must be the answer as received, not the one
+/// cut down for display (a long string cut and the body re-serialised no longer matches its
+/// `Body-Sign`, and the replayed order would fall back to pending).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_judges_each_answer_as_it_was_received() {
+    let url = padded_merchant().await;
+    let db = fresh_db("padded.db");
+    let console = kgsim::console::start(config_for(db.clone())).await.unwrap();
+    let api = Api::new(&format!("http://{}", console.address));
+    let product = api.create_product(&url, "v1").await;
+    let bought = api
+        .post("/api/purchases", json!({"product_id": product}))
+        .await;
+    let order = bought["order_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        verdicts(&bought["attempts"]),
+        [("accepted".into(), String::new())]
+    );
+    let detail = api.get(&format!("/api/orders/{order}")).await;
+    let shown = detail["notices"][0]["attempt_log"][0]["answer"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        shown.len() < 20_000,
+        "the call log keeps the answer cut down: {} bytes",
+        shown.len()
+    );
+    drop(console);
+
+    let console = kgsim::console::start(config_for(db)).await.unwrap();
+    let api = Api::new(&format!("http://{}", console.address));
+    let detail = api.get(&format!("/api/orders/{order}")).await;
+    assert_eq!(detail["status"], "opened", "{detail}");
 }

@@ -484,13 +484,10 @@ async fn passes(filter: &str, extra: &[&str], at_least: u64) {
     .collect();
     args.extend(extra.iter().map(|a| (*a).to_owned()));
     let (run, report) = tokio::task::spawn_blocking(move || {
-        let report = crate::support::temp_file("independent-joint.json", b"");
-        let mut with_json: Vec<&str> = args.iter().map(String::as_str).collect();
-        with_json.extend(["--json", report.to_str().unwrap()]);
-        let run = crate::support::kgsim_env(
-            &with_json,
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::support::kgsim_json_env(
+            &args,
             Some(BASIC_KEY),
-            None,
             &[
                 ("KGSIM_OPENAPI_AK", "joint-ak"),
                 ("KGSIM_OPENAPI_SK", "joint-sk"),
@@ -498,10 +495,7 @@ async fn passes(filter: &str, extra: &[&str], at_least: u64) {
                 ("KGSIM_LICENSE_KEY", LICENSE_KEY),
                 ("KGSIM_NOTIFY_KEY", NOTIFY_KEY),
             ],
-        );
-        let report: Value =
-            serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
-        (run, report)
+        )
     })
     .await
     .unwrap();

@@ -725,21 +725,14 @@ async fn an_independent_merchant_passes_the_open_api_scenarios() {
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let (run, report) = tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let report = crate::support::temp_file("independent-openapi.json", b"");
-            let mut with_json = args.clone();
-            with_json.extend(["--json", report.to_str().unwrap()]);
-            let run = crate::support::kgsim_env(
-                &with_json,
+            crate::support::kgsim_json_env(
+                &args,
                 Some(KEY),
-                None,
                 &[
                     ("KGSIM_OPENAPI_AK", "independent-ak"),
                     ("KGSIM_OPENAPI_SK", "independent-sk"),
                 ],
-            );
-            let report: Value =
-                serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
-            (run, report)
+            )
         })
         .await
         .unwrap();

@@ -106,10 +106,19 @@ pub(crate) fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
 /// Runs `kgsim` with `--json` to a fresh file; returns the run and the parsed JSON, failing
 /// with the run's output when none was written.
 pub(crate) fn kgsim_json(args: &[&str], key: Option<&str>) -> (Run, Value) {
+    kgsim_json_env(args, key, &[])
+}
+
+/// [`kgsim_json`] with extra environment variables.
+pub(crate) fn kgsim_json_env(
+    args: &[&str],
+    key: Option<&str>,
+    envs: &[(&str, &str)],
+) -> (Run, Value) {
     let report = temp_file("report.json", b"");
     let mut args = args.to_vec();
     args.extend(["--json", report.to_str().expect("a UTF-8 temp path")]);
-    let run = kgsim(&args, key, None);
+    let run = kgsim_env(&args, key, None, envs);
     let json = std::fs::read_to_string(&report).unwrap_or_default();
     let value = serde_json::from_str(&json)
         .unwrap_or_else(|_| panic!("no JSON report:\n{}\n{}", run.stdout, run.stderr));

@@ -81,12 +81,7 @@ pub struct ApiError {
 
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
-            ConsoleError::Invalid(_) => StatusCode::BAD_REQUEST,
-            ConsoleError::Refused(_) => StatusCode::CONFLICT,
-            ConsoleError::Store(_) | ConsoleError::Live(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let status = crate::console::http::status_of(&self);
         (
             status,
             Json(ApiError {

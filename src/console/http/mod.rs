@@ -117,6 +117,17 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// The HTTP status a refused or failed change answers with, on the pages and in the API.
+pub(crate) fn status_of(error: &ConsoleError) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    match error {
+        ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
+        ConsoleError::Invalid(_) => StatusCode::BAD_REQUEST,
+        ConsoleError::Refused(_) => StatusCode::CONFLICT,
+        ConsoleError::Store(_) | ConsoleError::Live(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 /// Refuses foreign hosts and cross-site changes before any handler runs.
 async fn protect(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     match app.guard.check(request.method(), request.headers()) {

@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::console::http::App;
 use crate::console::http::api::{Paging, order_detail};
 use crate::console::http::html::{Frame, badge, button_form, esc, page, time};
+use crate::console::http::{App, status_of};
 use crate::console::journal::{BuyerAction, KitAction};
 use crate::console::product::ProductSpec;
 use crate::console::service::{ConsoleError, DebugOutcome};
@@ -27,13 +27,7 @@ pub(crate) struct PageError(StatusCode, String);
 
 impl From<ConsoleError> for PageError {
     fn from(error: ConsoleError) -> Self {
-        let status = match &error {
-            ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
-            ConsoleError::Invalid(_) => StatusCode::BAD_REQUEST,
-            ConsoleError::Refused(_) => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self(status, error.to_string())
+        Self(status_of(&error), error.to_string())
     }
 }
 
@@ -640,11 +634,12 @@ pub(crate) async fn purchase(
     Form(form): Form<PurchaseForm>,
 ) -> Result<Redirect, PageError> {
     check_token(&app, &form.token)?;
-    let mut service = app.service.lock().await;
-    let (order, ..) = service
+    let (order, ..) = app
+        .service
+        .lock()
+        .await
         .purchase(form.product_id, form.trial.is_some())
         .await?;
-    app.set_clock(&service);
     Ok(Redirect::to(&format!("/orders/{order}")))
 }
 

@@ -22,12 +22,9 @@ use crate::marketplace::settings::InterfaceKeys;
 use crate::marketplace::{Delivery, Transport};
 use crate::openapi::Book;
 use crate::protocol::{AccessKey, UnixMillis};
-use crate::scenario::run::perform::{AttemptFault, Performed, perform};
+use crate::scenario::run::perform::{Performed, perform_whole};
 use crate::transport::wire;
 use dial::next_dial_slot;
-
-/// Answers kept in the call log are cut at this size.
-const ANSWER_KEPT: usize = 64 * 1024;
 
 /// A change the console refuses, or could not make.
 #[derive(Debug, thiserror::Error)]
@@ -208,9 +205,7 @@ impl Service {
             .insert_product(&spec.display_name(), &text, self.now().0, seed)?;
         let row = self
             .writer
-            .products()?
-            .into_iter()
-            .find(|p| p.id == id)
+            .product(id)?
             .ok_or_else(|| ConsoleError::NotFound(format!("product {id}")))?;
         let live = Live::new(row, &self.key, &self.keys, &self.identity)?;
         self.products.insert(id, live);
@@ -340,24 +335,22 @@ impl Service {
             // The merchant may query an order as soon as its newInstance arrives.
             self.publish(product);
             let live = self.live(product)?;
-            for performed in perform_batch(live, batch).await {
-                let outcome = self.complete(product, &performed)?;
+            for (performed, received) in perform_batch(live, batch).await {
+                let outcome = self.complete(product, &performed, &received)?;
                 done.push((performed, outcome));
             }
             self.publish(product);
         }
     }
 
-    /// Journals one performed attempt and records it in the call log.
+    /// Journals one performed attempt with its answer as `received` (a replay judges those
+    /// bytes again), and records it in the call log with the answer as cut down for display.
     fn complete(
         &mut self,
         product: i64,
         performed: &Performed,
+        received: &Transport,
     ) -> Result<AttemptOutcome, ConsoleError> {
-        let transport = performed
-            .sent
-            .as_ref()
-            .map_or(Transport::NotSent, |s| s.transport.clone());
         let delivery = &performed.delivery;
         let judgement = &performed.judgement;
         let verdict = match (judgement.accepted(), judgement.provisioning) {
@@ -377,12 +370,13 @@ impl Service {
                 .map(|c| c.id().to_owned()),
             message: first.map(|f| f.message()),
         };
-        let (status, answer) = match &transport {
-            Transport::Answered(response) => (
+        // The shown answer is the one `perform` already cut to the report's budget.
+        let (status, answer) = match performed.sent.as_ref().map(|s| &s.transport) {
+            Some(Transport::Answered(response)) => (
                 Some(i64::from(response.status)),
-                Some(cut(&String::from_utf8_lossy(&response.body))),
+                Some(String::from_utf8_lossy(&response.body).into_owned()),
             ),
-            other => (None, Some(format!("{other:?}"))),
+            other => (None, other.map(|t| format!("{t:?}"))),
         };
         let attempt = AttemptRow {
             id: 0,
@@ -405,7 +399,7 @@ impl Service {
         let entry = Entry::Complete {
             call: delivery.call.0,
             attempt: delivery.attempt,
-            transport: StoredTransport::from(&transport),
+            transport: StoredTransport::from(received),
         };
         self.record(product, &entry, &[attempt])?;
         let _ = self
@@ -415,37 +409,22 @@ impl Service {
     }
 }
 
-/// Performs one batch concurrently; results in delivery order.
-async fn perform_batch(live: &Live, batch: Vec<Delivery>) -> Vec<Performed> {
+/// Performs one batch concurrently; each attempt with its answer as received, in delivery
+/// order.
+async fn perform_batch(live: &Live, batch: Vec<Delivery>) -> Vec<(Performed, Transport)> {
     let mut tasks = tokio::task::JoinSet::new();
     for (index, delivery) in batch.into_iter().enumerate() {
         let (view, client) = (live.view.clone(), live.client.clone());
-        tasks.spawn(async move {
-            let done = perform(&view, &client, delivery, AttemptFault::default()).await;
-            (index, done)
-        });
+        tasks.spawn(async move { (index, perform_whole(&view, &client, delivery).await) });
     }
-    let mut slots: Vec<Option<Performed>> = Vec::new();
+    let mut done = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         // A task can only be lost to a bug in kgsim; its delivery stays pending and is sent
         // again on the next settle.
-        if let Ok((index, done)) = joined {
-            if slots.len() <= index {
-                slots.resize(index + 1, None);
-            }
-            slots[index] = Some(done);
+        if let Ok(performed) = joined {
+            done.push(performed);
         }
     }
-    slots.into_iter().flatten().collect()
-}
-
-fn cut(text: &str) -> String {
-    if text.len() <= ANSWER_KEPT {
-        return text.to_owned();
-    }
-    let mut end = ANSWER_KEPT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes in all)", &text[..end], text.len())
+    done.sort_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, performed)| performed).collect()
 }

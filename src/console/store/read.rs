@@ -230,31 +230,19 @@ impl Reader {
         Self { connection }
     }
 
-    /// A value of the `meta` table (the key's fingerprint, the clock).
+    /// A value of the `meta` table (the keys' fingerprints, the clock).
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .connection
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
-            .optional()?)
+        meta(&self.connection, key)
     }
 
     /// Every product, oldest first.
     pub fn products(&self) -> Result<Vec<ProductRow>, StoreError> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT id, name, spec, start_ms, seed, created_at, trading_frozen FROM products ORDER BY id",
-        )?;
-        let rows = statement.query_map([], product_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        products(&self.connection)
     }
 
     /// One product.
     pub fn product(&self, id: i64) -> Result<Option<ProductRow>, StoreError> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT id, name, spec, start_ms, seed, created_at, trading_frozen FROM products WHERE id = ?1",
-        )?;
-        Ok(statement.query_row([id], product_row).optional()?)
+        product(&self.connection, id)
     }
 
     /// A product's orders, newest first.
@@ -437,7 +425,32 @@ pub enum Counted {
 
 const ATTEMPT_COLUMNS: &str = "SELECT id, product_id, call, number, at, activity, url, request, status, answer, verdict, check_id, message FROM attempts";
 
-pub(super) fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
+/// A value of the `meta` table (both connections read it).
+pub(super) fn meta(connection: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(connection
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+            row.get(0)
+        })
+        .optional()?)
+}
+
+const PRODUCT_COLUMNS: &str =
+    "SELECT id, name, spec, start_ms, seed, created_at, trading_frozen FROM products";
+
+/// Every product, oldest first (both connections read them).
+pub(super) fn products(connection: &Connection) -> Result<Vec<ProductRow>, StoreError> {
+    let mut statement = connection.prepare_cached(&format!("{PRODUCT_COLUMNS} ORDER BY id"))?;
+    let rows = statement.query_map([], product_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One product.
+pub(super) fn product(connection: &Connection, id: i64) -> Result<Option<ProductRow>, StoreError> {
+    let mut statement = connection.prepare_cached(&format!("{PRODUCT_COLUMNS} WHERE id = ?1"))?;
+    Ok(statement.query_row([id], product_row).optional()?)
+}
+
+fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
     Ok(ProductRow {
         id: row.get(0)?,
         name: row.get(1)?,

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::{Connection, params};
 
 use crate::console::store::StoreError;
 use crate::console::store::read::{
-    AttemptRow, EnterpriseRow, InstanceRow, NoticeRow, OrderRow, ProductRow, product_row,
+    self, AttemptRow, EnterpriseRow, InstanceRow, NoticeRow, OrderRow, ProductRow,
 };
 
 /// The read-model rows of one product as last written, so that a change writes only the rows
@@ -100,12 +100,7 @@ impl Writer {
 
     /// A value of the `meta` table.
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .connection
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
-            .optional()?)
+        read::meta(&self.connection, key)
     }
 
     /// Sets a value of the `meta` table.
@@ -135,11 +130,12 @@ impl Writer {
 
     /// Every product, oldest first.
     pub fn products(&self) -> Result<Vec<ProductRow>, StoreError> {
-        let mut statement = self.connection.prepare(
-            "SELECT id, name, spec, start_ms, seed, created_at, trading_frozen FROM products ORDER BY id",
-        )?;
-        let rows = statement.query_map([], product_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        read::products(&self.connection)
+    }
+
+    /// One product.
+    pub fn product(&self, id: i64) -> Result<Option<ProductRow>, StoreError> {
+        read::product(&self.connection, id)
     }
 
     /// Freezes or lifts a product's trading (the dial tests' 5-day rule).

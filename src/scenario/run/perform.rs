@@ -100,6 +100,24 @@ pub async fn perform(
     judged(view, delivery, fault, wire, sent, client, None)
 }
 
+/// Signs, sends and judges one delivery as it is, and hands back what came back whole as
+/// well: the [`Performed`] keeps the answer cut down to size, and whoever must judge it again
+/// later (the console's journal, replayed at start) needs the bytes as received.
+pub async fn perform_whole(
+    view: &EngineView,
+    client: &Client,
+    delivery: Delivery,
+) -> (Performed, Transport) {
+    let fault = AttemptFault::default();
+    let wire = sign(view, &delivery, &fault);
+    let sent = client.send(&wire).await;
+    let received = sent.transport.clone();
+    (
+        judged(view, delivery, fault, wire, sent, client, None),
+        received,
+    )
+}
+
 /// Signs, sends and judges copies that must arrive together: each on a connection opened
 /// beforehand, all completed at once ([`Client::send_together`]).
 async fn perform_together(
