@@ -11,6 +11,7 @@
 )]
 
 use kgsim::console::store::{self, AttemptRow, InstanceRow, Mirror, NoticeRow, OrderRow, Writer};
+use kgsim::console::vocab::AttemptVerdict;
 
 const BATCH: usize = 500;
 
@@ -134,7 +135,11 @@ fn attempt(
         } else {
             "broken".into()
         }),
-        verdict: if accepted { "accepted" } else { "rejected" }.into(),
+        verdict: if accepted {
+            AttemptVerdict::Accepted
+        } else {
+            AttemptVerdict::Rejected
+        },
         check_id: (!accepted).then(|| "console.http-status".into()),
         message: (!accepted).then(|| "HTTP status 500, not 200".into()),
     }

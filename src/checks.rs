@@ -10,7 +10,7 @@ use std::fmt;
 
 /// A family of checks (product.md "Checks").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Family {
+pub(crate) enum Family {
     /// Exactly what the console debug page rejects.
     Console,
     /// Resends, concurrency, repeats.
@@ -39,7 +39,7 @@ pub enum Family {
 
 impl Family {
     /// Its name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Console => "console parity",
             Self::Idempotency => "idempotency",
@@ -77,17 +77,17 @@ macro_rules! checks {
             }
 
             /// Its family.
-            pub fn family(self) -> Family {
+            pub(crate) fn family(self) -> Family {
                 match self { $( Self::$variant => Family::$family, )* }
             }
 
             /// Why KooGallery requires it, in one line.
-            pub fn rationale(self) -> &'static str {
+            pub(crate) fn rationale(self) -> &'static str {
                 match self { $( Self::$variant => $rationale, )* }
             }
 
             /// Where the spec says so.
-            pub fn spec(self) -> &'static str {
+            pub(crate) fn spec(self) -> &'static str {
                 match self { $( Self::$variant => $spec, )* }
             }
         }
@@ -249,7 +249,7 @@ checks! {
 
 impl CheckId {
     /// The check with this id.
-    pub fn parse(id: &str) -> Option<Self> {
+    pub(crate) fn parse(id: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.id() == id)
     }
 }

@@ -9,13 +9,13 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 /// The largest access-key or app-secret file read (keys are tens of bytes).
-pub const KEY_FILE_CAP: u64 = 64 * 1024;
+pub(crate) const KEY_FILE_CAP: u64 = 64 * 1024;
 /// The largest profile, scenario or body file read.
-pub const INPUT_FILE_CAP: u64 = 4 * 1024 * 1024;
+pub(crate) const INPUT_FILE_CAP: u64 = 4 * 1024 * 1024;
 
 /// A user file could not be read.
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The file system refused.
     Io {
         /// The file.
@@ -56,7 +56,7 @@ impl fmt::Display for ReadError {
 impl std::error::Error for ReadError {}
 
 /// `4 MiB`, `64 KiB`, `12 bytes`.
-pub fn human_bytes(bytes: u64) -> String {
+pub(crate) fn human_bytes(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
         b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
@@ -65,7 +65,7 @@ pub fn human_bytes(bytes: u64) -> String {
 }
 
 /// Reads at most `cap` bytes of a file; a longer file (or an endless device) is an error.
-pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     let io = |source| ReadError::Io {
         path: path.to_owned(),
         source,
@@ -85,7 +85,7 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// Reads at most `cap` bytes of a UTF-8 text file.
-pub fn read_text_capped(path: &Path, cap: u64) -> Result<String, ReadError> {
+pub(crate) fn read_text_capped(path: &Path, cap: u64) -> Result<String, ReadError> {
     String::from_utf8(read_capped(path, cap)?).map_err(|_| ReadError::NotUtf8 {
         path: path.to_owned(),
     })
@@ -94,7 +94,7 @@ pub fn read_text_capped(path: &Path, cap: u64) -> Result<String, ReadError> {
 /// Writes a file atomically: the bytes go to a temporary file in the same directory, which
 /// is flushed to disk and then renamed over the target. Missing parent directories are
 /// created. Either the whole new content is there afterwards, or the old file is untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -119,7 +119,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Checks, before a run starts, that an output file can be written where the user asked:
 /// its directory exists (or can be created) and accepts a new file. Nothing is left behind.
-pub fn check_writable(path: &Path) -> std::io::Result<()> {
+pub(crate) fn check_writable(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::IsADirectory,
@@ -137,7 +137,7 @@ pub fn check_writable(path: &Path) -> std::io::Result<()> {
 }
 
 /// Checks that a directory exists or can be created, and accepts new files.
-pub fn check_writable_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn check_writable_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let probe = dir.join(format!(".kgsim-probe.{}.tmp", std::process::id()));
     std::fs::File::create(&probe)?;

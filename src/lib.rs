@@ -11,11 +11,13 @@
 //! | module | concern |
 //! |---|---|
 //! | [`protocol`] | the wire format: activities, messages, signatures, encryption, result codes; no clock, no I/O |
+//! | [`slug`] | one mechanism for enums with a text name: their values, `slug()`, `Display`, `FromStr` |
 //! | [`checks`] | the check registry: every check id with its rationale and spec section |
 //! | [`fsio`] | capped reads of user files, atomic writes of outputs |
 //! | [`marketplace`] | the simulated marketplace: orders, instances, lifecycle, retries, virtual clock, the console's judgement of an answer; pure and synchronous |
-//! | [`openapi`] | the marketplace's open APIs the merchant calls (query-order, usage push, License, upload): served, judged, logged; beside `marketplace` |
+//! | [`open_api`] | the marketplace's open APIs the merchant calls (query-order, usage push, License, upload): served, judged, logged; beside `marketplace` |
 //! | [`transport`] | signing at send time, edits and tampering around it, and the one HTTP client every caller uses |
+//! | [`deliver`] | one attempt signed, sent, judged and cut down; the one batch loop that runs an engine until an instant, reporting to an observer |
 //! | [`scenario`] | the YAML format and its decoder, the product profile, the runner that performs scenarios through the transport |
 //! | [`conformance`] | the check registry (typed ids), the checks, root-cause attribution |
 //! | [`report`] | one result model; terminal, JUnit, JSON and snapshot renderers; redaction |
@@ -28,15 +30,17 @@
 pub mod checks;
 pub mod conformance;
 pub mod console;
+pub mod deliver;
 pub mod fsio;
 pub mod load;
 pub mod marketplace;
 pub mod merchant;
-pub mod openapi;
+pub mod open_api;
 pub mod pipeline;
 pub mod protocol;
 pub mod report;
 pub mod scenario;
+pub mod slug;
 pub mod transport;
 
 pub mod cli;

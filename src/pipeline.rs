@@ -13,7 +13,8 @@ use crate::report::snapshot::Snapshots;
 use crate::scenario::format::model::Scenario;
 use crate::scenario::profile::Profile;
 use crate::scenario::profile::redactions::Redactions;
-use crate::scenario::run::runner::{OpenApiLink, RunContext, ScenarioRun};
+use crate::scenario::result::ScenarioRun;
+use crate::scenario::run::runner::{OpenApiLink, RunContext};
 use crate::scenario::run::suite;
 use crate::transport::Client;
 
@@ -21,33 +22,33 @@ use crate::transport::Client;
 #[derive(Debug, Clone)]
 pub struct SuiteRun {
     /// What the product is.
-    pub profile: Profile,
+    pub(crate) profile: Profile,
     /// The access key the merchant verifies with.
-    pub key: AccessKey,
+    pub(crate) key: AccessKey,
     /// How to reach the merchant.
-    pub client: Client,
+    pub(crate) client: Client,
     /// How reports name the target.
-    pub target_name: String,
+    pub(crate) target_name: String,
     /// The scenarios, in report order.
-    pub scenarios: Vec<Arc<Scenario>>,
+    pub(crate) scenarios: Vec<Arc<Scenario>>,
     /// Seed for order and business ids.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Where every scenario's virtual clock starts (`None`: now).
-    pub start: Option<UnixMillis>,
+    pub(crate) start: Option<UnixMillis>,
     /// Scenarios run at once.
-    pub jobs: usize,
+    pub(crate) jobs: usize,
     /// Where transcripts are compared, if they are.
-    pub snapshots: Option<Snapshots>,
+    pub(crate) snapshots: Option<Snapshots>,
     /// Answer fields redacted from transcripts (volatile values).
-    pub redactions: Redactions,
+    pub(crate) redactions: Redactions,
     /// The open APIs the merchant calls, when they are served.
-    pub open_api: Option<OpenApiLink>,
+    pub(crate) open_api: Option<OpenApiLink>,
     /// The keys bound to the Kit, License-code and notification interfaces.
-    pub keys: InterfaceKeys,
+    pub(crate) keys: InterfaceKeys,
     /// 联营: the Kit's settings.
-    pub kit: Option<KitSettings>,
+    pub(crate) kit: Option<KitSettings>,
     /// The merchant's login callback, for the login scenarios.
-    pub login_url: Option<String>,
+    pub(crate) login_url: Option<String>,
 }
 
 impl SuiteRun {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 
-use crate::cli::exit::{self, Kind as _, Outcome};
+use crate::cli::exit::{self, Exit, Kind as _};
 use crate::cli::secrets;
 use crate::cli::sign::KeyArgs;
 use crate::protocol::v1::crypto::{self, EncryptType, Iv};
@@ -115,7 +115,7 @@ fn read_key(path: &std::path::Path) -> Result<String, exit::Failure> {
 }
 
 /// Runs `kgsim crypt rsa-oaep …`.
-fn rsa_oaep(command: RsaOaepCommand, out: &mut dyn Write) -> Outcome {
+fn rsa_oaep(command: RsaOaepCommand, out: &mut dyn Write) -> Exit {
     match command {
         RsaOaepCommand::Encrypt {
             public_key,
@@ -155,7 +155,7 @@ fn rsa_oaep(command: RsaOaepCommand, out: &mut dyn Write) -> Outcome {
 }
 
 /// Runs `kgsim crypt …`.
-pub(crate) fn run(command: CryptCommand, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(command: CryptCommand, out: &mut dyn Write) -> Exit {
     match command {
         CryptCommand::Encrypt {
             encrypt_type,

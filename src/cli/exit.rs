@@ -31,7 +31,7 @@ pub(crate) enum Failure {
 }
 
 /// What a command returns: its exit code, or why it stopped.
-pub(crate) type Outcome = Result<u8, Failure>;
+pub(crate) type Exit = Result<u8, Failure>;
 
 impl From<anyhow::Error> for Failure {
     /// An error with no explicit kind is about what the user asked for.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::checks::CheckId;
-use crate::cli::exit::{self, Kind as _, Outcome};
+use crate::cli::exit::{self, Exit, Kind as _};
 use crate::cli::run::{load, report_problems};
 
 /// Flags of `kgsim validate`.
@@ -17,7 +17,7 @@ pub(crate) struct ValidateArgs {
 }
 
 /// Loads scenarios and reports every problem; exits 2 when there is one.
-pub(crate) fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Outcome {
+pub(crate) fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Exit {
     let loaded = load(&args.paths);
     if report_problems(&loaded) {
         let count: usize = loaded
@@ -33,7 +33,7 @@ pub(crate) fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Outcome {
 }
 
 /// Prints the JSON Schema of the scenario format.
-pub(crate) fn schema(out: &mut dyn Write) -> Outcome {
+pub(crate) fn schema(out: &mut dyn Write) -> Exit {
     writeln!(
         out,
         "{}",
@@ -44,7 +44,7 @@ pub(crate) fn schema(out: &mut dyn Write) -> Outcome {
 }
 
 /// Lists every check with its rationale and spec section.
-pub(crate) fn checks(out: &mut dyn Write) -> Outcome {
+pub(crate) fn checks(out: &mut dyn Write) -> Exit {
     let mut family = None;
     for check in CheckId::ALL {
         if family != Some(check.family()) {

@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::cli::crypt::EncryptTypeArg;
 use crate::cli::embedded::TargetArgs;
-use crate::cli::exit::{self, Failure, Kind as _, Outcome};
+use crate::cli::exit::{self, Exit, Failure, Kind as _};
 use crate::fsio;
 use crate::load::{self, Plan};
 use crate::marketplace::ids::Ids;
@@ -67,7 +67,7 @@ fn ms(duration: Duration) -> f64 {
 }
 
 /// Runs `kgsim load`.
-pub(crate) fn run(args: &LoadArgs, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(args: &LoadArgs, out: &mut dyn Write) -> Exit {
     let target = args.target.target()?;
     let key = args.target.access_key()?;
     if let (true, Some(target)) = (args.print_request, target) {
@@ -107,7 +107,7 @@ async fn run_load(
     args: &LoadArgs,
     key: AccessKey,
     out: &mut dyn Write,
-) -> Result<load::Outcome, Failure> {
+) -> Result<load::LoadResult, Failure> {
     let timeout = Duration::from_millis(args.timeout.as_millis().max(1) as u64);
     let kind = (args.protocol, args.encrypt_type.into());
     let (client, target_name) = args
@@ -134,7 +134,7 @@ async fn run_load(
         .could_not_run()
 }
 
-fn write_summary(outcome: &load::Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_summary(outcome: &load::LoadResult, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "requests: {} in {:.3}s",
@@ -182,7 +182,7 @@ fn write_summary(outcome: &load::Outcome, out: &mut dyn Write) -> std::io::Resul
     writeln!(out, "verdict: {verdict}")
 }
 
-fn summary_json(outcome: &load::Outcome) -> serde_json::Value {
+fn summary_json(outcome: &load::LoadResult) -> serde_json::Value {
     let console: serde_json::Map<String, serde_json::Value> = outcome
         .console_failures
         .iter()

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::crypt::EncryptTypeArg;
-use crate::cli::exit::{Kind as _, Outcome};
+use crate::cli::exit::{Exit, Kind as _};
 use crate::cli::{exit, secrets};
 use crate::merchant::{self, Fault, Faults, Merchant, MerchantConfig};
 use crate::protocol::Protocol;
@@ -20,56 +20,56 @@ use crate::protocol::Protocol;
 pub(crate) struct MerchantArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// Protocol to speak.
     #[arg(long, default_value = "v1")]
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// V1: the encryptType declared and used for credentials.
     #[arg(long, value_enum, default_value = "1")]
-    pub encrypt_type: EncryptTypeArg,
+    pub(crate) encrypt_type: EncryptTypeArg,
     /// Turn on a fault switch (repeatable); see --list-faults.
     #[arg(long = "fault", value_name = "NAME")]
-    pub faults: Vec<Fault>,
+    pub(crate) faults: Vec<Fault>,
     /// How long the `slow` fault waits before answering, in milliseconds.
     #[arg(long, default_value_t = 25_000)]
-    pub slow_ms: u64,
+    pub(crate) slow_ms: u64,
     /// V2: answer newInstance with 000004 and finish provisioning on the next queryInstance.
     #[arg(long)]
-    pub async_provisioning: bool,
+    pub(crate) async_provisioning: bool,
     /// Call the marketplace's open APIs at this base URL (`kgsim openapi`'s): query-order
     /// after V2 purchases, usage for on-demand instances, License activation by the software
     /// at /software/license. AK/SK from KGSIM_OPENAPI_AK / KGSIM_OPENAPI_SK.
     #[arg(long, value_name = "URL")]
-    pub openapi: Option<String>,
+    pub(crate) openapi: Option<String>,
     /// Trust this CA (PEM) for an https:// open-API base URL.
     #[arg(long, value_name = "PEM", requires = "openapi")]
-    pub openapi_ca: Option<PathBuf>,
+    pub(crate) openapi_ca: Option<PathBuf>,
     /// 联营: serve the Kit syncs under /produceAPI/v2/… and the login callback at
     /// /sso/callback, with a fresh 3072-bit RSA key pair whose public half is written to
     /// --kit-public-key-out (give it to `kgsim run --kit-public-key`). Kit key from
     /// KGSIM_KIT_KEY (or the access key).
     #[arg(long)]
-    pub kit: bool,
+    pub(crate) kit: bool,
     /// Where --kit writes the merchant's RSA public key (PEM).
     #[arg(
         long,
         value_name = "PATH",
         default_value = "kgsim-merchant-kit-public.pem"
     )]
-    pub kit_public_key_out: PathBuf,
+    pub(crate) kit_public_key_out: PathBuf,
     /// The OAEP digests the merchant decrypts clientSecret with.
     #[arg(long, default_value = "sha256-mgf1-sha1")]
-    pub kit_oaep_digest: crate::protocol::v2::client_secret::OaepDigest,
+    pub(crate) kit_oaep_digest: crate::protocol::v2::client_secret::OaepDigest,
     /// List the fault switches and exit.
     #[arg(long)]
-    pub list_faults: bool,
+    pub(crate) list_faults: bool,
     /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
     #[arg(long, value_name = "PATH")]
-    pub key_file: Option<PathBuf>,
+    pub(crate) key_file: Option<PathBuf>,
 }
 
 /// Runs the merchant until interrupted.
-pub(crate) fn run(args: MerchantArgs, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(args: MerchantArgs, out: &mut dyn Write) -> Exit {
     if args.list_faults {
         for fault in Fault::ALL {
             let name = match fault {

@@ -8,8 +8,8 @@ mod info;
 mod input;
 mod load;
 mod merchant;
-mod openapi;
-mod openapi_link;
+mod open_api;
+mod open_api_link;
 mod product;
 mod run;
 mod secrets;
@@ -63,13 +63,14 @@ enum Command {
     Load(load::LoadArgs),
     /// Serve the marketplace's open APIs (query-order, usage push, License) with the MOCK
     /// data, and print every call the merchant makes with what it broke.
-    Openapi(openapi::OpenApiArgs),
+    #[command(name = "openapi")]
+    OpenApi(open_api::OpenApiArgs),
     /// Serve the local seller console (web pages and a JSON API) with its state in SQLite.
     Serve(serve::ServeArgs),
 }
 
 /// Runs a parsed command, writing results to `out`; returns the exit code.
-fn run(cli: Cli, out: &mut dyn Write) -> exit::Outcome {
+fn run(cli: Cli, out: &mut dyn Write) -> exit::Exit {
     match cli.command {
         Command::Run(args) => run::run(&args, out),
         Command::Validate(args) => info::validate(&args, out),
@@ -81,7 +82,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> exit::Outcome {
         Command::Crypt(command) => crypt::run(command, out),
         Command::Merchant(args) => merchant::run(args, out),
         Command::Load(args) => load::run(&args, out),
-        Command::Openapi(args) => openapi::run(&args, out),
+        Command::OpenApi(args) => open_api::run(&args, out),
         Command::Serve(args) => serve::run(&args, out),
     }
 }

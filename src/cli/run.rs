@@ -13,8 +13,8 @@ use clap::Args;
 
 use crate::cli::crypt::EncryptTypeArg;
 use crate::cli::embedded::{Embedded, TargetArgs};
-use crate::cli::exit::{self, Failure, Kind as _, Outcome};
-use crate::cli::openapi_link::{NOT_SERVED, OpenApiFlags, Served};
+use crate::cli::exit::{self, Exit, Failure, Kind as _};
+use crate::cli::open_api_link::{NOT_SERVED, OpenApiFlags, Served};
 use crate::cli::product::{KitKeys, ProductFlags};
 use crate::fsio::{self, INPUT_FILE_CAP};
 use crate::marketplace::Span;
@@ -117,7 +117,7 @@ fn parse_timeout(text: &str) -> Result<Span, String> {
     }
 }
 
-use crate::openapi::IDENTITY_UNSERVED;
+use crate::open_api::IDENTITY_UNSERVED;
 
 /// Loads scenarios from paths, or the built-in suite.
 pub(crate) fn load(paths: &[PathBuf]) -> Loaded {
@@ -244,7 +244,7 @@ fn check_outputs(args: &RunArgs, snapshots: Option<&Snapshots>) -> Result<(), Fa
 }
 
 /// Runs `kgsim run`.
-pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Exit {
     args.target.target()?;
     let profile = resolve_profile(args)?;
     for note in Interfaces::ignored_notes(profile.kind(), &profile.interfaces) {
@@ -271,7 +271,7 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Outcome {
         run.snapshots = snapshots.clone();
         run.redactions = redactions;
         let progress = progress_bar(run.scenarios.len());
-        let on_done = |_: &crate::scenario::run::runner::ScenarioRun| {
+        let on_done = |_: &crate::scenario::result::ScenarioRun| {
             if let Some(bar) = &progress {
                 bar.inc(1);
             }
@@ -354,11 +354,7 @@ async fn prepare(
         ),
     });
     let link = served.as_ref().map(|s| {
-        let mut link = OpenApiLink::new(
-            s.running.book.clone(),
-            s.running.base_url.clone(),
-            software_url,
-        );
+        let mut link = OpenApiLink::new(s.running.book.clone(), software_url);
         link.await_within = args.open_api.await_within;
         link
     });

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
-use crate::cli::exit::{Kind as _, Outcome};
+use crate::cli::exit::{Exit, Kind as _};
 use crate::cli::{exit, secrets};
 use crate::console::{self, ServeConfig};
 
@@ -18,25 +18,41 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (loopback by default; anything else is reachable from the
     /// network and is warned about).
     #[arg(long, default_value = "127.0.0.1:8787")]
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// The SQLite database that keeps the console's state (created on first start).
     #[arg(long, default_value = "kgsim-console.db")]
-    pub db: PathBuf,
+    pub(crate) db: PathBuf,
     /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
     #[arg(long, value_name = "PATH")]
-    pub key_file: Option<PathBuf>,
+    pub(crate) key_file: Option<PathBuf>,
     /// Also serve requests whose Host is this name (repeatable), e.g. a container's name.
     #[arg(long = "allow-host", value_name = "NAME")]
-    pub allow_hosts: Vec<String>,
+    pub(crate) allow_hosts: Vec<String>,
     /// Also serve the open APIs (query-order, usage push, License) and the identity centre
     /// here, answering from the console's orders and instances; AK/SK from KGSIM_OPENAPI_AK
     /// and KGSIM_OPENAPI_SK.
     #[arg(long, value_name = "ADDR")]
-    pub openapi_listen: Option<SocketAddr>,
+    pub(crate) openapi_listen: Option<SocketAddr>,
+}
+
+/// Logs to standard error: the ticker's and the handlers' errors always; each request too
+/// with `KGSIM_LOG=debug` (`error`, `warn`, `info` — the default —, `debug`, `trace`).
+fn init_logging() {
+    let level = std::env::var("KGSIM_LOG")
+        .ok()
+        .and_then(|text| text.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    // A second initialisation (tests start several consoles in one process) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .try_init();
 }
 
 /// Serves the console until interrupted.
-pub(crate) fn run(args: &ServeArgs, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(args: &ServeArgs, out: &mut dyn Write) -> Exit {
+    init_logging();
     let key = secrets::access_key(args.key_file.as_deref())?;
     let open_api = match args.openapi_listen {
         Some(listen) => {
@@ -48,7 +64,7 @@ pub(crate) fn run(args: &ServeArgs, out: &mut dyn Write) -> Outcome {
                     )
                 })
                 .usage()?;
-            let keys = crate::openapi::Keys {
+            let keys = crate::open_api::Keys {
                 app_key,
                 app_secret: secrets::app_secret(None)?,
                 usage_key: key.clone(),

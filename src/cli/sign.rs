@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::exit::{Failure, Kind as _, Outcome};
+use crate::cli::exit::{Exit, Failure, Kind as _};
 use crate::cli::input::{parse_header, parse_pair, read_body};
 use crate::cli::secrets;
 use crate::protocol::v1::{auth_token, body_sign};
@@ -81,7 +81,7 @@ pub(crate) enum SignCommand {
 pub(crate) struct KeyArgs {
     /// Read the access key from this file instead of KGSIM_ACCESS_KEY.
     #[arg(long, value_name = "PATH")]
-    pub key_file: Option<PathBuf>,
+    pub(crate) key_file: Option<PathBuf>,
 }
 
 /// A body signed together with a timestamp and a nonce.
@@ -89,20 +89,20 @@ pub(crate) struct KeyArgs {
 pub(crate) struct SignedCallArgs {
     /// The request body, or `-` for standard input.
     #[arg(long, value_name = "FILE")]
-    pub body: PathBuf,
+    pub(crate) body: PathBuf,
     /// Unix milliseconds (`timestamp`, `x-timestamp` or `ts`).
     #[arg(long, value_name = "MS", visible_alias = "ts")]
-    pub timestamp: String,
+    pub(crate) timestamp: String,
     /// The nonce.
     #[arg(long, value_name = "N")]
-    pub nonce: String,
+    pub(crate) nonce: String,
     /// Where the access key comes from.
     #[command(flatten)]
-    pub key: KeyArgs,
+    pub(crate) key: KeyArgs,
 }
 
 /// Runs `kgsim sign …`, printing one `name: value` line per intermediate value.
-pub(crate) fn run(command: SignCommand, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(command: SignCommand, out: &mut dyn Write) -> Exit {
     match command {
         SignCommand::V1 { params, key } => sign_v1(&params, &key, out)?,
         SignCommand::BodySign { body, key } => {

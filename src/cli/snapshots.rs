@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use crate::cli::exit::{self, Outcome};
+use crate::cli::exit::{self, Exit};
 use crate::report::snapshot::{self, accepted_path};
 
 /// Where the snapshots are, and which pending transcripts to act on.
@@ -13,9 +13,9 @@ use crate::report::snapshot::{self, accepted_path};
 pub(crate) struct Selection {
     /// The snapshot directory.
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
-    pub snapshots: PathBuf,
+    pub(crate) snapshots: PathBuf,
     /// Pending files (`*.snap.pending`) to act on; every pending one when none are named.
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
 }
 
 /// What to do with pending transcripts.
@@ -57,7 +57,7 @@ fn review(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// Runs `kgsim snapshots …`.
-pub(crate) fn run(command: &SnapshotsCommand, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(command: &SnapshotsCommand, out: &mut dyn Write) -> Exit {
     match command {
         SnapshotsCommand::Review(selection) => {
             let pending = selected(selection);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use crate::cli::exit::{self, Kind as _, Outcome};
+use crate::cli::exit::{self, Exit, Kind as _};
 use crate::cli::input::read_body;
 use crate::cli::secrets;
 use crate::cli::sign::KeyArgs;
@@ -93,7 +93,7 @@ pub(crate) enum VerifyCommand {
 }
 
 /// Runs `kgsim verify …`; returns 0 when valid, 1 on any mismatch.
-pub(crate) fn run(command: VerifyCommand, out: &mut dyn Write) -> Outcome {
+pub(crate) fn run(command: VerifyCommand, out: &mut dyn Write) -> Exit {
     match command {
         VerifyCommand::V1 { url, key } => {
             let key = secrets::access_key(key.key_file.as_deref())?;
@@ -142,7 +142,7 @@ fn verify_v2(
     now: Option<i64>,
     key: &KeyArgs,
     out: &mut dyn Write,
-) -> Outcome {
+) -> Exit {
     let key = secrets::access_key(key.key_file.as_deref())?;
     let query = query.split_once('?').map_or(query, |(_, q)| q);
     let params = parse_query(query, PlusHandling::AsSpace).usage()?;
@@ -184,7 +184,7 @@ fn verify_body_sign(
     body: &[u8],
     header: &str,
     out: &mut dyn Write,
-) -> Outcome {
+) -> Exit {
     let value = match header.split_once(':') {
         Some((name, _)) if name.trim() != body_sign::HEADER => {
             writeln!(out, "verdict: malformed")?;
@@ -268,7 +268,7 @@ fn verify_apigw(
     app_key: &str,
     secret: &crate::protocol::AccessKey,
     out: &mut dyn Write,
-) -> Outcome {
+) -> Exit {
     let request = parse_raw_request(raw).map_err(anyhow::Error::msg).usage()?;
     let header = |name: &str| {
         request
@@ -305,7 +305,7 @@ fn verify_apigw(
     }
 }
 
-fn print_verdict(out: &mut dyn Write, what: &str, verdict: &Verdict) -> Outcome {
+fn print_verdict(out: &mut dyn Write, what: &str, verdict: &Verdict) -> Exit {
     match verdict {
         Verdict::Valid => {
             writeln!(out, "verdict: valid")?;

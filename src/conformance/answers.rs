@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::conformance::Judged;
 use crate::protocol::ResultCode;
 use crate::scenario::format::model::{Ref, ResultExpectation};
-use crate::scenario::run::runner::{CallFacts, StepFacts};
+use crate::scenario::result::{CallFacts, StepFacts};
 
 /// The expectation's verdict before it is placed: passed, message, expected, got, and the
 /// calls it failed on.

@@ -26,13 +26,13 @@ use crate::marketplace::Rule;
 
 /// The failure a later one follows from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cause {
+pub(crate) struct Cause {
     /// The check that failed first.
-    pub check: CheckId,
+    pub(crate) check: CheckId,
     /// Its 1-based step.
-    pub step: usize,
+    pub(crate) step: usize,
     /// Why the later failure follows from it, when that needs saying.
-    pub note: Option<&'static str>,
+    pub(crate) note: Option<&'static str>,
 }
 
 impl fmt::Display for Cause {

@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use crate::checks::CheckId;
-use crate::conformance::Outcome;
+use crate::conformance::CheckVerdict;
 use crate::conformance::attribute::StepCauses;
 use crate::marketplace::Rule;
 use crate::scenario::format::model::Step;
-use crate::scenario::run::runner::{CallFacts, StepRun};
+use crate::scenario::result::{CallFacts, StepRun};
 
 /// The check a console rule reports under; `None` for what the scenario did on purpose.
-pub fn console_check(rule: Rule) -> Option<CheckId> {
+pub(crate) fn console_check(rule: Rule) -> Option<CheckId> {
     Some(match rule {
         Rule::Reachable => CheckId::ConsoleReachable,
         Rule::Timeout => CheckId::ConsoleTimeout,
@@ -48,7 +48,7 @@ pub(crate) fn judge_exchanges(
     run: &StepRun,
     expectations: &StepExpectations<'_>,
     causes: &mut StepCauses,
-) -> Vec<Outcome> {
+) -> Vec<CheckVerdict> {
     let mut outcomes = Vec::new();
     for (index, exchange) in run.exchanges.iter().enumerate() {
         let performed = &exchange.performed;
@@ -67,7 +67,7 @@ pub(crate) fn judge_exchanges(
             .then_some(expectations.result_check);
             let consequence_of = causes.console(rule, check, call, accepted_wrongly);
             let request = &performed.delivery.request;
-            outcomes.push(Outcome {
+            outcomes.push(CheckVerdict {
                 check,
                 passed: false,
                 at: step.at,

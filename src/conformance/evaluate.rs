@@ -7,57 +7,57 @@ use crate::conformance::attribute::{Cause, StepCauses};
 use crate::conformance::console::{StepExpectations, judge_exchanges};
 use crate::conformance::{Judged, answers, state};
 use crate::scenario::format::model::{Expect, Expectation, Location, ResultExpectation, Step};
-use crate::scenario::run::runner::{CallFacts, ScenarioRun, StepFacts, StepRun};
+use crate::scenario::result::{CallFacts, ScenarioRun, StepFacts, StepRun};
 
 /// One check's verdict on one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct CheckVerdict {
     /// The check.
-    pub check: CheckId,
+    pub(crate) check: CheckId,
     /// Whether it passed.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// The scenario line it came from.
-    pub at: Location,
+    pub(crate) at: Location,
     /// What the rule says, for this case.
-    pub message: String,
+    pub(crate) message: String,
     /// What was expected.
-    pub expected: String,
+    pub(crate) expected: String,
     /// What came back.
-    pub got: String,
+    pub(crate) got: String,
     /// The exchange (index within the step) it concerns, if one.
-    pub exchange: Option<usize>,
+    pub(crate) exchange: Option<usize>,
     /// For a failure caused by an earlier one: which. Such a failure is reported but not
     /// counted, so that a broken merchant shows its root cause.
-    pub consequence_of: Option<Cause>,
+    pub(crate) consequence_of: Option<Cause>,
 }
 
-impl Outcome {
+impl CheckVerdict {
     /// Whether this is a failure of its own (not passed, not a consequence).
-    pub fn counts(&self) -> bool {
+    pub(crate) fn counts(&self) -> bool {
         !self.passed && self.consequence_of.is_none()
     }
 }
 
 /// The verdicts of one step.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct StepVerdict {
+pub(crate) struct StepVerdict {
     /// Every outcome, expectations first (in the order written), then the always-on checks
     /// that failed.
-    pub outcomes: Vec<Outcome>,
+    pub(crate) outcomes: Vec<CheckVerdict>,
     /// How many exchanges the always-on checks judged.
-    pub judged: usize,
+    pub(crate) judged: usize,
 }
 
 impl StepVerdict {
     /// The failures that count (consequences of earlier failures excluded).
-    pub fn failures(&self) -> impl Iterator<Item = &Outcome> {
+    pub(crate) fn failures(&self) -> impl Iterator<Item = &CheckVerdict> {
         self.outcomes.iter().filter(|o| o.counts())
     }
 }
 
 /// The check an expectation reports under when the step names none; `copies` is how many
 /// identical copies the step sends at once.
-pub fn default_check(expect: &Expect, copies: u32) -> CheckId {
+pub(crate) fn default_check(expect: &Expect, copies: u32) -> CheckId {
     match expect {
         Expect::Result(_) => CheckId::LifecycleAccepted,
         Expect::SameInstance(_) => CheckId::IdempotencySameInstance,
@@ -96,7 +96,7 @@ fn is_content(expect: &Expect) -> bool {
 }
 
 /// Judges every step of a run.
-pub fn evaluate(run: &ScenarioRun) -> Vec<StepVerdict> {
+pub(crate) fn evaluate(run: &ScenarioRun) -> Vec<StepVerdict> {
     let mut verdicts: Vec<StepVerdict> = Vec::new();
     let mut root: Option<Cause> = None;
     for (index, (step, step_run)) in run.scenario.steps.iter().zip(&run.steps).enumerate() {
@@ -142,7 +142,7 @@ fn step_expectations<'r>(step: &Step, facts: &'r StepFacts) -> StepExpectations<
 
 fn blocked(step: &Step, reason: &str, causes: &StepCauses) -> StepVerdict {
     StepVerdict {
-        outcomes: vec![Outcome {
+        outcomes: vec![CheckVerdict {
             check: CheckId::ScenarioStep,
             passed: false,
             at: step.at,
@@ -174,7 +174,7 @@ fn evaluate_step(step: &Step, run: &StepRun, mut causes: StepCauses) -> StepVerd
         .filter(|(_, e)| is_content(&e.expect))
         .collect();
     content.sort_by_key(|(_, e)| !matches!(e.expect, Expect::Result(_)));
-    let mut placed: Vec<(usize, Outcome)> = Vec::new();
+    let mut placed: Vec<(usize, CheckVerdict)> = Vec::new();
     for (order, expectation) in content {
         let (mut outcome, failing_calls) = judge(step, expectation, &run.facts);
         if !outcome.passed {
@@ -199,9 +199,9 @@ fn evaluate_step(step: &Step, run: &StepRun, mut causes: StepCauses) -> StepVerd
         placed.push((order, outcome));
     }
     placed.sort_by_key(|(order, _)| *order);
-    let mut outcomes: Vec<Outcome> = placed.into_iter().map(|(_, o)| o).collect();
+    let mut outcomes: Vec<CheckVerdict> = placed.into_iter().map(|(_, o)| o).collect();
     outcomes.extend(console);
-    outcomes.extend(crate::conformance::openapi::judge(
+    outcomes.extend(crate::conformance::open_api::judge(
         step,
         run,
         causes.earlier().as_ref(),
@@ -213,7 +213,7 @@ fn evaluate_step(step: &Step, run: &StepRun, mut causes: StepCauses) -> StepVerd
 }
 
 /// Judges one expectation; returns its outcome and the calls it failed on.
-fn judge(step: &Step, expectation: &Expectation, facts: &StepFacts) -> (Outcome, Vec<usize>) {
+fn judge(step: &Step, expectation: &Expectation, facts: &StepFacts) -> (CheckVerdict, Vec<usize>) {
     let calls = judged_calls(step, facts);
     let subject = facts.subject.clone().unwrap_or_default();
     let judged: Judged = match &expectation.expect {
@@ -229,7 +229,7 @@ fn judge(step: &Step, expectation: &Expectation, facts: &StepFacts) -> (Outcome,
         Expect::AttemptTimes(times) => state::attempt_times(&subject, times),
         Expect::SettledAfter(span) => state::settled_after(&subject, *span),
     };
-    let outcome = Outcome {
+    let outcome = CheckVerdict {
         check: step
             .check
             .unwrap_or_else(|| default_check(&expectation.expect, step.faults.copies)),

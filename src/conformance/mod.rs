@@ -1,7 +1,7 @@
 //! Judging a scenario run, check by check: the console-parity checks on every exchange
 //! ([`console`]), each step's expectations about the merchant's answers ([`answers`]) and
 //! about the marketplace's state ([`state`]), the merchant's calls to the open APIs
-//! ([`openapi`]), and the root-cause attribution that keeps a
+//! ([`open_api`]), and the root-cause attribution that keeps a
 //! cascade of failures from burying its cause ([`attribute`]). [`evaluate`] wires them.
 //!
 //! The check ids themselves are the vocabulary in [`crate::checks`].
@@ -10,13 +10,11 @@ mod answers;
 mod attribute;
 mod console;
 mod evaluate;
-mod openapi;
+mod open_api;
 mod state;
 
-pub use crate::checks::{CheckId, Family};
-pub use attribute::Cause;
-pub use console::console_check;
-pub use evaluate::{Outcome, StepVerdict, default_check, evaluate};
+pub(crate) use console::console_check;
+pub(crate) use evaluate::{CheckVerdict, StepVerdict, evaluate};
 
 /// An expectation's verdict before it is placed in its step.
 #[derive(Debug, Clone, PartialEq, Eq)]

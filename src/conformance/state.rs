@@ -5,7 +5,7 @@
 use crate::conformance::Judged;
 use crate::conformance::answers::judged;
 use crate::marketplace::Span;
-use crate::scenario::run::runner::SubjectFacts;
+use crate::scenario::result::SubjectFacts;
 
 fn list(spans: &[Span]) -> String {
     let shown: Vec<String> = spans.iter().map(ToString::to_string).collect();

@@ -7,16 +7,16 @@ use crate::protocol::UnixMillis;
 
 /// The console's notion of now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub struct ConsoleClock {
+pub(crate) struct ConsoleClock {
     /// Added to wall time.
-    pub offset_ms: i64,
+    pub(crate) offset_ms: i64,
     /// When frozen, the instant it stands at.
-    pub frozen_at: Option<i64>,
+    pub(crate) frozen_at: Option<i64>,
 }
 
 impl ConsoleClock {
     /// Now, given the wall time.
-    pub fn now(&self, wall: UnixMillis) -> UnixMillis {
+    pub(crate) fn now(&self, wall: UnixMillis) -> UnixMillis {
         match self.frozen_at {
             Some(at) => UnixMillis(at),
             None => UnixMillis(wall.0.saturating_add(self.offset_ms)),
@@ -24,7 +24,7 @@ impl ConsoleClock {
     }
 
     /// Moves the clock forward (never back) by `by` milliseconds.
-    pub fn advance(&mut self, by: i64) {
+    pub(crate) fn advance(&mut self, by: i64) {
         let by = by.max(0);
         match &mut self.frozen_at {
             Some(at) => *at = at.saturating_add(by),
@@ -33,13 +33,13 @@ impl ConsoleClock {
     }
 
     /// Moves the clock forward to `to` (nothing when `to` is already past).
-    pub fn advance_to(&mut self, to: UnixMillis, wall: UnixMillis) {
+    pub(crate) fn advance_to(&mut self, to: UnixMillis, wall: UnixMillis) {
         let by = to.0.saturating_sub(self.now(wall).0);
         self.advance(by);
     }
 
     /// Stops the clock at the current instant, or lets it run on from there.
-    pub fn set_frozen(&mut self, frozen: bool, wall: UnixMillis) {
+    pub(crate) fn set_frozen(&mut self, frozen: bool, wall: UnixMillis) {
         let now = self.now(wall);
         if frozen {
             self.frozen_at = Some(now.0);

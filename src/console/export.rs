@@ -11,7 +11,7 @@ use crate::marketplace::clock::Span;
 const MINUTE: i64 = 60_000;
 
 /// The scenario for a product's journal.
-pub fn scenario(live: &Live, journal: &[(i64, String)]) -> String {
+pub(crate) fn scenario(live: &Live, journal: &[(i64, String)]) -> String {
     let mut out = String::new();
     let spec = &live.spec;
     let _ = writeln!(
@@ -61,9 +61,9 @@ pub fn scenario(live: &Live, journal: &[(i64, String)]) -> String {
                     .unwrap_or_else(|| format!("order{}", instance + 1));
                 match action {
                     BuyerAction::Renew | BuyerAction::ConvertTrial => {
-                        format!("  - {}: {{instance: {alias}}}\n", action.name())
+                        format!("  - {}: {{instance: {alias}}}\n", action.slug())
                     }
-                    other => format!("  - {}: {alias}\n", other.name()),
+                    other => format!("  - {}: {alias}\n", other.slug()),
                 }
             }
             Entry::DebugCase { replay: true, .. } => continue,

@@ -10,7 +10,7 @@ use crate::marketplace::{RawResponse, Transport};
 /// One input of a product's engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Entry {
+pub(crate) enum Entry {
     /// The buyer paid a new order.
     Purchase {
         /// A trial.
@@ -63,7 +63,7 @@ pub enum Entry {
 /// What the buyer (or the platform, for violations) can do to an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum BuyerAction {
+pub(crate) enum BuyerAction {
     /// Renew for a month.
     Renew,
     /// Convert a trial to a paid month.
@@ -78,34 +78,20 @@ pub enum BuyerAction {
     Unfreeze,
 }
 
-impl BuyerAction {
-    /// Every action, in the order the pages offer them.
-    pub const ALL: [Self; 6] = [
-        Self::Renew,
-        Self::ConvertTrial,
-        Self::Upgrade,
-        Self::Unsubscribe,
-        Self::Freeze,
-        Self::Unfreeze,
-    ];
-
-    /// Its name in the API and in scenarios.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Renew => "renew",
-            Self::ConvertTrial => "convert-trial",
-            Self::Upgrade => "upgrade",
-            Self::Unsubscribe => "unsubscribe",
-            Self::Freeze => "freeze",
-            Self::Unfreeze => "unfreeze",
-        }
-    }
-}
+// Its name in the API and in scenarios, in the order the pages offer them.
+crate::slug_impls!(pub(crate) BuyerAction, "buyer action", {
+    Renew = "renew",
+    ConvertTrial = "convert-trial",
+    Upgrade = "upgrade",
+    Unsubscribe = "unsubscribe",
+    Freeze = "freeze",
+    Unfreeze = "unfreeze",
+});
 
 /// What happens on the 联营 side (spec V2 §3.8): each one sends its Kit syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "kebab-case")]
-pub enum KitAction {
+pub(crate) enum KitAction {
     /// The seller applies for the app credential: tenantSync, applicationSync, allOrgSync of a
     /// test enterprise.
     ApplyCredential,
@@ -131,7 +117,7 @@ pub enum KitAction {
 /// [`Transport`] as the journal keeps it: bodies as text when they are UTF-8, else Base64.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum StoredTransport {
+pub(crate) enum StoredTransport {
     /// An HTTP answer.
     Answered {
         /// Status code.
@@ -194,7 +180,7 @@ impl From<&Transport> for StoredTransport {
 
 impl StoredTransport {
     /// The transport outcome it stands for.
-    pub fn to_transport(&self) -> Transport {
+    pub(crate) fn to_transport(&self) -> Transport {
         match self {
             Self::Answered {
                 status,

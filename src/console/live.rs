@@ -1,14 +1,15 @@
 //! One product while the console runs: its marketplace engine, the client that reaches its
-//! production interface, the deliveries handed out and not yet answered, and the read-model
-//! rows last written. Journal entries are applied here, the same way whether they are new
-//! (the console just did it) or replayed at start.
+//! production interface, the deliveries handed out and not yet answered, the read-model rows
+//! last written and what the open APIs know of it. Journal entries are replayed here at
+//! start; live, the commands are applied here and the deliveries go through
+//! [`crate::deliver`], whose observer journals what the loop did to the engine.
 
 use std::collections::HashMap;
 
 use crate::console::journal::{BuyerAction, Entry, KitAction};
 use crate::console::product::ProductSpec;
 use crate::console::store::{EnterpriseRow, InstanceRow, Mirror, NoticeRow, OrderRow, ProductRow};
-use crate::marketplace::classify::{Judgement, classify};
+use crate::deliver::EngineView;
 use crate::marketplace::engine::Effect;
 use crate::marketplace::kit::{EnterpriseRef, KitFlag};
 use crate::marketplace::lifecycle::OrderKind;
@@ -16,37 +17,40 @@ use crate::marketplace::settings::InterfaceKeys;
 use crate::marketplace::{
     CallId, CallOptions, CallState, Delivery, EngineError, InstanceRef, Marketplace, PurchaseSpec,
 };
+use crate::open_api::Book;
 use crate::protocol::{AccessKey, Activity, UnixMillis};
-use crate::scenario::run::perform::EngineView;
+use crate::scenario::run::publish::Publisher;
 use crate::transport::Client;
 
 /// What applying a command produced.
 #[derive(Debug, Clone, Default)]
-pub struct Applied {
+pub(crate) struct Applied {
     /// The calls it created.
-    pub calls: Vec<CallId>,
+    pub(crate) calls: Vec<CallId>,
     /// A purchase's order and instances.
-    pub order: Option<(String, Vec<InstanceRef>)>,
+    pub(crate) order: Option<(String, Vec<InstanceRef>)>,
 }
 
 /// A product while the console runs.
-pub struct Live {
+pub(crate) struct Live {
     /// Its row.
-    pub row: ProductRow,
+    pub(crate) row: ProductRow,
     /// How it was created.
-    pub spec: ProductSpec,
+    pub(crate) spec: ProductSpec,
     /// Its marketplace.
-    pub engine: Marketplace,
+    pub(crate) engine: Marketplace,
     /// The client reaching its production interface.
-    pub client: Client,
+    pub(crate) client: Client,
     /// What performing needs of the engine.
-    pub view: EngineView,
+    pub(crate) view: EngineView,
     /// Deliveries handed out and not yet answered (after a crash: the ones to resume).
-    pub pending: Vec<Delivery>,
+    pub(crate) pending: Vec<Delivery>,
     /// The read-model rows last written.
-    pub mirror: Mirror,
+    pub(crate) mirror: Mirror,
+    /// Publishes the product to the open APIs, when they are served (scope = product id).
+    pub(crate) publisher: Option<Publisher>,
     /// Each purchase's instances, by the name an exported scenario gives the purchase.
-    pub aliases: HashMap<usize, String>,
+    pub(crate) aliases: HashMap<usize, String>,
     purchases: usize,
 }
 
@@ -67,11 +71,12 @@ pub enum LiveError {
 impl Live {
     /// A product with a fresh engine, before its journal is replayed.
     /// `domain` is the identity centre the Kit announces.
-    pub fn new(
+    pub(crate) fn new(
         row: ProductRow,
         key: &AccessKey,
         keys: &InterfaceKeys,
         domain: &str,
+        book: Option<&Book>,
     ) -> Result<Self, LiveError> {
         let spec: ProductSpec =
             serde_json::from_str(&row.spec).map_err(|e| LiveError::Spec(row.id, e.to_string()))?;
@@ -85,7 +90,12 @@ impl Live {
             None => client,
         };
         let engine = Marketplace::new(resolved.settings, UnixMillis(row.start_ms), row.seed as u64);
+        let publisher = book.map(|book| {
+            let licensed = engine.settings().product != crate::marketplace::kind::ProductType::Saas;
+            Publisher::new(book.clone(), row.id as crate::open_api::Scope, licensed)
+        });
         Ok(Self {
+            publisher,
             view: EngineView::of(&engine),
             row,
             spec,
@@ -99,12 +109,12 @@ impl Live {
     }
 
     /// The product's id.
-    pub fn id(&self) -> i64 {
+    pub(crate) fn id(&self) -> i64 {
         self.row.id
     }
 
     /// Replays a journal: commands, clock moves and stored answers, no I/O.
-    pub fn replay(&mut self, journal: &[(i64, String)]) -> Result<(), LiveError> {
+    pub(crate) fn replay(&mut self, journal: &[(i64, String)]) -> Result<(), LiveError> {
         for (seq, text) in journal {
             let id = self.row.id;
             let fail = |e: String| LiveError::Replay(id, *seq, e);
@@ -115,7 +125,7 @@ impl Live {
     }
 
     /// Applies one journal entry to the engine.
-    pub fn apply(&mut self, entry: &Entry) -> Result<Applied, String> {
+    pub(crate) fn apply(&mut self, entry: &Entry) -> Result<Applied, String> {
         let options = CallOptions::default();
         let engine = &mut self.engine;
         let mut applied = Applied::default();
@@ -178,93 +188,98 @@ impl Live {
                     .position(|d| d.call.0 == *call && d.attempt == *attempt)
                     .ok_or_else(|| format!("attempt {attempt} of notice {call} was not due"))?;
                 let delivery = self.pending.remove(position);
-                let judgement = self.judge(&delivery, &transport.to_transport());
+                let judgement = self.view.judge(&delivery, &transport.to_transport());
                 self.engine.complete(&delivery, &judgement);
             }
         }
         Ok(applied)
     }
 
-    /// The console's judgement of what came back for a delivery.
-    pub fn judge(
-        &self,
-        delivery: &Delivery,
-        transport: &crate::marketplace::Transport,
-    ) -> Judgement {
-        classify(transport, &self.view.context(delivery))
+    /// Brings what the open APIs know of the product up to date.
+    pub(crate) fn publish(&mut self) {
+        if let Some(publisher) = self.publisher.as_mut() {
+            publisher.sync(&self.engine);
+        }
     }
 
     /// The read-model rows that changed since the last write.
-    pub fn changes(&mut self) -> crate::console::store::Changes {
-        let product = self.row.id;
-        let engine = &self.engine;
-        let orders = engine
-            .orders()
-            .map(|order| OrderRow {
-                product_id: product,
-                order_id: order.id.0.clone(),
-                kind: order_kind(order.kind).to_owned(),
-                status: order.state.name().to_owned(),
-                placed_at: order.placed_at.0,
-                settled_at: order.settled_at.map(|t| t.0),
-            })
-            .collect();
-        let licensed = engine.settings().product != crate::marketplace::kind::ProductType::Saas;
-        let instances = engine
-            .all_instances()
-            .map(|(reference, instance)| InstanceRow {
-                product_id: product,
-                reference: reference.0 as i64,
-                order_id: instance.order.0.clone(),
-                instance_id: instance.merchant_id.clone(),
-                state: instance.state.name().to_owned(),
-                billing: instance.billing.to_string(),
-                trial: instance.trial,
-                expire_at: instance.expire_at.map(|t| t.0),
-                license_code: instance.merchant_id.clone().filter(|_| licensed),
-            })
-            .collect();
-        let notices = engine
-            .calls()
-            .iter()
-            .map(|call| NoticeRow {
-                product_id: product,
-                call: call.id.0 as i64,
-                activity: call.activity().slug().to_owned(),
-                order_id: match &call.effect {
-                    Effect::Order { order, .. } => Some(order.0.clone()),
-                    _ => call.instance.map(|i| engine.instance(i).order.0.clone()),
-                },
-                instance_ref: call.instance.map(|i| i.0 as i64),
-                state: match call.state {
-                    CallState::Scheduled => "scheduled",
-                    CallState::Succeeded => "succeeded",
-                    CallState::Exhausted => "exhausted",
-                }
-                .to_owned(),
-                attempts: call.attempts.len() as i64,
-                first_due: call.first_due.0,
-                probe: call.effect == Effect::Probe,
-            })
-            .collect();
-        let enterprises = engine
-            .enterprises()
-            .map(|(reference, enterprise)| EnterpriseRow {
-                product_id: product,
-                reference: reference.0 as i64,
-                instance_ref: enterprise.instance.map(|i| i.0 as i64),
-                tenant_id: enterprise.tenant_id.clone(),
-                tenant_code: enterprise.tenant_code.clone(),
-                name: enterprise.name.clone(),
-                app_id: enterprise.app_id.clone(),
-                client_id: enterprise.client_id.clone(),
-                users: enterprise.users.len() as i64,
-                departments: enterprise.orgs.len() as i64,
-            })
-            .collect();
-        let changes = self.mirror.changes(orders, instances, notices);
-        self.mirror.with_enterprises(changes, enterprises)
+    pub(crate) fn changes(&mut self) -> crate::console::store::Changes {
+        changes(self.row.id, &self.engine, &mut self.mirror)
     }
+}
+
+/// The read-model rows of a product's engine that changed since `mirror` was last written.
+pub(crate) fn changes(
+    product: i64,
+    engine: &Marketplace,
+    mirror: &mut Mirror,
+) -> crate::console::store::Changes {
+    let orders = engine
+        .orders()
+        .map(|order| OrderRow {
+            product_id: product,
+            order_id: order.id.0.clone(),
+            kind: order_kind(order.kind).to_owned(),
+            status: order.state.slug().to_owned(),
+            placed_at: order.placed_at.0,
+            settled_at: order.settled_at.map(|t| t.0),
+        })
+        .collect();
+    let licensed = engine.settings().product != crate::marketplace::kind::ProductType::Saas;
+    let instances = engine
+        .all_instances()
+        .map(|(reference, instance)| InstanceRow {
+            product_id: product,
+            reference: reference.0 as i64,
+            order_id: instance.order.0.clone(),
+            instance_id: instance.merchant_id.clone(),
+            state: instance.state.slug().to_owned(),
+            billing: instance.billing.to_string(),
+            trial: instance.trial,
+            expire_at: instance.expire_at.map(|t| t.0),
+            license_code: instance.merchant_id.clone().filter(|_| licensed),
+        })
+        .collect();
+    let notices = engine
+        .calls()
+        .iter()
+        .map(|call| NoticeRow {
+            product_id: product,
+            call: call.id.0 as i64,
+            activity: call.activity().slug().to_owned(),
+            order_id: match &call.effect {
+                Effect::Order { order, .. } => Some(order.0.clone()),
+                _ => call.instance.map(|i| engine.instance(i).order.0.clone()),
+            },
+            instance_ref: call.instance.map(|i| i.0 as i64),
+            state: match call.state {
+                CallState::Scheduled => "scheduled",
+                CallState::Succeeded => "succeeded",
+                CallState::Exhausted => "exhausted",
+            }
+            .to_owned(),
+            attempts: call.attempts.len() as i64,
+            first_due: call.first_due.0,
+            probe: call.effect == Effect::Probe,
+        })
+        .collect();
+    let enterprises = engine
+        .enterprises()
+        .map(|(reference, enterprise)| EnterpriseRow {
+            product_id: product,
+            reference: reference.0 as i64,
+            instance_ref: enterprise.instance.map(|i| i.0 as i64),
+            tenant_id: enterprise.tenant_id.clone(),
+            tenant_code: enterprise.tenant_code.clone(),
+            name: enterprise.name.clone(),
+            app_id: enterprise.app_id.clone(),
+            client_id: enterprise.client_id.clone(),
+            users: enterprise.users.len() as i64,
+            departments: enterprise.orgs.len() as i64,
+        })
+        .collect();
+    let changes = mirror.changes(orders, instances, notices);
+    mirror.with_enterprises(changes, enterprises)
 }
 
 /// Performs a buyer action on the engine.

@@ -9,14 +9,15 @@
 //! scenario), [`http`] (pages, API, guard). The marketplace, classification and transport are
 //! the ones `kgsim run` uses, so verdicts carry the same check ids and messages.
 
-pub mod clock;
-pub mod export;
-pub mod http;
-pub mod journal;
-pub mod live;
-pub mod product;
-pub mod service;
+pub(crate) mod clock;
+pub(crate) mod export;
+pub(crate) mod http;
+pub(crate) mod journal;
+pub(crate) mod live;
+pub(crate) mod product;
+pub(crate) mod service;
 pub mod store;
+pub mod vocab;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,7 +42,7 @@ pub struct ServeConfig {
     /// How often the wall clock is followed.
     pub tick: Duration,
     /// Also serve the open APIs and the identity centre here, on the console's state.
-    pub open_api: Option<(SocketAddr, crate::openapi::Keys)>,
+    pub open_api: Option<(SocketAddr, crate::open_api::Keys)>,
 }
 
 /// A running console.
@@ -49,12 +50,12 @@ pub struct Running {
     /// Where it listens.
     pub address: SocketAddr,
     /// What the operator should know (a changed key, attempts resumed).
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// The shared state (tests drive it directly).
     pub app: Arc<http::App>,
     /// The open APIs, when served: their base URL and the book they answer from.
-    pub open_api: Option<(String, crate::openapi::Book)>,
-    _open_api: Option<crate::openapi::Running>,
+    pub open_api: Option<(String, crate::open_api::Book)>,
+    _open_api: Option<crate::open_api::Running>,
     server: Option<tokio::task::JoinHandle<()>>,
     /// Holds the database for this process (see [`store::claim`]).
     _owner: rusqlite::Connection,
@@ -63,7 +64,7 @@ pub struct Running {
 
 impl Running {
     /// Waits until the server stops (it does not, unless its listener fails).
-    pub async fn wait(mut self) {
+    pub(crate) async fn wait(mut self) {
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
@@ -90,7 +91,7 @@ pub enum ServeError {
     Open(#[from] service::ConsoleError),
     /// The open APIs could not be served.
     #[error("open APIs: {0}")]
-    OpenApi(#[from] crate::openapi::StartError),
+    OpenApi(#[from] crate::open_api::StartError),
 }
 
 /// Opens the database, replays every product, binds and serves; the wall-clock ticker
@@ -101,8 +102,8 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let reader = store::open_reader(&config.db).map_err(service::ConsoleError::from)?;
     let open_api = match config.open_api {
         Some((listen, keys)) => {
-            let book = crate::openapi::Book::new();
-            Some(crate::openapi::start(listen, book, keys, false).await?)
+            let book = crate::open_api::Book::new();
+            Some(crate::open_api::start(listen, book, keys, false).await?)
         }
         None => None,
     };

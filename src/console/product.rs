@@ -16,76 +16,64 @@ use crate::transport::target::TargetUrl;
 /// `POST /api/products`: a merchant's product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProductSpec {
+pub(crate) struct ProductSpec {
     /// The production interface address (生产接口地址), `http://` or `https://`.
-    pub production_address: String,
+    pub(crate) production_address: String,
     /// A name for the pages (the address when omitted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `v1` or `v2` (SaaS protocol version).
-    #[serde(default = "default_protocol")]
-    pub protocol: String,
-    /// `period`, `one-time`, `on-demand` or `package`.
-    #[serde(default = "default_billing")]
-    pub billing: String,
-    /// `saas`, `license-code` or `online-license` (V2).
-    #[serde(default = "default_product")]
-    pub product: String,
+    pub(crate) name: Option<String>,
+    /// The SaaS protocol version.
+    #[serde(default)]
+    pub(crate) protocol: Protocol,
+    /// How it is billed.
+    #[serde(default)]
+    pub(crate) billing: BillingMode,
+    /// What is sold (License products are V2).
+    #[serde(default)]
+    pub(crate) product: ProductType,
     /// How long the marketplace waits for an answer, in seconds (the platform's 20 s when
     /// omitted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds: Option<u32>,
+    pub(crate) timeout_seconds: Option<u32>,
     /// V2: where every order is notified (`orderNotify`, spec V2 §5), signed with the
     /// 通用接口 key; omitted: no notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_notify: Option<String>,
+    pub(crate) order_notify: Option<String>,
     /// 联营 (V2 SaaS): the merchant's RSA public key (PEM or bare Base64, ≥ 3072 bits) that
     /// `clientSecret` is encrypted with (spec V2 §3); omitted: no Kit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kit_public_key: Option<String>,
-    /// The OAEP digests for `clientSecret`: `sha256-mgf1-sha1` (default), `sha1`, `sha256`.
+    pub(crate) kit_public_key: Option<String>,
+    /// The OAEP digests for `clientSecret` (`sha256-mgf1-sha1` when omitted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kit_oaep_digest: Option<String>,
-}
-
-fn default_protocol() -> String {
-    "v1".into()
-}
-
-fn default_billing() -> String {
-    "period".into()
-}
-
-fn default_product() -> String {
-    "saas".into()
+    pub(crate) kit_oaep_digest: Option<OaepDigest>,
 }
 
 /// What is wrong with a product request.
 #[derive(Debug, thiserror::Error)]
 #[error("{field}: {message}")]
-pub struct SpecError {
+pub(crate) struct SpecError {
     /// The field.
-    pub field: &'static str,
+    pub(crate) field: &'static str,
     /// What is wrong, with the values allowed.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// A product request, checked: its settings and its production address.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The marketplace settings.
-    pub settings: Settings,
+    pub(crate) settings: Settings,
     /// Where calls go.
-    pub target: TargetUrl,
+    pub(crate) target: TargetUrl,
     /// The per-call timeout.
-    pub timeout: std::time::Duration,
+    pub(crate) timeout: std::time::Duration,
     /// Where order notifications go, if anywhere.
-    pub notify: Option<TargetUrl>,
+    pub(crate) notify: Option<TargetUrl>,
 }
 
 impl ProductSpec {
     /// The name the pages show.
-    pub fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         self.name
             .clone()
             .filter(|n| !n.trim().is_empty())
@@ -93,25 +81,8 @@ impl ProductSpec {
     }
 
     /// The kind of product (protocol × billing × type), checked.
-    pub fn kind(&self) -> Result<ProductKind, SpecError> {
-        let protocol: Protocol = self.protocol.parse().map_err(|_| SpecError {
-            field: "protocol",
-            message: format!("{:?} is not one of v1, v2", self.protocol),
-        })?;
-        let billing: BillingMode = self.billing.parse().map_err(|_| SpecError {
-            field: "billing",
-            message: format!(
-                "{:?} is not one of period, one-time, on-demand, package",
-                self.billing
-            ),
-        })?;
-        let product: ProductType = self.product.parse().map_err(|_| SpecError {
-            field: "product",
-            message: format!(
-                "{:?} is not one of saas, license-code, online-license",
-                self.product
-            ),
-        })?;
+    pub(crate) fn kind(&self) -> Result<ProductKind, SpecError> {
+        let (protocol, billing, product) = (self.protocol, self.billing, self.product);
         if product != ProductType::Saas && protocol != Protocol::V2 {
             return Err(SpecError {
                 field: "product",
@@ -133,7 +104,7 @@ impl ProductSpec {
     }
 
     /// The interfaces the kind has, required first (spec V1 §1, V2 §2.9, §4).
-    pub fn interfaces(&self) -> Vec<(Activity, bool)> {
+    pub(crate) fn interfaces(&self) -> Vec<(Activity, bool)> {
         self.kind().map_or_else(
             |_| Vec::new(),
             |kind| {
@@ -161,13 +132,7 @@ impl ProductSpec {
             field: "kit_public_key",
             message: e.to_string(),
         })?;
-        let digest = match &self.kit_oaep_digest {
-            None => OaepDigest::default(),
-            Some(text) => text.parse().map_err(|_| SpecError {
-                field: "kit_oaep_digest",
-                message: format!("{text:?} is not one of sha256-mgf1-sha1, sha1, sha256"),
-            })?,
-        };
+        let digest = self.kit_oaep_digest.unwrap_or_default();
         Ok(Some(KitSettings {
             public_key,
             digest,
@@ -178,7 +143,7 @@ impl ProductSpec {
     /// Checks the request and builds the settings: the basic interfaces signed with `key`, the
     /// other interface types with theirs (each falling back to `key`, spec V2 §1.2); the Kit
     /// announces `domain` as the identity centre.
-    pub fn resolve(
+    pub(crate) fn resolve(
         &self,
         key: &AccessKey,
         keys: &InterfaceKeys,
@@ -250,13 +215,11 @@ mod tests {
     #[test]
     fn names_the_field_and_the_values_allowed() {
         let key = AccessKey::new("k");
-        let bad = spec(r#"{"production_address":"http://h/p","billing":"monthly"}"#).unwrap();
-        let error = bad
-            .resolve(&key, &InterfaceKeys::default(), DOMAIN)
+        let error = spec(r#"{"production_address":"http://h/p","billing":"monthly"}"#)
             .unwrap_err()
             .to_string();
         assert!(
-            error.starts_with("billing: \"monthly\" is not one of"),
+            error.contains("unknown variant `monthly`, expected one of `period`, `one-time`"),
             "{error}"
         );
         let bad = spec(r#"{"production_address":"ftp://h/p"}"#).unwrap();

@@ -24,48 +24,48 @@ pub use worker::purchase;
 
 /// What to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Distinct orders (one newInstance each).
-    pub orders: usize,
+    pub(crate) orders: usize,
     /// Copies of each order with new businessIds: the first overlaps the original, the rest
     /// follow together once both are answered.
-    pub resends: usize,
+    pub(crate) resends: usize,
     /// Orders in flight at once.
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
 }
 
 /// How often a console check failed, and the first reason seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsoleFailures {
+pub(crate) struct ConsoleFailures {
     /// How many answers broke it.
-    pub count: usize,
+    pub(crate) count: usize,
     /// What the first one said.
-    pub example: String,
+    pub(crate) example: String,
 }
 
 /// What came back.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub(crate) struct LoadResult {
     /// Requests sent.
-    pub requests: usize,
+    pub(crate) requests: usize,
     /// Wall time of the whole load.
-    pub wall: Duration,
+    pub(crate) wall: Duration,
     /// Latency of every request, sorted.
-    pub latencies: Vec<Duration>,
+    pub(crate) latencies: Vec<Duration>,
     /// Console rules broken, by check: how many answers broke each, and an example.
-    pub console_failures: BTreeMap<CheckId, ConsoleFailures>,
+    pub(crate) console_failures: BTreeMap<CheckId, ConsoleFailures>,
     /// Idempotency failures: an order answered with several instances, or orders sharing one.
-    pub idempotency_failures: Vec<String>,
+    pub(crate) idempotency_failures: Vec<String>,
 }
 
-impl Outcome {
+impl LoadResult {
     /// Requests per second over the whole load.
-    pub fn requests_per_second(&self) -> f64 {
+    pub(crate) fn requests_per_second(&self) -> f64 {
         self.requests as f64 / self.wall.as_secs_f64().max(f64::EPSILON)
     }
 
     /// The latency at a percentile (0–100).
-    pub fn percentile(&self, p: f64) -> Duration {
+    pub(crate) fn percentile(&self, p: f64) -> Duration {
         if self.latencies.is_empty() {
             return Duration::ZERO;
         }
@@ -74,7 +74,7 @@ impl Outcome {
     }
 
     /// Whether every answer conformed.
-    pub fn conformant(&self) -> bool {
+    pub(crate) fn conformant(&self) -> bool {
         self.console_failures.is_empty() && self.idempotency_failures.is_empty()
     }
 
@@ -133,13 +133,13 @@ fn run_thread(
 /// Runs the load against a target on `threads` OS threads, each with its own
 /// single-threaded runtime (as `wrk` does): connections never migrate between threads and
 /// no wake-up crosses one.
-pub async fn run(
+pub(crate) async fn run(
     settings: Settings,
     client: Client,
     plan: Plan,
     seed: u64,
     threads: usize,
-) -> std::io::Result<Outcome> {
+) -> std::io::Result<LoadResult> {
     let shared = Arc::new(worker::Shared {
         settings,
         client,
@@ -166,9 +166,9 @@ pub async fn run(
         }
     }
     // The clock stops when the last answer is in; tallying is not part of the load.
-    let mut outcome = Outcome {
+    let mut outcome = LoadResult {
         wall: started.elapsed(),
-        ..Outcome::default()
+        ..LoadResult::default()
     };
     let mut owner: HashMap<String, String> = HashMap::with_capacity(plan.orders);
     for tally in tallies {
@@ -206,7 +206,7 @@ mod tests {
         Client::with_platform_trust(target, Duration::from_secs(10)).unwrap()
     }
 
-    async fn load(protocol: Protocol, faults: &[Fault], plan: Plan) -> Outcome {
+    async fn load(protocol: Protocol, faults: &[Fault], plan: Plan) -> LoadResult {
         let url = merchant(protocol, faults).await;
         let settings = Settings::new(protocol, AccessKey::new(KEY));
         run(settings, client(&url), plan, 7, 2).await.unwrap()

@@ -27,7 +27,7 @@ impl Span {
     }
 
     /// `n` minutes.
-    pub const fn minutes(n: i64) -> Self {
+    pub(crate) const fn minutes(n: i64) -> Self {
         Self(n * 60_000)
     }
 
@@ -80,9 +80,8 @@ impl fmt::Display for Span {
 /// Where a run's business time starts: the wall clock, moved back to the 28th when it is later
 /// in the month, so that calendar periods counted from it never clamp (31 Jan + 1 month is
 /// 28 Feb, + 1 more is 28 Mar, not 31 Mar) and transcripts read the same whatever the date.
-pub fn business_start(wall: UnixMillis) -> UnixMillis {
-    let text = wall.to_v1_timestamp();
-    let day: i64 = text[6..8].parse().unwrap_or(1);
+pub(crate) fn business_start(wall: UnixMillis) -> UnixMillis {
+    let day = i64::from(wall.utc_day_of_month());
     if day <= 28 {
         wall
     } else {
@@ -93,7 +92,7 @@ pub fn business_start(wall: UnixMillis) -> UnixMillis {
 /// How long after `start` an instant is, in calendar terms: whole months first, then the
 /// remaining span (`+1mo15d`, `+3h`, `+0s`). Stable whatever month a run starts in, unlike a
 /// count of days, so transcripts of runs on different dates read the same.
-pub fn since(start: UnixMillis, at: UnixMillis) -> String {
+pub(crate) fn since(start: UnixMillis, at: UnixMillis) -> String {
     if at < start {
         return format!("-{}", Span::between(at, start));
     }
@@ -157,11 +156,11 @@ impl FromStr for Span {
 
 /// A handle to a scheduled timer, to cancel it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TimerId(u64);
+pub(crate) struct TimerId(u64);
 
 /// Timers ordered by due time; ties fall due in the order they were scheduled.
 #[derive(Debug)]
-pub struct TimerQueue<T> {
+pub(crate) struct TimerQueue<T> {
     heap: BinaryHeap<Reverse<(UnixMillis, TimerId)>>,
     payloads: std::collections::BTreeMap<TimerId, T>,
     cancelled: BTreeSet<TimerId>,
@@ -181,7 +180,7 @@ impl<T> Default for TimerQueue<T> {
 
 impl<T> TimerQueue<T> {
     /// Schedules `payload` at `due`.
-    pub fn schedule(&mut self, due: UnixMillis, payload: T) -> TimerId {
+    pub(crate) fn schedule(&mut self, due: UnixMillis, payload: T) -> TimerId {
         let id = TimerId(self.next);
         self.next += 1;
         self.heap.push(Reverse((due, id)));
@@ -190,20 +189,20 @@ impl<T> TimerQueue<T> {
     }
 
     /// Cancels a timer; cancelling one that already fired does nothing.
-    pub fn cancel(&mut self, id: TimerId) {
+    pub(crate) fn cancel(&mut self, id: TimerId) {
         if self.payloads.remove(&id).is_some() {
             self.cancelled.insert(id);
         }
     }
 
     /// The due time of the earliest live timer.
-    pub fn next_due(&mut self) -> Option<UnixMillis> {
+    pub(crate) fn next_due(&mut self) -> Option<UnixMillis> {
         self.skip_cancelled();
         self.heap.peek().map(|Reverse((due, _))| *due)
     }
 
     /// Removes and returns the earliest live timer if it is due at or before `until`.
-    pub fn pop_due(&mut self, until: UnixMillis) -> Option<(UnixMillis, T)> {
+    pub(crate) fn pop_due(&mut self, until: UnixMillis) -> Option<(UnixMillis, T)> {
         self.skip_cancelled();
         let Reverse((due, id)) = *self.heap.peek()?;
         if due > until {
@@ -214,7 +213,8 @@ impl<T> TimerQueue<T> {
     }
 
     /// Whether no live timer remains.
-    pub fn is_empty(&mut self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&mut self) -> bool {
         self.next_due().is_none()
     }
 

@@ -38,13 +38,13 @@ impl Ids {
 
     /// An order id shaped like the documented ones: `CS` + 10 digits + 5 letters or digits
     /// (`CS2211181819B4LVS`).
-    pub fn order_id(&mut self) -> OrderId {
+    pub(crate) fn order_id(&mut self) -> OrderId {
         let digits = self.next_u64() % 10_000_000_000;
         OrderId(format!("CS{digits:010}{}", self.pick(ALNUM_UPPER, 5)))
     }
 
     /// A UUID-shaped business id, different on every request.
-    pub fn business_id(&mut self) -> String {
+    pub(crate) fn business_id(&mut self) -> String {
         let (a, b) = (self.next_u64(), self.next_u64());
         let hex = format!("{a:016x}{b:016x}");
         format!(
@@ -58,22 +58,22 @@ impl Ids {
     }
 
     /// A 32-hex-digit customer id (`68cbc86abc2018ab880d92f36422fa0e`).
-    pub fn customer_id(&mut self) -> String {
+    pub(crate) fn customer_id(&mut self) -> String {
         format!("{:016x}{:016x}", self.next_u64(), self.next_u64())
     }
 
     /// A 32-character secret (an OAuth client secret).
-    pub fn secret(&mut self) -> String {
+    pub(crate) fn secret(&mut self) -> String {
         self.pick(ALNUM, 32)
     }
 
     /// A seed for a generator of its own (RSA-OAEP's random padding, reproducible per run).
-    pub fn seed(&mut self) -> u64 {
+    pub(crate) fn seed(&mut self) -> u64 {
         self.next_u64()
     }
 
     /// A 16-character IV for field encryption.
-    pub fn iv(&mut self) -> Iv {
+    pub(crate) fn iv(&mut self) -> Iv {
         self.pick(ALNUM, 16)
             .parse()
             .unwrap_or_else(|_| Iv::random())

@@ -29,9 +29,6 @@
 //! On top of its kind, a 联营 SaaS product receives the five Kit syncs (`--kit`, §3) and any
 //! product with an order-notification address receives orderNotify (§5).
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::protocol::{Activity, BillingMode, Protocol};
 
 use Activity::{
@@ -41,7 +38,20 @@ use Activity::{
 };
 
 /// What is sold: a SaaS subscription or a License.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum ProductType {
     /// A SaaS product: the basic interfaces (V1 §4, V2 §2).
     #[default]
@@ -54,46 +64,18 @@ pub enum ProductType {
 }
 
 impl ProductType {
-    /// Every type.
-    pub const ALL: [ProductType; 3] = [Self::Saas, Self::LicenseCode, Self::OnlineLicense];
-
-    /// `saas`, `license-code`, `online-license`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Saas => "saas",
-            Self::LicenseCode => "license-code",
-            Self::OnlineLicense => "online-license",
-        }
-    }
-
     /// Whether a purchase goes through newInstance (everything but License codes, which the
     /// marketplace issues itself).
-    pub fn has_new_instance(self) -> bool {
+    pub(crate) fn has_new_instance(self) -> bool {
         self != Self::LicenseCode
     }
 }
 
-impl fmt::Display for ProductType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Not a product type.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("product `{0}` is not saas, license-code or online-license")]
-pub struct UnknownProduct(pub String);
-
-impl FromStr for ProductType {
-    type Err = UnknownProduct;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == s)
-            .ok_or_else(|| UnknownProduct(s.to_owned()))
-    }
-}
+crate::slug_impls!(pub ProductType, "product", {
+    Saas = "saas",
+    LicenseCode = "license-code",
+    OnlineLicense = "online-license",
+});
 
 /// A kind of product: its protocol, billing mode and type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,7 +90,7 @@ pub struct ProductKind {
 
 impl ProductKind {
     /// A SaaS product.
-    pub fn saas(protocol: Protocol, billing: BillingMode) -> Self {
+    pub(crate) fn saas(protocol: Protocol, billing: BillingMode) -> Self {
         Self {
             protocol,
             billing,
@@ -118,16 +100,17 @@ impl ProductKind {
 
     /// Every SaaS kind: both protocols × four billing modes.
     pub fn all() -> impl Iterator<Item = ProductKind> {
-        Protocol::ALL.into_iter().flat_map(|protocol| {
+        Protocol::ALL.iter().copied().flat_map(|protocol| {
             BillingMode::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .map(move |billing| ProductKind::saas(protocol, billing))
         })
     }
 
     /// Why the combination does not exist, if it does not: License products are V2-shaped
     /// and sold by period or once.
-    pub fn invalid(self) -> Option<String> {
+    pub(crate) fn invalid(self) -> Option<String> {
         if self.product == ProductType::Saas {
             return None;
         }
@@ -203,12 +186,12 @@ impl ProductKind {
     }
 
     /// Whether the kind has this interface at all (required or optional).
-    pub fn offers(self, activity: Activity) -> bool {
+    pub(crate) fn offers(self, activity: Activity) -> bool {
         self.required().contains(&activity) || self.optional().contains(&activity)
     }
 
     /// Where the spec says so, for messages.
-    pub fn source(self) -> &'static str {
+    pub(crate) fn source(self) -> &'static str {
         match (self.product, self.protocol) {
             (ProductType::LicenseCode, _) => "spec V2 §4.2",
             (ProductType::OnlineLicense, _) => "spec V2 §4.5",
@@ -218,7 +201,7 @@ impl ProductKind {
     }
 
     /// `v1 period`, `v2 on-demand`, `v2 license-code period`.
-    pub fn name(self) -> String {
+    pub(crate) fn name(self) -> String {
         match self.product {
             ProductType::Saas => format!("{} {}", self.protocol, self.billing),
             product => format!("{} {product} {}", self.protocol, self.billing),
@@ -229,7 +212,7 @@ impl ProductKind {
 /// The interfaces a product implements: its kind's required ones and the optional ones it
 /// declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interfaces {
+pub(crate) struct Interfaces {
     kind: ProductKind,
     declared: Vec<Activity>,
     /// 联营 SaaS: the Kit syncs (V2 §3).
@@ -241,7 +224,7 @@ pub struct Interfaces {
 impl Interfaces {
     /// A product of `kind` declaring the optional interfaces `declared` (others are ignored:
     /// see [`Self::undeclarable`]).
-    pub fn new(kind: ProductKind, declared: &[Activity]) -> Self {
+    pub(crate) fn new(kind: ProductKind, declared: &[Activity]) -> Self {
         let declared = declared
             .iter()
             .copied()
@@ -256,24 +239,19 @@ impl Interfaces {
     }
 
     /// The same product, receiving the Kit syncs or not.
-    pub fn with_kit(mut self, kit: bool) -> Self {
+    pub(crate) fn with_kit(mut self, kit: bool) -> Self {
         self.kit = kit;
         self
     }
 
     /// The same product, with an order-notification address or not.
-    pub fn with_order_notify(mut self, order_notify: bool) -> Self {
+    pub(crate) fn with_order_notify(mut self, order_notify: bool) -> Self {
         self.order_notify = order_notify;
         self
     }
 
-    /// The kind.
-    pub fn kind(&self) -> ProductKind {
-        self.kind
-    }
-
     /// Whether the product implements an interface.
-    pub fn implements(&self, activity: Activity) -> bool {
+    pub(crate) fn implements(&self, activity: Activity) -> bool {
         if activity.is_kit() {
             return self.kit;
         }
@@ -284,26 +262,27 @@ impl Interfaces {
     }
 
     /// Every implemented interface, in the spec's chapter order.
-    pub fn implemented(&self) -> Vec<Activity> {
+    pub(crate) fn implemented(&self) -> Vec<Activity> {
         Activity::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|a| self.implements(*a))
             .collect()
     }
 
     /// The declared optional interfaces.
-    pub fn declared(&self) -> &[Activity] {
+    pub(crate) fn declared(&self) -> &[Activity] {
         &self.declared
     }
 
     /// Of `names`, those the kind has no interface for at all (so declaring them changes
     /// nothing); declaring a required one is harmless and not listed.
-    pub fn undeclarable(kind: ProductKind, names: &[Activity]) -> Vec<Activity> {
+    pub(crate) fn undeclarable(kind: ProductKind, names: &[Activity]) -> Vec<Activity> {
         names.iter().copied().filter(|a| !kind.offers(*a)).collect()
     }
 
     /// A note for each declared interface the kind does not have, for the run's header.
-    pub fn ignored_notes(kind: ProductKind, names: &[Activity]) -> Vec<String> {
+    pub(crate) fn ignored_notes(kind: ProductKind, names: &[Activity]) -> Vec<String> {
         Self::undeclarable(kind, names)
             .into_iter()
             .map(|a| {
@@ -319,7 +298,7 @@ impl Interfaces {
 
     /// Why a scenario needing `activity` does not run for this product, with the
     /// declaration that would enable it when there is one.
-    pub fn missing(&self, activity: Activity) -> Option<String> {
+    pub(crate) fn missing(&self, activity: Activity) -> Option<String> {
         if self.implements(activity) {
             return None;
         }

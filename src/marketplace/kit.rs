@@ -14,11 +14,11 @@ use crate::protocol::v2::kit_sync::{
 
 /// A handle to an enterprise inside one marketplace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EnterpriseRef(pub usize);
+pub(crate) struct EnterpriseRef(pub(crate) usize);
 
 /// What a sync does to the record (`flag`, §3.2–3.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum KitFlag {
+pub(crate) enum KitFlag {
     /// 1.
     #[default]
     Add,
@@ -31,11 +31,8 @@ pub enum KitFlag {
 }
 
 impl KitFlag {
-    /// Every flag.
-    pub const ALL: [KitFlag; 4] = [Self::Add, Self::Modify, Self::Delete, Self::Cancel];
-
     /// The integer on the wire.
-    pub fn value(self) -> i64 {
+    pub(crate) fn value(self) -> i64 {
         use crate::protocol::v2::kit_sync::flag;
         match self {
             Self::Add => flag::ADD,
@@ -44,54 +41,40 @@ impl KitFlag {
             Self::Cancel => flag::CANCEL,
         }
     }
-
-    /// `add`, `modify`, `delete`, `cancel`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Add => "add",
-            Self::Modify => "modify",
-            Self::Delete => "delete",
-            Self::Cancel => "cancel",
-        }
-    }
 }
 
-impl std::str::FromStr for KitFlag {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| format!("`{s}` is not a Kit flag (add, modify, delete, cancel)"))
-    }
-}
+crate::slug_impls!(pub(crate) KitFlag, "Kit flag", {
+    Add = "add",
+    Modify = "modify",
+    Delete = "delete",
+    Cancel = "cancel",
+});
 
 /// An enterprise using the app.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Enterprise {
+pub(crate) struct Enterprise {
     /// The instance it is bound to; `None` for a seller's credential application.
-    pub instance: Option<InstanceRef>,
+    pub(crate) instance: Option<InstanceRef>,
     /// That instance's merchant id (empty for a credential application).
-    pub instance_id: String,
+    pub(crate) instance_id: String,
     /// Its order (empty for a credential application).
-    pub order_id: String,
+    pub(crate) order_id: String,
     /// `tenantId`.
-    pub tenant_id: String,
+    pub(crate) tenant_id: String,
     /// `tenantCode`.
-    pub tenant_code: String,
+    pub(crate) tenant_code: String,
     /// Enterprise name.
-    pub name: String,
+    pub(crate) name: String,
     /// `appId`.
-    pub app_id: String,
+    pub(crate) app_id: String,
     /// OAuth `client_id`.
-    pub client_id: String,
+    pub(crate) client_id: String,
     /// OAuth `client_secret`, plain.
-    pub client_secret: String,
+    pub(crate) client_secret: String,
     /// Users authorised to the app.
-    pub users: Vec<KitUser>,
+    pub(crate) users: Vec<KitUser>,
     /// Its departments; the first is the top level.
-    pub orgs: Vec<OrgInfo>,
+    pub(crate) orgs: Vec<OrgInfo>,
     /// Users ever created (names stay unique after deletions).
     created_users: u32,
     /// Departments ever created.
@@ -99,11 +82,11 @@ pub struct Enterprise {
 }
 
 /// The top-level department's code.
-pub const ROOT_ORG: &str = "org-root";
+pub(crate) const ROOT_ORG: &str = "org-root";
 
 impl Enterprise {
     /// A new enterprise for an instance (or none), with its client drawn from `ids`.
-    pub fn new(
+    pub(crate) fn new(
         ids: &mut Ids,
         instance: Option<(InstanceRef, String, &OrderId)>,
         app_id: &str,
@@ -136,7 +119,7 @@ impl Enterprise {
     }
 
     /// Creates `count` users (the first ever is an admin).
-    pub fn create_users(&mut self, count: u32) -> Vec<KitUser> {
+    pub(crate) fn create_users(&mut self, count: u32) -> Vec<KitUser> {
         let start = self.created_users;
         self.created_users += count;
         let users: Vec<KitUser> = (start + 1..=start + count)
@@ -160,7 +143,7 @@ impl Enterprise {
     }
 
     /// A new department under the top level.
-    pub fn create_org(&mut self) -> OrgInfo {
+    pub(crate) fn create_org(&mut self) -> OrgInfo {
         self.created_orgs += 1;
         let org = OrgInfo {
             org_code: format!("org-{:03}", self.created_orgs),
@@ -172,7 +155,7 @@ impl Enterprise {
     }
 
     /// tenantSync (§3.2).
-    pub fn tenant_sync(&self, flag: KitFlag, domain_name: &str) -> KitSync {
+    pub(crate) fn tenant_sync(&self, flag: KitFlag, domain_name: &str) -> KitSync {
         KitSync::Tenant(TenantSync {
             instance_id: self.instance_id.clone(),
             order_id: self.order_id.clone(),
@@ -187,7 +170,7 @@ impl Enterprise {
     }
 
     /// applicationSync (§3.3) with the already encrypted secret.
-    pub fn application_sync(&self, flag: KitFlag, encrypted_secret: String) -> KitSync {
+    pub(crate) fn application_sync(&self, flag: KitFlag, encrypted_secret: String) -> KitSync {
         KitSync::Application(ApplicationSync {
             instance_id: self.instance_id.clone(),
             tenant_id: self.tenant_id.clone(),
@@ -201,7 +184,7 @@ impl Enterprise {
     }
 
     /// authSync (§3.4) for these users; `currentSyncTime` is filled when it is signed.
-    pub fn auth_sync(&self, users: Vec<KitUser>, flag: KitFlag) -> KitSync {
+    pub(crate) fn auth_sync(&self, users: Vec<KitUser>, flag: KitFlag) -> KitSync {
         KitSync::Auth(AuthSync {
             instance_id: self.instance_id.clone(),
             tenant_id: self.tenant_id.clone(),
@@ -215,7 +198,7 @@ impl Enterprise {
     }
 
     /// singleOrgSync (§3.5).
-    pub fn single_org_sync(&self, org: &OrgInfo, flag: KitFlag) -> KitSync {
+    pub(crate) fn single_org_sync(&self, org: &OrgInfo, flag: KitFlag) -> KitSync {
         KitSync::SingleOrg(SingleOrgSync {
             instance_id: self.instance_id.clone(),
             tenant_id: self.tenant_id.clone(),
@@ -229,7 +212,7 @@ impl Enterprise {
     }
 
     /// allOrgSync (§3.6): every department.
-    pub fn all_org_sync(&self) -> KitSync {
+    pub(crate) fn all_org_sync(&self) -> KitSync {
         KitSync::AllOrg(AllOrgSync {
             instance_id: self.instance_id.clone(),
             tenant_id: self.tenant_id.clone(),

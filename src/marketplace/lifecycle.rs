@@ -29,7 +29,7 @@ impl fmt::Display for OrderId {
 
 /// The License code of a purchase (License 2.0, spec V2 §4.1, codes like `PL…`): `PL` and
 /// the order id's letters and digits.
-pub fn license_code(order: &OrderId) -> String {
+pub(crate) fn license_code(order: &OrderId) -> String {
     let body: String = order
         .0
         .chars()
@@ -40,7 +40,7 @@ pub fn license_code(order: &OrderId) -> String {
 
 /// What an order buys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OrderKind {
+pub(crate) enum OrderKind {
     /// A new subscription or purchase (NEW / TRIAL).
     Purchase,
     /// A renewal (RENEW).
@@ -73,7 +73,7 @@ pub enum OrderState {
 
 impl OrderState {
     /// A short name for reports and scenario expectations.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Provisioning => "provisioning",
@@ -88,31 +88,31 @@ impl OrderState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     /// Its id.
-    pub id: OrderId,
+    pub(crate) id: OrderId,
     /// What it buys.
-    pub kind: OrderKind,
+    pub(crate) kind: OrderKind,
     /// Where it stands.
     pub state: OrderState,
     /// When it was placed.
-    pub placed_at: UnixMillis,
+    pub(crate) placed_at: UnixMillis,
     /// When it opened or failed.
     pub settled_at: Option<UnixMillis>,
     /// The instance an order on an existing instance concerns (renewal, upgrade, …); a
     /// purchase's instances are [`crate::marketplace::Marketplace::instances_of`] it.
-    pub subject: Option<InstanceRef>,
+    pub(crate) subject: Option<InstanceRef>,
 }
 
 /// What an instance is bought as: an order line for a product.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderLine {
+pub(crate) struct OrderLine {
     /// The order.
-    pub order: OrderId,
+    pub(crate) order: OrderId,
     /// The line (`<orderId>-00000n`).
-    pub line: String,
+    pub(crate) line: String,
     /// The product id.
-    pub product_id: String,
+    pub(crate) product_id: String,
     /// The spec code.
-    pub sku_code: String,
+    pub(crate) sku_code: String,
 }
 
 /// A handle to an instance inside one marketplace.
@@ -151,7 +151,7 @@ pub enum InstanceState {
 
 impl InstanceState {
     /// A short name for reports and scenario expectations.
-    pub fn name(self) -> &'static str {
+    pub fn slug(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Provisioning => "provisioning",
@@ -168,40 +168,40 @@ impl InstanceState {
 
 /// An event that is not allowed in the instance's current state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {event} an instance that is {}", .state.name())]
+#[error("cannot {event} an instance that is {}", .state.slug())]
 pub struct LifecycleError {
     /// What was attempted.
-    pub event: &'static str,
+    pub(crate) event: &'static str,
     /// The state it was attempted in.
-    pub state: InstanceState,
+    pub(crate) state: InstanceState,
 }
 
 /// A renewal applied to an instance, kept so that it can be refunded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Renewal {
+pub(crate) struct Renewal {
     /// The renewal order.
-    pub order: OrderId,
+    pub(crate) order: OrderId,
     /// The expiry before it.
-    pub previous_expiry: UnixMillis,
+    pub(crate) previous_expiry: UnixMillis,
     /// Whether it was refunded.
-    pub refunded: bool,
+    pub(crate) refunded: bool,
 }
 
 /// An instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
     /// The purchase order.
-    pub order: OrderId,
+    pub(crate) order: OrderId,
     /// The V2 order line (`<orderId>-00000n`).
-    pub order_line: String,
+    pub(crate) order_line: String,
     /// The product id (billing items of an on-demand order differ by product).
-    pub product_id: String,
+    pub(crate) product_id: String,
     /// The spec code.
-    pub sku_code: String,
+    pub(crate) sku_code: String,
     /// How it is billed.
-    pub billing: BillingMode,
+    pub(crate) billing: BillingMode,
     /// Whether it is a trial.
-    pub trial: bool,
+    pub(crate) trial: bool,
     /// The merchant's instanceId, as first returned.
     pub merchant_id: Option<String>,
     /// Where it stands.
@@ -209,22 +209,26 @@ pub struct Instance {
     /// When its period ends (period and package billing).
     pub expire_at: Option<UnixMillis>,
     /// Renewals applied, newest last.
-    pub renewals: Vec<Renewal>,
+    pub(crate) renewals: Vec<Renewal>,
     /// Upgrade orders applied.
-    pub upgrades: Vec<OrderId>,
+    pub(crate) upgrades: Vec<OrderId>,
     /// A package: the on-demand instance whose usage it pays for (spec V2 §7.1).
-    pub serves: Option<InstanceRef>,
+    pub(crate) serves: Option<InstanceRef>,
     /// A package that stops its on-demand instance when its quota is used up (用完即停).
-    pub stop_when_used_up: bool,
+    pub(crate) stop_when_used_up: bool,
     /// A package's quota, in usage units.
-    pub quota: Option<u32>,
+    pub(crate) quota: Option<u32>,
     /// On-demand: when arrears began, while they are unpaid.
-    pub arrears_since: Option<UnixMillis>,
+    pub(crate) arrears_since: Option<UnixMillis>,
 }
 
 impl Instance {
     /// A new instance of an order line, pending its newInstance.
-    pub fn pending(line: OrderLine, billing: BillingMode, expire_at: Option<UnixMillis>) -> Self {
+    pub(crate) fn pending(
+        line: OrderLine,
+        billing: BillingMode,
+        expire_at: Option<UnixMillis>,
+    ) -> Self {
         Self {
             order: line.order,
             order_line: line.line,
@@ -252,7 +256,7 @@ impl Instance {
     }
 
     /// newInstance succeeded: the purchase opens with the merchant's instanceId.
-    pub fn open(&mut self, merchant_id: String) -> Result<(), LifecycleError> {
+    pub(crate) fn open(&mut self, merchant_id: String) -> Result<(), LifecycleError> {
         match self.state {
             InstanceState::Pending | InstanceState::Provisioning => {
                 self.merchant_id.get_or_insert(merchant_id);
@@ -264,7 +268,7 @@ impl Instance {
     }
 
     /// V2 newInstance answered 000004: provisioning continues asynchronously.
-    pub fn start_provisioning(&mut self, merchant_id: String) -> Result<(), LifecycleError> {
+    pub(crate) fn start_provisioning(&mut self, merchant_id: String) -> Result<(), LifecycleError> {
         match self.state {
             InstanceState::Pending => {
                 self.merchant_id.get_or_insert(merchant_id);
@@ -276,7 +280,7 @@ impl Instance {
     }
 
     /// Every newInstance attempt failed: the purchase is refunded.
-    pub fn fail(&mut self) -> Result<(), LifecycleError> {
+    pub(crate) fn fail(&mut self) -> Result<(), LifecycleError> {
         match self.state {
             InstanceState::Pending | InstanceState::Provisioning => {
                 self.state = InstanceState::Failed;
@@ -288,7 +292,11 @@ impl Instance {
 
     /// Renewal or trial-to-formal: the new expiry counts from the current one, and renewal
     /// inside the freeze window unfreezes (V1 §9).
-    pub fn renew(&mut self, order: OrderId, new_expiry: UnixMillis) -> Result<(), LifecycleError> {
+    pub(crate) fn renew(
+        &mut self,
+        order: OrderId,
+        new_expiry: UnixMillis,
+    ) -> Result<(), LifecycleError> {
         let previous_expiry = match (self.state, self.expire_at) {
             (InstanceState::Active | InstanceState::Frozen(FreezeReason::Expired), Some(at)) => at,
             _ => return Err(self.deny("renew")),
@@ -304,7 +312,7 @@ impl Instance {
     }
 
     /// Trial to formal: only a trial converts.
-    pub fn convert_trial(
+    pub(crate) fn convert_trial(
         &mut self,
         order: OrderId,
         new_expiry: UnixMillis,
@@ -319,7 +327,7 @@ impl Instance {
 
     /// Refund of the latest renewal, which must not have started yet: the expiry goes back.
     /// Returns the restored expiry.
-    pub fn refund_renewal(&mut self, now: UnixMillis) -> Result<UnixMillis, LifecycleError> {
+    pub(crate) fn refund_renewal(&mut self, now: UnixMillis) -> Result<UnixMillis, LifecycleError> {
         if self.state != InstanceState::Active {
             return Err(self.deny("refund a renewal of"));
         }
@@ -338,7 +346,7 @@ impl Instance {
     }
 
     /// The period ended (or, on-demand, arrears): freeze.
-    pub fn freeze(&mut self, reason: FreezeReason) -> Result<(), LifecycleError> {
+    pub(crate) fn freeze(&mut self, reason: FreezeReason) -> Result<(), LifecycleError> {
         match self.state {
             InstanceState::Active => {
                 self.state = InstanceState::Frozen(reason);
@@ -353,7 +361,7 @@ impl Instance {
     }
 
     /// A freeze for `reason` is lifted (violation lifted, arrears paid, quota renewed).
-    pub fn resume(&mut self, reason: FreezeReason) -> Result<(), LifecycleError> {
+    pub(crate) fn resume(&mut self, reason: FreezeReason) -> Result<(), LifecycleError> {
         match self.state {
             InstanceState::Frozen(frozen)
                 if frozen == reason && reason != FreezeReason::Expired =>
@@ -367,7 +375,7 @@ impl Instance {
     }
 
     /// Retention over, or unsubscribed: delete.
-    pub fn release(&mut self) -> Result<(), LifecycleError> {
+    pub(crate) fn release(&mut self) -> Result<(), LifecycleError> {
         match self.state {
             InstanceState::Active | InstanceState::Frozen(_) => {
                 self.state = InstanceState::Released;
@@ -378,7 +386,7 @@ impl Instance {
     }
 
     /// An upgrade order applies to an active instance.
-    pub fn upgrade(&mut self, order: OrderId) -> Result<(), LifecycleError> {
+    pub(crate) fn upgrade(&mut self, order: OrderId) -> Result<(), LifecycleError> {
         match self.state {
             InstanceState::Active => {
                 self.upgrades.push(order);
@@ -389,7 +397,7 @@ impl Instance {
     }
 
     /// Whether it can answer a queryInstance (it exists at the merchant).
-    pub fn queryable(&self) -> Result<(), LifecycleError> {
+    pub(crate) fn queryable(&self) -> Result<(), LifecycleError> {
         match self.state {
             InstanceState::Active | InstanceState::Frozen(_) | InstanceState::Provisioning => {
                 Ok(())
@@ -470,7 +478,7 @@ mod tests {
     fn expiry_freezes_and_renewal_unfreezes() {
         let mut i = active(BillingMode::Period);
         i.freeze(FreezeReason::Expired).unwrap();
-        assert_eq!(i.state.name(), "frozen");
+        assert_eq!(i.state.slug(), "frozen");
         assert_eq!(
             i.freeze(FreezeReason::Expired),
             Err(LifecycleError {
@@ -536,7 +544,7 @@ mod tests {
     fn on_demand_suspend_and_resume() {
         let mut i = active(BillingMode::OnDemand);
         i.freeze(FreezeReason::Suspended).unwrap();
-        assert_eq!(i.state.name(), "suspended");
+        assert_eq!(i.state.slug(), "suspended");
         assert!(i.freeze(FreezeReason::Suspended).is_err());
         assert!(
             i.resume(FreezeReason::Arrears).is_err(),

@@ -8,15 +8,15 @@
 //! in microseconds.
 
 pub mod classify;
-pub mod clock;
-pub mod engine;
-pub mod events;
+pub(crate) mod clock;
+pub(crate) mod engine;
+pub(crate) mod events;
 pub mod ids;
 pub mod kind;
-pub mod kit;
-pub mod lifecycle;
-pub mod requests;
-pub mod retry;
+pub(crate) mod kit;
+pub(crate) mod lifecycle;
+pub(crate) mod requests;
+pub(crate) mod retry;
 pub mod settings;
 
 pub use classify::{

@@ -28,7 +28,7 @@ use crate::protocol::{Activity, Protocol};
 
 /// What the marketplace does once every attempt in the window has failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exhaustion {
+pub(crate) enum Exhaustion {
     /// The order is judged failed and refunded (newInstance, upgrade).
     FailOrderAndRefund,
     /// The call is marked failed and waits for a manual restart from the seller console.
@@ -37,18 +37,18 @@ pub enum Exhaustion {
 
 /// One activity's retry policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Time between attempts.
-    pub cadence: Span,
+    pub(crate) cadence: Span,
     /// How long after the first attempt retries continue (zero: a single attempt).
-    pub window: Span,
+    pub(crate) window: Span,
     /// What happens when the window closes.
-    pub on_exhausted: Exhaustion,
+    pub(crate) on_exhausted: Exhaustion,
 }
 
 impl RetryPolicy {
     /// A single attempt, never retried.
-    pub const ONCE: RetryPolicy = RetryPolicy {
+    pub(crate) const ONCE: RetryPolicy = RetryPolicy {
         cadence: Span::ZERO,
         window: Span::ZERO,
         on_exhausted: Exhaustion::Stop,
@@ -64,7 +64,7 @@ impl RetryPolicy {
 
     /// The offset from the first attempt at which attempt `next` (0-based) is due, or `None`
     /// when it would fall outside the window.
-    pub fn offset_of(&self, next: u32) -> Option<Span> {
+    pub(crate) fn offset_of(&self, next: u32) -> Option<Span> {
         if next == 0 {
             return Some(Span::ZERO);
         }
@@ -76,7 +76,8 @@ impl RetryPolicy {
     }
 
     /// How many attempts the policy allows.
-    pub fn max_attempts(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn max_attempts(&self) -> u32 {
         if self.cadence.0 <= 0 {
             1
         } else {
@@ -87,7 +88,7 @@ impl RetryPolicy {
 
 /// Which follow-up a retried call belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// The activity's own notification.
     Notify(Activity),
     /// V2: polling queryInstance after newInstance answered 000000 or 000004.
@@ -96,13 +97,13 @@ pub enum Purpose {
 
 /// Every retry policy of one protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryTable {
+pub(crate) struct RetryTable {
     policies: BTreeMap<Purpose, RetryPolicy>,
 }
 
 impl RetryTable {
     /// The documented (or, where marked, inferred) defaults for a protocol.
-    pub fn defaults(protocol: Protocol) -> Self {
+    pub(crate) fn defaults(protocol: Protocol) -> Self {
         use Activity::*;
         use Exhaustion::*;
         let every_two_minutes = |hours| RetryPolicy {
@@ -167,7 +168,7 @@ impl RetryTable {
 
     /// The defaults for a protocol and product type: an online-License purchase is retried
     /// every 2 minutes for 2 hours, then refunded (§4.5).
-    pub fn for_product(protocol: Protocol, product: ProductType) -> Self {
+    pub(crate) fn for_product(protocol: Protocol, product: ProductType) -> Self {
         let mut table = Self::defaults(protocol);
         if product == ProductType::OnlineLicense {
             table.set(
@@ -183,7 +184,7 @@ impl RetryTable {
     }
 
     /// The policy for a purpose (a single attempt when the table has none).
-    pub fn policy(&self, purpose: Purpose) -> RetryPolicy {
+    pub(crate) fn policy(&self, purpose: Purpose) -> RetryPolicy {
         self.policies
             .get(&purpose)
             .copied()
@@ -191,7 +192,7 @@ impl RetryTable {
     }
 
     /// Replaces one policy (profiles override the defaults).
-    pub fn set(&mut self, purpose: Purpose, policy: RetryPolicy) {
+    pub(crate) fn set(&mut self, purpose: Purpose, policy: RetryPolicy) {
         self.policies.insert(purpose, policy);
     }
 }
@@ -202,7 +203,7 @@ mod tests {
 
     #[test]
     fn new_instance_is_retried_hourly_for_three_hours_then_refunded() {
-        for protocol in Protocol::ALL {
+        for protocol in Protocol::ALL.iter().copied() {
             let policy =
                 RetryTable::defaults(protocol).policy(Purpose::Notify(Activity::NewInstance));
             let offsets: Vec<_> = (0..6).map_while(|k| policy.offset_of(k)).collect();
@@ -288,7 +289,7 @@ mod tests {
 
     #[test]
     fn reads_and_checks_are_not_retried() {
-        for protocol in Protocol::ALL {
+        for protocol in Protocol::ALL.iter().copied() {
             let table = RetryTable::defaults(protocol);
             for activity in [Activity::QueryInstance, Activity::ChangeInstanceCheck] {
                 assert_eq!(table.policy(Purpose::Notify(activity)), RetryPolicy::ONCE);

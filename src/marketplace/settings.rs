@@ -14,7 +14,7 @@ use crate::protocol::{AccessKey, Activity, BillingMode, InterfaceType, Protocol}
 
 /// Huawei Cloud customer level, which sets the grace and retention periods after expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum CustomerLevel {
+pub(crate) enum CustomerLevel {
     /// V0.
     V0,
     /// V1.
@@ -48,11 +48,11 @@ impl std::str::FromStr for CustomerLevel {
 
 /// Days after expiry before the resource is frozen (grace) and then deleted (retention).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GraceRetention {
+pub(crate) struct GraceRetention {
     /// Grace period.
-    pub grace: Span,
+    pub(crate) grace: Span,
     /// Retention (freeze) period.
-    pub retention: Span,
+    pub(crate) retention: Span,
 }
 
 impl CustomerLevel {
@@ -61,7 +61,7 @@ impl CustomerLevel {
     ///
     /// V4 and V1 are merged cells in the source; a merged cell's values sit in its first row,
     /// so V4 reads as V5 and V1 as V2 [I].
-    pub fn periods(self, billing: BillingMode) -> GraceRetention {
+    pub(crate) fn periods(self, billing: BillingMode) -> GraceRetention {
         let (grace, retention) = match (self, billing.is_on_demand_family()) {
             (Self::V5 | Self::V4, _) => (7, 15),
             (Self::V3, false) => (7, 7),
@@ -81,7 +81,7 @@ impl CustomerLevel {
 /// When the freeze notice goes out relative to the grace period — undocumented for
 /// KooGallery (spec V1 §9, §11 q6), so a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FreezeStart {
+pub(crate) enum FreezeStart {
     /// At expiry; release after the retention period ("a freeze period of up to 15 days after
     /// expiry", the KooGallery wording). The default.
     #[default]
@@ -107,19 +107,19 @@ impl std::str::FromStr for FreezeStart {
 
 /// The product's ids as the marketplace sends them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     /// The productId of a purchase (one per period type in reality).
-    pub product_id: String,
+    pub(crate) product_id: String,
     /// The spec code.
-    pub sku_code: String,
+    pub(crate) sku_code: String,
     /// The productId and skuCode an upgrade moves to.
-    pub upgrade_product_id: String,
+    pub(crate) upgrade_product_id: String,
     /// The upgraded spec code.
-    pub upgrade_sku_code: String,
+    pub(crate) upgrade_sku_code: String,
     /// Extra productIds of an on-demand order with several billing items.
-    pub extra_on_demand_products: Vec<String>,
+    pub(crate) extra_on_demand_products: Vec<String>,
     /// The productId of a package (按需套餐包).
-    pub package_product_id: String,
+    pub(crate) package_product_id: String,
 }
 
 impl Default for Catalog {
@@ -150,68 +150,68 @@ pub struct InterfaceKeys {
 /// What the Kit syncs need (spec V2 §3): the merchant's RSA public key for `clientSecret`,
 /// the OAEP reading, and the identity-centre domain announced in tenantSync.
 #[derive(Debug, Clone)]
-pub struct KitSettings {
+pub(crate) struct KitSettings {
     /// The key uploaded with the app credential (≥ 3072 bits).
-    pub public_key: MerchantPublicKey,
+    pub(crate) public_key: MerchantPublicKey,
     /// The OAEP digest pair (an open question of the spec, §10 q7).
-    pub digest: OaepDigest,
+    pub(crate) digest: OaepDigest,
     /// `domainName`: where the merchant's login goes (kgsim's identity centre).
-    pub domain_name: String,
+    pub(crate) domain_name: String,
 }
 
 /// Everything the engine is configured with.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// V1 or V2.
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// The access key (encrypts contact fields, decrypts appInfo, judges Body-Sign).
-    pub access_key: AccessKey,
+    pub(crate) access_key: AccessKey,
     /// The billing mode purchases use unless a scenario says otherwise.
-    pub billing: BillingMode,
+    pub(crate) billing: BillingMode,
     /// The encryptType the merchant is expected to declare (V1).
-    pub encrypt_type: EncryptType,
+    pub(crate) encrypt_type: EncryptType,
     /// Whether newInstance carries encrypted mobilePhone and email (V1).
-    pub encrypt_contacts: bool,
+    pub(crate) encrypt_contacts: bool,
     /// The product's extension parameters sent with newInstance and upgrade (V1).
-    pub extend_params: Vec<ExtendParam>,
+    pub(crate) extend_params: Vec<ExtendParam>,
     /// How saasExtendParams is wrapped (the published examples: Base64, encoded once by the
     /// query string).
-    pub extend_params_encoding: Encoding,
+    pub(crate) extend_params_encoding: Encoding,
     /// Whether expireInstance/releaseInstance carry orderId: the table says mandatory, the
     /// published examples omit it; examples win by default (spec V1 §4.3–4.4).
-    pub v1_order_id_on_expire_release: bool,
+    pub(crate) v1_order_id_on_expire_release: bool,
     /// Customer level of simulated buyers.
-    pub customer_level: CustomerLevel,
+    pub(crate) customer_level: CustomerLevel,
     /// When the freeze notice goes out.
-    pub freeze_start: FreezeStart,
+    pub(crate) freeze_start: FreezeStart,
     /// Retry policies.
-    pub retries: RetryTable,
+    pub(crate) retries: RetryTable,
     /// How long the marketplace waits for an answer (20 s on the debug page, V1 §1).
-    pub timeout: Span,
+    pub(crate) timeout: Span,
     /// Whether answers are judged with the console's stricter required fields.
-    pub rules: Rules,
+    pub(crate) rules: Rules,
     /// V2: whether newInstance is followed by queryInstance polling (V2 §2.2).
-    pub v2_poll_after_create: bool,
+    pub(crate) v2_poll_after_create: bool,
     /// Length of a trial (MOCKPERIODDAYTRIAL suggests days; 7 days [I]).
-    pub trial_period: crate::protocol::Period,
+    pub(crate) trial_period: crate::protocol::Period,
     /// V2 `expireTime` with milliseconds (17 digits, as the example shows) rather than the
     /// documented 14 (spec V2 §2.3, §9 item 2).
-    pub v2_expire_time_millis: bool,
+    pub(crate) v2_expire_time_millis: bool,
     /// Product and spec ids.
-    pub catalog: Catalog,
+    pub(crate) catalog: Catalog,
     /// SaaS, License 2.0 code or online License.
-    pub product: ProductType,
+    pub(crate) product: ProductType,
     /// The keys of the other interface types.
-    pub keys: InterfaceKeys,
+    pub(crate) keys: InterfaceKeys,
     /// 联营 SaaS: the Kit's settings; `None` when the product has no Kit.
-    pub kit: Option<KitSettings>,
+    pub(crate) kit: Option<KitSettings>,
     /// Whether every order is notified to an order-notification address (spec V2 §5).
-    pub order_notify: bool,
+    pub(crate) order_notify: bool,
 }
 
 impl Settings {
     /// The key calls of an interface type are signed with (spec V2 §1.2).
-    pub fn key_for(&self, interface: InterfaceType) -> &AccessKey {
+    pub(crate) fn key_for(&self, interface: InterfaceType) -> &AccessKey {
         let bound = match interface {
             InterfaceType::Basic => None,
             InterfaceType::Kit => self.keys.kit.as_ref(),
@@ -223,14 +223,14 @@ impl Settings {
 
     /// Whether a V2 purchase is followed by queryInstance polling: online-License products
     /// have no queryInstance (spec V2 §4.5).
-    pub fn polls_after_create(&self) -> bool {
+    pub(crate) fn polls_after_create(&self) -> bool {
         self.protocol == Protocol::V2
             && self.v2_poll_after_create
             && self.product != ProductType::OnlineLicense
     }
 
     /// What the console judges an answer to `activity` against under these settings.
-    pub fn context(&self, activity: Activity) -> Context<'_> {
+    pub(crate) fn context(&self, activity: Activity) -> Context<'_> {
         Context {
             protocol: self.protocol,
             activity,

@@ -124,7 +124,7 @@ fn a_merchant_that_fails_twice_is_opened_on_the_third_hourly_attempt() {
 
 #[test]
 fn a_merchant_that_never_recovers_gets_the_order_failed_and_refunded_after_three_hours() {
-    for protocol in Protocol::ALL {
+    for protocol in Protocol::ALL.iter().copied() {
         let mut m = market(protocol);
         let purchase = m.purchase(&PurchaseSpec::default());
         let deliveries = drive(&mut m, hours(24), |_| rejected());
@@ -202,7 +202,7 @@ fn v2_period_end_is_update_instance_status_and_renewal_in_the_freeze_window_unfr
             Activity::InstanceStatus
         ]
     );
-    assert_eq!(m.instance(instance).state.name(), "frozen");
+    assert_eq!(m.instance(instance).state.slug(), "frozen");
     let calls = m.renew(instance, None, &CallOptions::default()).unwrap();
     assert_eq!(
         calls.len(),
@@ -288,7 +288,7 @@ fn on_demand_arrears_freeze_at_once_and_release_after_retention() {
         m.arrears(instance, &CallOptions::default()).unwrap().len(),
         1
     );
-    assert_eq!(m.instance(instance).state.name(), "in-arrears");
+    assert_eq!(m.instance(instance).state.slug(), "in-arrears");
     let deliveries = drive(&mut m, since.plus_ms(Span::days(60).0), |_| ok("i"));
     let seen: Vec<_> = deliveries
         .iter()
@@ -372,7 +372,7 @@ fn a_stop_when_used_up_package_freezes_its_usage_instance_when_exhausted() {
             .len(),
         1
     );
-    assert_eq!(m.instance(usage).state.name(), "stopped");
+    assert_eq!(m.instance(usage).state.slug(), "stopped");
     let deliveries = drive(&mut m, hours(2), |_| ok("i"));
     assert_eq!(deliveries.len(), 1);
     match &deliveries[0].request {

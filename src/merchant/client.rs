@@ -12,20 +12,20 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::merchant::faults::{Fault, Faults};
-use crate::protocol::openapi::Endpoint;
+use crate::protocol::open_api::Endpoint;
 use crate::protocol::{AccessKey, BillingMode, UnixMillis, apigw, usage_push};
 
 /// Where the open APIs are and how to sign for them.
 #[derive(Clone)]
-pub struct OpenApiClientConfig {
+pub(crate) struct OpenApiClientConfig {
     /// `http://127.0.0.1:PORT` or `https://…`.
-    pub base_url: String,
+    pub(crate) base_url: String,
     /// The AK.
-    pub app_key: String,
+    pub(crate) app_key: String,
     /// The SK.
-    pub app_secret: AccessKey,
+    pub(crate) app_secret: AccessKey,
     /// The CA to trust for HTTPS (kgsim's generated one).
-    pub ca_pem: Option<String>,
+    pub(crate) ca_pem: Option<String>,
 }
 
 /// A purchase the merchant follows up on.
@@ -55,7 +55,7 @@ pub(crate) struct OpenApiClient {
 /// Building the HTTP client failed.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the open-API client: {0}")]
-pub struct ClientError(String);
+pub(crate) struct ClientError(String);
 
 fn http_client(ca_pem: Option<&str>) -> Result<reqwest::Client, ClientError> {
     use rustls::pki_types::CertificateDer;
@@ -194,7 +194,8 @@ impl OpenApiClient {
         let answer = self.signed(&Endpoint::QueryOrder, &query, "").await?;
         let mode = answer["orderInfo"]["orderLine"][0]["chargingMode"].as_str()?;
         BillingMode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|b| b.order_api_name() == mode)
     }
 

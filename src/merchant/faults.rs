@@ -108,7 +108,7 @@ pub enum Fault {
 impl Fault {
     /// Every fault (with `fail-first=2` and `race-window=5` as the representatives of their
     /// families).
-    pub const ALL: [Fault; 46] = [
+    pub(crate) const ALL: [Fault; 46] = [
         Self::NonIdempotentNew,
         Self::OnDemandIgnoresProduct,
         Self::SharedInstanceId,
@@ -163,7 +163,7 @@ impl Fault {
     }
 
     /// The switch's name on the command line.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         match self {
             Self::NonIdempotentNew => "non-idempotent-new",
             Self::OnDemandIgnoresProduct => "on-demand-ignores-product",
@@ -215,7 +215,7 @@ impl Fault {
     }
 
     /// What the switch does, for `--help` and `kgsim merchant --list-faults`.
-    pub fn description(self) -> &'static str {
+    pub(crate) fn description(self) -> &'static str {
         match self {
             Self::NonIdempotentNew => "every newInstance creates a new instance",
             Self::OnDemandIgnoresProduct => "on-demand idempotency keyed on orderId alone",
@@ -280,7 +280,7 @@ impl fmt::Display for Fault {
         match self {
             Self::FailFirst(n) => write!(f, "fail-first={n}"),
             Self::RaceWindow(ms) => write!(f, "race-window={ms}"),
-            other => f.write_str(other.name()),
+            other => f.write_str(other.slug()),
         }
     }
 }
@@ -306,7 +306,7 @@ impl FromStr for Fault {
         }
         Self::ALL
             .into_iter()
-            .find(|f| !f.is_parametric() && f.name() == s)
+            .find(|f| !f.is_parametric() && f.slug() == s)
             .ok_or_else(|| UnknownFault(s.to_owned()))
     }
 }
@@ -317,7 +317,7 @@ pub struct Faults(Vec<Fault>);
 
 impl Faults {
     /// No fault: a correct merchant.
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self(Vec::new())
     }
 
@@ -327,12 +327,12 @@ impl Faults {
     }
 
     /// Whether a fault is on.
-    pub fn has(&self, fault: Fault) -> bool {
+    pub(crate) fn has(&self, fault: Fault) -> bool {
         self.0.contains(&fault)
     }
 
     /// `race-window=MS`'s window, if on.
-    pub fn race_window(&self) -> Option<std::time::Duration> {
+    pub(crate) fn race_window(&self) -> Option<std::time::Duration> {
         self.0.iter().find_map(|f| match f {
             Fault::RaceWindow(ms) => Some(std::time::Duration::from_millis(u64::from(*ms))),
             _ => None,
@@ -340,7 +340,7 @@ impl Faults {
     }
 
     /// `fail-first=N`'s N, if on.
-    pub fn fail_first(&self) -> Option<u32> {
+    pub(crate) fn fail_first(&self) -> Option<u32> {
         self.0.iter().find_map(|f| match f {
             Fault::FailFirst(n) => Some(*n),
             _ => None,
@@ -348,7 +348,7 @@ impl Faults {
     }
 
     /// The faults, in the order given.
-    pub fn list(&self) -> &[Fault] {
+    pub(crate) fn list(&self) -> &[Fault] {
         &self.0
     }
 }

@@ -11,8 +11,8 @@
 //! `Body-Sign` goes out exactly as the console requires.
 
 mod answer;
-pub mod client;
-pub mod faults;
+pub(crate) mod client;
+pub(crate) mod faults;
 mod kit;
 mod license;
 mod sso;
@@ -45,45 +45,45 @@ const RACE_WINDOW: Duration = Duration::from_millis(200);
 #[derive(Clone)]
 pub struct MerchantConfig {
     /// V1 or V2.
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// The access key.
-    pub key: AccessKey,
+    pub(crate) key: AccessKey,
     /// V1: the encryptType declared and used for credentials.
-    pub encrypt_type: EncryptType,
+    pub(crate) encrypt_type: EncryptType,
     /// Fault switches.
     pub faults: Faults,
     /// How long the slow fault waits before answering.
-    pub slow: Duration,
+    pub(crate) slow: Duration,
     /// V2: answer newInstance with 000004 and finish on the next queryInstance.
-    pub async_provisioning: bool,
+    pub(crate) async_provisioning: bool,
     /// V2: the freshness window for `timestamp`.
-    pub freshness: FreshnessWindow,
+    pub(crate) freshness: FreshnessWindow,
     /// The merchant's clock (the system clock; tests may pin it).
-    pub clock: fn() -> UnixMillis,
+    pub(crate) clock: fn() -> UnixMillis,
     /// The marketplace's open APIs, when the merchant calls them (query-order after a V2
     /// purchase, usage for on-demand instances, License activation by its software).
-    pub open_api: Option<client::OpenApiClientConfig>,
+    pub(crate) open_api: Option<client::OpenApiClientConfig>,
     /// 联营: the Kit's key and RSA private key, for the syncs and the login (spec V2 §3).
-    pub kit: Option<KitConfig>,
+    pub(crate) kit: Option<KitConfig>,
     /// The key of the License-code interfaces (the access key when `None`).
-    pub license_key: Option<AccessKey>,
+    pub(crate) license_key: Option<AccessKey>,
     /// The key of the order notification (the access key when `None`).
-    pub notify_key: Option<AccessKey>,
+    pub(crate) notify_key: Option<AccessKey>,
 }
 
 /// What the reference merchant needs for the Kit.
 #[derive(Clone, Debug)]
-pub struct KitConfig {
+pub(crate) struct KitConfig {
     /// The key bound to the Kit interfaces (the access key when `None`).
-    pub key: Option<AccessKey>,
+    pub(crate) key: Option<AccessKey>,
     /// The private half of the key pair uploaded with the app credential.
-    pub private_key: crate::protocol::v2::client_secret::MerchantPrivateKey,
+    pub(crate) private_key: crate::protocol::v2::client_secret::MerchantPrivateKey,
     /// The OAEP reading it decrypts clientSecret with.
-    pub digest: crate::protocol::v2::client_secret::OaepDigest,
+    pub(crate) digest: crate::protocol::v2::client_secret::OaepDigest,
 }
 
 /// The system clock as Unix milliseconds.
-pub fn system_clock() -> UnixMillis {
+pub(crate) fn system_clock() -> UnixMillis {
     let since_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -330,10 +330,10 @@ pub fn router(merchant: Arc<Merchant>) -> Router {
 }
 
 /// Where the merchant's shipped software takes a License code the buyer enters.
-pub const SOFTWARE_PATH: &str = "/software/license";
+pub(crate) const SOFTWARE_PATH: &str = "/software/license";
 
 /// The merchant's login callback (OAuth 2.0 `redirect_uri`, CAS `service`).
-pub const LOGIN_PATH: &str = "/sso/callback";
+pub(crate) const LOGIN_PATH: &str = "/sso/callback";
 
 /// The shipped software: `{"license": "PL…"}` in, activation and a heartbeat out.
 async fn software(State(merchant): State<Arc<Merchant>>, body: Bytes) -> Response {

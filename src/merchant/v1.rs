@@ -59,7 +59,8 @@ impl Merchant {
                     new.charging_mode.as_deref() == Some(BillingMode::OnDemand.v1_charging_mode());
                 let billing = new.charging_mode.as_deref().and_then(|mode| {
                     BillingMode::ALL
-                        .into_iter()
+                        .iter()
+                        .copied()
                         .find(|b| b.v1_charging_mode() == mode)
                 });
                 let purchase = Purchase {

@@ -10,9 +10,6 @@
 //! online License application (§4.5) and the order notification (§5). Each kind of call is
 //! signed with the key bound to its [`InterfaceType`] (§1.2).
 
-use std::fmt;
-use std::str::FromStr;
-
 /// Which production-interface protocol a product uses.
 #[derive(
     Debug,
@@ -37,41 +34,7 @@ pub enum Protocol {
     V2,
 }
 
-impl Protocol {
-    /// Both protocols.
-    pub const ALL: [Protocol; 2] = [Self::V1, Self::V2];
-
-    /// `v1` or `v2`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::V1 => "v1",
-            Self::V2 => "v2",
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Not `v1` or `v2`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("protocol `{0}` is not v1 or v2")]
-pub struct UnknownProtocol(pub String);
-
-impl FromStr for Protocol {
-    type Err = UnknownProtocol;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "v1" => Ok(Self::V1),
-            "v2" => Ok(Self::V2),
-            _ => Err(UnknownProtocol(s.to_owned())),
-        }
-    }
-}
+crate::slug_impls!(pub Protocol, "protocol", { V1 = "v1", V2 = "v2" });
 
 /// A business event the marketplace notifies the merchant of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -128,43 +91,16 @@ pub enum InterfaceType {
     Notify,
 }
 
-impl InterfaceType {
-    /// A short name for messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Basic => "basic",
-            Self::Kit => "kit",
-            Self::LicenseCode => "license-code",
-            Self::Notify => "notify",
-        }
-    }
-}
+crate::slug_impls!(pub InterfaceType, "interface type", {
+    Basic = "basic",
+    Kit = "kit",
+    LicenseCode = "license-code",
+    Notify = "notify",
+});
 
 impl Activity {
-    /// Every activity, in the order of the spec's chapters.
-    pub const ALL: [Activity; 18] = [
-        Self::NewInstance,
-        Self::RefreshInstance,
-        Self::ExpireInstance,
-        Self::ReleaseInstance,
-        Self::Upgrade,
-        Self::InstanceStatus,
-        Self::QueryInstance,
-        Self::ChangeInstanceCheck,
-        Self::TenantSync,
-        Self::ApplicationSync,
-        Self::AuthSync,
-        Self::SingleOrgSync,
-        Self::AllOrgSync,
-        Self::RefreshLicenseCode,
-        Self::UpdateLicenseCodeStatus,
-        Self::ReleaseLicenseCode,
-        Self::GetLicenseAsync,
-        Self::OrderNotify,
-    ];
-
     /// The five Kit syncs, in the spec's order (V2 §3.2–3.6).
-    pub const KIT: [Activity; 5] = [
+    pub(crate) const KIT: [Activity; 5] = [
         Self::TenantSync,
         Self::ApplicationSync,
         Self::AuthSync,
@@ -173,7 +109,7 @@ impl Activity {
     ];
 
     /// The key type its calls are signed with (V2 §1.2).
-    pub fn interface_type(self) -> InterfaceType {
+    pub(crate) fn interface_type(self) -> InterfaceType {
         match self {
             Self::TenantSync
             | Self::ApplicationSync
@@ -189,13 +125,13 @@ impl Activity {
     }
 
     /// Whether it is a Kit sync, sent to a sub-path with header signatures.
-    pub fn is_kit(self) -> bool {
+    pub(crate) fn is_kit(self) -> bool {
         self.interface_type() == InterfaceType::Kit
     }
 
     /// The sub-path the platform appends to the production address for a Kit sync
     /// (`/produceAPI/v2/tenantSync`, V2 §1.1).
-    pub fn kit_path(self) -> Option<&'static str> {
+    pub(crate) fn kit_path(self) -> Option<&'static str> {
         Some(match self {
             Self::TenantSync => "/produceAPI/v2/tenantSync",
             Self::ApplicationSync => "/produceAPI/v2/applicationSync",
@@ -207,7 +143,7 @@ impl Activity {
     }
 
     /// The Kit sync a sub-path names (its last segment, `tenantSync`).
-    pub fn from_kit_path(path: &str) -> Option<Self> {
+    pub(crate) fn from_kit_path(path: &str) -> Option<Self> {
         Self::KIT.into_iter().find(|a| {
             a.kit_path()
                 .is_some_and(|p| path.trim_end_matches('/').ends_with(p))
@@ -247,63 +183,45 @@ impl Activity {
 
     /// The activity a protocol's `activity` value names (Kit syncs have none: they are
     /// told apart by their path, [`Self::from_kit_path`]).
-    pub fn from_wire(protocol: Protocol, name: &str) -> Option<Self> {
+    pub(crate) fn from_wire(protocol: Protocol, name: &str) -> Option<Self> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|a| !a.is_kit() && a.wire_name(protocol) == Some(name))
     }
 
     /// The basic SaaS interfaces a protocol has (V1 §4, V2 §2).
-    pub fn of(protocol: Protocol) -> impl Iterator<Item = Activity> {
+    #[cfg(test)]
+    pub(crate) fn of(protocol: Protocol) -> impl Iterator<Item = Activity> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .take(8)
             .filter(move |a| a.wire_name(protocol).is_some())
     }
-
-    /// A protocol-neutral kebab-case name for reports and scenario files.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Self::NewInstance => "new-instance",
-            Self::RefreshInstance => "refresh-instance",
-            Self::ExpireInstance => "expire-instance",
-            Self::ReleaseInstance => "release-instance",
-            Self::Upgrade => "upgrade",
-            Self::InstanceStatus => "instance-status",
-            Self::QueryInstance => "query-instance",
-            Self::ChangeInstanceCheck => "change-instance-check",
-            Self::TenantSync => "tenant-sync",
-            Self::ApplicationSync => "application-sync",
-            Self::AuthSync => "auth-sync",
-            Self::SingleOrgSync => "single-org-sync",
-            Self::AllOrgSync => "all-org-sync",
-            Self::RefreshLicenseCode => "refresh-license-code",
-            Self::UpdateLicenseCodeStatus => "update-license-code-status",
-            Self::ReleaseLicenseCode => "release-license-code",
-            Self::GetLicenseAsync => "get-license-async",
-            Self::OrderNotify => "order-notify",
-        }
-    }
 }
 
-/// Not an activity name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{0}` is not an interface name (new-instance, refresh-instance, expire-instance, release-instance, upgrade, instance-status, query-instance, change-instance-check, tenant-sync, application-sync, auth-sync, single-org-sync, all-org-sync, refresh-license-code, update-license-code-status, release-license-code, get-license-async, order-notify)"
-)]
-pub struct UnknownActivity(pub String);
-
-impl FromStr for Activity {
-    type Err = UnknownActivity;
-
-    /// Parses the protocol-neutral slug (`upgrade`, `query-instance`, …).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.slug() == s)
-            .ok_or_else(|| UnknownActivity(s.to_owned()))
-    }
-}
+// A protocol-neutral kebab-case name for reports and scenario files.
+crate::slug_impls!(pub Activity, "interface", {
+    NewInstance = "new-instance",
+    RefreshInstance = "refresh-instance",
+    ExpireInstance = "expire-instance",
+    ReleaseInstance = "release-instance",
+    Upgrade = "upgrade",
+    InstanceStatus = "instance-status",
+    QueryInstance = "query-instance",
+    ChangeInstanceCheck = "change-instance-check",
+    TenantSync = "tenant-sync",
+    ApplicationSync = "application-sync",
+    AuthSync = "auth-sync",
+    SingleOrgSync = "single-org-sync",
+    AllOrgSync = "all-org-sync",
+    RefreshLicenseCode = "refresh-license-code",
+    UpdateLicenseCodeStatus = "update-license-code-status",
+    ReleaseLicenseCode = "release-license-code",
+    GetLicenseAsync = "get-license-async",
+    OrderNotify = "order-notify",
+});
 
 #[cfg(test)]
 mod tests {
@@ -311,7 +229,7 @@ mod tests {
 
     #[test]
     fn each_protocol_has_seven_activities_with_distinct_names() {
-        for protocol in Protocol::ALL {
+        for protocol in Protocol::ALL.iter().copied() {
             let names: Vec<_> = Activity::of(protocol)
                 .filter_map(|a| a.wire_name(protocol))
                 .collect();
@@ -359,7 +277,7 @@ mod tests {
             InterfaceType::Basic
         );
         assert_eq!(Activity::OrderNotify.wire_name(Protocol::V1), None);
-        for activity in Activity::ALL {
+        for activity in Activity::ALL.iter().copied() {
             assert_eq!(activity.slug().parse(), Ok(activity));
         }
     }

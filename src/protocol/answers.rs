@@ -6,7 +6,7 @@ use crate::protocol::fields::wire_message;
 wire_message! {
     /// `appInfo` in V1 newInstance and queryInstance answers (V1 §4.1) and V2 queryInstance
     /// answers (V2 §2.2). V1 encrypts `userName`/`password` (V1 §3); V2 sends them in clear.
-    pub struct AppInfo {
+    pub(crate) struct AppInfo {
         /// The site URL.
         front_end_url: String = "frontEndUrl", Mandatory, text(512);
         /// The admin console URL.
@@ -22,7 +22,7 @@ wire_message! {
 
 wire_message! {
     /// The answer to every call but newInstance and queryInstance, in both protocols.
-    pub struct ResultResponse {
+    pub(crate) struct ResultResponse {
         /// Six-digit result code.
         result_code: String = "resultCode", Mandatory, text(6);
         /// Free text; optional in the tables, but the console requires its presence

@@ -19,26 +19,26 @@ use crate::protocol::secret::{AccessKey, constant_time_eq};
 use crate::protocol::verdict::{Suspect, Verdict, judge};
 
 /// The algorithm name that opens the Authorization header and the string to sign.
-pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// The header carrying the signing time, `yyyyMMdd'T'HHmmss'Z'`.
-pub const X_SDK_DATE: &str = "X-Sdk-Date";
+pub(crate) const X_SDK_DATE: &str = "X-Sdk-Date";
 
 /// The parts of an HTTP request that the signature covers.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// HTTP method, any case.
-    pub method: &'a str,
+    pub(crate) method: &'a str,
     /// The full URL (`https://host/path?query`).
-    pub url: &'a str,
+    pub(crate) url: &'a str,
     /// Every header to sign, including `X-Sdk-Date` and `Host`.
-    pub headers: &'a [(&'a str, &'a str)],
+    pub(crate) headers: &'a [(&'a str, &'a str)],
     /// The body bytes.
-    pub body: &'a [u8],
+    pub(crate) body: &'a [u8],
 }
 
 /// The request cannot be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApigwError {
+pub(crate) enum ApigwError {
     /// The `X-Sdk-Date` header is missing.
     #[error("the request has no X-Sdk-Date header")]
     MissingDate,
@@ -52,13 +52,13 @@ pub enum ApigwError {
 
 /// The computed signature and the header built from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signed {
+pub(crate) struct Signed {
     /// `content-type;host;x-sdk-date;…`
-    pub signed_headers: String,
+    pub(crate) signed_headers: String,
     /// Lowercase hex signature.
-    pub signature: String,
+    pub(crate) signature: String,
     /// The full `Authorization` header value.
-    pub authorization: String,
+    pub(crate) authorization: String,
 }
 
 fn split_url(url: &str) -> Result<(&str, &str), ApigwError> {
@@ -128,7 +128,7 @@ const SCHEME: Canon = Canon {
 };
 
 /// Signs a request with an app key (AK) and app secret (SK).
-pub fn sign(
+pub(crate) fn sign(
     app_key: &str,
     app_secret: &AccessKey,
     request: &Request<'_>,
@@ -199,22 +199,22 @@ fn sdk_date<'a>(headers: &'a [(&'a str, &'a str)]) -> Option<&'a str> {
 
 /// How far `X-Sdk-Date` may be from the gateway's clock: 15 minutes [I: API Gateway's
 /// documented skew for app authentication; the spec names a skew limit, not its value].
-pub const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
+pub(crate) const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
 
 /// A parsed `Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
+pub(crate) struct Authorization {
     /// The app key.
-    pub access: String,
+    pub(crate) access: String,
     /// The signed header names, as listed.
-    pub signed_headers: Vec<String>,
+    pub(crate) signed_headers: Vec<String>,
     /// The hex signature.
-    pub signature: String,
+    pub(crate) signature: String,
 }
 
 /// An `Authorization` header that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthorizationError {
+pub(crate) enum AuthorizationError {
     /// Not `SDK-HMAC-SHA256 …`.
     #[error("the Authorization header does not start with `SDK-HMAC-SHA256 `")]
     NotSdkHmac,
@@ -224,7 +224,7 @@ pub enum AuthorizationError {
 }
 
 /// Reads an `Authorization` header (parts separated by `,` with optional spaces).
-pub fn parse_authorization(value: &str) -> Result<Authorization, AuthorizationError> {
+pub(crate) fn parse_authorization(value: &str) -> Result<Authorization, AuthorizationError> {
     let rest = value
         .trim()
         .strip_prefix(ALGORITHM)
@@ -247,7 +247,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, AuthorizationEr
 }
 
 /// Whether `X-Sdk-Date` is present, well-formed and within [`MAX_SKEW_MS`] of `now`.
-pub fn date_problem(headers: &[(&str, &str)], now: UnixMillis) -> Option<String> {
+pub(crate) fn date_problem(headers: &[(&str, &str)], now: UnixMillis) -> Option<String> {
     let Some(date) = sdk_date(headers) else {
         return Some("the request has no X-Sdk-Date header".to_owned());
     };
@@ -265,7 +265,8 @@ pub fn date_problem(headers: &[(&str, &str)], now: UnixMillis) -> Option<String>
 /// Verifies an `Authorization` header against the request it came with.
 ///
 /// Only the headers named in `SignedHeaders` are signed, as the gateway does.
-pub fn verify(
+#[cfg(test)]
+pub(crate) fn verify(
     app_key: &str,
     app_secret: &AccessKey,
     request: &Request<'_>,
@@ -276,7 +277,7 @@ pub fn verify(
 
 /// Why a request cannot be verified at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Unverifiable {
+pub(crate) enum Unverifiable {
     /// The header cannot be read.
     #[error(transparent)]
     Authorization(#[from] AuthorizationError),
@@ -294,7 +295,7 @@ pub enum Unverifiable {
 /// Verifies an `Authorization` header and, when it does not match, names the step a signer
 /// got wrong if a common mistake reproduces it (no trailing `/`, unsorted query, uppercase
 /// body hash, uppercase signature).
-pub fn diagnose(
+pub(crate) fn diagnose(
     app_key: &str,
     app_secret: &AccessKey,
     request: &Request<'_>,

@@ -39,11 +39,8 @@ pub enum BillingMode {
 }
 
 impl BillingMode {
-    /// All four modes.
-    pub const ALL: [BillingMode; 4] = [Self::Period, Self::OneTime, Self::OnDemand, Self::Package];
-
     /// V1 `chargingMode`.
-    pub fn v1_charging_mode(self) -> &'static str {
+    pub(crate) fn v1_charging_mode(self) -> &'static str {
         match self {
             Self::OnDemand => "0",
             Self::Period => "1",
@@ -53,7 +50,7 @@ impl BillingMode {
     }
 
     /// The query-order API's text name.
-    pub fn order_api_name(self) -> &'static str {
+    pub(crate) fn order_api_name(self) -> &'static str {
         match self {
             Self::Period => "PERIOD",
             Self::OneTime => "ONE_TIME",
@@ -62,59 +59,35 @@ impl BillingMode {
         }
     }
 
-    /// The kebab-case name used in profiles and scenarios.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Period => "period",
-            Self::OneTime => "one-time",
-            Self::OnDemand => "on-demand",
-            Self::Package => "package",
-        }
-    }
-
     /// Whether newInstance carries an `expireTime` (period and package, §4.1).
-    pub fn has_expiry(self) -> bool {
+    pub(crate) fn has_expiry(self) -> bool {
         matches!(self, Self::Period | Self::Package)
     }
 
     /// Whether the idempotency key of newInstance includes the productId (on-demand, §4.1).
-    pub fn keys_on_product(self) -> bool {
+    pub(crate) fn keys_on_product(self) -> bool {
         self == Self::OnDemand
     }
 
     /// Whether the grace/retention periods of on-demand resources apply (on-demand and
     /// packages) rather than those of yearly/monthly ones.
-    pub fn is_on_demand_family(self) -> bool {
+    pub(crate) fn is_on_demand_family(self) -> bool {
         matches!(self, Self::OnDemand | Self::Package)
     }
 }
 
-impl fmt::Display for BillingMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Not a billing mode name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("billing mode `{0}` is not one of period, one-time, on-demand, package")]
-pub struct UnknownBillingMode(pub String);
-
-impl FromStr for BillingMode {
-    type Err = UnknownBillingMode;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| UnknownBillingMode(s.to_owned()))
-    }
-}
+// The kebab-case name used in profiles and scenarios.
+crate::slug_impls!(pub BillingMode, "billing mode", {
+    Period = "period",
+    OneTime = "one-time",
+    OnDemand = "on-demand",
+    Package = "package",
+});
 
 /// The unit of a subscription period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum PeriodUnit {
+pub(crate) enum PeriodUnit {
     /// Days (trials; daily products).
     Day,
     /// Calendar months.
@@ -127,20 +100,20 @@ pub enum PeriodUnit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Period {
     /// The unit.
-    pub unit: PeriodUnit,
+    pub(crate) unit: PeriodUnit,
     /// How many units.
-    pub count: u32,
+    pub(crate) count: u32,
 }
 
 impl Period {
     /// One month, the default subscription.
-    pub const ONE_MONTH: Period = Period {
+    pub(crate) const ONE_MONTH: Period = Period {
         unit: PeriodUnit::Month,
         count: 1,
     };
 
     /// The instant this period ends when it starts at `start`.
-    pub fn end_from(self, start: UnixMillis) -> UnixMillis {
+    pub(crate) fn end_from(self, start: UnixMillis) -> UnixMillis {
         let count = i64::from(self.count);
         match self.unit {
             PeriodUnit::Day => start.plus_ms(count * 86_400_000),
@@ -150,7 +123,7 @@ impl Period {
     }
 
     /// V1 `periodType` (`year`/`month`; days have no documented value, `day` [I]).
-    pub fn v1_period_type(self) -> &'static str {
+    pub(crate) fn v1_period_type(self) -> &'static str {
         match self.unit {
             PeriodUnit::Day => "day",
             PeriodUnit::Month => "month",

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 /// A documented result code, with its meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ResultCode {
+pub(crate) enum ResultCode {
     /// `000000` success.
     Success,
     /// `000001` authentication failed (bad, missing or tampered signature).
@@ -50,7 +50,7 @@ pub enum ResultCode {
 
 impl ResultCode {
     /// Every documented code, in numeric order.
-    pub const ALL: [ResultCode; 18] = [
+    pub(crate) const ALL: [ResultCode; 18] = [
         Self::Success,
         Self::AuthFailed,
         Self::InvalidParam,
@@ -72,7 +72,7 @@ impl ResultCode {
     ];
 
     /// The six-digit code as it appears on the wire.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Success => "000000",
             Self::AuthFailed => "000001",
@@ -96,7 +96,7 @@ impl ResultCode {
     }
 
     /// The documented meaning, in English.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         match self {
             Self::Success => "success",
             Self::AuthFailed => "authentication failed",
@@ -122,7 +122,7 @@ impl ResultCode {
     }
 
     /// Whether the marketplace counts this answer as a successful call.
-    pub fn is_success(self) -> bool {
+    pub(crate) fn is_success(self) -> bool {
         self == Self::Success
     }
 }
@@ -136,7 +136,7 @@ impl fmt::Display for ResultCode {
 /// The text was not one of the documented result codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a documented result code (000000-000005, 000100-000107, 000900-000903)")]
-pub struct UnknownResultCode(pub String);
+pub(crate) struct UnknownResultCode(pub(crate) String);
 
 impl FromStr for ResultCode {
     type Err = UnknownResultCode;

@@ -44,14 +44,14 @@ fn ascii_string(bytes: Vec<u8>) -> String {
 }
 
 /// Percent-encodes one name or value for a query string.
-pub fn encode_component(value: &str) -> String {
+pub(crate) fn encode_component(value: &str) -> String {
     let mut encoded = Vec::with_capacity(value.len());
     push_encoded(&mut encoded, value);
     ascii_string(encoded)
 }
 
 /// Builds `a=1&b=2` from pairs, encoding names and values, in the given order.
-pub fn build_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub(crate) fn build_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     // One buffer for the whole query: this runs once per request sent, load mode included.
     let mut query = Vec::with_capacity(1024);
     for (index, (name, value)) in pairs.into_iter().enumerate() {
@@ -84,7 +84,7 @@ pub enum PlusHandling {
 }
 
 /// Decodes one query component.
-pub fn decode_component(raw: &str, plus: PlusHandling) -> Result<String, QueryError> {
+pub(crate) fn decode_component(raw: &str, plus: PlusHandling) -> Result<String, QueryError> {
     let replaced;
     let source = match plus {
         PlusHandling::AsSpace if raw.contains('+') => {
@@ -102,7 +102,7 @@ pub fn decode_component(raw: &str, plus: PlusHandling) -> Result<String, QueryEr
 /// Splits a query string into raw (still encoded) `(name, value)` pairs, in order.
 ///
 /// A pair without `=` has an empty value; empty segments (`a=1&&b=2`) are skipped.
-pub fn split_query(query: &str) -> Vec<(&str, &str)> {
+pub(crate) fn split_query(query: &str) -> Vec<(&str, &str)> {
     query
         .trim_start_matches('?')
         .split('&')

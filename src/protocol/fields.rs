@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 /// Whether a field must be present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Presence {
+pub(crate) enum Presence {
     /// `M` in the spec's table.
     Mandatory,
     /// `O` in the spec's table.
@@ -22,7 +22,7 @@ pub enum Presence {
 
 /// What a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A string of at most `max` characters.
     Text {
         /// Maximum length in characters.
@@ -43,15 +43,15 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     /// The name on the wire.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Whether it must be present.
-    pub presence: Presence,
+    pub(crate) presence: Presence,
     /// What it holds.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
 }
 
 /// A string field of at most `max` characters.
-pub const fn text(max: usize) -> Kind {
+pub(crate) const fn text(max: usize) -> Kind {
     Kind::Text { max }
 }
 
@@ -83,7 +83,8 @@ pub enum Violation {
 
 impl Violation {
     /// The dotted path of the offending field.
-    pub fn path(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &str {
         match self {
             Self::Missing { path } | Self::TooLong { path, .. } | Self::WrongType { path, .. } => {
                 path
@@ -102,7 +103,11 @@ pub enum Rules {
 }
 
 /// Validates a JSON object against a table; returns every violation, in table order.
-pub fn validate(object: &Map<String, Value>, fields: &[Field], rules: Rules) -> Vec<Violation> {
+pub(crate) fn validate(
+    object: &Map<String, Value>,
+    fields: &[Field],
+    rules: Rules,
+) -> Vec<Violation> {
     let mut violations = Vec::new();
     validate_into(object, fields, rules, "", &mut violations);
     violations
@@ -199,7 +204,7 @@ fn kind_name(kind: Kind) -> &'static str {
 }
 
 /// Whether an optional field is absent, so that serialisation leaves it out.
-pub trait Absent {
+pub(crate) trait Absent {
     /// `true` for a `None`.
     fn is_absent(&self) -> bool;
 }
@@ -229,13 +234,13 @@ impl<T> Absent for Option<T> {
 }
 
 /// Used by `skip_serializing_if` on every generated field.
-pub fn is_absent<T: Absent>(value: &T) -> bool {
+pub(crate) fn is_absent<T: Absent>(value: &T) -> bool {
     value.is_absent()
 }
 
 /// A field's value as a V1 query parameter: text fields are parameters, structured ones
 /// (objects, lists) never travel in a query.
-pub trait QueryValue {
+pub(crate) trait QueryValue {
     /// The text, when the field is a present text field.
     fn query_value(&self) -> Option<&str>;
 }
@@ -289,13 +294,14 @@ impl<T: WireMessage> QueryValue for Option<T> {
 }
 
 /// A message type whose fields come from a spec table.
-pub trait WireMessage: serde::Serialize + serde::de::DeserializeOwned {
-    /// The table the type was declared from.
-    const FIELDS: &'static [Field];
+pub(crate) trait WireMessage: serde::Serialize + serde::de::DeserializeOwned {
+    /// The present text fields as query parameters, in table order (what the serialised
+    /// form holds, without building it: this runs for every request sent).
+    fn query_params(&self) -> Vec<(&'static str, &str)>;
 }
 
 /// Declares a wire message: a serde struct whose fields carry their wire names, and its
-/// [`WireMessage::FIELDS`] table, from one list. Used as `fields::wire_message!`.
+/// `TABLE` of fields, from one list. Used as `fields::wire_message!`.
 ///
 /// ```ignore
 /// wire_message! {
@@ -309,23 +315,23 @@ pub trait WireMessage: serde::Serialize + serde::de::DeserializeOwned {
 macro_rules! wire_message {
     (
         $(#[$attr:meta])*
-        pub struct $name:ident {
+        $vis:vis struct $name:ident {
             $( $(#[$fattr:meta])* $field:ident : $ty:ty = $wire:literal, $presence:ident, $kind:expr ; )*
         }
     ) => {
         $(#[$attr])*
         #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-        pub struct $name {
+        $vis struct $name {
             $(
                 $(#[$fattr])*
                 #[serde(rename = $wire, skip_serializing_if = "crate::protocol::fields::is_absent")]
-                pub $field: $ty,
+                $vis $field: $ty,
             )*
         }
 
         impl $name {
             /// The spec table this type was declared from.
-            pub const TABLE: &'static [$crate::protocol::fields::Field] = &[
+            $vis const TABLE: &'static [$crate::protocol::fields::Field] = &[
                 $( $crate::protocol::fields::Field {
                     name: $wire,
                     presence: $crate::protocol::fields::Presence::$presence,
@@ -333,17 +339,6 @@ macro_rules! wire_message {
                 }, )*
             ];
 
-            /// The present text fields as query parameters, in table order (what the
-            /// serialised form holds, without building it: this runs for every request sent).
-            pub fn query_params(&self) -> Vec<(&'static str, &str)> {
-                let mut params = Vec::with_capacity(Self::TABLE.len());
-                $(
-                    if let Some(value) = $crate::protocol::fields::QueryValue::query_value(&self.$field) {
-                        params.push(($wire, value));
-                    }
-                )*
-                params
-            }
         }
 
         impl $crate::protocol::fields::QueryValue for $name {
@@ -353,7 +348,15 @@ macro_rules! wire_message {
         }
 
         impl $crate::protocol::fields::WireMessage for $name {
-            const FIELDS: &'static [$crate::protocol::fields::Field] = Self::TABLE;
+            fn query_params(&self) -> Vec<(&'static str, &str)> {
+                let mut params = Vec::with_capacity(Self::TABLE.len());
+                $(
+                    if let Some(value) = $crate::protocol::fields::QueryValue::query_value(&self.$field) {
+                        params.push(($wire, value));
+                    }
+                )*
+                params
+            }
         }
 
         impl $crate::protocol::fields::Absent for $name {

@@ -9,74 +9,74 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// `GET {domain}/api/v1/oauth2/authorize`.
-pub const AUTHORIZE_PATH: &str = "/api/v1/oauth2/authorize";
+pub(crate) const AUTHORIZE_PATH: &str = "/api/v1/oauth2/authorize";
 /// `POST {domain}/api/v1/oauth2/token` (form-encoded).
-pub const TOKEN_PATH: &str = "/api/v1/oauth2/token";
+pub(crate) const TOKEN_PATH: &str = "/api/v1/oauth2/token";
 /// `GET {domain}/api/v1/oauth2/userinfo` (Bearer).
-pub const USERINFO_PATH: &str = "/api/v1/oauth2/userinfo";
+pub(crate) const USERINFO_PATH: &str = "/api/v1/oauth2/userinfo";
 /// `GET {domain}/api/v1/logout?redirect_url=`.
-pub const LOGOUT_PATH: &str = "/api/v1/logout";
+pub(crate) const LOGOUT_PATH: &str = "/api/v1/logout";
 /// `GET {domain}/api/v1/cas/p3/serviceValidate?service=&ticket=&format=`.
-pub const CAS_VALIDATE_PATH: &str = "/api/v1/cas/p3/serviceValidate";
+pub(crate) const CAS_VALIDATE_PATH: &str = "/api/v1/cas/p3/serviceValidate";
 /// Where the authorize endpoint sends a browser that is not logged in (§3.9 step 1).
-pub const LOGIN_PAGE: &str = "/unified-login/#/portal-login";
+pub(crate) const LOGIN_PAGE: &str = "/unified-login/#/portal-login";
 
 /// The only scope (`get_user_info`, the default).
-pub const SCOPE: &str = "get_user_info";
+pub(crate) const SCOPE: &str = "get_user_info";
 /// Access-token lifetime in seconds (the documented example: 7200).
-pub const ACCESS_TOKEN_SECONDS: i64 = 7200;
+pub(crate) const ACCESS_TOKEN_SECONDS: i64 = 7200;
 /// Refresh-token lifetime: 30 days.
-pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 86_400;
+pub(crate) const REFRESH_TOKEN_SECONDS: i64 = 30 * 86_400;
 /// How long an authorization code or a CAS ticket stays usable [I: undocumented; 5 minutes,
 /// the common choice].
-pub const CODE_SECONDS: i64 = 300;
+pub(crate) const CODE_SECONDS: i64 = 300;
 
 /// A successful token answer (§3.9, AG/zh-cn_topic_0070649448).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenResponse {
+pub(crate) struct TokenResponse {
     /// The access token.
-    pub access_token: String,
+    pub(crate) access_token: String,
     /// `Bearer`.
-    pub token_type: String,
+    pub(crate) token_type: String,
     /// Seconds.
-    pub expires_in: i64,
+    pub(crate) expires_in: i64,
     /// `get_user_info`.
-    pub scope: String,
+    pub(crate) scope: String,
     /// Issued by default, valid 30 days.
-    pub refresh_token: String,
+    pub(crate) refresh_token: String,
 }
 
 /// userinfo's answer (AG/zh-cn_topic_0070649450).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct UserInfo {
+pub(crate) struct UserInfo {
     /// The user's id.
-    pub id: String,
+    pub(crate) id: String,
     /// Login name (authSync `userName`).
-    pub user_name: String,
+    pub(crate) user_name: String,
     /// Display name.
-    pub name: String,
+    pub(crate) name: String,
     /// E-mail.
-    pub email: String,
+    pub(crate) email: String,
     /// Mobile.
-    pub mobile: String,
+    pub(crate) mobile: String,
     /// `user` or `admin`.
-    pub role: String,
+    pub(crate) role: String,
     /// Department name.
-    pub organization_name: String,
+    pub(crate) organization_name: String,
     /// Department code.
-    pub organization_code: String,
+    pub(crate) organization_code: String,
     /// Same as `id`.
-    pub user_id: String,
+    pub(crate) user_id: String,
     /// The tenant's name.
-    pub project_name: String,
+    pub(crate) project_name: String,
     /// The tenant's id.
-    pub tenant: String,
+    pub(crate) tenant: String,
 }
 
 /// An OAuth refusal, with its documented status and body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OAuthError {
+pub(crate) enum OAuthError {
     /// Unknown, used or expired code: 400 `invalid_grant`.
     InvalidCode,
     /// Unknown or expired refresh token: 400 `invalid_grant`.
@@ -99,7 +99,7 @@ pub enum OAuthError {
 
 impl OAuthError {
     /// HTTP status, `error`, `error_description`.
-    pub fn answer(self) -> (u16, &'static str, &'static str) {
+    pub(crate) fn answer(self) -> (u16, &'static str, &'static str) {
         match self {
             Self::InvalidCode => (400, "invalid_grant", "Invalid authorization code"),
             Self::InvalidRefreshToken => (400, "invalid_grant", "Invalid refresh token"),
@@ -122,24 +122,27 @@ impl OAuthError {
     }
 
     /// The JSON body.
-    pub fn body(self) -> Value {
+    pub(crate) fn body(self) -> Value {
         let (_, error, description) = self.answer();
         json!({"error": error, "error_description": description})
     }
 }
 
 /// CAS failure codes (CAS 3.0; the failure format follows Huawei OneAccess [I]).
-pub mod cas_code {
+pub(crate) mod cas_code {
     /// Unknown, used or expired ticket.
-    pub const INVALID_TICKET: &str = "INVALID_TICKET";
+    pub(crate) const INVALID_TICKET: &str = "INVALID_TICKET";
     /// The service differs from the one the ticket was issued for.
-    pub const INVALID_SERVICE: &str = "INVALID_SERVICE";
+    pub(crate) const INVALID_SERVICE: &str = "INVALID_SERVICE";
     /// `service` or `ticket` missing.
-    pub const INVALID_REQUEST: &str = "INVALID_REQUEST";
+    pub(crate) const INVALID_REQUEST: &str = "INVALID_REQUEST";
 }
 
 /// The CAS success attributes, in the documented order.
-pub fn cas_attributes(user: &UserInfo, authenticated_at: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn cas_attributes(
+    user: &UserInfo,
+    authenticated_at: &str,
+) -> Vec<(&'static str, String)> {
     vec![
         ("authenticationDate", authenticated_at.to_owned()),
         ("longTermAuthenticationRequestTokenUsed", "false".into()),
@@ -160,7 +163,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// A CAS success document: XML as the documented example, or JSON.
-pub fn cas_success(user: &UserInfo, authenticated_at: &str, xml: bool) -> String {
+pub(crate) fn cas_success(user: &UserInfo, authenticated_at: &str, xml: bool) -> String {
     let attributes = cas_attributes(user, authenticated_at);
     if xml {
         let attrs: String = attributes
@@ -181,7 +184,7 @@ pub fn cas_success(user: &UserInfo, authenticated_at: &str, xml: bool) -> String
 }
 
 /// A CAS failure document.
-pub fn cas_failure(code: &str, description: &str, xml: bool) -> String {
+pub(crate) fn cas_failure(code: &str, description: &str, xml: bool) -> String {
     if xml {
         return format!(
             "<cas:serviceResponse xmlns:cas=\"http://www.yale.edu/tp/cas\"><cas:authenticationFailure code=\"{code}\">{}</cas:authenticationFailure></cas:serviceResponse>",
@@ -193,7 +196,7 @@ pub fn cas_failure(code: &str, description: &str, xml: bool) -> String {
 }
 
 /// The user a CAS validation names, from either format; `None` for a failure.
-pub fn cas_user(document: &str) -> Option<String> {
+pub(crate) fn cas_user(document: &str) -> Option<String> {
     if let Ok(value) = serde_json::from_str::<Value>(document) {
         return value["serviceResponse"]["authenticationSuccess"]["user"]
             .as_str()

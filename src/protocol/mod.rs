@@ -9,30 +9,30 @@
 //! is a parameter. Every signing and encryption function is tested against the fixed vectors
 //! in `fixtures/vectors.json`.
 
-pub mod activity;
-pub mod answers;
-pub mod apigw;
-pub mod billing;
-pub mod codes;
-pub mod digest;
+pub(crate) mod activity;
+pub(crate) mod answers;
+pub(crate) mod apigw;
+pub(crate) mod billing;
+pub(crate) mod codes;
+pub(crate) mod digest;
 pub mod encoding;
 pub mod fields;
-pub mod identity;
-pub mod openapi;
-pub mod request;
-pub mod secret;
-pub mod time;
-pub mod usage_push;
+pub(crate) mod identity;
+pub(crate) mod open_api;
+pub(crate) mod request;
+pub(crate) mod secret;
+pub(crate) mod time;
+pub(crate) mod usage_push;
 pub mod v1;
 pub mod v2;
-pub mod verdict;
+pub(crate) mod verdict;
 
 #[cfg(test)]
 pub(crate) mod test_vectors;
 
 pub use activity::{Activity, InterfaceType, Protocol};
 pub use billing::{BillingMode, Period};
-pub use codes::ResultCode;
-pub use request::Request;
+pub(crate) use codes::ResultCode;
+pub(crate) use request::Request;
 pub use secret::AccessKey;
 pub use time::UnixMillis;

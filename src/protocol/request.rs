@@ -17,7 +17,7 @@ pub enum Request {
 
 impl Request {
     /// Which protocol it belongs to.
-    pub fn protocol(&self) -> Protocol {
+    pub(crate) fn protocol(&self) -> Protocol {
         match self {
             Self::V1(_) => Protocol::V1,
             Self::V2(_) | Self::Kit(_) => Protocol::V2,
@@ -34,7 +34,7 @@ impl Request {
     }
 
     /// The marketplace event an online-License application names (its `eventId`, §4.5).
-    pub fn event_id(&self) -> Option<&str> {
+    pub(crate) fn event_id(&self) -> Option<&str> {
         match self {
             Self::V2(v2::messages::Request::GetLicenseAsync(apply)) => Some(&apply.event_id),
             _ => None,
@@ -42,7 +42,8 @@ impl Request {
     }
 
     /// Whether it is a console debug request (`testFlag` 1).
-    pub fn is_debug(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_debug(&self) -> bool {
         match self {
             Self::V1(request) => request.is_debug(),
             Self::V2(request) => request.is_debug(),

@@ -15,7 +15,7 @@ use std::fmt;
 pub struct AccessKey(String);
 
 /// What every secret prints as.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 impl AccessKey {
     /// Wraps a secret value.
@@ -24,18 +24,13 @@ impl AccessKey {
     }
 
     /// The secret's bytes, for HMAC keys and key derivation only.
-    pub fn expose_bytes(&self) -> &[u8] {
+    pub(crate) fn expose_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
 
     /// The secret as text, for building HMAC keys that concatenate it with other text.
-    pub fn expose_str(&self) -> &str {
+    pub(crate) fn expose_str(&self) -> &str {
         &self.0
-    }
-
-    /// Whether the secret is the empty string (a misconfiguration worth reporting).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -55,7 +50,7 @@ impl fmt::Display for AccessKey {
 ///
 /// Signature checks use this so that a forger learns nothing from response timing.
 /// Lengths are not secret (every signature of a scheme has the same length).
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }

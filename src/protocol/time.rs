@@ -5,24 +5,31 @@
 //! (koogallery-v2-kit-license.md §1.3) and V2 `expireTime` is documented as 14 digits but
 //! shown with 17 in the example (§9 item 2), so parsing accepts both.
 //!
-//! Nothing here reads a clock: callers pass the instant in.
+//! Nothing here reads a clock: callers pass the instant in. Calendar arithmetic (civil days,
+//! month ends) is jiff's; business times shown in Beijing time use one fixed UTC+8 zone,
+//! [`BEIJING`] (China has no daylight saving time).
 
 use std::fmt;
+
+use jiff::civil::{Date, DateTime};
+use jiff::tz::{Offset, TimeZone};
+use jiff::{Span, Timestamp};
 
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct UnixMillis(pub i64);
 
-const MS_PER_DAY: i64 = 86_400_000;
+/// Beijing time, UTC+8: the Kit's `timeStamp`, the console's clock and its dial-test slots.
+pub(crate) const BEIJING: TimeZone = TimeZone::fixed(Offset::constant(8));
 
 /// A compact timestamp did not have the documented shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{text}` is not a UTC time in the form {expected}")]
-pub struct TimeFormatError {
+pub(crate) struct TimeFormatError {
     /// The text that was given.
-    pub text: String,
+    pub(crate) text: String,
     /// The accepted forms.
-    pub expected: &'static str,
+    pub(crate) expected: &'static str,
 }
 
 impl UnixMillis {
@@ -32,52 +39,70 @@ impl UnixMillis {
     }
 
     /// V1 `timeStamp`: `yyyyMMddHHmmssSSS` (17 digits).
-    pub fn to_v1_timestamp(self) -> String {
-        let (date, ms_of_day) = self.split();
-        format!("{date}{}", clock_digits(ms_of_day, true))
+    pub(crate) fn to_v1_timestamp(self) -> String {
+        self.civil(&TimeZone::UTC)
+            .strftime("%Y%m%d%H%M%S%3f")
+            .to_string()
     }
 
     /// The Kit's `timeStamp`: `yyyyMMddHHmmssSSS` in UTC+8 (Beijing time), 17 digits (spec:
     /// koogallery-v2-kit-license.md §3, example `20220413093539534`).
-    pub fn to_kit_timestamp(self) -> String {
-        Self(self.0 + 8 * 3_600_000).to_v1_timestamp()
+    pub(crate) fn to_kit_timestamp(self) -> String {
+        self.civil(&BEIJING).strftime("%Y%m%d%H%M%S%3f").to_string()
     }
 
     /// The online License's `effectiveTime`/`expireTime`: `yyyy-MM-dd HH:mm:ss z`, UTC, as
     /// the documented example writes it (`"2023-10-27 10:30:15 z"`, spec §4.5).
-    pub fn to_license_time(self) -> String {
+    pub(crate) fn to_license_time(self) -> String {
         format!("{} z", self.to_dashed_seconds())
     }
 
     /// `yyyy-MM-dd HH:mm:ss`, UTC.
-    pub fn to_dashed_seconds(self) -> String {
-        let c = self.to_compact_seconds();
-        format!(
-            "{}-{}-{} {}:{}:{}",
-            &c[0..4],
-            &c[4..6],
-            &c[6..8],
-            &c[8..10],
-            &c[10..12],
-            &c[12..14]
+    pub(crate) fn to_dashed_seconds(self) -> String {
+        dashed(self.civil(&TimeZone::UTC))
+    }
+
+    /// `yyyy-MM-dd HH:mm:ss` in Beijing time (the console's pages).
+    pub(crate) fn to_beijing_dashed_seconds(self) -> String {
+        dashed(self.civil(&BEIJING))
+    }
+
+    /// The day of the month (1–31) this instant falls on, in UTC.
+    pub(crate) fn utc_day_of_month(self) -> i8 {
+        self.civil(&TimeZone::UTC).day()
+    }
+
+    /// The day this instant falls on in Beijing time.
+    pub(crate) fn beijing_date(self) -> Date {
+        self.civil(&BEIJING).date()
+    }
+
+    /// The instant a day starts at in Beijing time.
+    pub(crate) fn start_of_beijing_day(date: Date) -> Self {
+        Self::of(
+            BEIJING
+                .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+                .unwrap_or(Timestamp::MAX),
         )
     }
 
     /// `expireTime` and friends: `yyyyMMddHHmmss` (14 digits).
-    pub fn to_compact_seconds(self) -> String {
-        let (date, ms_of_day) = self.split();
-        format!("{date}{}", clock_digits(ms_of_day, false))
+    pub(crate) fn to_compact_seconds(self) -> String {
+        self.civil(&TimeZone::UTC)
+            .strftime("%Y%m%d%H%M%S")
+            .to_string()
     }
 
     /// The open APIs' metering and signing time: `yyyyMMdd'T'HHmmss'Z'` (spec:
     /// koogallery-v2-kit-license.md §6.2, §6.4, §7.2).
-    pub fn to_basic_iso(self) -> String {
-        let compact = self.to_compact_seconds();
-        format!("{}T{}Z", &compact[..8], &compact[8..])
+    pub(crate) fn to_basic_iso(self) -> String {
+        self.civil(&TimeZone::UTC)
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string()
     }
 
     /// Parses `yyyyMMdd'T'HHmmss'Z'`.
-    pub fn parse_basic_iso(text: &str) -> Result<Self, TimeFormatError> {
+    pub(crate) fn parse_basic_iso(text: &str) -> Result<Self, TimeFormatError> {
         let error = || TimeFormatError {
             text: text.to_owned(),
             expected: "yyyyMMdd'T'HHmmss'Z'",
@@ -90,7 +115,7 @@ impl UnixMillis {
     }
 
     /// Parses a 14-digit (`yyyyMMddHHmmss`) or 17-digit (`yyyyMMddHHmmssSSS`) UTC time.
-    pub fn parse_compact(text: &str) -> Result<Self, TimeFormatError> {
+    pub(crate) fn parse_compact(text: &str) -> Result<Self, TimeFormatError> {
         let error = || TimeFormatError {
             text: text.to_owned(),
             expected: "yyyyMMddHHmmss or yyyyMMddHHmmssSSS",
@@ -98,97 +123,63 @@ impl UnixMillis {
         if !(text.len() == 14 || text.len() == 17) || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(error());
         }
-        let num =
-            |range: std::ops::Range<usize>| -> i64 { text[range].parse().unwrap_or_default() };
-        let (year, month, day) = (num(0..4), num(4..6), num(6..8));
-        let (hour, minute, second) = (num(8..10), num(10..12), num(12..14));
+        let num = |range: std::ops::Range<usize>| -> i16 { text[range].parse().unwrap_or(-1) };
+        let narrow = |value: i16| i8::try_from(value).unwrap_or(-1);
         let millis = if text.len() == 17 { num(14..17) } else { 0 };
-        let valid = (1..=12).contains(&month)
-            && (1..=days_in_month(year, month)).contains(&day)
-            && hour < 24
-            && minute < 60
-            && second < 60;
-        if !valid {
-            return Err(error());
-        }
-        let days = days_from_civil(year, month, day);
-        Ok(Self(
-            days * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + millis,
-        ))
+        let civil = DateTime::new(
+            num(0..4),
+            narrow(num(4..6)),
+            narrow(num(6..8)),
+            narrow(num(8..10)),
+            narrow(num(10..12)),
+            narrow(num(12..14)),
+            i32::from(millis) * 1_000_000,
+        )
+        .map_err(|_| error())?;
+        let instant = TimeZone::UTC.to_timestamp(civil).map_err(|_| error())?;
+        Ok(Self::of(instant))
     }
 
     /// The same wall time `months` calendar months later (or earlier), the day clamped to the
     /// target month's length (31 Jan + 1 month = 28/29 Feb), as billing periods count.
-    pub fn plus_months(self, months: i64) -> Self {
-        let days = self.0.div_euclid(MS_PER_DAY);
-        let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
-        let (y, m, d) = civil_from_days(days);
-        let total = y * 12 + (m - 1) + months;
-        let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-        let day = d.min(days_in_month(year, month));
-        Self(days_from_civil(year, month, day) * MS_PER_DAY + ms_of_day)
+    pub(crate) fn plus_months(self, months: i64) -> Self {
+        let civil = self.civil(&TimeZone::UTC);
+        let moved = Span::new()
+            .try_months(months)
+            .ok()
+            .and_then(|span| civil.checked_add(span).ok());
+        match moved.and_then(|civil| TimeZone::UTC.to_timestamp(civil).ok()) {
+            Some(instant) => Self::of(instant),
+            // Beyond the calendar jiff keeps (years ±9999): the limit.
+            None if months < 0 => Self::of(Timestamp::MIN),
+            None => Self::of(Timestamp::MAX),
+        }
     }
 
-    fn split(self) -> (String, i64) {
-        let days = self.0.div_euclid(MS_PER_DAY);
-        let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
-        let (y, m, d) = civil_from_days(days);
-        (format!("{y:04}{m:02}{d:02}"), ms_of_day)
+    /// This instant on the civil calendar of a zone; instants beyond years ±9999 are taken
+    /// at that limit.
+    fn civil(self, zone: &TimeZone) -> DateTime {
+        let instant = Timestamp::from_millisecond(self.0).unwrap_or(if self.0 < 0 {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        });
+        zone.to_datetime(instant)
     }
+
+    fn of(instant: Timestamp) -> Self {
+        Self(instant.as_millisecond())
+    }
+}
+
+fn dashed(civil: DateTime) -> String {
+    civil.strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 impl fmt::Display for UnixMillis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
     }
-}
-
-fn clock_digits(ms_of_day: i64, with_millis: bool) -> String {
-    let (h, rest) = (ms_of_day / 3_600_000, ms_of_day % 3_600_000);
-    let (m, rest) = (rest / 60_000, rest % 60_000);
-    let (s, ms) = (rest / 1000, rest % 1000);
-    if with_millis {
-        format!("{h:02}{m:02}{s:02}{ms:03}")
-    } else {
-        format!("{h:02}{m:02}{s:02}")
-    }
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-// Proleptic Gregorian calendar <-> days since 1970-01-01 (H. Hinnant's algorithms).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -254,6 +245,18 @@ mod tests {
         assert_eq!(jan31.plus_months(13).to_compact_seconds(), "20250228120000");
         assert_eq!(jan31.plus_months(-2).to_compact_seconds(), "20231130120000");
         assert_eq!(jan31.plus_months(12).to_compact_seconds(), "20250131120000");
+    }
+
+    #[test]
+    fn beijing_time_is_utc_plus_eight() {
+        let t = UnixMillis(1_704_067_200_000);
+        assert_eq!(t.to_beijing_dashed_seconds(), "2024-01-01 08:00:00");
+        let late = UnixMillis(1_704_067_200_000 + 16 * 3_600_000);
+        assert_eq!(late.beijing_date().to_string(), "2024-01-02");
+        assert_eq!(
+            UnixMillis::start_of_beijing_day(late.beijing_date()),
+            UnixMillis(1_704_067_200_000 + 16 * 3_600_000)
+        );
     }
 
     #[test]

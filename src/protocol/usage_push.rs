@@ -16,20 +16,20 @@ use crate::protocol::secret::{AccessKey, constant_time_eq};
 use crate::protocol::v2::canonical::{CanonicalError, sort_keys_deep};
 
 /// The body with keys sorted at every depth, compact.
-pub fn canonical_body(body: &[u8]) -> Result<String, CanonicalError> {
+pub(crate) fn canonical_body(body: &[u8]) -> Result<String, CanonicalError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| CanonicalError::NotJson(e.to_string()))?;
     Ok(sort_keys_deep(&value).to_string())
 }
 
 /// The signature header over an already canonical body.
-pub fn signature(key: &AccessKey, ts: &str, nonce: &str, body: &str) -> String {
+pub(crate) fn signature(key: &AccessKey, ts: &str, nonce: &str, body: &str) -> String {
     let message = format!("ts={ts}&nonce={nonce}&body={body}");
     STANDARD.encode(hmac_sha256(key.expose_bytes(), message.as_bytes()))
 }
 
 /// Verifies a received signature against a raw body.
-pub fn verify(key: &AccessKey, ts: &str, nonce: &str, body: &[u8], received: &str) -> bool {
+pub(crate) fn verify(key: &AccessKey, ts: &str, nonce: &str, body: &[u8], received: &str) -> bool {
     canonical_body(body)
         .map(|canonical| {
             constant_time_eq(

@@ -20,20 +20,20 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
     /// The value the scheme prescribes (safe to print: it is a MAC, not the key).
-    pub expected: String,
+    pub(crate) expected: String,
     /// The value that was received (empty when it was missing).
-    pub got: String,
+    pub(crate) got: String,
     /// The known mistake that reproduces `got`, when one does.
-    pub cause: Option<Cause>,
+    pub(crate) cause: Option<Cause>,
 }
 
 /// A named mistake that explains a mismatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cause {
+pub(crate) struct Cause {
     /// A stable identifier, e.g. `not-url-decoded`.
-    pub id: &'static str,
+    pub(crate) id: &'static str,
     /// The step that differs, in a sentence a merchant engineer can act on.
-    pub explanation: &'static str,
+    pub(crate) explanation: &'static str,
 }
 
 impl Verdict {

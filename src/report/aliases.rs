@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::report::fields::{request_fields, response_json};
-use crate::scenario::run::runner::ScenarioRun;
+use crate::scenario::result::ScenarioRun;
 
 /// Fields whose values the marketplace makes up per run, aliased in order of appearance
 /// (`tenantId` → `tenant#1`).

@@ -14,23 +14,23 @@ use crate::protocol::ResultCode;
 use crate::report::model::{ExchangeReport, Report, ScenarioReport, Status};
 
 /// The share of exchanges that must show the same cause, in percent.
-pub const SHARE: usize = 90;
+pub(crate) const SHARE: usize = 90;
 /// Fewer exchanges than this never make a diagnosis (one failing call is its own story).
 const MIN_EXCHANGES: usize = 5;
 
 /// One cause that explains most of a run's failures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnosis {
+pub(crate) struct Diagnosis {
     /// The checks it shows up as, the main one first.
-    pub checks: Vec<String>,
+    pub(crate) checks: Vec<String>,
     /// What happened, with the counts.
-    pub summary: String,
+    pub(crate) summary: String,
     /// The most likely mistake.
-    pub likely_cause: String,
+    pub(crate) likely_cause: String,
     /// What to run or change to pin it down.
-    pub next_step: String,
+    pub(crate) next_step: String,
     /// The failed scenarios whose first failure is this check.
-    pub scenarios: usize,
+    pub(crate) scenarios: usize,
 }
 
 /// What one exchange showed.
@@ -71,7 +71,7 @@ fn share(count: usize, of: usize) -> bool {
 }
 
 /// The diagnosis of a run, if one cause dominates.
-pub fn diagnose(report: &Report) -> Option<Diagnosis> {
+pub(crate) fn diagnose(report: &Report) -> Option<Diagnosis> {
     if report.conformant() {
         return None;
     }
@@ -230,7 +230,7 @@ fn explained(report: &Report, checks: &[String]) -> usize {
 }
 
 /// Whether a failed scenario's first counting failure is one of the diagnosed checks.
-pub fn is_explained(scenario: &ScenarioReport, checks: &[String]) -> bool {
+pub(crate) fn is_explained(scenario: &ScenarioReport, checks: &[String]) -> bool {
     scenario.status == Status::Failed
         && scenario
             .failures()

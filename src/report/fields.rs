@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
+use crate::deliver::Performed;
 use crate::marketplace::Transport;
 use crate::protocol::encoding::{PlusHandling, parse_query};
-use crate::scenario::run::perform::Performed;
 
 /// The request's fields, in order.
 pub(crate) fn request_fields(performed: &Performed) -> Vec<(String, String)> {

@@ -11,7 +11,7 @@ use crate::report::model::{Report, Status};
 use crate::report::terminal::timeline_line;
 
 /// Renders the report as JUnit XML.
-pub fn render(report: &Report) -> Result<String, quick_junit::SerializeError> {
+pub(crate) fn render(report: &Report) -> Result<String, quick_junit::SerializeError> {
     let profile = &report.profile;
     let mut suite = TestSuite::new(format!("kgsim {} {}", profile.protocol, profile.billing));
     suite.add_property(Property::new("target", report.target.clone()));

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use crate::checks::CheckId;
-use crate::openapi::MerchantCall;
-use crate::protocol::openapi::{Endpoint, answer_code};
+use crate::open_api::MerchantCall;
+use crate::protocol::open_api::{Endpoint, answer_code};
 use crate::report::model::{OutcomeReport, ScenarioReport, Status};
 
 /// The file name the entry is reported under; it names no scenario file, so no snapshot.
-pub const FILE: &str = "(open APIs)";
+pub(crate) const FILE: &str = "(open APIs)";
 
 /// A finding's message with what it quotes (ids that differ from run to run) elided.
 fn without_quoted(message: &str) -> String {
@@ -23,7 +23,7 @@ fn without_quoted(message: &str) -> String {
 }
 
 /// The entry for the calls outside awaited steps that broke a rule, if any did.
-pub fn report(calls: &[MerchantCall]) -> Option<ScenarioReport> {
+pub(crate) fn report(calls: &[MerchantCall]) -> Option<ScenarioReport> {
     let mut broken: BTreeMap<(String, CheckId), (String, String)> = BTreeMap::new();
     for call in calls {
         let api = call.endpoint.as_ref().map_or("unknown", Endpoint::name);

@@ -5,13 +5,13 @@
 //! against accepted snapshots ([`snapshot`]).
 
 mod aliases;
-pub mod diagnosis;
+pub(crate) mod diagnosis;
 mod fields;
-pub mod junit;
-pub mod leftovers;
-pub mod model;
+pub(crate) mod junit;
+pub(crate) mod leftovers;
+pub(crate) mod model;
 mod normalize;
-pub mod redact;
-pub mod snapshot;
-pub mod terminal;
-pub mod transcript;
+pub(crate) mod redact;
+pub(crate) mod snapshot;
+pub(crate) mod terminal;
+pub(crate) mod transcript;

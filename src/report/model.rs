@@ -7,64 +7,64 @@ use serde::Serialize;
 
 use crate::transport::wire::Destination;
 
-use crate::conformance::{Outcome, StepVerdict, console_check};
+use crate::conformance::{CheckVerdict, StepVerdict, console_check};
+use crate::deliver::Performed;
 use crate::marketplace::clock::since;
 use crate::marketplace::{Finding, Rule, Span, Transport};
-use crate::openapi::MerchantCall;
+use crate::open_api::MerchantCall;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::{AccessKey, UnixMillis};
 use crate::report::diagnosis::{Diagnosis, diagnose};
 use crate::report::normalize::Normalizer;
 use crate::scenario::format::model::Step;
 use crate::scenario::profile::redactions::Redactions;
-use crate::scenario::run::perform::Performed;
-use crate::scenario::run::runner::{Exchange, ScenarioRun};
+use crate::scenario::result::{Exchange, ScenarioRun};
 
 /// The version of the JSON report's schema (`docs/report-format.md`).
-pub const REPORT_VERSION: u32 = 1;
+pub(crate) const REPORT_VERSION: u32 = 1;
 
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     /// Schema version.
-    pub version: u32,
+    pub(crate) version: u32,
     /// The kgsim version that wrote it.
-    pub kgsim: String,
+    pub(crate) kgsim: String,
     /// The target, as the user named it (`embedded reference merchant` when none).
-    pub target: String,
+    pub(crate) target: String,
     /// The product profile the run used.
-    pub profile: ProfileSummary,
+    pub(crate) profile: ProfileSummary,
     /// One cause that explains most failures, when there is one.
-    pub diagnosis: Option<Diagnosis>,
+    pub(crate) diagnosis: Option<Diagnosis>,
     /// Every scenario, in file order.
     pub scenarios: Vec<ScenarioReport>,
     /// Totals.
-    pub summary: Summary,
+    pub(crate) summary: Summary,
 }
 
 /// The profile, as far as a reader needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProfileSummary {
+pub(crate) struct ProfileSummary {
     /// v1 or v2.
-    pub protocol: String,
+    pub(crate) protocol: String,
     /// Billing mode.
-    pub billing: String,
+    pub(crate) billing: String,
     /// encryptType.
-    pub encrypt_type: String,
+    pub(crate) encrypt_type: String,
     /// Optional interfaces implemented.
-    pub interfaces: Vec<String>,
+    pub(crate) interfaces: Vec<String>,
     /// `saas`, `license-code` or `online-license`.
-    pub product: String,
+    pub(crate) product: String,
     /// Whether the product receives the Kit syncs (联营).
-    pub kit: bool,
+    pub(crate) kit: bool,
     /// Whether every order is notified to an order-notification address.
-    pub order_notify: bool,
+    pub(crate) order_notify: bool,
 }
 
 impl ProfileSummary {
     /// `v2, period billing, encryptType 1`, with the product type, Kit and notification when
     /// they apply: the report's header.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut text = format!("{}, ", self.protocol);
         if self.product != "saas" {
             text.push_str(&format!("{} ", self.product));
@@ -84,7 +84,7 @@ impl ProfileSummary {
 
     /// The snapshot directory of the profile: `v1-period`, `v2-license-code-period`, and
     /// `+notify` when every transcript carries the order notifications.
-    pub fn snapshot_dir(&self) -> String {
+    pub(crate) fn snapshot_dir(&self) -> String {
         let mut dir = self.protocol.clone();
         if self.product != "saas" {
             dir.push('-');
@@ -101,29 +101,29 @@ impl ProfileSummary {
 
 /// Totals of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Scenarios in the run.
-    pub scenarios: usize,
+    pub(crate) scenarios: usize,
     /// Passed.
-    pub passed: usize,
+    pub(crate) passed: usize,
     /// Failed.
-    pub failed: usize,
+    pub(crate) failed: usize,
     /// Skipped (not applicable to the profile).
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Failed check outcomes.
-    pub failed_checks: usize,
+    pub(crate) failed_checks: usize,
     /// Exchanges judged.
-    pub exchanges: usize,
+    pub(crate) exchanges: usize,
     /// Virtual time covered, summed over scenarios, in milliseconds.
-    pub virtual_ms: i64,
+    pub(crate) virtual_ms: i64,
     /// Wall time of the run, in milliseconds (varies from run to run).
-    pub wall_ms: u64,
+    pub(crate) wall_ms: u64,
 }
 
 /// A scenario's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     /// Every check passed.
     Passed,
     /// At least one check failed.
@@ -136,41 +136,43 @@ pub enum Status {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScenarioReport {
     /// Its name.
-    pub name: String,
+    pub(crate) name: String,
     /// Its file.
-    pub file: String,
+    pub(crate) file: String,
     /// Its tags.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// The verdict.
-    pub status: Status,
+    pub(crate) status: Status,
     /// Why it was skipped.
-    pub skip_reason: Option<String>,
+    pub(crate) skip_reason: Option<String>,
     /// Virtual time covered, in milliseconds.
-    pub virtual_ms: i64,
+    pub(crate) virtual_ms: i64,
     /// Wall time taken, in milliseconds (varies from run to run).
-    pub wall_ms: u64,
+    pub(crate) wall_ms: u64,
     /// Its steps.
-    pub steps: Vec<StepReport>,
+    pub(crate) steps: Vec<StepReport>,
     /// Outcomes about the scenario as a whole (the snapshot check).
-    pub outcomes: Vec<OutcomeReport>,
+    pub(crate) outcomes: Vec<OutcomeReport>,
     /// Its transcript's snapshot, when snapshots are compared.
-    pub snapshot: Option<SnapshotReport>,
+    pub(crate) snapshot: Option<SnapshotReport>,
 }
 
 /// How a scenario's transcript compared with its accepted snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SnapshotReport {
+pub(crate) struct SnapshotReport {
     /// The snapshot file, relative to the snapshot directory.
-    pub file: String,
+    pub(crate) file: String,
     /// `matched`, `changed`, `new` (no accepted transcript yet) or `updated` (written).
-    pub state: String,
+    pub(crate) state: String,
     /// Whether a pending transcript was written for review.
-    pub pending: bool,
+    pub(crate) pending: bool,
 }
 
 impl ScenarioReport {
     /// Every outcome with the step it belongs to (`None` for scenario-level outcomes).
-    pub fn all_outcomes(&self) -> impl Iterator<Item = (Option<&StepReport>, &OutcomeReport)> {
+    pub(crate) fn all_outcomes(
+        &self,
+    ) -> impl Iterator<Item = (Option<&StepReport>, &OutcomeReport)> {
         self.steps
             .iter()
             .flat_map(|s| s.outcomes.iter().map(move |o| (Some(s), o)))
@@ -183,13 +185,15 @@ impl ScenarioReport {
     }
 
     /// Failures that are consequences of an earlier one, in step order.
-    pub fn consequences(&self) -> impl Iterator<Item = (Option<&StepReport>, &OutcomeReport)> {
+    pub(crate) fn consequences(
+        &self,
+    ) -> impl Iterator<Item = (Option<&StepReport>, &OutcomeReport)> {
         self.all_outcomes()
             .filter(|(_, o)| !o.passed && o.consequence_of.is_some())
     }
 
     /// Recomputes the verdict after outcomes were added (the snapshot check).
-    pub fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         if self.status != Status::Skipped {
             self.status = if self.failures().next().is_some() {
                 Status::Failed
@@ -204,55 +208,55 @@ impl ScenarioReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StepReport {
     /// 1-based step number.
-    pub number: usize,
+    pub(crate) number: usize,
     /// Its line in the scenario file.
-    pub line: usize,
+    pub(crate) line: usize,
     /// What it did (`purchase as order`, `advance 3h`).
-    pub action: String,
+    pub(crate) action: String,
     /// Virtual time since the scenario started when it began, in milliseconds.
-    pub at_ms: i64,
+    pub(crate) at_ms: i64,
     /// The same in calendar terms (`+1mo15d`), stable whatever date the run starts on.
-    pub at: String,
+    pub(crate) at: String,
     /// Why it could not be performed.
-    pub blocked: Option<String>,
+    pub(crate) blocked: Option<String>,
     /// Check outcomes: expectations, then failed always-on checks.
-    pub outcomes: Vec<OutcomeReport>,
+    pub(crate) outcomes: Vec<OutcomeReport>,
     /// The attempts performed during the step.
-    pub exchanges: Vec<ExchangeReport>,
+    pub(crate) exchanges: Vec<ExchangeReport>,
     /// For a step with `copies:`: how the copies were sent.
-    pub together: Option<TogetherReport>,
+    pub(crate) together: Option<TogetherReport>,
     /// The merchant's calls to the open APIs reported with this step (an `await`'s).
-    pub merchant_calls: Vec<MerchantCallReport>,
+    pub(crate) merchant_calls: Vec<MerchantCallReport>,
 }
 
 /// One call the merchant made to the open APIs, normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MerchantCallReport {
+pub(crate) struct MerchantCallReport {
     /// `query-order`, `usage-push`, `license-activate`, …
-    pub api: String,
+    pub(crate) api: String,
     /// `GET /path?query`, normalised.
-    pub request: String,
+    pub(crate) request: String,
     /// The request body, normalised (empty for a GET).
-    pub body: String,
+    pub(crate) body: String,
     /// The HTTP status answered.
-    pub status: u16,
+    pub(crate) status: u16,
     /// The answer, normalised.
-    pub answer: String,
+    pub(crate) answer: String,
     /// The checks the call broke, as ids.
-    pub findings: Vec<String>,
+    pub(crate) findings: Vec<String>,
 }
 
 /// How a step's copies went out: per round, staged on connections opened beforehand and
 /// completed at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TogetherReport {
+pub(crate) struct TogetherReport {
     /// Copies per round.
-    pub copies: u32,
+    pub(crate) copies: u32,
     /// Rounds (a fresh order each for a purchase).
-    pub rounds: u32,
+    pub(crate) rounds: u32,
     /// The widest gap, over all rounds, between the first and the last copy of a round
     /// leaving kgsim, in microseconds (varies from run to run).
-    pub widest_spread_us: Option<u64>,
+    pub(crate) widest_spread_us: Option<u64>,
 }
 
 impl TogetherReport {
@@ -269,7 +273,7 @@ impl TogetherReport {
     }
 
     /// `20 copies × 5 rounds, each round completed within 0.31 ms`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let spread = self.widest_spread_us.map_or_else(String::new, |us| {
             format!(", each round completed within {:.2} ms", us as f64 / 1000.0)
         });
@@ -286,97 +290,97 @@ pub struct OutcomeReport {
     /// Check id.
     pub check: String,
     /// Passed or not.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// Scenario file.
-    pub file: String,
+    pub(crate) file: String,
     /// Scenario line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// What happened.
-    pub message: String,
+    pub(crate) message: String,
     /// Expected.
-    pub expected: String,
+    pub(crate) expected: String,
     /// Got.
-    pub got: String,
+    pub(crate) got: String,
     /// Index of the exchange within the step, when one.
-    pub exchange: Option<usize>,
+    pub(crate) exchange: Option<usize>,
     /// The earlier failure this one follows from; such failures do not count.
-    pub consequence_of: Option<String>,
+    pub(crate) consequence_of: Option<String>,
     /// Further detail (the unified diff of a changed transcript).
-    pub detail: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 impl OutcomeReport {
     /// Whether this is a failure of its own.
-    pub fn counts(&self) -> bool {
+    pub(crate) fn counts(&self) -> bool {
         !self.passed && self.consequence_of.is_none()
     }
 }
 
 /// One attempt, normalised.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ExchangeReport {
+pub(crate) struct ExchangeReport {
     /// Virtual time since the scenario started, in milliseconds.
-    pub at_ms: i64,
+    pub(crate) at_ms: i64,
     /// The same in calendar terms (`+1mo15d`).
-    pub at: String,
+    pub(crate) at: String,
     /// Call number within the scenario.
-    pub call: usize,
+    pub(crate) call: usize,
     /// Attempt number of the call.
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// The activity as the protocol names it.
-    pub activity: String,
+    pub(crate) activity: String,
     /// Scenario faults applied.
-    pub fault: Option<String>,
+    pub(crate) fault: Option<String>,
     /// GET or POST, when sent.
-    pub method: Option<String>,
+    pub(crate) method: Option<String>,
     /// Where it went, when not to the production address itself: a Kit sub-path
     /// (`/produceAPI/v2/tenantSync`), or `order-notification address`.
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     /// Request fields (query, then body), normalised.
-    pub request: Vec<(String, String)>,
+    pub(crate) request: Vec<(String, String)>,
     /// What came back.
-    pub response: Option<ResponseReport>,
+    pub(crate) response: Option<ResponseReport>,
     /// What the transport saw instead of an answer.
-    pub transport: Option<String>,
+    pub(crate) transport: Option<String>,
     /// `accepted`, `provisioning`, or `rejected`.
-    pub verdict: String,
+    pub(crate) verdict: String,
     /// Console rules broken, as check ids.
-    pub findings: Vec<String>,
+    pub(crate) findings: Vec<String>,
     /// Wall time of the exchange, in milliseconds (varies from run to run).
-    pub elapsed_ms: u64,
+    pub(crate) elapsed_ms: u64,
 }
 
 /// An HTTP answer, normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ResponseReport {
+pub(crate) struct ResponseReport {
     /// HTTP status.
-    pub status: u16,
+    pub(crate) status: u16,
     /// Content-Type.
-    pub content_type: Option<String>,
+    pub(crate) content_type: Option<String>,
     /// Body-Sign (V1): `valid`, `missing`, `malformed` or `wrong`; absent for V2.
-    pub body_sign: Option<String>,
+    pub(crate) body_sign: Option<String>,
     /// The body, normalised; strings over 4 KiB and anything past 64 KiB are elided, with a
     /// marker counting the bytes left out.
-    pub body: String,
+    pub(crate) body: String,
     /// The body's size as received, in bytes.
-    pub body_bytes: usize,
+    pub(crate) body_bytes: usize,
 }
 
 /// What a report needs besides the runs.
 #[derive(Debug, Clone)]
-pub struct ReportContext {
+pub(crate) struct ReportContext {
     /// The target as named.
-    pub target: String,
+    pub(crate) target: String,
     /// The profile.
-    pub profile: ProfileSummary,
+    pub(crate) profile: ProfileSummary,
     /// The key, to show encrypted fields decrypted.
-    pub key: AccessKey,
+    pub(crate) key: AccessKey,
     /// The declared encryptType.
-    pub encrypt_type: EncryptType,
+    pub(crate) encrypt_type: EncryptType,
     /// Answer fields redacted from transcripts.
-    pub redactions: Redactions,
+    pub(crate) redactions: Redactions,
     /// Wall time of the run.
-    pub wall_ms: u64,
+    pub(crate) wall_ms: u64,
 }
 
 /// A step's open-API calls, normalised, in an order that does not depend on when they
@@ -552,7 +556,7 @@ fn exchange(
     }
 }
 
-fn outcome(outcome: &Outcome, file: &str, normalizer: &Normalizer) -> OutcomeReport {
+fn outcome(outcome: &CheckVerdict, file: &str, normalizer: &Normalizer) -> OutcomeReport {
     OutcomeReport {
         check: outcome.check.id().to_owned(),
         passed: outcome.passed,
@@ -568,7 +572,7 @@ fn outcome(outcome: &Outcome, file: &str, normalizer: &Normalizer) -> OutcomeRep
 }
 
 /// Builds the report of a run from its scenario runs and their verdicts.
-pub fn build(
+pub(crate) fn build(
     runs: &[ScenarioRun],
     verdicts: &[Vec<StepVerdict>],
     context: &ReportContext,
@@ -657,12 +661,12 @@ pub fn build(
 
 impl Report {
     /// Whether every applicable scenario passed.
-    pub fn conformant(&self) -> bool {
+    pub(crate) fn conformant(&self) -> bool {
         self.summary.failed == 0
     }
 
     /// Recomputes verdicts and totals after outcomes were added (the snapshot check).
-    pub fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         for scenario in &mut self.scenarios {
             scenario.settle();
         }

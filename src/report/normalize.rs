@@ -6,9 +6,10 @@
 
 use serde_json::{Map, Value};
 
+use crate::deliver::Performed;
 use crate::marketplace::clock::since;
-use crate::openapi::MerchantCall;
-use crate::protocol::openapi::Endpoint;
+use crate::open_api::MerchantCall;
+use crate::protocol::open_api::Endpoint;
 use crate::protocol::v1::crypto::{self, EncryptType};
 use crate::protocol::v1::extend_params;
 use crate::protocol::{AccessKey, UnixMillis};
@@ -16,8 +17,7 @@ use crate::report::fields::request_fields;
 use crate::report::model::MerchantCallReport;
 use crate::report::redact::Secrets;
 use crate::scenario::profile::redactions::Redactions;
-use crate::scenario::run::perform::Performed;
-use crate::scenario::run::runner::ScenarioRun;
+use crate::scenario::result::ScenarioRun;
 
 /// The normaliser of one scenario run.
 #[derive(Debug, Clone)]

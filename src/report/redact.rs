@@ -9,19 +9,19 @@ use crate::protocol::AccessKey;
 use crate::protocol::encoding::encode_component;
 
 /// What a secret is replaced with.
-pub const SECRET: &str = "[access key]";
+pub(crate) const SECRET: &str = "[access key]";
 
 /// The forms of a secret a merchant could echo: as is, Base64 (standard and URL-safe, padded
 /// or not), hex in either case, and percent-encoded. Keys shorter than 6 characters are not
 /// scrubbed by form (they would match everywhere); such a key is only ever a test key.
 #[derive(Debug, Clone, Default)]
-pub struct Secrets {
+pub(crate) struct Secrets {
     forms: Vec<String>,
 }
 
 impl Secrets {
     /// The forms of one key.
-    pub fn of(key: &AccessKey) -> Self {
+    pub(crate) fn of(key: &AccessKey) -> Self {
         let raw = key.expose_str();
         if raw.len() < 6 {
             return Self::default();
@@ -43,7 +43,7 @@ impl Secrets {
     }
 
     /// The text with every form of the secret replaced.
-    pub fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for form in &self.forms {
             if out.contains(form.as_str()) {

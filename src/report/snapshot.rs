@@ -12,13 +12,13 @@ use crate::report::model::{OutcomeReport, ProfileSummary, Report, SnapshotReport
 use crate::report::transcript;
 
 /// The extension of an accepted snapshot.
-pub const ACCEPTED: &str = "snap";
+pub(crate) const ACCEPTED: &str = "snap";
 /// The extension of a transcript waiting for review.
-pub const PENDING: &str = "snap.pending";
+pub(crate) const PENDING: &str = "snap.pending";
 
 /// What a run may write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Leave new and changed transcripts pending for review (the default).
     Pending,
     /// Accept every transcript of the run (`--update-snapshots`).
@@ -29,17 +29,17 @@ pub enum Mode {
 
 /// Where snapshots live and what a run may do to them.
 #[derive(Debug, Clone)]
-pub struct Snapshots {
+pub(crate) struct Snapshots {
     /// The directory (`snapshots/` by default).
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// What the run may write.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
 }
 
 /// The snapshot file of a scenario file for a profile:
 /// `<dir>/<protocol>[-<product>]-<billing>[+notify]/<name>.snap`, where the built-in suite's
 /// `scenarios/` prefix is dropped.
-pub fn path_for(dir: &Path, profile: &ProfileSummary, scenario_file: &str) -> PathBuf {
+pub(crate) fn path_for(dir: &Path, profile: &ProfileSummary, scenario_file: &str) -> PathBuf {
     let relative = scenario_file.trim_start_matches("./");
     let relative = relative.strip_prefix("scenarios/").unwrap_or(relative);
     let stem = relative
@@ -55,12 +55,12 @@ pub fn path_for(dir: &Path, profile: &ProfileSummary, scenario_file: &str) -> Pa
 }
 
 /// The pending file beside an accepted snapshot path.
-pub fn pending_path(accepted: &Path) -> PathBuf {
+pub(crate) fn pending_path(accepted: &Path) -> PathBuf {
     accepted.with_extension(PENDING)
 }
 
 /// A unified diff from the accepted transcript to this run's.
-pub fn diff(accepted: &str, current: &str) -> String {
+pub(crate) fn diff(accepted: &str, current: &str) -> String {
     TextDiff::from_lines(accepted, current)
         .unified_diff()
         .context_radius(2)
@@ -80,7 +80,7 @@ const BODY_LINE: &str = "  <   ";
 /// When every changed line of a diff is the value of the same answer field in both
 /// transcripts, the JSON paths of those fields: values that change from run to run, which
 /// `--redact PATH` keeps out of the transcript. `None` when anything else changed.
-pub fn volatile_paths(accepted: &str, current: &str) -> Option<Vec<String>> {
+pub(crate) fn volatile_paths(accepted: &str, current: &str) -> Option<Vec<String>> {
     let old: Vec<&str> = accepted.lines().collect();
     let new: Vec<&str> = current.lines().collect();
     let mut paths = std::collections::BTreeSet::new();
@@ -144,7 +144,7 @@ fn body_path(lines: &[&str], at: usize) -> Option<String> {
 impl Snapshots {
     /// Compares every scenario's transcript with its snapshot, adds the `snapshot` outcomes
     /// to the report and writes what the mode allows.
-    pub fn check(&self, report: &mut Report) -> std::io::Result<()> {
+    pub(crate) fn check(&self, report: &mut Report) -> std::io::Result<()> {
         let profile = report.profile.clone();
         for scenario in report
             .scenarios
@@ -269,7 +269,7 @@ fn redact_hint(paths: &[String]) -> String {
 }
 
 /// Every pending transcript under a directory, sorted.
-pub fn pending(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn pending(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -290,7 +290,7 @@ pub fn pending(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The accepted snapshot a pending transcript would replace.
-pub fn accepted_path(pending: &Path) -> PathBuf {
+pub(crate) fn accepted_path(pending: &Path) -> PathBuf {
     let text = pending.to_string_lossy();
     PathBuf::from(
         text.strip_suffix(&format!(".{PENDING}"))
@@ -299,14 +299,14 @@ pub fn accepted_path(pending: &Path) -> PathBuf {
 }
 
 /// Accepts a pending transcript: it becomes the snapshot.
-pub fn accept(pending: &Path) -> std::io::Result<PathBuf> {
+pub(crate) fn accept(pending: &Path) -> std::io::Result<PathBuf> {
     let accepted = accepted_path(pending);
     std::fs::rename(pending, &accepted)?;
     Ok(accepted)
 }
 
 /// Rejects a pending transcript: it is deleted and the snapshot kept.
-pub fn reject(pending: &Path) -> std::io::Result<()> {
+pub(crate) fn reject(pending: &Path) -> std::io::Result<()> {
     std::fs::remove_file(pending)
 }
 

@@ -10,7 +10,7 @@ use crate::report::model::{ExchangeReport, Report, ScenarioReport, Status};
 
 /// Whether to colour the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Colour {
+pub(crate) enum Colour {
     /// ANSI colours.
     On,
     /// Plain text.
@@ -19,7 +19,7 @@ pub enum Colour {
 
 impl Colour {
     /// On for a terminal, unless `NO_COLOR` is set (https://no-color.org).
-    pub fn detect(is_terminal: bool) -> Self {
+    pub(crate) fn detect(is_terminal: bool) -> Self {
         if is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
             Self::On
         } else {
@@ -36,7 +36,7 @@ impl Colour {
 }
 
 /// A one-line account of an exchange: `+1h call 1 attempt 2 newInstance 000000 instance#1`.
-pub fn timeline_line(exchange: &ExchangeReport) -> String {
+pub(crate) fn timeline_line(exchange: &ExchangeReport) -> String {
     let mut line = format!(
         "{:<7} call {} attempt {}  {}",
         exchange.at, exchange.call, exchange.attempt, exchange.activity
@@ -162,7 +162,7 @@ fn scenario(
         }
         timeline(out, &step.exchanges, verbose);
         for call in &step.merchant_calls {
-            let code = crate::protocol::openapi::answer_code(&call.answer).unwrap_or_default();
+            let code = crate::protocol::open_api::answer_code(&call.answer).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "        merchant → {}  → HTTP {} {code}",
@@ -240,7 +240,7 @@ fn failures(out: &mut String, report: &ScenarioReport, colour: Colour) {
 
 /// Renders the whole report; `verbose` shows every failed scenario's timeline even when the
 /// diagnosis explains it.
-pub fn render(report: &Report, colour: Colour, verbose: bool) -> String {
+pub(crate) fn render(report: &Report, colour: Colour, verbose: bool) -> String {
     let mut out = String::new();
     let profile = &report.profile;
     let _ = writeln!(
@@ -277,7 +277,7 @@ pub fn render(report: &Report, colour: Colour, verbose: bool) -> String {
 }
 
 /// `36 scenarios: 31 passed, 0 failed, 5 skipped · 0 failed checks · 212 exchanges · …`.
-pub fn summary_line(report: &Report, colour: Colour) -> String {
+pub(crate) fn summary_line(report: &Report, colour: Colour) -> String {
     let s = &report.summary;
     let verdict = if report.conformant() {
         colour.paint("32;1", "conformant")

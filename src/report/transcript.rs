@@ -64,7 +64,7 @@ fn exchange(out: &mut String, exchange: &ExchangeReport, first_attempt: i64) {
 }
 
 /// The transcript of one scenario.
-pub fn render(scenario: &ScenarioReport, profile: &ProfileSummary) -> String {
+pub(crate) fn render(scenario: &ScenarioReport, profile: &ProfileSummary) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# kgsim transcript · {}", scenario.file);
     let _ = writeln!(out, "# {}", scenario.name);

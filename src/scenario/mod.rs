@@ -1,10 +1,12 @@
 //! Scenarios: what a scenario file says ([`format`]), what the product is ([`profile`]), and
-//! how a scenario is performed against a merchant ([`run`]).
+//! how a scenario is performed against a merchant ([`run`]), and what a run produced
+//! ([`result`], which the checks and the reports read).
 //!
 //! [`format`] is pure (no tokio, no HTTP, no file system); [`run`] drives the marketplace
 //! engine through [`crate::transport`].
 
 pub mod format;
 pub mod profile;
-pub mod run;
-pub mod sources;
+pub(crate) mod result;
+pub(crate) mod run;
+pub(crate) mod sources;

@@ -17,13 +17,13 @@ use crate::scenario::format::model::Scenario;
 
 /// Loaded scenarios, and the problems of the files that did not load.
 #[derive(Debug, Default)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// Scenarios, sorted by file.
-    pub scenarios: Vec<Arc<Scenario>>,
+    pub(crate) scenarios: Vec<Arc<Scenario>>,
     /// One entry per file with problems.
-    pub problems: Vec<FileProblems>,
+    pub(crate) problems: Vec<FileProblems>,
     /// What was skipped without being wrong: symbolic links that loop back into the walk.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Loaded {
@@ -47,7 +47,7 @@ impl Loaded {
 }
 
 /// The built-in suite.
-pub fn builtin() -> Loaded {
+pub(crate) fn builtin() -> Loaded {
     let mut loaded = Loaded::default();
     for (name, text) in builtin::FILES {
         loaded.decode(name, text);
@@ -100,7 +100,7 @@ impl Walk {
 }
 
 /// Loads scenario files and directories (recursively, `*.yaml` and `*.yml`).
-pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+pub(crate) fn load_paths(paths: &[PathBuf]) -> Loaded {
     let mut loaded = Loaded::default();
     let mut walk = Walk::default();
     for path in paths {

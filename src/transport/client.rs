@@ -32,16 +32,16 @@ pub struct Client {
 #[derive(Debug, Clone)]
 pub struct Together {
     /// Each copy's exchange, in the order given.
-    pub sent: Vec<Sent>,
+    pub(crate) sent: Vec<Sent>,
     /// The time between the first and the last copy's final byte leaving, when every copy
     /// was staged (none when some could not even be sent).
-    pub spread: Option<Duration>,
+    pub(crate) spread: Option<Duration>,
 }
 
 impl Client {
     /// A client for a target with a per-call timeout and the default body cap; `trust`
     /// decides which HTTPS certificates are accepted.
-    pub fn new(target: TargetUrl, trust: Trust, timeout: Duration) -> Self {
+    pub(crate) fn new(target: TargetUrl, trust: Trust, timeout: Duration) -> Self {
         Self {
             target: Arc::new(target),
             notify: None,
@@ -52,7 +52,7 @@ impl Client {
     }
 
     /// A client with the same trust, timeout and cap for another target (a login callback).
-    pub fn retargeted(&self, target: TargetUrl) -> Self {
+    pub(crate) fn retargeted(&self, target: TargetUrl) -> Self {
         Self {
             target: Arc::new(target),
             notify: None,
@@ -63,19 +63,14 @@ impl Client {
     }
 
     /// The same client, sending order notifications to `notify`.
-    pub fn with_notify(mut self, notify: TargetUrl) -> Self {
+    pub(crate) fn with_notify(mut self, notify: TargetUrl) -> Self {
         self.notify = Some(Arc::new(notify));
         self
     }
 
-    /// The order-notification address, when there is one.
-    pub fn notify_target(&self) -> Option<&TargetUrl> {
-        self.notify.as_deref()
-    }
-
     /// Where a request goes: the production address, one of its Kit sub-paths, or the
     /// order-notification address.
-    pub fn target_for(&self, wire: &Wire) -> Result<Arc<TargetUrl>, Transport> {
+    pub(crate) fn target_for(&self, wire: &Wire) -> Result<Arc<TargetUrl>, Transport> {
         match wire.to {
             Destination::Production => Ok(self.target.clone()),
             Destination::SubPath(path) => Ok(Arc::new(self.target.join_path(path))),
@@ -84,7 +79,7 @@ impl Client {
     }
 
     /// The full URL of a signed request.
-    pub fn url_of(&self, wire: &Wire) -> String {
+    pub(crate) fn url_of(&self, wire: &Wire) -> String {
         self.target_for(wire)
             .map_or_else(|_| String::new(), |target| target.with_query(&wire.query))
     }
@@ -94,24 +89,13 @@ impl Client {
         Ok(Self::new(target, Trust::new(None)?, timeout))
     }
 
-    /// The same client with another body cap.
-    pub fn with_body_cap(mut self, body_cap: usize) -> Self {
-        self.body_cap = body_cap;
-        self
-    }
-
     /// The target.
-    pub fn target(&self) -> &TargetUrl {
+    pub(crate) fn target(&self) -> &TargetUrl {
         &self.target
     }
 
-    /// The per-call timeout.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// A connection of its own (load workers keep theirs), not shared with the pool.
-    pub fn connection(&self) -> Connection {
+    pub(crate) fn connection(&self) -> Connection {
         Connection::new(
             self.target.clone(),
             self.trust.clone(),
@@ -132,7 +116,7 @@ impl Client {
     }
 
     /// Sends one signed request on a connection of its own.
-    pub async fn send(&self, wire: &Wire) -> Sent {
+    pub(crate) async fn send(&self, wire: &Wire) -> Sent {
         match self.connection_for(wire) {
             Ok(mut connection) => connection.send(wire).await,
             Err(transport) => Sent {
@@ -147,7 +131,7 @@ impl Client {
     /// every answer read. This is how KooGallery's concurrent resends look to a merchant, made
     /// as tight as the network allows, so that a check-then-insert race is caught every time
     /// rather than when the scheduler happens to line the copies up.
-    pub async fn send_together(&self, wires: &[Wire]) -> Together {
+    pub(crate) async fn send_together(&self, wires: &[Wire]) -> Together {
         let started = Instant::now();
         let mut connections: Vec<Connection> = wires
             .iter()
@@ -199,7 +183,7 @@ impl Client {
 
     /// Whether the target accepts connections at all, so that "unreachable" is reported once
     /// (exit 3) rather than as a failure of every check or request.
-    pub async fn preflight(&self) -> Result<(), String> {
+    pub(crate) async fn preflight(&self) -> Result<(), String> {
         let label = self.target.connect_label();
         match tokio::time::timeout(self.timeout, Stream::connect(&self.target, &self.trust)).await {
             Ok(Ok(_)) => Ok(()),

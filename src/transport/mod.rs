@@ -4,10 +4,10 @@
 //! ([`client`] over [`http1`] connections over TCP or TLS, [`stream`]) with a timeout on
 //! every call, a cap on every body, no redirects followed and header case kept.
 
-pub mod client;
-pub mod http1;
-pub mod stream;
-pub mod target;
+pub(crate) mod client;
+pub(crate) mod http1;
+pub(crate) mod stream;
+pub(crate) mod target;
 pub mod wire;
 
 use std::time::Duration;
@@ -19,15 +19,15 @@ pub use target::{TargetError, TargetUrl};
 
 /// The largest answer body kgsim reads (1 MiB): every documented answer is a few hundred
 /// bytes, so anything near this is a broken merchant.
-pub const DEFAULT_BODY_CAP: usize = 1024 * 1024;
+pub(crate) const DEFAULT_BODY_CAP: usize = 1024 * 1024;
 
 /// What one exchange looked like from the marketplace side.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
+pub(crate) struct Sent {
     /// What the transport saw.
-    pub transport: Transport,
+    pub(crate) transport: Transport,
     /// Wall time the exchange took.
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
 }
 
 /// Polls futures concurrently on the current task and collects their outputs in order.

@@ -18,7 +18,7 @@ use crate::transport::target::TargetUrl;
 
 /// Which certificates an HTTPS target may present.
 #[derive(Clone)]
-pub struct Trust {
+pub(crate) struct Trust {
     connector: TlsConnector,
 }
 
@@ -46,7 +46,7 @@ pub enum TrustError {
 
 impl Trust {
     /// The platform's trust store, plus the certificates of `extra_ca` (a PEM file).
-    pub fn new(extra_ca: Option<&std::path::Path>) -> Result<Self, TrustError> {
+    pub(crate) fn new(extra_ca: Option<&std::path::Path>) -> Result<Self, TrustError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verifier = match extra_ca {
             None => rustls_platform_verifier::Verifier::new(provider.clone())?,
@@ -77,7 +77,7 @@ impl Trust {
 }
 
 /// A connected stream.
-pub enum Stream {
+pub(crate) enum Stream {
     /// `http://`.
     Tcp(TcpStream),
     /// `https://`.
@@ -95,7 +95,7 @@ impl std::fmt::Debug for Stream {
 
 /// Why no stream could be opened.
 #[derive(Debug)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     /// Nothing accepts connections there.
     Refused(String),
     /// The TLS handshake failed (certificate, protocol).
@@ -104,7 +104,7 @@ pub enum ConnectError {
 
 impl Stream {
     /// Connects to the target (and shakes hands for TLS).
-    pub async fn connect(target: &TargetUrl, trust: &Trust) -> Result<Self, ConnectError> {
+    pub(crate) async fn connect(target: &TargetUrl, trust: &Trust) -> Result<Self, ConnectError> {
         let label = target.connect_label();
         let tcp = match (target.socket_addr(), target.host()) {
             (Some(addr), _) => TcpStream::connect(addr).await,
@@ -134,7 +134,7 @@ impl Stream {
     /// Whether a kept-alive connection may still be used: nothing has arrived on it and the
     /// merchant has not closed it. Checked without waiting, before anything is written, so
     /// that a request is never written to a connection already closed — and never sent twice.
-    pub fn is_reusable(&mut self) -> bool {
+    pub(crate) fn is_reusable(&mut self) -> bool {
         let mut cx = Context::from_waker(Waker::noop());
         let mut byte = [0u8; 1];
         let mut buf = ReadBuf::new(&mut byte);

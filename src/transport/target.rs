@@ -78,27 +78,27 @@ impl TargetUrl {
     }
 
     /// The address, normalised (`HTTP://` reads `http://`).
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         self.url.as_str()
     }
 
     /// Whether calls go over TLS.
-    pub fn is_https(&self) -> bool {
+    pub(crate) fn is_https(&self) -> bool {
         self.url.scheme() == "https"
     }
 
     /// The host as a name for DNS and TLS (no brackets around IPv6).
-    pub fn host(&self) -> Option<Host<&str>> {
+    pub(crate) fn host(&self) -> Option<Host<&str>> {
         self.url.host()
     }
 
     /// The port, the scheme's default when none is written.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.url.port_or_known_default().unwrap_or(80)
     }
 
     /// The `Host` header: host and, when written, port.
-    pub fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         let host = self.url.host_str().unwrap_or_default();
         match self.url.port() {
             Some(port) => format!("{host}:{port}"),
@@ -107,7 +107,7 @@ impl TargetUrl {
     }
 
     /// `host:port` for messages.
-    pub fn connect_label(&self) -> String {
+    pub(crate) fn connect_label(&self) -> String {
         format!(
             "{}:{}",
             self.url.host_str().unwrap_or_default(),
@@ -116,7 +116,7 @@ impl TargetUrl {
     }
 
     /// The socket address when the host is an IP literal.
-    pub fn socket_addr(&self) -> Option<SocketAddr> {
+    pub(crate) fn socket_addr(&self) -> Option<SocketAddr> {
         let ip = match self.url.host()? {
             Host::Ipv4(ip) => IpAddr::V4(ip),
             Host::Ipv6(ip) => IpAddr::V6(ip),
@@ -132,7 +132,7 @@ impl TargetUrl {
 
     /// The request target of the request line: the path, the address's own query, then the
     /// signed query.
-    pub fn request_target(&self, query: &str) -> String {
+    pub(crate) fn request_target(&self, query: &str) -> String {
         let mut target = self.url.path().to_owned();
         if let Some(own) = self.url.query() {
             target.push('?');
@@ -146,7 +146,7 @@ impl TargetUrl {
     }
 
     /// The full URL of a signed request.
-    pub fn with_query(&self, query: &str) -> String {
+    pub(crate) fn with_query(&self, query: &str) -> String {
         if query.is_empty() {
             return self.as_str().to_owned();
         }
@@ -154,7 +154,7 @@ impl TargetUrl {
     }
 
     /// The same host with `path` instead of the address's path (no query), as text.
-    pub fn with_path(&self, path: &str) -> String {
+    pub(crate) fn with_path(&self, path: &str) -> String {
         let mut url = self.url.clone();
         url.set_path(path);
         url.set_query(None);
@@ -162,7 +162,7 @@ impl TargetUrl {
     }
 
     /// The same address with another path (the Kit sub-paths, spec V2 §1.1).
-    pub fn join_path(&self, suffix: &str) -> Self {
+    pub(crate) fn join_path(&self, suffix: &str) -> Self {
         let mut url = self.url.clone();
         let path = format!("{}{suffix}", url.path().trim_end_matches('/'));
         url.set_path(&path);

@@ -16,7 +16,7 @@ use crate::protocol::{AccessKey, Protocol, Request, UnixMillis};
 
 /// An HTTP method the marketplace uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// V1.
     Get,
     /// V2.
@@ -25,7 +25,7 @@ pub enum Method {
 
 impl Method {
     /// `GET` or `POST`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Get => "GET",
             Self::Post => "POST",
@@ -35,7 +35,7 @@ impl Method {
 
 /// Where a request goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Destination {
+pub(crate) enum Destination {
     /// The production address itself (every basic interface, the License notices).
     #[default]
     Production,
@@ -50,29 +50,29 @@ pub enum Destination {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wire {
     /// GET (V1) or POST (V2).
-    pub method: Method,
+    pub(crate) method: Method,
     /// The query string, encoded, without `?`.
     pub query: String,
     /// Extra request headers (the Kit's `x-sign`, `x-timestamp`, `x-nonce`).
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The JSON body (V2).
     pub body: Option<String>,
     /// Where it goes.
-    pub to: Destination,
+    pub(crate) to: Destination,
 }
 
 /// A change to the request before it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Edit {
     /// Parameters (V1) or body fields (V2) to set.
-    pub set: Vec<(String, String)>,
+    pub(crate) set: Vec<(String, String)>,
     /// Parameters or fields to remove.
-    pub remove: Vec<String>,
+    pub(crate) remove: Vec<String>,
 }
 
 impl Edit {
     /// Whether the edit changes nothing.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.set.is_empty() && self.remove.is_empty()
     }
 }
@@ -146,7 +146,7 @@ pub fn wall_clock() -> UnixMillis {
 }
 
 /// A fresh V2 nonce: 64 uppercase hex digits, as the documentation's examples show.
-pub fn fresh_nonce() -> String {
+pub(crate) fn fresh_nonce() -> String {
     format!(
         "{:032X}{:032X}",
         rand::random::<u128>(),
@@ -156,7 +156,12 @@ pub fn fresh_nonce() -> String {
 
 /// Signs a request at this moment of the wall clock, with a fresh nonce when the protocol
 /// has one (V2): how every request kgsim sends is signed.
-pub fn sign_now(request: &Request, key: &AccessKey, edit: &Edit, tamper: Option<Tamper>) -> Wire {
+pub(crate) fn sign_now(
+    request: &Request,
+    key: &AccessKey,
+    edit: &Edit,
+    tamper: Option<Tamper>,
+) -> Wire {
     let nonce = match request.protocol() {
         Protocol::V1 => String::new(),
         Protocol::V2 => fresh_nonce(),

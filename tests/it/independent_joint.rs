@@ -558,7 +558,7 @@ async fn joint_console(db: &str, open_api: bool) -> kgsim::console::Running {
         allow_hosts: Vec::new(),
         tick: std::time::Duration::from_secs(3600),
         open_api: open_api.then(|| {
-            let keys = kgsim::openapi::Keys {
+            let keys = kgsim::open_api::Keys {
                 app_key: "joint-ak".into(),
                 app_secret: AccessKey::new("joint-sk"),
                 usage_key: AccessKey::new(BASIC_KEY),
@@ -609,7 +609,7 @@ async fn the_console_notifies_orders_with_their_own_key_and_answers_the_query() 
     );
     let calls = api.get("/api/merchant-calls").await;
     assert_eq!(calls[0]["endpoint"], "query-order", "{calls}");
-    assert_eq!(calls[0]["findings"], "[]", "{calls}");
+    assert_eq!(calls[0]["findings"], json!([]), "{calls}");
 }
 
 /// `kgsim serve`: a 联营 product. Binding an enterprise sends tenantSync, applicationSync (the

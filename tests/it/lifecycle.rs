@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
+use kgsim::deliver::{Collect, Performed, run_until};
 use kgsim::marketplace::{
     CallOptions, InstanceState, Marketplace, OrderState, PurchaseSpec, Settings, Span,
 };
 use kgsim::merchant::{Fault, Faults, MerchantConfig};
 use kgsim::protocol::{AccessKey, Activity, Protocol, UnixMillis};
-use kgsim::scenario::run::perform::{Performed, run_until};
 use kgsim::transport::Client;
 use kgsim::transport::wire::wall_clock;
 
@@ -30,14 +30,9 @@ async fn setup(protocol: Protocol, faults: &[Fault]) -> (Marketplace, Client) {
 }
 
 async fn run(engine: &mut Marketplace, target: &Client, until: UnixMillis) -> Vec<Performed> {
-    run_until(
-        engine,
-        target,
-        until,
-        &mut |_| Default::default(),
-        &mut |_| {},
-    )
-    .await
+    let mut collected = Collect::default();
+    let Ok(_) = run_until(engine, target, until, &mut collected).await;
+    collected.performed
 }
 
 fn all_accepted(performed: &[Performed]) {
@@ -61,7 +56,7 @@ fn activities(performed: &[Performed]) -> Vec<Activity> {
 
 #[tokio::test]
 async fn full_lifecycles_pass_against_the_reference_merchant() {
-    for protocol in Protocol::ALL {
+    for protocol in Protocol::ALL.iter().copied() {
         let (mut engine, target) = setup(protocol, &[]).await;
         let purchase = engine.purchase(&PurchaseSpec::default());
         let instance = purchase.instances[0];
@@ -83,7 +78,7 @@ async fn full_lifecycles_pass_against_the_reference_merchant() {
         .await;
         all_accepted(&performed);
         assert_eq!(
-            engine.instance(instance).state.name(),
+            engine.instance(instance).state.slug(),
             "frozen",
             "{protocol}"
         );
@@ -182,7 +177,7 @@ async fn failing_the_first_two_attempts_opens_the_order_at_two_hours() {
 
 #[tokio::test]
 async fn a_merchant_that_never_recovers_gets_its_order_refunded_after_three_hours() {
-    for protocol in Protocol::ALL {
+    for protocol in Protocol::ALL.iter().copied() {
         let (mut engine, target) = setup(protocol, &[Fault::FailAlways]).await;
         let purchase = engine.purchase(&PurchaseSpec::default());
         let start = engine.now();

@@ -18,7 +18,7 @@ mod independent_merchant;
 mod lifecycle;
 mod load;
 mod merchant_probe;
-mod openapi;
+mod open_api;
 mod readme;
 mod reports;
 mod support;

@@ -255,7 +255,7 @@ async fn the_race_fault_gives_concurrent_copies_several_instances() {
 
 #[tokio::test]
 async fn twenty_concurrent_identical_purchases_yield_one_instance() {
-    for protocol in Protocol::ALL {
+    for protocol in Protocol::ALL.iter().copied() {
         let url = merchant(protocol).await;
         let ids = concurrent_purchase_ids(&url, protocol).await;
         assert_eq!(ids.len(), 1, "{protocol}: {ids:?}");

@@ -76,7 +76,7 @@ fn the_kind_matrix_is_the_codes_table() {
         };
         let label = format!(
             "| {} {product}{} |",
-            kind.protocol.as_str().to_uppercase(),
+            kind.protocol.slug().to_uppercase(),
             kind.billing
         );
         let row = readme
@@ -106,11 +106,11 @@ fn the_kind_matrix_is_the_codes_table() {
                 "run",
                 "--no-snapshots",
                 "--protocol",
-                kind.protocol.as_str(),
+                kind.protocol.slug(),
                 "--billing",
                 &kind.billing.to_string(),
                 "--product",
-                kind.product.name(),
+                kind.product.slug(),
             ],
             Some("readme-key"),
         );

@@ -13,27 +13,27 @@ use crate::protocol::secret::constant_time_eq;
 
 /// What the guard lets in.
 #[derive(Debug, Clone)]
-pub struct Guard {
+pub(crate) struct Guard {
     /// The address the console is bound to.
-    pub bound: SocketAddr,
+    pub(crate) bound: SocketAddr,
     /// Host names allowed besides loopback names and the bound address (`--allow-host`).
-    pub extra_hosts: Vec<String>,
+    pub(crate) extra_hosts: Vec<String>,
     /// The per-start token the console's forms carry.
-    pub token: String,
+    pub(crate) token: String,
 }
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
+pub(crate) struct Refused {
     /// The status to answer with.
-    pub status: StatusCode,
+    pub(crate) status: StatusCode,
     /// Why, for the body.
-    pub why: String,
+    pub(crate) why: String,
 }
 
 impl Guard {
     /// A guard for an address, with a fresh token.
-    pub fn new(bound: SocketAddr, extra_hosts: Vec<String>) -> Self {
+    pub(crate) fn new(bound: SocketAddr, extra_hosts: Vec<String>) -> Self {
         Self {
             bound,
             extra_hosts,
@@ -42,7 +42,7 @@ impl Guard {
     }
 
     /// Checks a request's headers.
-    pub fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), Refused> {
+    pub(crate) fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), Refused> {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
@@ -95,7 +95,7 @@ impl Guard {
     }
 
     /// Whether a form's token is this start's.
-    pub fn token_matches(&self, token: &str) -> bool {
+    pub(crate) fn token_matches(&self, token: &str) -> bool {
         constant_time_eq(token.as_bytes(), self.token.as_bytes())
     }
 
@@ -150,7 +150,7 @@ fn refused(status: StatusCode, why: String) -> Refused {
 }
 
 /// Whether an address is loopback (the console warns when it is not).
-pub fn is_loopback(address: SocketAddr) -> bool {
+pub(crate) fn is_loopback(address: SocketAddr) -> bool {
     address.ip().is_loopback()
 }
 

@@ -1,10 +1,12 @@
-//! The console's HTTP side: one axum app serving the pages, the JSON API and the live call
-//! log (server-sent events), behind the [`guard`].
+//! The console's HTTP side: one axum app serving the pages ([`pages`], rendered by pure
+//! functions over view models through [`view`]), the JSON API ([`api`], each route
+//! registered with its documentation) and the live call log (server-sent events), behind the
+//! [`guard`].
 
-pub mod api;
-pub mod guard;
-pub mod html;
+pub(crate) mod api;
+pub(crate) mod guard;
 mod pages;
+pub(crate) mod view;
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -14,46 +16,40 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use tokio::sync::broadcast;
 
 use crate::console::clock::ConsoleClock;
-use crate::console::service::{ConsoleError, Service};
+use crate::console::service::{AttemptOutcome, ConsoleError, Service};
 use crate::console::store::{Reader, StoreError};
 use crate::protocol::UnixMillis;
 use crate::transport::wire::wall_clock;
 
 /// Request bodies larger than this are refused (products and actions are small).
-const BODY_CAP: usize = 64 * 1024;
+pub(crate) const BODY_CAP: usize = 64 * 1024;
 
 /// What every handler shares.
 pub struct App {
-    /// The state; changes take the lock (and may hold it while the merchant answers).
-    pub service: tokio::sync::Mutex<Service>,
-    /// Reads never wait for the merchant: they go to SQLite directly.
-    pub reader: Mutex<Reader>,
+    /// The state; each change takes the locks it needs (one product's, never all of them).
+    pub service: Arc<Service>,
+    /// Reads never wait for a merchant: they go to SQLite directly.
+    pub(crate) reader: Mutex<Reader>,
     /// The Host and CSRF checks.
-    pub guard: guard::Guard,
-    /// Every recorded attempt, for the live log.
-    pub events: broadcast::Sender<String>,
-    /// The clock as last set, so pages need not wait for the service lock.
-    clock: Mutex<ConsoleClock>,
+    pub(crate) guard: guard::Guard,
 }
 
 impl App {
     /// Wraps an opened service.
-    pub fn new(service: Service, reader: Reader, guard: guard::Guard) -> Self {
+    pub(crate) fn new(service: Service, reader: Reader, guard: guard::Guard) -> Self {
         Self {
-            clock: Mutex::new(service.clock()),
-            events: service.events(),
-            service: tokio::sync::Mutex::new(service),
+            service: Arc::new(service),
             reader: Mutex::new(reader),
             guard,
         }
     }
 
     /// Runs a read on the reader connection.
-    pub fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         read: impl FnOnce(&Reader) -> Result<T, StoreError>,
     ) -> Result<T, ConsoleError> {
@@ -62,58 +58,31 @@ impl App {
     }
 
     /// The clock and now on it.
-    pub fn clock_now(&self) -> (ConsoleClock, UnixMillis) {
-        let clock = *self.clock.lock().unwrap_or_else(|p| p.into_inner());
+    pub(crate) fn clock_now(&self) -> (ConsoleClock, UnixMillis) {
+        let clock = self.service.clock();
         (clock, clock.now(wall_clock()))
-    }
-
-    /// Remembers the service's clock after a change.
-    pub fn set_clock(&self, service: &Service) {
-        *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = service.clock();
     }
 }
 
-/// The console's routes.
-pub fn router(app: Arc<App>) -> Router {
+/// The console's routes: pages, the documented API, the live log and the API's document.
+pub(crate) fn router(app: Arc<App>) -> Router {
+    let (api, document) = api::router().split_for_parts();
+    let document = Arc::new(document);
     Router::new()
-        .route("/", get(pages::home))
-        .route("/products/{id}", get(pages::product))
-        .route("/products/{id}/debug", get(pages::debug))
-        .route("/orders/{order_id}", get(pages::order))
-        .route("/log", get(pages::log))
-        .route("/ui/products", post(pages::create_product))
-        .route("/ui/purchase", post(pages::purchase))
-        .route("/ui/act", post(pages::act))
-        .route("/ui/kit", post(pages::kit))
-        .route("/ui/restart", post(pages::restart))
-        .route("/ui/clock", post(pages::clock))
-        .route("/ui/debug", post(pages::debug_case))
-        .route("/ui/replay", post(pages::replay))
-        .route("/api/health", get(api::health))
-        .route(
-            "/api/products",
-            get(api::products).post(api::create_product),
-        )
-        .route("/api/products/{id}/scenario", get(api::export))
-        .route("/api/products/{id}/orders", get(api::product_orders))
-        .route("/api/products/{id}/enterprises", get(api::enterprises))
-        .route("/api/kit/actions", post(api::kit))
-        .route("/api/purchases", post(api::purchase))
-        .route("/api/orders/{order_id}", get(api::order))
-        .route("/api/instances/actions", post(api::act))
-        .route("/api/clock/advance", post(api::clock_advance))
-        .route("/api/clock/next", post(api::clock_next))
-        .route("/api/clock/freeze", post(api::clock_freeze))
-        .route("/api/notices/{id}/restart", post(api::restart))
-        .route("/api/debug-cases", post(api::debug_case))
-        .route("/api/debug-cases/run", post(api::run_cases))
-        .route("/api/log", get(api::log))
-        .route("/api/merchant-calls", get(api::merchant_calls))
-        .route("/openapi", get(pages::merchant_calls))
+        .merge(pages::router())
+        .merge(api)
+        // Not in the document: a stream, and the document itself.
         .route("/api/events", get(events))
-        .route("/api/openapi.json", get(api::openapi))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { axum::Json((*document).clone()) }
+            }),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(BODY_CAP))
         .layer(axum::middleware::from_fn_with_state(app.clone(), protect))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(app)
 }
 
@@ -149,15 +118,17 @@ async fn protect(State(app): State<Arc<App>>, request: Request, next: Next) -> R
     }
 }
 
-/// `GET /api/events`: every recorded attempt as it happens (server-sent events).
+/// `GET /api/events`: every recorded attempt as it happens (server-sent events): the
+/// attempt as the API reports it, with `row`, the call log's row for it as the pages render
+/// it (the page inserts it as is, so a row is rendered in one place).
 async fn events(
     State(app): State<Arc<App>>,
 ) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {
-    let receiver = app.events.subscribe();
+    let receiver = app.service.events().subscribe();
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {
-                Ok(data) => return Some((Ok(Event::default().data(data)), receiver)),
+                Ok(outcome) => return Some((Ok(event_of(&outcome)), receiver)),
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
@@ -166,17 +137,27 @@ async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
+/// One live-log event: the outcome's JSON with its rendered row.
+fn event_of(outcome: &AttemptOutcome) -> Event {
+    let mut value = serde_json::to_value(outcome).unwrap_or_default();
+    let row = view::log_row(&view::LogRow::from(outcome), true).into_string();
+    if let Some(object) = value.as_object_mut() {
+        object.insert("row".into(), row.into());
+    }
+    Event::default().data(value.to_string())
+}
+
 /// Runs the wall clock: every `period`, brings every product up to now and runs the dial
-/// tests that fell due (retries come at their real times unless the clock is moved).
-pub async fn ticker(app: Arc<App>, period: std::time::Duration) {
+/// tests that fell due (retries come at their real times unless the clock is moved). Each
+/// product is ticked on its own task, so one that hangs never delays the others.
+pub(crate) async fn ticker(app: Arc<App>, period: std::time::Duration) {
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        let mut service = app.service.lock().await;
-        if let Err(error) = service.tick().await {
-            eprintln!("kgsim serve: {error}");
+        // The product tasks log their own failures; the tick does not wait for them.
+        if let Err(error) = app.service.tick().await {
+            tracing::error!(%error, "tick: the dial schedule could not be saved");
         }
-        app.set_clock(&service);
     }
 }

@@ -3,10 +3,13 @@
 //! and the rule that freezes trading after five failing days.
 
 use crate::console::journal::Entry;
+use crate::console::live::Live;
 use crate::console::service::{AttemptOutcome, ConsoleError, Service};
+use crate::console::vocab::{AttemptVerdict, DialReason};
 use crate::marketplace::CallState;
 use crate::protocol::UnixMillis;
 use crate::transport::wire::{self, Wire};
+use jiff::civil::Date;
 
 /// How far apart the scheduled dial tests run: the platform replays saved cases twice a day.
 pub(super) const DIAL_INTERVAL_MS: i64 = 12 * 3_600_000;
@@ -17,48 +20,50 @@ pub(super) const DIAL_CATCH_UP: usize = 20;
 
 /// A debug case's result: what was sent and how it was judged.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct DebugOutcome {
+pub(crate) struct DebugOutcome {
     /// The signed request, as a curl command.
-    pub curl: String,
+    pub(crate) curl: String,
     /// How the attempt ended.
-    pub outcome: Option<AttemptOutcome>,
+    pub(crate) outcome: Option<AttemptOutcome>,
     /// The saved case's id, when saved.
-    pub case_id: Option<i64>,
+    pub(crate) case_id: Option<i64>,
 }
 
 /// A replay of every saved case.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct DialOutcome {
+pub(crate) struct DialOutcome {
     /// Cases that passed.
-    pub passed: usize,
+    pub(crate) passed: usize,
     /// Cases that failed.
-    pub failed: usize,
+    pub(crate) failed: usize,
     /// Whether the product's trading is frozen after it.
-    pub trading_frozen: bool,
+    pub(crate) trading_frozen: bool,
 }
 
 impl Service {
     /// The debug page: one case of an interface, signed and shown as curl; sent and judged
     /// when `send`, and saved as a dial-test case when `save`.
-    pub async fn debug(
-        &mut self,
+    pub(crate) async fn debug(
+        &self,
         product: i64,
         activity: &str,
         variant: usize,
         send: bool,
         save: bool,
     ) -> Result<DebugOutcome, ConsoleError> {
+        let lock = self.product(product)?;
+        let mut live = lock.lock().await;
         if !send {
-            return self.preview(product, activity, variant);
+            return self.preview(&live, activity, variant);
         }
-        self.settle(product).await?;
+        self.settle(&mut live).await?;
         let entry = Entry::DebugCase {
             activity: activity.to_owned(),
             variant,
             replay: false,
         };
-        let applied = self.record(product, &entry, &[])?;
-        let performed = self.settle_performed(product).await?;
+        let applied = self.record(&mut live, &entry, &[])?;
+        let performed = self.settle_performed(&mut live).await?;
         let call = applied.calls.first().copied();
         let mine = performed
             .iter()
@@ -68,8 +73,10 @@ impl Service {
             .unwrap_or_default();
         let outcome = mine.map(|(_, o)| o.clone());
         let case_id = if save {
-            let verdict = outcome.as_ref().map_or("rejected", |o| o.verdict.as_str());
-            Some(self.writer.save_debug_case(
+            let verdict = outcome
+                .as_ref()
+                .map_or(AttemptVerdict::Rejected, |o| o.verdict);
+            Some(self.writer().save_debug_case(
                 product,
                 activity,
                 variant as i64,
@@ -89,11 +96,10 @@ impl Service {
     /// "生成请求命令": the signed request of a case, without sending it.
     fn preview(
         &self,
-        product: i64,
+        live: &Live,
         activity: &str,
         variant: usize,
     ) -> Result<DebugOutcome, ConsoleError> {
-        let live = self.live(product)?;
         let parsed = activity
             .parse()
             .map_err(|_| ConsoleError::Invalid(format!("unknown interface {activity}")))?;
@@ -121,14 +127,28 @@ impl Service {
 
     /// Replays every saved case of a product: a scheduled dial test (`dial`) or the check
     /// the platform runs after a product edit (`replay`, "replay all").
-    pub async fn replay_cases(
-        &mut self,
+    pub(crate) async fn replay_cases(
+        &self,
         product: i64,
-        reason: &str,
-        at: UnixMillis,
+        reason: DialReason,
+        at: Option<UnixMillis>,
     ) -> Result<DialOutcome, ConsoleError> {
-        self.settle(product).await?;
-        let cases = self.writer.debug_cases(product)?;
+        let lock = self.product(product)?;
+        let mut live = lock.lock().await;
+        self.replay_cases_of(&mut live, reason, at).await
+    }
+
+    /// [`Service::replay_cases`] on a product already locked; `at` defaults to now.
+    pub(super) async fn replay_cases_of(
+        &self,
+        live: &mut Live,
+        reason: DialReason,
+        at: Option<UnixMillis>,
+    ) -> Result<DialOutcome, ConsoleError> {
+        self.settle(live).await?;
+        let at = at.unwrap_or_else(|| self.now());
+        let product = live.id();
+        let cases = self.writer().debug_cases(product)?;
         let mut calls = Vec::new();
         for (case, activity, variant) in &cases {
             let entry = Entry::DebugCase {
@@ -136,26 +156,30 @@ impl Service {
                 variant: *variant as usize,
                 replay: true,
             };
-            let applied = self.record(product, &entry, &[])?;
+            let applied = self.record(live, &entry, &[])?;
             calls.push((*case, applied.calls.first().copied()));
         }
-        self.settle(product).await?;
-        let live = self.live(product)?;
-        let verdicts: Vec<(i64, String)> = calls
+        self.settle(live).await?;
+        let verdicts: Vec<(i64, AttemptVerdict)> = calls
             .into_iter()
             .map(|(case, call)| {
                 let passed =
                     call.is_some_and(|c| live.engine.call(c).state == CallState::Succeeded);
-                (
-                    case,
-                    if passed { "accepted" } else { "rejected" }.to_owned(),
-                )
+                let verdict = if passed {
+                    AttemptVerdict::Accepted
+                } else {
+                    AttemptVerdict::Rejected
+                };
+                (case, verdict)
             })
             .collect();
-        let failed = verdicts.iter().filter(|(_, v)| v != "accepted").count();
-        self.writer
-            .record_dial_run(product, at.0, &day_of(at), reason, &verdicts)?;
-        let frozen = self.apply_dial_rule(product, reason, failed == 0)?;
+        let failed = verdicts
+            .iter()
+            .filter(|(_, v)| *v != AttemptVerdict::Accepted)
+            .count();
+        self.writer()
+            .record_dial_run(product, at.0, day_of(at), reason, &verdicts)?;
+        let frozen = self.apply_dial_rule(live, reason, failed == 0)?;
         Ok(DialOutcome {
             passed: verdicts.len() - failed,
             failed,
@@ -166,27 +190,27 @@ impl Service {
     /// Five consecutive days with a failed dial test freeze trading and hide the product; a
     /// clean replay of every case (the check after a product edit) lifts it.
     fn apply_dial_rule(
-        &mut self,
-        product: i64,
-        reason: &str,
+        &self,
+        live: &mut Live,
+        reason: DialReason,
         clean: bool,
     ) -> Result<bool, ConsoleError> {
-        let live = self.live(product)?;
+        let product = live.id();
         let mut frozen = live.row.trading_frozen;
-        if reason == "dial" {
-            let days = self.writer.dial_days(product, DIAL_FREEZE_DAYS as u32)?;
+        if reason == DialReason::Dial {
+            let days = self.writer().dial_days(product, DIAL_FREEZE_DAYS as u32)?;
             let consecutive = days.len() == DIAL_FREEZE_DAYS
                 && days.iter().all(|(_, failed)| *failed)
-                && days.windows(2).all(|w| previous_day(&w[0].0) == w[1].0);
+                && days
+                    .windows(2)
+                    .all(|w| w[0].0.yesterday().ok() == Some(w[1].0));
             frozen |= consecutive;
         } else if clean {
             frozen = false;
         }
         if frozen != live.row.trading_frozen {
-            self.writer.set_trading_frozen(product, frozen)?;
-            if let Some(live) = self.products.get_mut(&product) {
-                live.row.trading_frozen = frozen;
-            }
+            self.writer().set_trading_frozen(product, frozen)?;
+            live.row.trading_frozen = frozen;
         }
         Ok(frozen)
     }
@@ -208,22 +232,17 @@ fn curl(url: &str, wire: &Wire) -> String {
 
 /// The next dial slot after `now`: 00:00 and 12:00 Beijing time (UTC+8).
 pub(super) fn next_dial_slot(now: UnixMillis) -> i64 {
-    const SHIFT: i64 = 8 * 3_600_000;
-    ((now.0 + SHIFT).div_euclid(DIAL_INTERVAL_MS) + 1) * DIAL_INTERVAL_MS - SHIFT
+    let midnight = UnixMillis::start_of_beijing_day(now.beijing_date());
+    [0, DIAL_INTERVAL_MS, 2 * DIAL_INTERVAL_MS]
+        .into_iter()
+        .map(|after| midnight.0 + after)
+        .find(|slot| *slot > now.0)
+        .unwrap_or(midnight.0 + 2 * DIAL_INTERVAL_MS)
 }
 
-/// The Beijing-time day an instant falls on, `YYYY-MM-DD`.
-pub(super) fn day_of(at: UnixMillis) -> String {
-    let mut day = UnixMillis(at.0 + 8 * 3_600_000).to_dashed_seconds();
-    day.truncate(10);
-    day
-}
-
-/// The day before a `YYYY-MM-DD` day.
-fn previous_day(day: &str) -> String {
-    UnixMillis::parse_compact(&format!("{}000000", day.replace('-', "")))
-        .map(|t| day_of(UnixMillis(t.0 - 86_400_000 - 8 * 3_600_000)))
-        .unwrap_or_default()
+/// The Beijing-time day an instant falls on.
+pub(super) fn day_of(at: UnixMillis) -> Date {
+    at.beijing_date()
 }
 
 #[cfg(test)]
@@ -235,9 +254,15 @@ mod tests {
         // 2024-01-01 00:00:00 UTC is 08:00 in Beijing: the next slot is 12:00 Beijing, 04:00 UTC.
         let now = UnixMillis(1_704_067_200_000);
         assert_eq!(next_dial_slot(now), 1_704_067_200_000 + 4 * 3_600_000);
-        assert_eq!(day_of(now), "2024-01-01");
-        assert_eq!(day_of(UnixMillis(now.0 + 16 * 3_600_000)), "2024-01-02");
-        assert_eq!(previous_day("2024-03-01"), "2024-02-29");
-        assert_eq!(previous_day("2024-01-01"), "2023-12-31");
+        assert_eq!(
+            next_dial_slot(UnixMillis(1_704_067_200_000 + 4 * 3_600_000)),
+            1_704_067_200_000 + 16 * 3_600_000,
+            "a slot itself is not the next one"
+        );
+        assert_eq!(day_of(now), jiff::civil::date(2024, 1, 1));
+        assert_eq!(
+            day_of(UnixMillis(now.0 + 16 * 3_600_000)),
+            jiff::civil::date(2024, 1, 2)
+        );
     }
 }

@@ -15,7 +15,7 @@ mod write;
 
 pub use read::{
     AttemptRow, Counted, DebugCaseRow, DialRunRow, EnterpriseRow, InstanceRow, MerchantCallRow,
-    NoticeRow, OrderRow, Page, ProductRow, Reader,
+    NoticeRow, OrderRow, Page, ProductRow, Reader, StoredFinding,
 };
 pub use write::{Changes, Mirror, Writer};
 
@@ -64,7 +64,7 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
 /// (`<db>-owner`, SQLite's own file locking), held as long as the returned connection lives
 /// and released by the operating system when the process ends, however it ends. A second
 /// console on the same database is refused rather than left to interleave its journal.
-pub fn claim(path: &Path) -> Result<Connection, StoreError> {
+pub(crate) fn claim(path: &Path) -> Result<Connection, StoreError> {
     let mut owner = path.as_os_str().to_owned();
     owner.push("-owner");
     let connection = Connection::open(&owner)?;
@@ -90,7 +90,7 @@ pub fn claim(path: &Path) -> Result<Connection, StoreError> {
 }
 
 /// Opens another connection to an existing database (the readers').
-pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -113,7 +113,7 @@ fn configure(connection: &Connection) -> Result<(), StoreError> {
 
 /// A short, non-reversible fingerprint of an access key, kept so that the console can warn
 /// when it is started with a different key than the one its history was judged with.
-pub fn fingerprint(key: &crate::protocol::AccessKey) -> String {
+pub(crate) fn fingerprint(key: &crate::protocol::AccessKey) -> String {
     use sha2::Digest as _;
     let mut hasher = sha2::Sha256::new();
     hasher.update(b"kgsim-console-key-fingerprint-v1:");

@@ -1,8 +1,9 @@
 //! The read side: rows as the pages and the JSON API show them, paged newest first, every
 //! query on an index (the pages stay fast with hundreds of thousands of attempts).
 
+use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::console::store::StoreError;
@@ -11,14 +12,14 @@ use crate::console::store::StoreError;
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
     /// Rows to skip.
-    pub offset: u32,
+    pub(crate) offset: u32,
     /// Rows to show.
-    pub limit: u32,
+    pub(crate) limit: u32,
 }
 
 impl Page {
     /// The first `limit` rows.
-    pub fn first(limit: u32) -> Self {
+    pub(crate) fn first(limit: u32) -> Self {
         Self { offset: 0, limit }
     }
 }
@@ -27,22 +28,22 @@ impl Page {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProductRow {
     /// Its id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// Its name.
-    pub name: String,
+    pub(crate) name: String,
     /// How it was created (the request of `POST /api/products`), as JSON.
     #[serde(skip)]
-    pub spec: String,
+    pub(crate) spec: String,
     /// The engine's start instant (Unix ms).
     #[serde(skip)]
-    pub start_ms: i64,
+    pub(crate) start_ms: i64,
     /// The engine's id seed.
     #[serde(skip)]
-    pub seed: i64,
+    pub(crate) seed: i64,
     /// When it was created (console clock, Unix ms).
-    pub created_at: i64,
+    pub(crate) created_at: i64,
     /// Whether five consecutive days of failed dial tests froze its trading.
-    pub trading_frozen: bool,
+    pub(crate) trading_frozen: bool,
 }
 
 /// An order.
@@ -132,7 +133,7 @@ pub struct AttemptRow {
     /// The answer's body (cut at 64 KiB).
     pub answer: Option<String>,
     /// accepted, provisioning, rejected.
-    pub verdict: String,
+    pub verdict: crate::console::vocab::AttemptVerdict,
     /// The check a rejection reports under (`console.body-sign` …).
     pub check_id: Option<String>,
     /// What the console says about it.
@@ -143,80 +144,89 @@ pub struct AttemptRow {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DebugCaseRow {
     /// Its id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The product.
-    pub product_id: i64,
+    pub(crate) product_id: i64,
     /// The interface (activity).
-    pub activity: String,
+    pub(crate) activity: String,
     /// Which of the interface's cases (trialFlag, scene, status …).
-    pub variant: i64,
+    pub(crate) variant: i64,
     /// When it was saved.
-    pub created_at: i64,
+    pub(crate) created_at: i64,
     /// How its last run ended.
-    pub last_verdict: Option<String>,
+    pub(crate) last_verdict: Option<crate::console::vocab::AttemptVerdict>,
 }
 
 /// One replay of every saved case (a dial test, or the check after a product edit).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DialRunRow {
     /// Its id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The product.
-    pub product_id: i64,
+    pub(crate) product_id: i64,
     /// When it ran (console clock, Unix ms).
-    pub at: i64,
+    pub(crate) at: i64,
     /// The day it counts for (UTC+8, `YYYY-MM-DD`).
-    pub day: String,
+    pub(crate) day: String,
     /// `dial` (scheduled) or `replay` (the product-edit check, "replay all").
-    pub reason: String,
+    pub(crate) reason: crate::console::vocab::DialReason,
     /// Cases that passed.
-    pub passed: i64,
+    pub(crate) passed: i64,
     /// Cases that failed.
-    pub failed: i64,
+    pub(crate) failed: i64,
 }
 
 /// A 联营 enterprise: a tenant, its app and its users (the app's clientSecret is not kept).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct EnterpriseRow {
     /// The product.
-    pub product_id: i64,
+    pub(crate) product_id: i64,
     /// Its number within the product (what Kit actions name).
-    pub reference: i64,
+    pub(crate) reference: i64,
     /// The instance it is bound to; none for the seller's credential application.
-    pub instance_ref: Option<i64>,
+    pub(crate) instance_ref: Option<i64>,
     /// `tenantId`.
-    pub tenant_id: String,
+    pub(crate) tenant_id: String,
     /// `tenantCode`.
-    pub tenant_code: String,
+    pub(crate) tenant_code: String,
     /// The enterprise's name.
-    pub name: String,
+    pub(crate) name: String,
     /// `appId`.
-    pub app_id: String,
+    pub(crate) app_id: String,
     /// The OAuth `client_id` of its app.
-    pub client_id: String,
+    pub(crate) client_id: String,
     /// Users authorised to the app.
-    pub users: i64,
+    pub(crate) users: i64,
     /// Departments, the top level included.
-    pub departments: i64,
+    pub(crate) departments: i64,
 }
 
 /// A call the merchant made to the open APIs or the identity centre.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MerchantCallRow {
     /// Its row id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The product the call named, when known.
-    pub product_id: Option<i64>,
+    pub(crate) product_id: Option<i64>,
     /// When it arrived (wall time, Unix ms).
-    pub at: i64,
+    pub(crate) at: i64,
     /// What it called (`query-order`, `usage-push` …).
-    pub endpoint: String,
+    pub(crate) endpoint: String,
     /// `METHOD /path?query` as received.
-    pub request_line: String,
+    pub(crate) request_line: String,
     /// The HTTP status answered.
-    pub status: i64,
-    /// The checks it broke, as JSON `[{"check", "message"}]`.
-    pub findings: String,
+    pub(crate) status: i64,
+    /// The checks it broke.
+    pub(crate) findings: Vec<StoredFinding>,
+}
+
+/// A check a merchant's open-API call broke, as stored with the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoredFinding {
+    /// The check's id (`openapi.signature`, …).
+    pub(crate) check: String,
+    /// What the rule says of the call.
+    pub(crate) message: String,
 }
 
 /// A read-only connection for pages and API reads.
@@ -226,27 +236,27 @@ pub struct Reader {
 
 impl Reader {
     /// Wraps a connection.
-    pub fn new(connection: Connection) -> Self {
+    pub(crate) fn new(connection: Connection) -> Self {
         Self { connection }
     }
 
     /// A value of the `meta` table (the keys' fingerprints, the clock).
-    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         meta(&self.connection, key)
     }
 
     /// Every product, oldest first.
-    pub fn products(&self) -> Result<Vec<ProductRow>, StoreError> {
+    pub(crate) fn products(&self) -> Result<Vec<ProductRow>, StoreError> {
         products(&self.connection)
     }
 
     /// One product.
-    pub fn product(&self, id: i64) -> Result<Option<ProductRow>, StoreError> {
+    pub(crate) fn product(&self, id: i64) -> Result<Option<ProductRow>, StoreError> {
         product(&self.connection, id)
     }
 
     /// A product's orders, newest first.
-    pub fn orders(&self, product: i64, page: Page) -> Result<Vec<OrderRow>, StoreError> {
+    pub(crate) fn orders(&self, product: i64, page: Page) -> Result<Vec<OrderRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT product_id, order_id, kind, status, placed_at, settled_at FROM orders
              WHERE product_id = ?1 ORDER BY placed_at DESC, order_id LIMIT ?2 OFFSET ?3",
@@ -256,7 +266,7 @@ impl Reader {
     }
 
     /// An order by its orderId.
-    pub fn order(&self, order_id: &str) -> Result<Option<OrderRow>, StoreError> {
+    pub(crate) fn order(&self, order_id: &str) -> Result<Option<OrderRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT product_id, order_id, kind, status, placed_at, settled_at FROM orders
              WHERE order_id = ?1 LIMIT 1",
@@ -265,7 +275,11 @@ impl Reader {
     }
 
     /// A product's instances, newest first.
-    pub fn instances(&self, product: i64, page: Page) -> Result<Vec<InstanceRow>, StoreError> {
+    pub(crate) fn instances(
+        &self,
+        product: i64,
+        page: Page,
+    ) -> Result<Vec<InstanceRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT product_id, ref, order_id, instance_id, state, billing, trial, expire_at, license_code
              FROM instances WHERE product_id = ?1 ORDER BY ref DESC LIMIT ?2 OFFSET ?3",
@@ -275,7 +289,7 @@ impl Reader {
     }
 
     /// The instances an order created.
-    pub fn instances_of(
+    pub(crate) fn instances_of(
         &self,
         product: i64,
         order_id: &str,
@@ -289,7 +303,11 @@ impl Reader {
     }
 
     /// The notices about an order, in the order they were created.
-    pub fn notices_of(&self, product: i64, order_id: &str) -> Result<Vec<NoticeRow>, StoreError> {
+    pub(crate) fn notices_of(
+        &self,
+        product: i64,
+        order_id: &str,
+    ) -> Result<Vec<NoticeRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT product_id, call, activity, order_id, instance_ref, state, attempts, first_due, probe
              FROM notices WHERE order_id = ?2 AND product_id = ?1 ORDER BY call",
@@ -299,7 +317,7 @@ impl Reader {
     }
 
     /// Lifecycle notices whose retries ran out (生产接口消息's failed list), newest first.
-    pub fn failed_notices(&self, page: Page) -> Result<Vec<NoticeRow>, StoreError> {
+    pub(crate) fn failed_notices(&self, page: Page) -> Result<Vec<NoticeRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT product_id, call, activity, order_id, instance_ref, state, attempts, first_due, probe
              FROM notices WHERE state = 'exhausted' AND probe = 0
@@ -310,7 +328,11 @@ impl Reader {
     }
 
     /// A call's attempts, first first.
-    pub fn attempts_of(&self, product: i64, call: i64) -> Result<Vec<AttemptRow>, StoreError> {
+    pub(crate) fn attempts_of(
+        &self,
+        product: i64,
+        call: i64,
+    ) -> Result<Vec<AttemptRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(&format!(
             "{ATTEMPT_COLUMNS} WHERE product_id = ?1 AND call = ?2 ORDER BY number"
         ))?;
@@ -319,7 +341,7 @@ impl Reader {
     }
 
     /// The call log, newest first.
-    pub fn log(&self, page: Page) -> Result<Vec<AttemptRow>, StoreError> {
+    pub(crate) fn log(&self, page: Page) -> Result<Vec<AttemptRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(&format!(
             "{ATTEMPT_COLUMNS} ORDER BY id DESC LIMIT ?1 OFFSET ?2"
         ))?;
@@ -328,7 +350,7 @@ impl Reader {
     }
 
     /// How many rows a table holds (for the page headers).
-    pub fn count(&self, table: Counted) -> Result<i64, StoreError> {
+    pub(crate) fn count(&self, table: Counted) -> Result<i64, StoreError> {
         let sql = match table {
             Counted::Attempts => "SELECT max(id) FROM attempts",
             Counted::FailedNotices => {
@@ -340,7 +362,7 @@ impl Reader {
     }
 
     /// A product's saved debug cases.
-    pub fn debug_cases(&self, product: i64) -> Result<Vec<DebugCaseRow>, StoreError> {
+    pub(crate) fn debug_cases(&self, product: i64) -> Result<Vec<DebugCaseRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT id, product_id, activity, variant, created_at, last_verdict FROM debug_cases
              WHERE product_id = ?1 ORDER BY id",
@@ -359,7 +381,11 @@ impl Reader {
     }
 
     /// A product's latest dial runs, newest first.
-    pub fn dial_runs(&self, product: i64, limit: u32) -> Result<Vec<DialRunRow>, StoreError> {
+    pub(crate) fn dial_runs(
+        &self,
+        product: i64,
+        limit: u32,
+    ) -> Result<Vec<DialRunRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT id, product_id, at, day, reason, passed, failed FROM dial_runs
              WHERE product_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
@@ -371,7 +397,7 @@ impl Reader {
 
 impl Reader {
     /// A product's 联营 enterprises.
-    pub fn enterprises(&self, product: i64) -> Result<Vec<EnterpriseRow>, StoreError> {
+    pub(crate) fn enterprises(&self, product: i64) -> Result<Vec<EnterpriseRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT product_id, ref, instance_ref, tenant_id, tenant_code, name, app_id, client_id,
              users, departments FROM kit_enterprises WHERE product_id = ?1 ORDER BY ref",
@@ -394,7 +420,7 @@ impl Reader {
     }
 
     /// The merchant's calls to the open APIs, newest first.
-    pub fn merchant_calls(&self, page: Page) -> Result<Vec<MerchantCallRow>, StoreError> {
+    pub(crate) fn merchant_calls(&self, page: Page) -> Result<Vec<MerchantCallRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT id, product_id, at, endpoint, request_line, status, findings FROM merchant_calls
              ORDER BY id DESC LIMIT ?1 OFFSET ?2",
@@ -407,7 +433,12 @@ impl Reader {
                 endpoint: row.get(3)?,
                 request_line: row.get(4)?,
                 status: row.get(5)?,
-                findings: row.get(6)?,
+                findings: {
+                    let text: String = row.get(6)?;
+                    serde_json::from_str(&text).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(6, Type::Text, e.into())
+                    })?
+                },
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -9,6 +9,7 @@ use crate::console::store::StoreError;
 use crate::console::store::read::{
     self, AttemptRow, EnterpriseRow, InstanceRow, NoticeRow, OrderRow, ProductRow,
 };
+use crate::console::vocab::{AttemptVerdict, DialReason};
 
 /// The read-model rows of one product as last written, so that a change writes only the rows
 /// that differ.
@@ -31,7 +32,8 @@ pub struct Changes {
 
 impl Changes {
     /// Whether nothing changed.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.orders.is_empty()
             && self.instances.is_empty()
             && self.notices.is_empty()
@@ -60,7 +62,7 @@ impl Mirror {
     }
 
     /// Adds the 联营 enterprises that differ to a change.
-    pub fn with_enterprises(
+    pub(crate) fn with_enterprises(
         &mut self,
         mut changes: Changes,
         enterprises: Vec<EnterpriseRow>,
@@ -99,12 +101,12 @@ impl Writer {
     }
 
     /// A value of the `meta` table.
-    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         read::meta(&self.connection, key)
     }
 
     /// Sets a value of the `meta` table.
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.connection.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -129,17 +131,17 @@ impl Writer {
     }
 
     /// Every product, oldest first.
-    pub fn products(&self) -> Result<Vec<ProductRow>, StoreError> {
+    pub(crate) fn products(&self) -> Result<Vec<ProductRow>, StoreError> {
         read::products(&self.connection)
     }
 
     /// One product.
-    pub fn product(&self, id: i64) -> Result<Option<ProductRow>, StoreError> {
+    pub(crate) fn product(&self, id: i64) -> Result<Option<ProductRow>, StoreError> {
         read::product(&self.connection, id)
     }
 
     /// Freezes or lifts a product's trading (the dial tests' 5-day rule).
-    pub fn set_trading_frozen(&self, product: i64, frozen: bool) -> Result<(), StoreError> {
+    pub(crate) fn set_trading_frozen(&self, product: i64, frozen: bool) -> Result<(), StoreError> {
         self.connection.execute(
             "UPDATE products SET trading_frozen = ?2 WHERE id = ?1",
             params![product, frozen],
@@ -148,7 +150,7 @@ impl Writer {
     }
 
     /// A product's journal, in order, as `(seq, entry JSON)`.
-    pub fn journal(&self, product: i64) -> Result<Vec<(i64, String)>, StoreError> {
+    pub(crate) fn journal(&self, product: i64) -> Result<Vec<(i64, String)>, StoreError> {
         let mut statement = self
             .connection
             .prepare("SELECT seq, entry FROM journal WHERE product_id = ?1 ORDER BY seq")?;
@@ -200,7 +202,7 @@ impl Writer {
     }
 
     /// Records the merchant's calls to the open APIs (`id` assigned here).
-    pub fn record_merchant_calls(
+    pub(crate) fn record_merchant_calls(
         &mut self,
         calls: &[crate::console::store::MerchantCallRow],
     ) -> Result<(), StoreError> {
@@ -217,7 +219,7 @@ impl Writer {
                     call.endpoint,
                     call.request_line,
                     call.status,
-                    call.findings
+                    serde_json::to_string(&call.findings).unwrap_or_default()
                 ])?;
         }
         transaction.commit()?;
@@ -225,13 +227,13 @@ impl Writer {
     }
 
     /// Saves a debug case; returns its id.
-    pub fn save_debug_case(
+    pub(crate) fn save_debug_case(
         &self,
         product: i64,
         activity: &str,
         variant: i64,
         at: i64,
-        verdict: &str,
+        verdict: AttemptVerdict,
     ) -> Result<i64, StoreError> {
         self.connection.execute(
             "INSERT INTO debug_cases (product_id, activity, variant, created_at, last_verdict)
@@ -242,7 +244,7 @@ impl Writer {
     }
 
     /// A product's saved cases as `(id, activity, variant)`.
-    pub fn debug_cases(&self, product: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    pub(crate) fn debug_cases(&self, product: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
         let mut statement = self.connection.prepare(
             "SELECT id, activity, variant FROM debug_cases WHERE product_id = ?1 ORDER BY id",
         )?;
@@ -252,21 +254,24 @@ impl Writer {
     }
 
     /// Records a replay of the saved cases and each case's verdict, in one transaction.
-    pub fn record_dial_run(
+    pub(crate) fn record_dial_run(
         &mut self,
         product: i64,
         at: i64,
-        day: &str,
-        reason: &str,
-        verdicts: &[(i64, String)],
+        day: jiff::civil::Date,
+        reason: DialReason,
+        verdicts: &[(i64, AttemptVerdict)],
     ) -> Result<(), StoreError> {
-        let passed = verdicts.iter().filter(|(_, v)| v == "accepted").count() as i64;
+        let passed = verdicts
+            .iter()
+            .filter(|(_, v)| *v == AttemptVerdict::Accepted)
+            .count() as i64;
         let failed = verdicts.len() as i64 - passed;
         let transaction = self.connection.transaction()?;
         transaction.execute(
             "INSERT INTO dial_runs (product_id, at, day, reason, passed, failed)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![product, at, day, reason, passed, failed],
+            params![product, at, day.to_string(), reason, passed, failed],
         )?;
         for (case, verdict) in verdicts {
             transaction.execute(
@@ -280,13 +285,22 @@ impl Writer {
 
     /// The days (newest first) on which a product's dial tests ran, each with whether any
     /// scheduled run that day failed.
-    pub fn dial_days(&self, product: i64, days: u32) -> Result<Vec<(String, bool)>, StoreError> {
+    pub(crate) fn dial_days(
+        &self,
+        product: i64,
+        days: u32,
+    ) -> Result<Vec<(jiff::civil::Date, bool)>, StoreError> {
         let mut statement = self.connection.prepare(
             "SELECT day, max(failed > 0) FROM dial_runs WHERE product_id = ?1 AND reason = 'dial'
              GROUP BY day ORDER BY day DESC LIMIT ?2",
         )?;
-        let rows =
-            statement.query_map(params![product, days], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let rows = statement.query_map(params![product, days], |row| {
+            let day: String = row.get(0)?;
+            let date = day.parse::<jiff::civil::Date>().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+            })?;
+            Ok((date, row.get(1)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

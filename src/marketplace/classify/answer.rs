@@ -11,27 +11,27 @@ use crate::protocol::{AccessKey, ResultCode};
 
 /// A decrypted credential, kept for reports (the password is redacted there).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decrypted {
+pub(crate) struct Decrypted {
     /// Dotted path, e.g. `appInfo.userName` or `info[0].appInfo.password`.
-    pub path: String,
+    pub(crate) path: String,
     /// The plaintext.
-    pub plaintext: String,
+    pub(crate) plaintext: String,
 }
 
 /// The parsed answer, when the body was a JSON object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     /// The JSON object.
-    pub body: Map<String, Value>,
+    pub(crate) body: Map<String, Value>,
     /// `resultCode`, when present as a string.
-    pub result_code: Option<String>,
+    pub(crate) result_code: Option<String>,
     /// Credentials that decrypted (V1).
-    pub decrypted: Vec<Decrypted>,
+    pub(crate) decrypted: Vec<Decrypted>,
 }
 
 impl Answer {
     /// `instanceId` at the top level (newInstance).
-    pub fn instance_id(&self) -> Option<&str> {
+    pub(crate) fn instance_id(&self) -> Option<&str> {
         self.body.get("instanceId").and_then(Value::as_str)
     }
 
@@ -50,7 +50,7 @@ impl Answer {
     }
 
     /// Whether the answer said 000000 or, where allowed, 000004: the merchant did the work.
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.result_code.as_deref().is_some_and(|code| {
             code == ResultCode::Success.as_str() || code == ResultCode::Processing.as_str()
         })

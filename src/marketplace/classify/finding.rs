@@ -53,7 +53,7 @@ pub enum Rule {
 
 impl Rule {
     /// A stable kebab-case name, for call logs.
-    pub fn slug(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         match self {
             Self::Reachable => "reachable",
             Self::Timeout => "timeout",
@@ -74,7 +74,7 @@ impl Rule {
     /// Whether the rule judges the fields of an answer that parsed (rather than whether a
     /// usable answer arrived at all): such a finding on an answer that said 000000 where an
     /// error was due follows from accepting the request.
-    pub fn is_about_fields(self) -> bool {
+    pub(crate) fn is_about_fields(self) -> bool {
         matches!(
             self,
             Self::MandatoryFields | Self::FieldLength | Self::AppInfoDecrypt | Self::QueryListing
@@ -163,7 +163,7 @@ pub enum Finding {
 
 impl Finding {
     /// The rule broken.
-    pub fn rule(&self) -> Rule {
+    pub(crate) fn rule(&self) -> Rule {
         match self {
             Self::Unreachable(_) => Rule::Reachable,
             Self::Timeout(_) => Rule::Timeout,
@@ -186,7 +186,8 @@ impl Finding {
     }
 
     /// The debug page's message, where the documentation quotes it (V1 FAQ, V2 §8.3).
-    pub fn console_message(&self) -> Option<String> {
+    #[cfg(test)]
+    pub(crate) fn console_message(&self) -> Option<String> {
         const BODY_SIGN: &str = "调测失败,生产接口响应头缺少Body-Sign,或Body-Sign格式错误.";
         Some(match self {
             Self::Unreachable(_) => "调测失败,生产地址不可达.".to_owned(),
@@ -280,7 +281,7 @@ impl Finding {
     }
 
     /// What the rule expects, for "expected vs got".
-    pub fn expected(&self) -> String {
+    pub(crate) fn expected(&self) -> String {
         match self {
             Self::Unreachable(_) | Self::Broken(_) | Self::Injected(_) => {
                 "a complete HTTP answer".to_owned()
@@ -309,7 +310,7 @@ impl Finding {
     }
 
     /// What came back, for "expected vs got".
-    pub fn got(&self) -> String {
+    pub(crate) fn got(&self) -> String {
         match self {
             Self::Unreachable(why) | Self::Broken(why) | Self::NotJson(why) => why.clone(),
             Self::Timeout(_) => "no answer".to_owned(),

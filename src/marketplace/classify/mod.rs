@@ -10,14 +10,14 @@
 //! declared `encryptType`. [`finding`] holds the rules and their messages, [`answer`] the
 //! reading of bodies and headers.
 
-pub mod answer;
-pub mod finding;
+pub(crate) mod answer;
+pub(crate) mod finding;
 
 use crate::marketplace::clock::Span;
 use crate::protocol::fields::{Rules, Violation, validate};
 use crate::protocol::{AccessKey, Activity, Protocol, ResultCode, v1, v2};
 
-pub use answer::{Answer, Decrypted};
+pub(crate) use answer::Answer;
 pub use finding::{Finding, Injection, Rule};
 
 /// What came back from one attempt, as the transport saw it.
@@ -79,7 +79,7 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// The same context for a queryInstance whose answer must list these ids.
-    pub fn listing(self, ids: &'a [String]) -> Self {
+    pub(crate) fn listing(self, ids: &'a [String]) -> Self {
         Self {
             must_list: ids,
             ..self
@@ -95,7 +95,7 @@ pub struct Judgement {
     /// The parsed answer, when there was one.
     pub answer: Option<Answer>,
     /// V2 newInstance answered 000004: provisioning continues asynchronously.
-    pub provisioning: bool,
+    pub(crate) provisioning: bool,
 }
 
 impl Judgement {
@@ -105,7 +105,7 @@ impl Judgement {
     }
 
     /// The first rule broken, for call logs.
-    pub fn first_rule(&self) -> Option<Rule> {
+    pub(crate) fn first_rule(&self) -> Option<Rule> {
         self.findings.first().map(Finding::rule)
     }
 }

@@ -30,7 +30,7 @@ pub struct CallId(pub usize);
 
 /// What a call's success or exhaustion means for the marketplace.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// newInstance for a purchase: success opens the instance, exhaustion refunds the order.
     Purchase {
         /// The instance being opened.
@@ -57,7 +57,7 @@ pub enum Effect {
 
 /// A notice that waits for another call to be accepted before it goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FollowUp {
+pub(crate) enum FollowUp {
     /// V2: updateInstanceStatus UNFREEZE after the renewal that lifted an expiry freeze
     /// (spec V2 §2.4).
     Unfreeze(InstanceRef),
@@ -76,7 +76,7 @@ pub enum CallState {
 
 /// How one attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttemptResult {
+pub(crate) enum AttemptResult {
     /// Not yet performed.
     Pending,
     /// The console accepts the answer.
@@ -98,59 +98,50 @@ pub enum AttemptResult {
 
 /// One attempt of a call.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     /// 1-based attempt number.
-    pub number: u32,
+    pub(crate) number: u32,
     /// When it was due (virtual time).
-    pub due: UnixMillis,
+    pub(crate) due: UnixMillis,
     /// The request sent (unsigned).
-    pub request: Request,
+    pub(crate) request: Request,
     /// How it ended.
-    pub result: AttemptResult,
+    pub(crate) result: AttemptResult,
 }
 
 /// One notification and its attempts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
     /// Its handle.
-    pub id: CallId,
+    pub(crate) id: CallId,
     /// The request before per-attempt changes (newInstance gets a new businessId each time).
-    pub template: Request,
+    pub(crate) template: Request,
     /// What it means.
-    pub effect: Effect,
+    pub(crate) effect: Effect,
     /// Its retry policy.
-    pub policy: RetryPolicy,
+    pub(crate) policy: RetryPolicy,
     /// When the first attempt was due.
-    pub first_due: UnixMillis,
+    pub(crate) first_due: UnixMillis,
     /// Attempts so far.
-    pub attempts: Vec<Attempt>,
+    pub(crate) attempts: Vec<Attempt>,
     /// Where it stands.
-    pub state: CallState,
+    pub(crate) state: CallState,
     /// The call this one re-sends, if any.
-    pub resend_of: Option<CallId>,
+    pub(crate) resend_of: Option<CallId>,
     /// The instance it concerns, if any.
-    pub instance: Option<InstanceRef>,
+    pub(crate) instance: Option<InstanceRef>,
     /// When a manual restart scheduled an extra attempt.
     restarted: bool,
 }
 
 impl Call {
     /// The activity it notifies.
-    pub fn activity(&self) -> Activity {
+    pub(crate) fn activity(&self) -> Activity {
         self.template.activity()
     }
 
-    /// The instanceIds the merchant returned, attempt by attempt (accepted ones only).
-    pub fn returned_instance_ids(&self) -> impl Iterator<Item = &str> {
-        self.attempts.iter().filter_map(|a| match &a.result {
-            AttemptResult::Accepted { instance_id }
-            | AttemptResult::Provisioning { instance_id } => instance_id.as_deref(),
-            _ => None,
-        })
-    }
-
     /// The attempt the merchant accepted, if any.
-    pub fn accepted_attempt(&self) -> Option<&Attempt> {
+    pub(crate) fn accepted_attempt(&self) -> Option<&Attempt> {
         self.attempts.iter().find(|a| {
             matches!(
                 a.result,
@@ -173,22 +164,22 @@ pub struct Delivery {
     pub request: Request,
     /// queryInstance: the ids a successful answer must list — every id asked about that the
     /// marketplace believes exists (ids made up as unknown are left out).
-    pub must_list: Vec<String>,
+    pub(crate) must_list: Vec<String>,
 }
 
 /// One line of the append-only call log, the seller console's 生产接口消息 page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogEntry {
+pub(crate) struct LogEntry {
     /// When the attempt was made.
-    pub at: UnixMillis,
+    pub(crate) at: UnixMillis,
     /// The call.
-    pub call: CallId,
+    pub(crate) call: CallId,
     /// 1-based attempt number.
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// The activity.
-    pub activity: Activity,
+    pub(crate) activity: Activity,
     /// How it ended.
-    pub result: AttemptResult,
+    pub(crate) result: AttemptResult,
 }
 
 /// An event the engine refuses.
@@ -302,7 +293,7 @@ impl Marketplace {
     }
 
     /// The settings.
-    pub fn settings(&self) -> &Settings {
+    pub(crate) fn settings(&self) -> &Settings {
         &self.settings
     }
 
@@ -312,12 +303,12 @@ impl Marketplace {
     }
 
     /// When the clock started.
-    pub fn start(&self) -> UnixMillis {
+    pub(crate) fn start(&self) -> UnixMillis {
         self.start
     }
 
     /// Virtual time elapsed since the start.
-    pub fn elapsed(&self) -> Span {
+    pub(crate) fn elapsed(&self) -> Span {
         Span::between(self.start, self.now)
     }
 
@@ -327,12 +318,12 @@ impl Marketplace {
     }
 
     /// Every order, by id.
-    pub fn orders(&self) -> impl Iterator<Item = &Order> {
+    pub(crate) fn orders(&self) -> impl Iterator<Item = &Order> {
         self.orders.values()
     }
 
     /// Every instance, with its reference.
-    pub fn all_instances(&self) -> impl Iterator<Item = (InstanceRef, &Instance)> {
+    pub(crate) fn all_instances(&self) -> impl Iterator<Item = (InstanceRef, &Instance)> {
         self.instances
             .iter()
             .enumerate()
@@ -340,12 +331,12 @@ impl Marketplace {
     }
 
     /// The buyer every order of this marketplace is placed by.
-    pub fn buyer(&self) -> &Buyer {
+    pub(crate) fn buyer(&self) -> &Buyer {
         &self.buyer
     }
 
     /// The instances of a purchase order.
-    pub fn instances_of(&self, order: &OrderId) -> &[InstanceRef] {
+    pub(crate) fn instances_of(&self, order: &OrderId) -> &[InstanceRef] {
         self.order_instances.get(order).map_or(&[], Vec::as_slice)
     }
 
@@ -355,22 +346,23 @@ impl Marketplace {
     }
 
     /// A call.
-    pub fn call(&self, id: CallId) -> &Call {
+    pub(crate) fn call(&self, id: CallId) -> &Call {
         &self.calls[id.0]
     }
 
     /// Every call, in creation order.
-    pub fn calls(&self) -> &[Call] {
+    pub(crate) fn calls(&self) -> &[Call] {
         &self.calls
     }
 
     /// The call log, in the order attempts completed.
-    pub fn log(&self) -> &[LogEntry] {
+    #[cfg(test)]
+    pub(crate) fn log(&self) -> &[LogEntry] {
         &self.log
     }
 
     /// The next instant something is due, if anything is.
-    pub fn next_due(&mut self) -> Option<UnixMillis> {
+    pub(crate) fn next_due(&mut self) -> Option<UnixMillis> {
         self.timers.next_due()
     }
 
@@ -378,7 +370,7 @@ impl Marketplace {
     /// due, handling expiry and retention timers on the way, and returns those deliveries in
     /// order. Returns an empty batch, with the clock at `until`, when nothing more is due by
     /// then. Every delivery of a batch must be completed before the next call.
-    pub fn next_batch(&mut self, until: UnixMillis) -> Vec<Delivery> {
+    pub(crate) fn next_batch(&mut self, until: UnixMillis) -> Vec<Delivery> {
         loop {
             let Some(due) = self.timers.next_due().filter(|due| *due <= until) else {
                 self.now = self.now.max(until);
@@ -444,7 +436,7 @@ impl Marketplace {
     }
 
     /// Feeds back the console's judgement of a delivery's answer.
-    pub fn complete(&mut self, delivery: &Delivery, judgement: &Judgement) {
+    pub(crate) fn complete(&mut self, delivery: &Delivery, judgement: &Judgement) {
         let id = delivery.call;
         let instance_id = judgement
             .answer
@@ -556,7 +548,7 @@ impl Marketplace {
 
     /// A manual restart from the seller console (卖家中心 > 生产接口消息 > 重新启动): one
     /// immediate extra attempt of a call whose retries ran out.
-    pub fn restart(&mut self, id: CallId) -> Result<(), EngineError> {
+    pub(crate) fn restart(&mut self, id: CallId) -> Result<(), EngineError> {
         let call = self
             .calls
             .get_mut(id.0)

@@ -18,12 +18,12 @@ use crate::protocol::{Activity, Request};
 
 impl Marketplace {
     /// An enterprise.
-    pub fn enterprise(&self, enterprise: EnterpriseRef) -> &Enterprise {
+    pub(crate) fn enterprise(&self, enterprise: EnterpriseRef) -> &Enterprise {
         &self.enterprises[enterprise.0]
     }
 
     /// Every enterprise, with its reference.
-    pub fn enterprises(&self) -> impl Iterator<Item = (EnterpriseRef, &Enterprise)> {
+    pub(crate) fn enterprises(&self) -> impl Iterator<Item = (EnterpriseRef, &Enterprise)> {
         self.enterprises
             .iter()
             .enumerate()
@@ -90,11 +90,6 @@ impl Marketplace {
         call
     }
 
-    /// The enterprise a Kit call concerns.
-    pub fn kit_enterprise_of(&self, call: CallId) -> Option<EnterpriseRef> {
-        self.kit_calls.get(&call).copied()
-    }
-
     /// applicationSync with the client secret encrypted for the merchant (§3.3), the OAEP
     /// padding drawn from the run's seed so that a run is reproducible.
     fn application_sync(
@@ -131,7 +126,7 @@ impl Marketplace {
 
     /// The seller applies for an app credential: its own enterprise is announced, with empty
     /// instanceId and orderId (§3.1).
-    pub fn apply_credential(
+    pub(crate) fn apply_credential(
         &mut self,
         options: &CallOptions,
     ) -> Result<(EnterpriseRef, Vec<CallId>), EngineError> {
@@ -140,7 +135,7 @@ impl Marketplace {
     }
 
     /// A buyer binds a purchased (and opened) instance to its enterprise (§3.1).
-    pub fn bind_enterprise(
+    pub(crate) fn bind_enterprise(
         &mut self,
         instance: InstanceRef,
         options: &CallOptions,
@@ -151,7 +146,7 @@ impl Marketplace {
 
     /// The admin authorises `count` new users (`add`), or changes, removes or withdraws the
     /// authorisation of the first `count` users; at most 500 users per authSync (§3.4).
-    pub fn authorize_users(
+    pub(crate) fn authorize_users(
         &mut self,
         enterprise: EnterpriseRef,
         count: u32,
@@ -182,7 +177,7 @@ impl Marketplace {
     }
 
     /// A department is created, renamed or deleted (§3.5).
-    pub fn change_department(
+    pub(crate) fn change_department(
         &mut self,
         enterprise: EnterpriseRef,
         flag: KitFlag,
@@ -206,7 +201,7 @@ impl Marketplace {
 
     /// One sync of `activity` with `flag` about an enterprise as it stands — or, with none,
     /// about an enterprise never announced (a delete before any add must succeed too).
-    pub fn kit_sync(
+    pub(crate) fn kit_sync(
         &mut self,
         enterprise: Option<EnterpriseRef>,
         activity: Activity,

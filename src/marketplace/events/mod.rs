@@ -20,32 +20,32 @@ use crate::protocol::{Activity, BillingMode, Period, Request};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CallOptions {
     /// Delay of the first attempt, in virtual time.
-    pub delay: Span,
+    pub(crate) delay: Span,
     /// A retry policy replacing the activity's default.
-    pub policy: Option<RetryPolicy>,
+    pub(crate) policy: Option<RetryPolicy>,
 }
 
 /// What to buy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PurchaseSpec {
     /// Billing mode; the settings' default when `None`.
-    pub billing: Option<BillingMode>,
+    pub(crate) billing: Option<BillingMode>,
     /// Subscription period (period and package billing); one month when `None`.
-    pub period: Option<Period>,
+    pub(crate) period: Option<Period>,
     /// A trial (trialFlag 1, the settings' trial period).
-    pub trial: bool,
+    pub(crate) trial: bool,
     /// On-demand billing items: one instance per product, all under one order.
-    pub products: u32,
+    pub(crate) products: u32,
     /// A package: the on-demand instance whose usage it pays for (spec V2 §7.1).
-    pub package_for: Option<InstanceRef>,
+    pub(crate) package_for: Option<InstanceRef>,
     /// A package that stops its on-demand instance when the quota is used up (用完即停).
-    pub stop_when_used_up: bool,
+    pub(crate) stop_when_used_up: bool,
     /// Its quota, in usage units.
-    pub quota: Option<u32>,
+    pub(crate) quota: Option<u32>,
     /// Identical newInstance calls sent at once per instance (1 = no concurrent copies).
-    pub copies: u32,
+    pub(crate) copies: u32,
     /// Call options.
-    pub options: CallOptions,
+    pub(crate) options: CallOptions,
 }
 
 impl Default for PurchaseSpec {
@@ -72,7 +72,7 @@ pub struct Purchase {
     /// Its instances (one per product).
     pub instances: Vec<InstanceRef>,
     /// The newInstance calls.
-    pub calls: Vec<CallId>,
+    pub(crate) calls: Vec<CallId>,
 }
 
 impl Marketplace {

@@ -48,7 +48,7 @@ impl Marketplace {
     }
 
     /// A trial converts to a paid subscription for `period`, starting now [I].
-    pub fn convert_trial(
+    pub(crate) fn convert_trial(
         &mut self,
         instance: InstanceRef,
         period: Option<Period>,
@@ -103,7 +103,7 @@ impl Marketplace {
     /// The buyer unsubscribes the latest renewal before it starts (退续费): refreshInstance
     /// with the earlier expiry — V1 with a negative orderAmount under a new order [I], V2
     /// with scene UNSUBSCRIBE_RENEWAL_PERIOD under the renewal's own order (V2 §2.3).
-    pub fn refund_renewal(
+    pub(crate) fn refund_renewal(
         &mut self,
         instance: InstanceRef,
         options: &CallOptions,
@@ -160,7 +160,7 @@ impl Marketplace {
     }
 
     /// The buyer unsubscribes: the instance is released at once.
-    pub fn unsubscribe(
+    pub(crate) fn unsubscribe(
         &mut self,
         instance: InstanceRef,
         options: &CallOptions,

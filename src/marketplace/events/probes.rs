@@ -36,7 +36,7 @@ impl Marketplace {
     }
 
     /// V2 changeInstanceCheck: may the instance change to the upgrade product at renewal?
-    pub fn change_check(
+    pub(crate) fn change_check(
         &mut self,
         instance: InstanceRef,
         options: &CallOptions,
@@ -58,7 +58,7 @@ impl Marketplace {
     }
 
     /// One of the debug page's cases for an activity (testFlag=1, default values), sent once.
-    pub fn debug_case(
+    pub(crate) fn debug_case(
         &mut self,
         activity: Activity,
         variant: usize,
@@ -79,7 +79,12 @@ impl Marketplace {
 
     /// Re-sends an earlier call `copies` times (all due together), each once; newInstance
     /// copies get a fresh businessId as every real resend does.
-    pub fn resend(&mut self, call: CallId, copies: u32, options: &CallOptions) -> Vec<CallId> {
+    pub(crate) fn resend(
+        &mut self,
+        call: CallId,
+        copies: u32,
+        options: &CallOptions,
+    ) -> Vec<CallId> {
         let (template, instance) = {
             let original = self.call(call);
             (original.template.clone(), original.instance)
@@ -104,7 +109,7 @@ impl Marketplace {
 
     /// Sends a typical request for `activity` once, outside the lifecycle, about an earlier
     /// instance or — when `instance` is `None` — about an id the merchant never issued.
-    pub fn probe_activity(
+    pub(crate) fn probe_activity(
         &mut self,
         activity: Activity,
         instance: Option<InstanceRef>,
@@ -142,7 +147,7 @@ impl Marketplace {
     }
 
     /// An id the merchant never issued, for queries about unknown instances.
-    pub fn unknown_instance_id(&mut self) -> String {
+    pub(crate) fn unknown_instance_id(&mut self) -> String {
         let id = format!("kgsim-unknown-{}", self.ids.business_id());
         self.unknown_ids.insert(id.clone());
         id
@@ -150,7 +155,7 @@ impl Marketplace {
 
     /// Sends an arbitrary request once, outside the lifecycle (forged, malformed or aimed at an
     /// unknown instance).
-    pub fn probe(
+    pub(crate) fn probe(
         &mut self,
         request: Request,
         instance: Option<InstanceRef>,
@@ -170,7 +175,7 @@ impl Marketplace {
     /// The buyer of an online-License product applies for a License for one device
     /// (getLicenseAsync, spec V2 §4.5): a new marketplace event, retried as its siblings.
     /// `fingerprint: None` applies without a device fingerprint.
-    pub fn apply_license(
+    pub(crate) fn apply_license(
         &mut self,
         instance: InstanceRef,
         fingerprint: Option<&str>,

@@ -20,7 +20,7 @@ impl Marketplace {
 
     /// A violation freezes the instance (V1 instanceStatus FREEZE, V2 updateInstanceStatus
     /// FREEZE): "到期、违规等场景…商家将指定的实例冻结".
-    pub fn suspend(
+    pub(crate) fn suspend(
         &mut self,
         instance: InstanceRef,
         options: &CallOptions,
@@ -30,7 +30,7 @@ impl Marketplace {
     }
 
     /// The violation is lifted: unfreeze (V1 instanceStatus NORMAL, V2 UNFREEZE).
-    pub fn resume(
+    pub(crate) fn resume(
         &mut self,
         instance: InstanceRef,
         options: &CallOptions,
@@ -43,7 +43,7 @@ impl Marketplace {
     /// frozen — at once, or after the grace period (the `freeze-start` reading) — and
     /// released after the retention period unless the buyer pays first (spec V1 §9, the
     /// on-demand columns of the grace/retention table).
-    pub fn arrears(
+    pub(crate) fn arrears(
         &mut self,
         instance: InstanceRef,
         options: &CallOptions,
@@ -67,7 +67,7 @@ impl Marketplace {
 
     /// The buyer pays the arrears: a frozen instance is unfrozen; one still in its grace
     /// period simply stays active. Either way the release is called off.
-    pub fn recharge(
+    pub(crate) fn recharge(
         &mut self,
         instance: InstanceRef,
         options: &CallOptions,
@@ -97,7 +97,7 @@ impl Marketplace {
 
     /// A stop-when-used-up package's quota is used up: the on-demand instance it pays for
     /// stops (its status FREEZE) until the buyer recharges (spec V2 §7.1: "用完即停").
-    pub fn exhaust_quota(
+    pub(crate) fn exhaust_quota(
         &mut self,
         package: InstanceRef,
         options: &CallOptions,
@@ -114,7 +114,7 @@ impl Marketplace {
 
     /// Ends the period now rather than waiting for it: the freeze notice goes out at once and
     /// release follows after retention.
-    pub fn expire_now(&mut self, instance: InstanceRef) -> Result<(), EngineError> {
+    pub(crate) fn expire_now(&mut self, instance: InstanceRef) -> Result<(), EngineError> {
         let billing = self.instance(instance).billing;
         if !billing.has_expiry() {
             return Err(EngineError::NoPeriod(billing, "expire"));

@@ -11,39 +11,39 @@ use defaults::*;
 
 /// The seller console's debug-page defaults (the values recurring in Huawei's examples,
 /// spec V1 §3.4 and V2 §2).
-pub mod defaults {
+pub(crate) mod defaults {
     /// Buyer id.
-    pub const CUSTOMER_ID: &str = "68cbc86abc2018ab880d92f36422fa0e";
+    pub(crate) const CUSTOMER_ID: &str = "68cbc86abc2018ab880d92f36422fa0e";
     /// Buyer name (the page's field is free; the docs' examples use `huaweitest`).
-    pub const CUSTOMER_NAME: &str = "huaweitest";
+    pub(crate) const CUSTOMER_NAME: &str = "huaweitest";
     /// V1 purchase order.
-    pub const V1_ORDER_ID: &str = "CS1906666666ABCDE";
+    pub(crate) const V1_ORDER_ID: &str = "CS1906666666ABCDE";
     /// V1 purchase product.
-    pub const V1_PRODUCT_ID: &str = "00301-666666-0--0";
+    pub(crate) const V1_PRODUCT_ID: &str = "00301-666666-0--0";
     /// V1 upgrade order.
-    pub const V1_UPGRADE_ORDER_ID: &str = "CS1906666688ABCDE";
+    pub(crate) const V1_UPGRADE_ORDER_ID: &str = "CS1906666688ABCDE";
     /// V1 upgrade product.
-    pub const V1_UPGRADE_PRODUCT_ID: &str = "00301-666688-0-0";
+    pub(crate) const V1_UPGRADE_PRODUCT_ID: &str = "00301-666688-0-0";
     /// V1 instance.
-    pub const V1_INSTANCE_ID: &str = "huaweitest123456";
+    pub(crate) const V1_INSTANCE_ID: &str = "huaweitest123456";
     /// V2 order.
-    pub const V2_ORDER_ID: &str = "CS2211181819B4LVS";
+    pub(crate) const V2_ORDER_ID: &str = "CS2211181819B4LVS";
     /// V2 order line.
-    pub const V2_ORDER_LINE_ID: &str = "CS2211181819B4LVS-000001";
+    pub(crate) const V2_ORDER_LINE_ID: &str = "CS2211181819B4LVS-000001";
     /// V2 instance.
-    pub const V2_INSTANCE_ID: &str = "10e758d0-31ad-4c4b-8f1b-81d03469a10e";
+    pub(crate) const V2_INSTANCE_ID: &str = "10e758d0-31ad-4c4b-8f1b-81d03469a10e";
     /// V2 product.
-    pub const V2_PRODUCT_ID: &str = "OFFI461867333479178240";
+    pub(crate) const V2_PRODUCT_ID: &str = "OFFI461867333479178240";
     /// License 2.0 code (masked as `******` in the docs).
-    pub const LICENSE_CODE: &str = "PLDEBUG0000000001";
+    pub(crate) const LICENSE_CODE: &str = "PLDEBUG0000000001";
     /// Online-License event (the upload page's example `event_id`).
-    pub const EVENT_ID: &str = "87b94795-0603-4e24-8ae5-69420d60e3c8";
+    pub(crate) const EVENT_ID: &str = "87b94795-0603-4e24-8ae5-69420d60e3c8";
 }
 
 /// The debug page's request for an activity, with its default values and `testFlag=1`.
 /// `variant` picks among the cases the page requires to pass (instanceStatus FREEZE/NORMAL,
 /// trialFlag and trialToFormal values, the four V2 scenes); it wraps around.
-pub fn debug_request(
+pub(crate) fn debug_request(
     settings: &Settings,
     ids: &mut Ids,
     activity: Activity,
@@ -247,7 +247,7 @@ impl Case<'_> {
 /// values of newInstance (V1 §4.1), productId empty/filled × trialToFormal absent/1 of V1
 /// refreshInstance (§4.2), the four V2 scenes (V2 §2.3; the online License has the first
 /// three, §4.5), FREEZE and NORMAL/UNFREEZE, the License-code scenes and statuses (§4.2).
-pub fn debug_variants(settings: &Settings, activity: Activity) -> usize {
+pub(crate) fn debug_variants(settings: &Settings, activity: Activity) -> usize {
     let online = settings.product == crate::marketplace::kind::ProductType::OnlineLicense;
     match (settings.protocol, activity) {
         (Protocol::V1, Activity::NewInstance) => 3,

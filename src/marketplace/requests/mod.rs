@@ -14,20 +14,20 @@ use crate::protocol::{Activity, BillingMode, Period, Protocol, Request, UnixMill
 
 /// The simulated buyer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Buyer {
+pub(crate) struct Buyer {
     /// `customerId`.
-    pub customer_id: String,
+    pub(crate) customer_id: String,
     /// `customerName`.
-    pub customer_name: String,
+    pub(crate) customer_name: String,
     /// Mobile number (sent encrypted).
-    pub mobile_phone: String,
+    pub(crate) mobile_phone: String,
     /// E-mail (sent encrypted).
-    pub email: String,
+    pub(crate) email: String,
 }
 
 /// Why an instance is being refreshed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refresh {
+pub(crate) enum Refresh {
     /// A renewal for a period.
     Renewal(Period),
     /// Trial to formal for a period.
@@ -48,12 +48,12 @@ pub(crate) fn v2_expire_time(settings: &Settings, at: UnixMillis) -> String {
     }
 }
 
-pub mod debug;
+pub(crate) mod debug;
 mod license;
 mod notify;
 
-pub use debug::{debug_request, debug_variants};
-pub use notify::{SAMPLE_FINGERPRINT, get_license_async, order_notify};
+pub(crate) use debug::{debug_request, debug_variants};
+pub(crate) use notify::{SAMPLE_FINGERPRINT, get_license_async, order_notify};
 
 /// Whether notices go to the License-code interfaces rather than the instance ones.
 fn codes(settings: &Settings) -> bool {
@@ -61,7 +61,7 @@ fn codes(settings: &Settings) -> bool {
 }
 
 /// newInstance for one instance of an order.
-pub fn new_instance(
+pub(crate) fn new_instance(
     settings: &Settings,
     ids: &mut Ids,
     buyer: &Buyer,
@@ -115,7 +115,7 @@ pub fn new_instance(
 
 /// Turns a purchase into the same purchase by the same buyer under another order (load
 /// mode): contacts stay encrypted as they were; orderId, orderLineId and businessId are new.
-pub fn renumber(request: &mut Request, order: &str, order_line: &str, ids: &mut Ids) {
+pub(crate) fn renumber(request: &mut Request, order: &str, order_line: &str, ids: &mut Ids) {
     match request {
         Request::V1(v1::Request::NewInstance(inner)) => {
             order.clone_into(&mut inner.order_id);
@@ -131,7 +131,7 @@ pub fn renumber(request: &mut Request, order: &str, order_line: &str, ids: &mut 
 }
 
 /// A fresh businessId for a resend or a retry of newInstance ("different on every request").
-pub fn with_new_business_id(request: &Request, ids: &mut Ids) -> Request {
+pub(crate) fn with_new_business_id(request: &Request, ids: &mut Ids) -> Request {
     let mut request = request.clone();
     match &mut request {
         Request::V1(v1::Request::NewInstance(inner)) => inner.business_id = ids.business_id(),
@@ -142,7 +142,7 @@ pub fn with_new_business_id(request: &Request, ids: &mut Ids) -> Request {
 }
 
 /// refreshInstance: renewal, trial to formal, or refund of a renewal period.
-pub fn refresh(
+pub(crate) fn refresh(
     settings: &Settings,
     instance: &Instance,
     order: &OrderId,
@@ -196,7 +196,7 @@ pub fn refresh(
 
 /// The freeze notice at the end of a period: V1 expireInstance for yearly/monthly,
 /// V1 instanceStatus FREEZE for packages, V2 updateInstanceStatus FREEZE.
-pub fn period_end(settings: &Settings, instance: &Instance) -> Request {
+pub(crate) fn period_end(settings: &Settings, instance: &Instance) -> Request {
     match (settings.protocol, instance.billing) {
         (Protocol::V1, BillingMode::Package) => status(settings, instance, true),
         (Protocol::V1, _) => Request::V1(v1::Request::ExpireInstance(v1::ExpireInstance {
@@ -222,7 +222,7 @@ fn v1_expire(settings: &Settings, instance: &Instance) -> Request {
 }
 
 /// Freeze or unfreeze: V1 instanceStatus FREEZE/NORMAL, V2 updateInstanceStatus FREEZE/UNFREEZE.
-pub fn status(settings: &Settings, instance: &Instance, freeze: bool) -> Request {
+pub(crate) fn status(settings: &Settings, instance: &Instance, freeze: bool) -> Request {
     if codes(settings) {
         return license::status(instance, freeze);
     }
@@ -254,7 +254,11 @@ pub fn status(settings: &Settings, instance: &Instance, freeze: bool) -> Request
 }
 
 /// releaseInstance, after retention or for an unsubscription order.
-pub fn release(settings: &Settings, instance: &Instance, unsubscribe: Option<&OrderId>) -> Request {
+pub(crate) fn release(
+    settings: &Settings,
+    instance: &Instance,
+    unsubscribe: Option<&OrderId>,
+) -> Request {
     if codes(settings) {
         return license::release(instance, unsubscribe);
     }
@@ -278,7 +282,7 @@ pub fn release(settings: &Settings, instance: &Instance, unsubscribe: Option<&Or
 }
 
 /// upgrade / upgradeInstance for an upgrade order.
-pub fn upgrade(settings: &Settings, instance: &Instance, order: &OrderId) -> Request {
+pub(crate) fn upgrade(settings: &Settings, instance: &Instance, order: &OrderId) -> Request {
     let instance_id = instance.merchant_id.clone().unwrap_or_default();
     match settings.protocol {
         Protocol::V1 => Request::V1(v1::Request::Upgrade(v1::Upgrade {
@@ -299,7 +303,7 @@ pub fn upgrade(settings: &Settings, instance: &Instance, order: &OrderId) -> Req
 }
 
 /// queryInstance for a batch of instance ids (comma-separated, up to 100).
-pub fn query(settings: &Settings, instance_ids: &[String], debug: bool) -> Request {
+pub(crate) fn query(settings: &Settings, instance_ids: &[String], debug: bool) -> Request {
     let instance_id = instance_ids.join(",");
     match settings.protocol {
         Protocol::V1 => Request::V1(v1::Request::QueryInstance(v1::QueryInstance {
@@ -314,7 +318,7 @@ pub fn query(settings: &Settings, instance_ids: &[String], debug: bool) -> Reque
 }
 
 /// changeInstanceCheck (V2 only): may this instance change to the upgrade product at renewal?
-pub fn change_check(settings: &Settings, instance: &Instance) -> Option<Request> {
+pub(crate) fn change_check(settings: &Settings, instance: &Instance) -> Option<Request> {
     (settings.protocol == Protocol::V2).then(|| {
         Request::V2(v2::Request::ChangeInstanceCheck(v2::ChangeInstanceCheck {
             instance_id: instance.merchant_id.clone().unwrap_or_default(),
@@ -330,7 +334,7 @@ pub fn change_check(settings: &Settings, instance: &Instance) -> Option<Request>
 
 /// A typical request for `activity` about an instance, made outside the lifecycle (a
 /// scenario's `send` step) at `now`: the marketplace's state does not change.
-pub fn about(
+pub(crate) fn about(
     settings: &Settings,
     ids: &mut Ids,
     now: UnixMillis,

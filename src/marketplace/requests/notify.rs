@@ -9,7 +9,7 @@ use crate::protocol::{Request, UnixMillis};
 
 /// orderNotify for an order's first line; `testFlag` is mandatory here, `"0"` for real
 /// traffic (§5).
-pub fn order_notify(order: &OrderId) -> Request {
+pub(crate) fn order_notify(order: &OrderId) -> Request {
     Request::V2(v2::Request::OrderNotify(OrderNotify {
         order_id: order.0.clone(),
         order_line_id: format!("{order}-000001"),
@@ -19,12 +19,12 @@ pub fn order_notify(order: &OrderId) -> Request {
 
 /// A device fingerprint in the documented shape: MAC, disk, motherboard and CPU serials
 /// joined with `|` (§4.5).
-pub const SAMPLE_FINGERPRINT: &str =
+pub(crate) const SAMPLE_FINGERPRINT: &str =
     "00:1A:2B:3C:4D:5E|WD-WCC4N1234567|MB-0123456789|BFEBFBFF000906EA";
 
 /// getLicenseAsync for an instance at `now`: valid from now until the instance's expiry
 /// (period products must send one, §4.5 result 000902), under the marketplace's `event_id`.
-pub fn get_license_async(
+pub(crate) fn get_license_async(
     instance: &Instance,
     now: UnixMillis,
     event_id: String,

@@ -19,7 +19,7 @@ use crate::protocol::verdict::{Cause, Mismatch, Suspect, Verdict, judge};
 /// Name of the token parameter.
 pub const AUTH_TOKEN: &str = "authToken";
 /// Name of the timestamp parameter whose value is appended to the HMAC key.
-pub const TIME_STAMP: &str = "timeStamp";
+pub(crate) const TIME_STAMP: &str = "timeStamp";
 
 /// The request cannot be signed or verified at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +37,7 @@ pub enum AuthTokenError {
 
 /// The string the HMAC is computed over: `authToken` left out, sorted by name in code-point
 /// order (the sample's `TreeMap`), `name=value` joined by `&`.
-pub fn string_to_sign<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub(crate) fn string_to_sign<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut pairs: Vec<(&str, &str)> = params
         .into_iter()
         .filter(|(name, _)| *name != AUTH_TOKEN)
@@ -61,12 +61,12 @@ fn join_pairs(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The HMAC key: the access key's bytes followed by the `timeStamp` value's bytes.
-pub fn hmac_key(key: &AccessKey, time_stamp: &str) -> Vec<u8> {
+pub(crate) fn hmac_key(key: &AccessKey, time_stamp: &str) -> Vec<u8> {
     [key.expose_bytes(), time_stamp.as_bytes()].concat()
 }
 
 /// How the HMAC key is built, with the access key redacted, for printing.
-pub fn hmac_key_shape(time_stamp: &str) -> String {
+pub(crate) fn hmac_key_shape(time_stamp: &str) -> String {
     format!("{REDACTED}{time_stamp}")
 }
 
@@ -83,7 +83,7 @@ fn time_stamp_of<'a>(params: &[(&'a str, &'a str)]) -> Result<&'a str, AuthToken
 }
 
 /// Computes the authToken for decoded parameters (which must include `timeStamp`).
-pub fn compute(key: &AccessKey, params: &[(&str, &str)]) -> Result<String, AuthTokenError> {
+pub(crate) fn compute(key: &AccessKey, params: &[(&str, &str)]) -> Result<String, AuthTokenError> {
     let time_stamp = time_stamp_of(params)?;
     Ok(token_for(
         &hmac_key(key, time_stamp),
@@ -103,7 +103,10 @@ pub fn verify(
 
 /// Builds the full signed query string the marketplace sends: the parameters in the given
 /// order, then `authToken`, every value percent-encoded.
-pub fn signed_query(key: &AccessKey, params: &[(&str, &str)]) -> Result<String, AuthTokenError> {
+pub(crate) fn signed_query(
+    key: &AccessKey,
+    params: &[(&str, &str)],
+) -> Result<String, AuthTokenError> {
     let token = compute(key, params)?;
     let mut pairs = params.to_vec();
     pairs.push((AUTH_TOKEN, &token));

@@ -17,15 +17,15 @@ use crate::protocol::secret::{AccessKey, constant_time_eq};
 use crate::protocol::verdict::{Suspect, Verdict, judge};
 
 /// The header name, with the exact case the console requires.
-pub const HEADER: &str = "Body-Sign";
+pub(crate) const HEADER: &str = "Body-Sign";
 /// The only signature type the console accepts.
-pub const SIGN_TYPE: &str = "HMAC-SHA256";
+pub(crate) const SIGN_TYPE: &str = "HMAC-SHA256";
 
 /// A parsed `Body-Sign` header value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BodySign {
     /// The `sign_type` value (must be `HMAC-SHA256`).
-    pub sign_type: String,
+    pub(crate) sign_type: String,
     /// The `signature` value: Base64 of the HMAC.
     pub signature: String,
 }
@@ -125,7 +125,7 @@ impl BodySign {
 }
 
 /// `Base64(HMAC-SHA256(accessKey, body))`.
-pub fn signature(key: &AccessKey, body: &[u8]) -> String {
+pub(crate) fn signature(key: &AccessKey, body: &[u8]) -> String {
     STANDARD.encode(hmac_sha256(key.expose_bytes(), body))
 }
 

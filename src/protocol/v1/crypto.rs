@@ -37,7 +37,7 @@ pub enum EncryptType {
 
 impl EncryptType {
     /// The value on the wire (`"1"` or `"2"`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Aes256 => "1",
             Self::Aes128 => "2",
@@ -45,7 +45,7 @@ impl EncryptType {
     }
 
     /// The AES key length in bytes.
-    pub fn key_len(self) -> usize {
+    pub(crate) fn key_len(self) -> usize {
         match self {
             Self::Aes256 => 32,
             Self::Aes128 => 16,
@@ -81,7 +81,7 @@ impl FromStr for EncryptType {
 pub struct Iv([u8; 16]);
 
 /// Length of the clear-text IV prefix.
-pub const IV_LEN: usize = 16;
+pub(crate) const IV_LEN: usize = 16;
 
 /// The IV is not 16 ASCII characters.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,7 +90,7 @@ pub struct InvalidIv(pub String);
 
 impl Iv {
     /// A random IV of 16 characters from `[A-Za-z0-9]`, as Huawei's sample draws it.
-    pub fn random() -> Self {
+    pub(crate) fn random() -> Self {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let mut rng = rand::rng();
         let mut bytes = [0u8; IV_LEN];
@@ -101,7 +101,7 @@ impl Iv {
     }
 
     /// The IV's characters.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         // Constructed only from ASCII, so always valid UTF-8.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
@@ -151,7 +151,7 @@ pub enum DecryptError {
 /// `state = SHA1(seed)`; each block is `SHA1(state)`, after which
 /// `state = state + block + 1 (mod 2^160)`, added byte-wise from index 0 with Java's signed
 /// bytes and arithmetic carry; if no byte changed, `state[0]` is incremented.
-pub fn derive_key(seed: &[u8], len: usize) -> Vec<u8> {
+pub(crate) fn derive_key(seed: &[u8], len: usize) -> Vec<u8> {
     let mut state: [u8; 20] = Sha1::digest(seed).into();
     let mut out = Vec::with_capacity(len + 20);
     while out.len() < len {

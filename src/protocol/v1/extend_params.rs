@@ -16,23 +16,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::encoding::{PlusHandling, decode_component, encode_component};
 
-/// Name of the request parameter.
-pub const PARAM: &str = "saasExtendParams";
-/// Maximum length of the parameter value (String 2048).
-pub const MAX_LEN: usize = 2048;
-
 /// One extension parameter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExtendParam {
+pub(crate) struct ExtendParam {
     /// The parameter's configured name, e.g. `emailDomainName`.
-    pub name: String,
+    pub(crate) name: String,
     /// Its value for this order.
-    pub value: String,
+    pub(crate) value: String,
 }
 
 /// How the Base64 is wrapped before it becomes the parameter value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// `base64(json)`, encoded once by the query string, as every published example shows
     /// (the default).
     #[default]
@@ -58,7 +53,7 @@ impl std::str::FromStr for Encoding {
 
 /// The parameter value could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ExtendParamsError {
+pub(crate) enum ExtendParamsError {
     /// Not URL-decodable to UTF-8.
     #[error("saasExtendParams is not URL-decodable text")]
     NotUrlEncoded,
@@ -71,7 +66,7 @@ pub enum ExtendParamsError {
 }
 
 /// Encodes extension parameters into the parameter value.
-pub fn encode(params: &[ExtendParam], encoding: Encoding) -> String {
+pub(crate) fn encode(params: &[ExtendParam], encoding: Encoding) -> String {
     // Serialising plain strings cannot fail.
     let json = serde_json::to_string(params).unwrap_or_default();
     let base64 = STANDARD.encode(json);
@@ -84,7 +79,7 @@ pub fn encode(params: &[ExtendParam], encoding: Encoding) -> String {
 /// Decodes the parameter as a merchant reads it after its framework's one URL decoding of the
 /// query, the way the public merchant samples do: Base64, then JSON. A value sent in the
 /// [`Encoding::UrlEncodedBase64`] reading still holds `%3D` here and is refused.
-pub fn decode_received(value: &str) -> Result<Vec<ExtendParam>, ExtendParamsError> {
+pub(crate) fn decode_received(value: &str) -> Result<Vec<ExtendParam>, ExtendParamsError> {
     let json = STANDARD
         .decode(value.trim())
         .map_err(|_| ExtendParamsError::NotBase64)?;
@@ -93,7 +88,7 @@ pub fn decode_received(value: &str) -> Result<Vec<ExtendParam>, ExtendParamsErro
 
 /// Decodes a parameter value in either encoding: URL-decode (harmless on bare Base64, whose
 /// alphabet has no `%`), Base64-decode, parse the JSON.
-pub fn decode(value: &str) -> Result<Vec<ExtendParam>, ExtendParamsError> {
+pub(crate) fn decode(value: &str) -> Result<Vec<ExtendParam>, ExtendParamsError> {
     let base64 = decode_component(value, PlusHandling::Literal)
         .map_err(|_| ExtendParamsError::NotUrlEncoded)?;
     let json = STANDARD

@@ -14,10 +14,10 @@ use crate::protocol::fields::{
     Field, Kind, Presence, Rules, Violation, WireMessage, text, validate,
 };
 
-pub use crate::protocol::answers::{AppInfo, ResultResponse};
+pub(crate) use crate::protocol::answers::{AppInfo, ResultResponse};
 
 /// Parameters every V1 request carries besides its own (§4 "Common to all").
-pub const ENVELOPE: &[Field] = &[
+pub(crate) const ENVELOPE: &[Field] = &[
     Field {
         name: "activity",
         presence: Presence::Mandatory,
@@ -185,16 +185,16 @@ wire_message! {
 }
 
 /// `instanceStatus` values (§4.6).
-pub mod status {
+pub(crate) mod status {
     /// Freeze the on-demand instance.
-    pub const FREEZE: &str = "FREEZE";
+    pub(crate) const FREEZE: &str = "FREEZE";
     /// Unfreeze it.
-    pub const NORMAL: &str = "NORMAL";
+    pub(crate) const NORMAL: &str = "NORMAL";
 }
 
 wire_message! {
     /// The answer to newInstance (§4.1).
-    pub struct NewInstanceResponse {
+    pub(crate) struct NewInstanceResponse {
         /// Six-digit result code.
         result_code: String = "resultCode", Mandatory, text(6);
         /// Free text.
@@ -210,7 +210,7 @@ wire_message! {
 
 wire_message! {
     /// One `usageInfo` entry of a queryInstance answer (§4.7; partially recovered).
-    pub struct UsageInfo {
+    pub(crate) struct UsageInfo {
         /// Usage so far.
         usage_value: Option<Value> = "usageValue", Mandatory, Kind::Number;
         /// When it was measured (required when usageInfo is returned, FAQ).
@@ -222,7 +222,7 @@ wire_message! {
 
 wire_message! {
     /// One `info` entry of a queryInstance answer (§4.7).
-    pub struct InstanceInfo {
+    pub(crate) struct InstanceInfo {
         /// The instance.
         instance_id: String = "instanceId", Mandatory, text(64);
         /// Its credentials.
@@ -234,7 +234,7 @@ wire_message! {
 
 wire_message! {
     /// The answer to queryInstance (§4.7).
-    pub struct QueryInstanceResponse {
+    pub(crate) struct QueryInstanceResponse {
         /// Six-digit result code.
         result_code: String = "resultCode", Mandatory, text(6);
         /// Free text.
@@ -310,7 +310,7 @@ macro_rules! for_each_request {
 
 impl Request {
     /// The activity this request notifies.
-    pub fn activity(&self) -> Activity {
+    pub(crate) fn activity(&self) -> Activity {
         match self {
             Self::NewInstance(_) => Activity::NewInstance,
             Self::RefreshInstance(_) => Activity::RefreshInstance,
@@ -323,7 +323,7 @@ impl Request {
     }
 
     /// The activity's own parameter table.
-    pub fn table(activity: Activity) -> Option<&'static [Field]> {
+    pub(crate) fn table(activity: Activity) -> Option<&'static [Field]> {
         Some(match activity {
             Activity::NewInstance => NewInstance::TABLE,
             Activity::RefreshInstance => RefreshInstance::TABLE,
@@ -338,7 +338,7 @@ impl Request {
 
     /// `activity` first, then the present parameters in table order (no timeStamp or
     /// authToken: those are added when the request is signed at send time).
-    pub fn to_params(&self) -> Vec<(&'static str, &str)> {
+    pub(crate) fn to_params(&self) -> Vec<(&'static str, &str)> {
         let name = self.activity().wire_name(Protocol::V1).unwrap_or_default();
         let mut params = vec![("activity", name)];
         params.extend(for_each_request!(self, inner => inner.query_params()));
@@ -389,12 +389,12 @@ impl Request {
     }
 
     /// Whether this is a console debug request (`testFlag=1`).
-    pub fn is_debug(&self) -> bool {
+    pub(crate) fn is_debug(&self) -> bool {
         for_each_request!(self, inner => inner.test_flag.as_deref() == Some("1"))
     }
 
     /// The `saasExtendParams` value as received, for the activities that carry it (§4.1).
-    pub fn extend_params(&self) -> Option<&str> {
+    pub(crate) fn extend_params(&self) -> Option<&str> {
         match self {
             Self::NewInstance(new) => new.saas_extend_params.as_deref(),
             Self::Upgrade(upgrade) => upgrade.saas_extend_params.as_deref(),
@@ -404,7 +404,7 @@ impl Request {
 }
 
 /// The response table the console judges an activity's answer against.
-pub fn response_table(activity: Activity) -> &'static [Field] {
+pub(crate) fn response_table(activity: Activity) -> &'static [Field] {
     match activity {
         Activity::NewInstance => NewInstanceResponse::TABLE,
         Activity::QueryInstance => QueryInstanceResponse::TABLE,

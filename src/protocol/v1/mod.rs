@@ -4,5 +4,5 @@
 pub mod auth_token;
 pub mod body_sign;
 pub mod crypto;
-pub mod extend_params;
+pub(crate) mod extend_params;
 pub mod messages;

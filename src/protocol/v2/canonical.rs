@@ -30,7 +30,7 @@ pub fn canonical_body(body: &[u8]) -> Result<String, CanonicalError> {
 }
 
 /// Canonicalises an object the marketplace is about to send.
-pub fn canonical_object(map: &Map<String, Value>) -> String {
+pub(crate) fn canonical_object(map: &Map<String, Value>) -> String {
     let mut entries: Vec<(&String, &Value)> = map.iter().filter(|(_, v)| !v.is_null()).collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
     let sorted: Map<String, Value> = entries
@@ -42,7 +42,7 @@ pub fn canonical_object(map: &Map<String, Value>) -> String {
 
 /// Sorts object keys at every depth (arrays keep their order), for bodies kgsim sends and
 /// for the usage-push signature, which sorts "naturally" throughout (§7.2).
-pub fn sort_keys_deep(value: &Value) -> Value {
+pub(crate) fn sort_keys_deep(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();

@@ -14,7 +14,6 @@
 //! FAQ), so a bare Base64 body is accepted as well as PEM (SPKI or PKCS#1).
 
 use std::fmt;
-use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -25,10 +24,13 @@ use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, PrivateKey, PublicKey};
 
 /// The smallest key the marketplace accepts (§3.3: "≥ 3072 bits").
-pub const MIN_KEY_BITS: usize = 3072;
+pub(crate) const MIN_KEY_BITS: usize = 3072;
 
 /// The OAEP digest and MGF1 digest pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum OaepDigest {
     /// SHA-1 and MGF1-SHA-1 (Java `OAEPWithSHA-1AndMGF1Padding`, OpenSSL's default).
     Sha1,
@@ -40,18 +42,6 @@ pub enum OaepDigest {
 }
 
 impl OaepDigest {
-    /// Every reading.
-    pub const ALL: [OaepDigest; 3] = [Self::Sha1, Self::Sha256Mgf1Sha1, Self::Sha256];
-
-    /// The name in profiles and flags.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sha1 => "sha1",
-            Self::Sha256Mgf1Sha1 => "sha256-mgf1-sha1",
-            Self::Sha256 => "sha256",
-        }
-    }
-
     fn encrypt<R: TryCryptoRng + ?Sized>(
         self,
         key: &PublicKey,
@@ -81,31 +71,16 @@ impl OaepDigest {
     }
 }
 
-impl fmt::Display for OaepDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Not an OAEP digest name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an OAEP digest (sha1, sha256-mgf1-sha1, sha256)")]
-pub struct UnknownDigest(pub String);
-
-impl FromStr for OaepDigest {
-    type Err = UnknownDigest;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|d| d.name() == s)
-            .ok_or_else(|| UnknownDigest(s.to_owned()))
-    }
-}
+// The name in profiles and flags.
+crate::slug_impls!(pub OaepDigest, "OAEP digest", {
+    Sha1 = "sha1",
+    Sha256Mgf1Sha1 = "sha256-mgf1-sha1",
+    Sha256 = "sha256",
+});
 
 /// Why a key or ciphertext was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SecretError {
+pub(crate) enum SecretError {
     /// Not a PEM or Base64 RSA key.
     #[error("not an RSA {0} key (PEM `PUBLIC KEY`/`RSA PUBLIC KEY`, or its Base64 body)")]
     NotAKey(&'static str),
@@ -137,7 +112,7 @@ fn bare_der(text: &str) -> Option<Vec<u8>> {
 
 /// A merchant's public key, checked to be large enough.
 #[derive(Clone, PartialEq, Eq)]
-pub struct MerchantPublicKey(PublicKey);
+pub(crate) struct MerchantPublicKey(PublicKey);
 
 impl fmt::Debug for MerchantPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -147,7 +122,7 @@ impl fmt::Debug for MerchantPublicKey {
 
 impl MerchantPublicKey {
     /// Parses PEM (SPKI or PKCS#1) or a bare Base64 SPKI body; refuses keys under 3072 bits.
-    pub fn parse(text: &str) -> Result<Self, SecretError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, SecretError> {
         let text = text.trim();
         let key = PublicKey::from_public_key_pem(text)
             .ok()
@@ -167,17 +142,17 @@ impl MerchantPublicKey {
     }
 
     /// Its size in bits.
-    pub fn bits(&self) -> usize {
+    pub(crate) fn bits(&self) -> usize {
         self.0.size() * 8
     }
 
     /// As SPKI PEM.
-    pub fn to_pem(&self) -> String {
+    pub(crate) fn to_pem(&self) -> String {
         self.0.to_public_key_pem(LineEnding::LF).unwrap_or_default()
     }
 
     /// Encrypts a client secret: OAEP with `digest`, Base64.
-    pub fn encrypt<R: TryCryptoRng + ?Sized>(
+    pub(crate) fn encrypt<R: TryCryptoRng + ?Sized>(
         &self,
         digest: OaepDigest,
         rng: &mut R,
@@ -192,7 +167,7 @@ impl MerchantPublicKey {
 
 /// A merchant's private key.
 #[derive(Clone)]
-pub struct MerchantPrivateKey(PrivateKey);
+pub(crate) struct MerchantPrivateKey(PrivateKey);
 
 impl fmt::Debug for MerchantPrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -202,7 +177,7 @@ impl fmt::Debug for MerchantPrivateKey {
 
 impl MerchantPrivateKey {
     /// Parses PEM (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
-    pub fn parse(text: &str) -> Result<Self, SecretError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, SecretError> {
         let text = text.trim();
         PrivateKey::from_pkcs8_pem(text)
             .ok()
@@ -212,19 +187,23 @@ impl MerchantPrivateKey {
     }
 
     /// A fresh key pair of `bits` bits.
-    pub fn generate(bits: usize) -> Result<Self, SecretError> {
+    pub(crate) fn generate(bits: usize) -> Result<Self, SecretError> {
         PrivateKey::new(&mut rand::rng(), bits)
             .map(Self)
             .map_err(|e| SecretError::Encrypt(e.to_string()))
     }
 
     /// The public half.
-    pub fn public_key(&self) -> MerchantPublicKey {
+    pub(crate) fn public_key(&self) -> MerchantPublicKey {
         MerchantPublicKey(self.0.to_public_key())
     }
 
     /// Decrypts a Base64 client secret with OAEP `digest`.
-    pub fn decrypt(&self, digest: OaepDigest, ciphertext: &str) -> Result<String, SecretError> {
+    pub(crate) fn decrypt(
+        &self,
+        digest: OaepDigest,
+        ciphertext: &str,
+    ) -> Result<String, SecretError> {
         let bytes = bare_der(ciphertext).ok_or(SecretError::NotBase64)?;
         let plain = digest
             .decrypt(&self.0, &bytes)
@@ -234,7 +213,7 @@ impl MerchantPrivateKey {
 
     /// Decrypts with PKCS#1 v1.5 padding instead of OAEP: what a merchant that got the
     /// padding wrong does (the reference merchant's `kit-rsa-pkcs1` fault).
-    pub fn decrypt_pkcs1v15(&self, ciphertext: &str) -> Result<String, SecretError> {
+    pub(crate) fn decrypt_pkcs1v15(&self, ciphertext: &str) -> Result<String, SecretError> {
         let bytes = bare_der(ciphertext).ok_or(SecretError::NotBase64)?;
         let plain = self
             .0
@@ -245,9 +224,10 @@ impl MerchantPrivateKey {
 
     /// The digest a ciphertext decrypts with, if any: for `kgsim crypt rsa-oaep` to say
     /// which reading a peer used.
-    pub fn which_digest(&self, ciphertext: &str) -> Option<OaepDigest> {
+    pub(crate) fn which_digest(&self, ciphertext: &str) -> Option<OaepDigest> {
         OaepDigest::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|d| self.decrypt(*d, ciphertext).is_ok())
     }
 }
@@ -271,15 +251,15 @@ mod tests {
         let key = MerchantPrivateKey::parse(PRIVATE).unwrap();
         let v = vectors();
         let plain = v["plaintext"].as_str().unwrap();
-        for digest in OaepDigest::ALL {
-            let ciphertext = v["ciphertexts"][digest.name()].as_str().unwrap();
+        for digest in OaepDigest::ALL.iter().copied() {
+            let ciphertext = v["ciphertexts"][digest.slug()].as_str().unwrap();
             assert_eq!(
                 key.decrypt(digest, ciphertext).as_deref(),
                 Ok(plain),
                 "{digest}"
             );
             assert_eq!(key.which_digest(ciphertext), Some(digest));
-            for other in OaepDigest::ALL.into_iter().filter(|d| *d != digest) {
+            for other in OaepDigest::ALL.iter().copied().filter(|d| *d != digest) {
                 assert_eq!(
                     key.decrypt(other, ciphertext),
                     Err(SecretError::Undecryptable(other)),

@@ -16,14 +16,14 @@ use crate::protocol::v2::signature::{self, hex_eq_ignore_case};
 use crate::protocol::verdict::{Suspect, Verdict, judge};
 
 /// Header carrying the signature.
-pub const X_SIGN: &str = "x-sign";
+pub(crate) const X_SIGN: &str = "x-sign";
 /// Header carrying the Unix-millisecond timestamp.
-pub const X_TIMESTAMP: &str = "x-timestamp";
+pub(crate) const X_TIMESTAMP: &str = "x-timestamp";
 /// Header carrying the nonce.
-pub const X_NONCE: &str = "x-nonce";
+pub(crate) const X_NONCE: &str = "x-nonce";
 
 /// `x-sign` over an already canonical payload, lowercase hex.
-pub fn x_sign(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -> String {
+pub(crate) fn x_sign(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -> String {
     let canonical_request = format!("{}{nonce}{timestamp}{payload}", key.expose_str());
     hex::encode(hmac_sha256(
         key.expose_bytes(),
@@ -32,7 +32,13 @@ pub fn x_sign(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -> S
 }
 
 /// Verifies a received `x-sign` against the raw body (canonicalised first).
-pub fn verify(key: &AccessKey, nonce: &str, timestamp: &str, body: &[u8], received: &str) -> bool {
+pub(crate) fn verify(
+    key: &AccessKey,
+    nonce: &str,
+    timestamp: &str,
+    body: &[u8],
+    received: &str,
+) -> bool {
     canonical_body(body)
         .map(|payload| hex_eq_ignore_case(&x_sign(key, nonce, timestamp, &payload), received))
         .unwrap_or(false)
@@ -45,7 +51,7 @@ fn hmac_hex(key: &AccessKey, message: &str) -> String {
 /// Verifies a received `x-sign` and, when it does not match, names the step a signer got
 /// wrong: the raw body signed, the basic interface's inner HMAC used, nonce and timestamp
 /// swapped, the key prefix left out, the key alone used with the V1 Body-Sign habit.
-pub fn diagnose(
+pub(crate) fn diagnose(
     key: &AccessKey,
     nonce: &str,
     timestamp: &str,

@@ -11,21 +11,19 @@ use serde_json::{Map, Value};
 
 use crate::protocol::activity::Activity;
 use crate::protocol::fields::wire_message;
-use crate::protocol::fields::{
-    Field, Kind, Presence, Rules, Violation, WireMessage, text, validate,
-};
+use crate::protocol::fields::{Field, Kind, Rules, Violation, WireMessage, text, validate};
 use crate::protocol::v2::canonical::sort_keys_deep;
 
 /// `flag` values (§3.2–3.5): what the sync does to the record.
-pub mod flag {
+pub(crate) mod flag {
     /// Delete.
-    pub const DELETE: i64 = 0;
+    pub(crate) const DELETE: i64 = 0;
     /// Add.
-    pub const ADD: i64 = 1;
+    pub(crate) const ADD: i64 = 1;
     /// Modify.
-    pub const MODIFY: i64 = 2;
+    pub(crate) const MODIFY: i64 = 2;
     /// authSync only: the authorisation is withdrawn (取消授权).
-    pub const CANCEL: i64 = 3;
+    pub(crate) const CANCEL: i64 = 3;
 }
 
 wire_message! {
@@ -179,7 +177,7 @@ wire_message! {
 }
 
 /// The most users one authSync carries (V1 page; assumed for V2, §3.4 [I]).
-pub const MAX_USERS_PER_SYNC: usize = 500;
+pub(crate) const MAX_USERS_PER_SYNC: usize = 500;
 
 /// A typed Kit sync: one variant per sub-path.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,7 +196,7 @@ pub enum KitSync {
 
 /// Why a body is not a valid Kit sync.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum KitSyncError {
+pub(crate) enum KitSyncError {
     /// The body is not a JSON object.
     #[error("the body is not a JSON object")]
     NotObject,
@@ -224,7 +222,7 @@ macro_rules! for_each_sync {
 
 impl KitSync {
     /// The sync it is.
-    pub fn activity(&self) -> Activity {
+    pub(crate) fn activity(&self) -> Activity {
         match self {
             Self::Tenant(_) => Activity::TenantSync,
             Self::Application(_) => Activity::ApplicationSync,
@@ -235,7 +233,7 @@ impl KitSync {
     }
 
     /// Its table.
-    pub fn table(activity: Activity) -> Option<&'static [Field]> {
+    pub(crate) fn table(activity: Activity) -> Option<&'static [Field]> {
         Some(match activity {
             Activity::TenantSync => TenantSync::TABLE,
             Activity::ApplicationSync => ApplicationSync::TABLE,
@@ -247,13 +245,14 @@ impl KitSync {
     }
 
     /// Whether it is a console debug sync (`testFlag` 1).
-    pub fn is_debug(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_debug(&self) -> bool {
         for_each_sync!(self, inner => inner.test_flag == 1)
     }
 
     /// Sets `timeStamp` (and authSync's `currentSyncTime` when empty): done when the sync is
     /// signed.
-    pub fn stamp(&mut self, time_stamp: &str) {
+    pub(crate) fn stamp(&mut self, time_stamp: &str) {
         if let Self::Auth(auth) = self
             && auth.current_sync_time.is_empty()
         {
@@ -263,7 +262,7 @@ impl KitSync {
     }
 
     /// The body object, keys sorted at every depth (what kgsim signs and sends).
-    pub fn to_body(&self) -> Map<String, Value> {
+    pub(crate) fn to_body(&self) -> Map<String, Value> {
         let value = for_each_sync!(self, inner => serde_json::to_value(inner));
         match value.map(|v| sort_keys_deep(&v)) {
             Ok(Value::Object(map)) => map,
@@ -274,7 +273,7 @@ impl KitSync {
     /// Parses a received body for the sync `path` names, validating it against the table.
     /// allOrgSync's `orgInfoList` is also taken as a JSON string holding the array, as the
     /// documented example sends it (§3.6, §9 item 5).
-    pub fn from_body(path: &str, body: &Value) -> Result<Self, KitSyncError> {
+    pub(crate) fn from_body(path: &str, body: &Value) -> Result<Self, KitSyncError> {
         let activity =
             Activity::from_kit_path(path).ok_or_else(|| KitSyncError::UnknownPath(path.into()))?;
         let mut map = body.as_object().cloned().ok_or(KitSyncError::NotObject)?;
@@ -302,10 +301,11 @@ impl KitSync {
 }
 
 /// The presence rule of `flag` for a sync: allOrgSync has none.
-pub fn has_flag(activity: Activity) -> bool {
+#[cfg(test)]
+pub(crate) fn has_flag(activity: Activity) -> bool {
     KitSync::table(activity).is_some_and(|t| {
         t.iter()
-            .any(|f| f.name == "flag" && f.presence == Presence::Mandatory)
+            .any(|f| f.name == "flag" && f.presence == crate::protocol::fields::Presence::Mandatory)
     })
 }
 

@@ -84,9 +84,9 @@ wire_message! {
 }
 
 /// `scene` values of refreshLicenseCode (§4.2).
-pub mod scene {
+pub(crate) mod scene {
     /// Renewal.
-    pub const RENEWAL: &str = "RENEWAL";
+    pub(crate) const RENEWAL: &str = "RENEWAL";
     /// Refund of an unstarted renewal period.
-    pub const UNSUBSCRIBE_RENEWAL_PERIOD: &str = "UNSUBSCRIBE_RENEWAL_PERIOD";
+    pub(crate) const UNSUBSCRIBE_RENEWAL_PERIOD: &str = "UNSUBSCRIBE_RENEWAL_PERIOD";
 }

@@ -16,7 +16,7 @@ use crate::protocol::v2::license::{
     GetLicenseAsync, OrderNotify, RefreshLicenseCode, ReleaseLicenseCode, UpdateLicenseCodeStatus,
 };
 
-pub use crate::protocol::answers::{AppInfo, ResultResponse};
+pub(crate) use crate::protocol::answers::{AppInfo, ResultResponse};
 
 wire_message! {
     /// `newInstance` body (§2.1). No order details: the merchant queries the order.
@@ -129,17 +129,17 @@ wire_message! {
 }
 
 /// `scene` values of refreshInstance (§2.3).
-pub mod scene {
+pub(crate) mod scene {
     /// Trial to formal.
-    pub const TRIAL_TO_FORMAL: &str = "TRIAL_TO_FORMAL";
+    pub(crate) const TRIAL_TO_FORMAL: &str = "TRIAL_TO_FORMAL";
     /// Renewal.
-    pub const RENEWAL: &str = "RENEWAL";
+    pub(crate) const RENEWAL: &str = "RENEWAL";
     /// Refund of an unstarted renewal period.
-    pub const UNSUBSCRIBE_RENEWAL_PERIOD: &str = "UNSUBSCRIBE_RENEWAL_PERIOD";
+    pub(crate) const UNSUBSCRIBE_RENEWAL_PERIOD: &str = "UNSUBSCRIBE_RENEWAL_PERIOD";
     /// Renewal with a spec change (V2 only).
-    pub const RENEWAL_CHANGE: &str = "RENEWAL_CHANGE";
+    pub(crate) const RENEWAL_CHANGE: &str = "RENEWAL_CHANGE";
     /// All four.
-    pub const ALL: [&str; 4] = [
+    pub(crate) const ALL: [&str; 4] = [
         TRIAL_TO_FORMAL,
         RENEWAL,
         UNSUBSCRIBE_RENEWAL_PERIOD,
@@ -148,16 +148,16 @@ pub mod scene {
 }
 
 /// `status` values of updateInstanceStatus (§2.4).
-pub mod status {
+pub(crate) mod status {
     /// Freeze.
-    pub const FREEZE: &str = "FREEZE";
+    pub(crate) const FREEZE: &str = "FREEZE";
     /// Unfreeze.
-    pub const UNFREEZE: &str = "UNFREEZE";
+    pub(crate) const UNFREEZE: &str = "UNFREEZE";
 }
 
 wire_message! {
     /// One `usageInfo` entry (§2.2).
-    pub struct UsageInfo {
+    pub(crate) struct UsageInfo {
         /// For packages: the on-demand instance of this fee item.
         related_instance_id: Option<String> = "relatedInstanceId", Optional, text(64);
         /// Double(12,4).
@@ -171,7 +171,7 @@ wire_message! {
 
 wire_message! {
     /// One `info` entry (§2.2).
-    pub struct InstanceInfo {
+    pub(crate) struct InstanceInfo {
         /// The instance.
         instance_id: String = "instanceId", Mandatory, text(64);
         /// Its entry point and credentials.
@@ -183,7 +183,7 @@ wire_message! {
 
 wire_message! {
     /// The answer to newInstance (§2.1): `000000` created, `000004` provisioning.
-    pub struct NewInstanceResponse {
+    pub(crate) struct NewInstanceResponse {
         /// Six-digit result code.
         result_code: String = "resultCode", Mandatory, text(6);
         /// Free text.
@@ -195,7 +195,7 @@ wire_message! {
 
 wire_message! {
     /// The answer to queryInstance (§2.2).
-    pub struct QueryInstanceResponse {
+    pub(crate) struct QueryInstanceResponse {
         /// Six-digit result code.
         result_code: String = "resultCode", Mandatory, text(6);
         /// Free text.
@@ -236,7 +236,7 @@ pub enum Request {
 
 /// Why a body is not a valid V2 request.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RequestError {
+pub(crate) enum RequestError {
     /// The body is not a JSON object.
     #[error("the body is not a JSON object")]
     NotObject,
@@ -278,7 +278,7 @@ const ACTIVITY_FIELD: &[Field] = &[Field {
 
 impl Request {
     /// The activity this request notifies.
-    pub fn activity(&self) -> Activity {
+    pub(crate) fn activity(&self) -> Activity {
         match self {
             Self::NewInstance(_) => Activity::NewInstance,
             Self::QueryInstance(_) => Activity::QueryInstance,
@@ -296,7 +296,7 @@ impl Request {
     }
 
     /// The activity's body table (without `activity`).
-    pub fn table(activity: Activity) -> Option<&'static [Field]> {
+    pub(crate) fn table(activity: Activity) -> Option<&'static [Field]> {
         Some(match activity {
             Activity::NewInstance => NewInstance::TABLE,
             Activity::QueryInstance => QueryInstance::TABLE,
@@ -315,7 +315,7 @@ impl Request {
     }
 
     /// The body object, keys sorted at every depth (what kgsim signs and sends).
-    pub fn to_body(&self) -> Map<String, Value> {
+    pub(crate) fn to_body(&self) -> Map<String, Value> {
         let name = self.activity().wire_name(Protocol::V2).unwrap_or_default();
         let mut map = match for_each_request!(self, inner => serde_json::to_value(inner)) {
             Ok(Value::Object(map)) => map,
@@ -329,7 +329,7 @@ impl Request {
     }
 
     /// Parses a received body, validating it against the tables.
-    pub fn from_body(body: &Value) -> Result<Self, RequestError> {
+    pub(crate) fn from_body(body: &Value) -> Result<Self, RequestError> {
         let map = body.as_object().ok_or(RequestError::NotObject)?;
         let name = map
             .get("activity")
@@ -365,14 +365,14 @@ impl Request {
     }
 
     /// Whether this is a console debug request (`testFlag` `"1"`).
-    pub fn is_debug(&self) -> bool {
+    pub(crate) fn is_debug(&self) -> bool {
         use crate::protocol::fields::QueryValue as _;
         for_each_request!(self, inner => inner.test_flag.query_value() == Some("1"))
     }
 }
 
 /// The response table the console judges an activity's answer against.
-pub fn response_table(activity: Activity) -> &'static [Field] {
+pub(crate) fn response_table(activity: Activity) -> &'static [Field] {
     match activity {
         Activity::NewInstance => NewInstanceResponse::TABLE,
         Activity::QueryInstance => QueryInstanceResponse::TABLE,

@@ -3,9 +3,9 @@
 //! notification (spec: koogallery-v2-kit-license.md §1–5).
 
 pub mod canonical;
-pub mod client_secret;
-pub mod kit;
-pub mod kit_sync;
-pub mod license;
-pub mod messages;
+pub(crate) mod client_secret;
+pub(crate) mod kit;
+pub(crate) mod kit_sync;
+pub(crate) mod license;
+pub(crate) mod messages;
 pub mod signature;

@@ -21,26 +21,26 @@ use crate::protocol::v2::canonical::canonical_body;
 use crate::protocol::verdict::{Suspect, Verdict, judge};
 
 /// Query parameter carrying the signature.
-pub const SIGNATURE: &str = "signature";
+pub(crate) const SIGNATURE: &str = "signature";
 /// Query parameter carrying the Unix-millisecond timestamp.
-pub const TIMESTAMP: &str = "timestamp";
+pub(crate) const TIMESTAMP: &str = "timestamp";
 /// Query parameter carrying the nonce.
-pub const NONCE: &str = "nonce";
+pub(crate) const NONCE: &str = "nonce";
 
 /// The three query parameters of a signed V2 call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedQuery {
+pub(crate) struct SignedQuery {
     /// Uppercase hex signature.
-    pub signature: String,
+    pub(crate) signature: String,
     /// Unix milliseconds, as text.
-    pub timestamp: String,
+    pub(crate) timestamp: String,
     /// The nonce.
-    pub nonce: String,
+    pub(crate) nonce: String,
 }
 
 impl SignedQuery {
     /// `signature=…&timestamp=…&nonce=…`, in the documented order.
-    pub fn to_query(&self) -> String {
+    pub(crate) fn to_query(&self) -> String {
         build_query([
             (SIGNATURE, self.signature.as_str()),
             (TIMESTAMP, self.timestamp.as_str()),
@@ -50,12 +50,12 @@ impl SignedQuery {
 }
 
 /// `lower(hex(HMAC-SHA256(accessKey, payload)))`.
-pub fn inner_hash(key: &AccessKey, payload: &str) -> String {
+pub(crate) fn inner_hash(key: &AccessKey, payload: &str) -> String {
     hex::encode(hmac_sha256(key.expose_bytes(), payload.as_bytes()))
 }
 
 /// The signature over an already canonical payload, uppercase hex.
-pub fn signature(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -> String {
+pub(crate) fn signature(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -> String {
     let canonical_request = format!(
         "{}{nonce}{timestamp}{}",
         key.expose_str(),
@@ -68,7 +68,12 @@ pub fn signature(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -
 }
 
 /// Signs a payload that is sent exactly as given.
-pub fn sign(key: &AccessKey, nonce: &str, timestamp: UnixMillis, payload: &str) -> SignedQuery {
+pub(crate) fn sign(
+    key: &AccessKey,
+    nonce: &str,
+    timestamp: UnixMillis,
+    payload: &str,
+) -> SignedQuery {
     let timestamp = timestamp.0.to_string();
     SignedQuery {
         signature: signature(key, nonce, &timestamp, payload),
@@ -78,7 +83,7 @@ pub fn sign(key: &AccessKey, nonce: &str, timestamp: UnixMillis, payload: &str) 
 }
 
 /// Compares hex signatures ignoring case, in constant time.
-pub fn hex_eq_ignore_case(a: &str, b: &str) -> bool {
+pub(crate) fn hex_eq_ignore_case(a: &str, b: &str) -> bool {
     constant_time_eq(
         a.to_ascii_uppercase().as_bytes(),
         b.to_ascii_uppercase().as_bytes(),
@@ -94,12 +99,12 @@ pub fn verify(key: &AccessKey, nonce: &str, timestamp: &str, body: &[u8], receiv
 
 /// How far a timestamp may be from the verifier's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FreshnessWindow {
+pub(crate) struct FreshnessWindow {
     /// Maximum age, in milliseconds (60 000 documented).
-    pub max_age_ms: i64,
+    pub(crate) max_age_ms: i64,
     /// Maximum lead into the future, in milliseconds; `None` accepts any future timestamp,
     /// as Huawei's sample does (`now − timestamp ≤ 60000`, one-sided).
-    pub max_lead_ms: Option<i64>,
+    pub(crate) max_lead_ms: Option<i64>,
 }
 
 impl Default for FreshnessWindow {
@@ -114,7 +119,7 @@ impl Default for FreshnessWindow {
 
 /// Why a timestamp was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StaleTimestamp {
+pub(crate) enum StaleTimestamp {
     /// Not an integer number of milliseconds.
     #[error("timestamp `{0}` is not Unix milliseconds")]
     NotMillis(String),
@@ -137,7 +142,7 @@ pub enum StaleTimestamp {
 }
 
 /// Checks a received `timestamp` against `now` (no clock is read here).
-pub fn check_freshness(
+pub(crate) fn check_freshness(
     timestamp: &str,
     now: UnixMillis,
     window: FreshnessWindow,

@@ -2,7 +2,7 @@
 //! that this list matches the files of `scenarios/` exactly.
 
 /// `(path, contents)` of every built-in scenario, sorted by path.
-pub const FILES: &[(&str, &str)] = &[
+pub(crate) const FILES: &[(&str, &str)] = &[
     (
         "scenarios/debug/any-order.yaml",
         include_str!("../../../scenarios/debug/any-order.yaml"),

@@ -17,7 +17,7 @@ const CHECKPOINT: usize = 64;
 /// byte spans and `line:col`, in time that does not grow with the file: a byte offset every
 /// [`CHECKPOINT`] characters (none at all for ASCII text) and the start of every line.
 #[derive(Debug, Clone)]
-pub struct SourceFile {
+pub(crate) struct SourceFile {
     name: String,
     text: Arc<str>,
     /// Byte offset of every [`CHECKPOINT`]th character; empty when the text is ASCII.
@@ -28,7 +28,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// A source named `name` (the path as the user gave it) with its text.
-    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+    pub(crate) fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let checkpoints: Vec<usize> = if text.is_ascii() {
             Vec::new()
@@ -49,18 +49,8 @@ impl SourceFile {
         }
     }
 
-    /// The name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The text.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
     /// The byte offset of a character index (clamped to the end).
-    pub fn byte_of_char(&self, char_index: usize) -> usize {
+    pub(crate) fn byte_of_char(&self, char_index: usize) -> usize {
         if self.checkpoints.is_empty() {
             return char_index.min(self.text.len());
         }
@@ -74,14 +64,14 @@ impl SourceFile {
     }
 
     /// A byte span from character indexes.
-    pub fn span(&self, start_char: usize, end_char: usize) -> SourceSpan {
+    pub(crate) fn span(&self, start_char: usize, end_char: usize) -> SourceSpan {
         let start = self.byte_of_char(start_char);
         let end = self.byte_of_char(end_char.max(start_char)).max(start);
         SourceSpan::new(start.into(), end - start)
     }
 
     /// The 1-based line and column of a byte offset.
-    pub fn line_col(&self, byte: usize) -> (usize, usize) {
+    pub(crate) fn line_col(&self, byte: usize) -> (usize, usize) {
         let byte = byte.min(self.text.len());
         let line = self.line_starts.partition_point(|start| *start <= byte);
         let start = self.line_starts[line.saturating_sub(1)];
@@ -176,7 +166,7 @@ impl SourceCode for Shown {
 /// One problem in a file.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 #[error("{message}")]
-pub struct Problem {
+pub(crate) struct Problem {
     message: String,
     #[source_code]
     source_code: Shown,
@@ -190,7 +180,7 @@ pub struct Problem {
 
 impl Problem {
     /// A problem at a span of a file.
-    pub fn new(
+    pub(crate) fn new(
         file: &SourceFile,
         span: SourceSpan,
         message: impl Into<String>,
@@ -207,23 +197,25 @@ impl Problem {
     }
 
     /// Adds a hint.
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
     /// The headline.
-    pub fn message(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn message(&self) -> &str {
         &self.message
     }
 
     /// 1-based line and column.
-    pub fn location(&self) -> (usize, usize) {
+    pub(crate) fn location(&self) -> (usize, usize) {
         self.location
     }
 
     /// The hint, if any.
-    pub fn help(&self) -> Option<&str> {
+    #[cfg(test)]
+    pub(crate) fn help(&self) -> Option<&str> {
         self.help.as_deref()
     }
 }
@@ -233,34 +225,34 @@ impl Problem {
 #[error("{file}: {} problem{}", .problems.len() + .omitted, if .problems.len() + .omitted == 1 { "" } else { "s" })]
 pub struct FileProblems {
     /// The file.
-    pub file: String,
+    pub(crate) file: String,
     /// The problems, in source order (at most [`MAX_PROBLEMS`]).
     #[related]
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
     /// How many more problems were found and not kept.
-    pub omitted: usize,
+    pub(crate) omitted: usize,
 }
 
 /// How many problems of one file are kept and shown: enough to fix a file in one pass, few
 /// enough that a file of a thousand broken steps does not bury the terminal.
-pub const MAX_PROBLEMS: usize = 20;
+pub(crate) const MAX_PROBLEMS: usize = 20;
 
 /// Proof that a problem was reported. Only a [`Sink`] makes one, so a decoder that returns
 /// `Err(Reported)` has necessarily told the user why: "invalid, with no diagnostic" cannot
 /// happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reported(());
+pub(crate) struct Reported(());
 
 /// Where a decoder reports problems.
 #[derive(Debug, Default)]
-pub struct Sink {
+pub(crate) struct Sink {
     problems: Vec<Problem>,
     omitted: usize,
 }
 
 impl Sink {
     /// Records a problem; returns the proof that it was reported.
-    pub fn report(&mut self, problem: Problem) -> Reported {
+    pub(crate) fn report(&mut self, problem: Problem) -> Reported {
         if self.problems.len() < MAX_PROBLEMS {
             self.problems.push(problem);
         } else {
@@ -270,19 +262,19 @@ impl Sink {
     }
 
     /// Adds a hint to the last problem reported.
-    pub fn help_last(&mut self, help: &str) {
+    pub(crate) fn help_last(&mut self, help: &str) {
         if let Some(last) = self.problems.pop() {
             self.problems.push(last.with_help(help));
         }
     }
 
     /// Whether nothing was reported.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.problems.is_empty() && self.omitted == 0
     }
 
     /// The problems of a file, in source order.
-    pub fn into_file_problems(self, file: &str) -> FileProblems {
+    pub(crate) fn into_file_problems(self, file: &str) -> FileProblems {
         let mut problems = self.problems;
         problems.sort_by_key(Problem::location);
         FileProblems {
@@ -326,7 +318,7 @@ pub fn render(problems: &FileProblems, style: Style) -> String {
 }
 
 /// The closest candidate to a misspelt word, when one is close enough to suggest.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

@@ -2,9 +2,9 @@
 //! against, the span-keeping YAML tree, the decoder with its diagnostics, and the built-in
 //! suite. Pure: no clock, no I/O, no async.
 
-pub mod builtin;
+pub(crate) mod builtin;
 pub mod decode;
 pub mod diagnostics;
-pub mod model;
-pub mod schema;
+pub(crate) mod model;
+pub(crate) mod schema;
 pub mod yaml;

@@ -10,58 +10,58 @@ use crate::transport::wire::{Edit, Tamper};
 
 /// Where in a scenario file something was written (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, Hash)]
-pub struct Location {
+pub(crate) struct Location {
     /// Line, from 1.
-    pub line: usize,
+    pub(crate) line: usize,
     /// Column, from 1.
-    pub col: usize,
+    pub(crate) col: usize,
 }
 
 /// A loaded scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// The file it was loaded from (relative as given).
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Its name.
-    pub name: String,
+    pub(crate) name: String,
     /// What it demonstrates.
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Tags (`listing` marks what the console requires for the profile's billing mode).
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Which products it applies to.
-    pub applies: Applicability,
+    pub(crate) applies: Applicability,
     /// The steps, in order.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
 }
 
 /// Which products a scenario applies to; empty lists mean "all".
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Applicability {
+pub(crate) struct Applicability {
     /// Protocols.
-    pub protocols: Vec<Protocol>,
+    pub(crate) protocols: Vec<Protocol>,
     /// Billing modes.
-    pub billing: Vec<BillingMode>,
+    pub(crate) billing: Vec<BillingMode>,
     /// Interfaces the product must implement: those of its kind (spec V1 §1, V2 §2.9) and the
     /// optional ones it declares.
-    pub requires: Vec<Activity>,
+    pub(crate) requires: Vec<Activity>,
     /// Open APIs the product's systems must call (the profile's `open-apis`).
-    pub calls: Vec<crate::protocol::openapi::OpenApiUse>,
+    pub(crate) calls: Vec<crate::protocol::open_api::OpenApiUse>,
     /// Product types; empty means those bought through newInstance (SaaS, online License).
-    pub products: Vec<crate::marketplace::kind::ProductType>,
+    pub(crate) products: Vec<crate::marketplace::kind::ProductType>,
 }
 
 /// A name given with `as:` to an earlier step, and where it is referred to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ref {
+pub(crate) struct Ref {
     /// The capture name.
-    pub name: String,
+    pub(crate) name: String,
     /// Where the reference is written.
-    pub at: Location,
+    pub(crate) at: Location,
 }
 
 /// How far to move the virtual clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Advance {
+pub(crate) enum Advance {
     /// A fixed span (`3h`, `15d`).
     Span(Span),
     /// Calendar periods (`1 month`, `1 year`).
@@ -70,21 +70,21 @@ pub enum Advance {
 
 /// Which debug cases a `debug` step sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DebugCases {
+pub(crate) struct DebugCases {
     /// The activities, in sending order; `None` for `all`: every interface of the product's
     /// kind.
-    pub activities: Option<Vec<Activity>>,
+    pub(crate) activities: Option<Vec<Activity>>,
     /// Every variant the page requires (trialFlag values, FREEZE/NORMAL, scenes), or one.
-    pub variant: Option<usize>,
+    pub(crate) variant: Option<usize>,
     /// Whether the activities go out in reverse order (the page has no order).
-    pub reversed: bool,
+    pub(crate) reversed: bool,
     /// How many times the whole set is sent.
-    pub repeat: u32,
+    pub(crate) repeat: u32,
 }
 
 /// What a step makes happen.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// A purchase.
     Purchase {
         /// Billing mode (the profile's when absent).
@@ -209,11 +209,11 @@ pub enum Action {
     },
 }
 
-pub use crate::marketplace::kit::KitFlag;
+pub(crate) use crate::marketplace::kit::KitFlag;
 
 /// How a login goes (spec V2 §3.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LoginVia {
+pub(crate) enum LoginVia {
     /// OAuth 2.0: code, token, userinfo.
     #[default]
     OAuth2,
@@ -223,16 +223,16 @@ pub enum LoginVia {
 
 /// What an `await` step waits for.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Awaited {
+pub(crate) struct Awaited {
     /// The call.
-    pub call: AwaitedCall,
+    pub(crate) call: AwaitedCall,
     /// How long to wait at most (wall time).
-    pub within: Span,
+    pub(crate) within: Span,
 }
 
 /// The merchant's call an `await` step waits for.
 #[derive(Debug, Clone, PartialEq)]
-pub enum AwaitedCall {
+pub(crate) enum AwaitedCall {
     /// Query-order for an earlier purchase's order.
     QueryOrder(Ref),
     /// Usage records accepted for an earlier purchase's instance: at least this many.
@@ -257,7 +257,7 @@ pub enum AwaitedCall {
 
 impl AwaitedCall {
     /// The earlier step it concerns.
-    pub fn subject(&self) -> &Ref {
+    pub(crate) fn subject(&self) -> &Ref {
         match self {
             Self::QueryOrder(r) | Self::LicenseActivate(r) | Self::LicenseUpload(r) => r,
             Self::Usage { instance, .. } => instance,
@@ -266,7 +266,7 @@ impl AwaitedCall {
     }
 
     /// What it waits for, in a word, for reports.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             Self::QueryOrder(_) => "query-order",
             Self::Usage { .. } => "usage-push",
@@ -279,7 +279,7 @@ impl AwaitedCall {
 
 impl Action {
     /// The action's key in the YAML (`purchase`, `renew`, …).
-    pub fn keyword(&self) -> &'static str {
+    pub(crate) fn keyword(&self) -> &'static str {
         match self {
             Self::Purchase { .. } => "purchase",
             Self::Resend(_) => "resend",
@@ -315,7 +315,7 @@ impl Action {
 
 /// Which attempts a fault applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Attempts {
+pub(crate) enum Attempts {
     /// None.
     #[default]
     None,
@@ -327,7 +327,7 @@ pub enum Attempts {
 
 impl Attempts {
     /// Whether attempt `n` (1-based) is included.
-    pub fn includes(&self, n: u32) -> bool {
+    pub(crate) fn includes(&self, n: u32) -> bool {
         match self {
             Self::None => false,
             Self::All => true,
@@ -338,26 +338,26 @@ impl Attempts {
 
 /// What the marketplace side does wrong on purpose during a step.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     /// The merchant does the work but the marketplace never sees the answer.
-    pub drop_response: Attempts,
+    pub(crate) drop_response: Attempts,
     /// The attempt never leaves the marketplace.
-    pub fail_before_send: Attempts,
+    pub(crate) fail_before_send: Attempts,
     /// Changed after signing, every attempt.
-    pub tamper: Option<Tamper>,
+    pub(crate) tamper: Option<Tamper>,
     /// Changed before signing, every attempt.
-    pub edit: Edit,
+    pub(crate) edit: Edit,
     /// Virtual delay of the first attempt.
-    pub delay: Span,
+    pub(crate) delay: Span,
     /// Identical copies sent at once.
-    pub copies: u32,
+    pub(crate) copies: u32,
     /// How many times the step's action is performed.
-    pub rounds: u32,
+    pub(crate) rounds: u32,
 }
 
 /// Acceptable result codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResultExpectation {
+pub(crate) enum ResultExpectation {
     /// One of these codes.
     OneOf(Vec<ResultCode>),
     /// Any code but 000000.
@@ -366,7 +366,7 @@ pub enum ResultExpectation {
 
 /// One thing a step expects.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expect {
+pub(crate) enum Expect {
     /// The result code of the final attempt of every call of the step.
     Result(ResultExpectation),
     /// The instanceId equals that of an earlier step's instance.
@@ -391,49 +391,49 @@ pub enum Expect {
     Listed(u32),
 }
 
-impl Expect {
-    /// The expectation's key in the YAML.
-    pub fn keyword(&self) -> &'static str {
-        match self {
-            Self::Result(_) => "result",
-            Self::SameInstance(_) => "same-instance-as",
-            Self::DifferentInstance(_) => "different-instance-from",
-            Self::SameAppInfo(_) => "same-app-info-as",
-            Self::DistinctInstances(_) => "instances",
-            Self::Order(_) => "order",
-            Self::Instance(_) => "instance",
-            Self::Attempts(_) => "attempts",
-            Self::AttemptTimes(_) => "attempt-times",
-            Self::SettledAfter(_) => "settled-after",
-            Self::Listed(_) => "listed",
-        }
-    }
-}
+impl Expect {}
 
 /// An expectation and where it was written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Expectation {
+pub(crate) struct Expectation {
     /// What is expected.
-    pub expect: Expect,
+    pub(crate) expect: Expect,
     /// Where.
-    pub at: Location,
+    pub(crate) at: Location,
 }
 
 /// One step.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Step {
+pub(crate) struct Step {
     /// Where the step starts.
-    pub at: Location,
+    pub(crate) at: Location,
     /// What it does.
-    pub action: Action,
+    pub(crate) action: Action,
     /// A name later steps refer to it by.
-    pub capture: Option<String>,
+    pub(crate) capture: Option<String>,
     /// Marketplace-side faults.
-    pub faults: Faults,
+    pub(crate) faults: Faults,
     /// What it expects.
-    pub expect: Vec<Expectation>,
+    pub(crate) expect: Vec<Expectation>,
     /// The subject of order/instance/attempt expectations, when not the step itself.
-    pub subject: Option<Ref>,
+    pub(crate) subject: Option<Ref>,
     /// The check the expectations report under, overriding each kind's default.
-    pub check: Option<CheckId>,
+    pub(crate) check: Option<CheckId>,
+}
+
+impl Step {
+    /// A step that does `action` with no faults, expectations or name (written by code, so
+    /// it has no place in a file).
+    #[cfg(test)]
+    pub(crate) fn of(action: Action) -> Self {
+        Self {
+            at: Location::default(),
+            action,
+            capture: None,
+            faults: Faults::default(),
+            expect: Vec::new(),
+            subject: None,
+            check: None,
+        }
+    }
 }

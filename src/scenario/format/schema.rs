@@ -9,11 +9,11 @@ use crate::marketplace::Span;
 
 /// The longest stretch of virtual time a step may cover or delay (100 years): anything longer
 /// is a typo, and would run the clock past what a date can hold.
-pub const MAX_SPAN: Span = Span::days(36_525);
+pub(crate) const MAX_SPAN: Span = Span::days(36_525);
 
 /// What a key holds.
 #[derive(Debug, Clone, Copy)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Free text.
     Text,
     /// A whole number from `min` to `max`.
@@ -51,15 +51,15 @@ pub enum Kind {
 
 /// A key of an object.
 #[derive(Debug, Clone, Copy)]
-pub struct Key {
+pub(crate) struct Key {
     /// The key.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// What it holds.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Whether it must be present.
-    pub required: bool,
+    pub(crate) required: bool,
     /// What it means.
-    pub doc: &'static str,
+    pub(crate) doc: &'static str,
 }
 
 const fn key(name: &'static str, kind: Kind, doc: &'static str) -> Key {
@@ -82,33 +82,33 @@ const fn required(name: &'static str, kind: Kind, doc: &'static str) -> Key {
 
 /// An object of the format.
 #[derive(Debug, Clone, Copy)]
-pub struct Shape {
+pub(crate) struct Shape {
     /// Its name in messages (`scenario`, `step`, `faults`, …).
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// What it is.
-    pub doc: &'static str,
+    pub(crate) doc: &'static str,
     /// Its keys.
-    pub keys: &'static [Key],
+    pub(crate) keys: &'static [Key],
 }
 
 impl Shape {
     /// The key named `name`.
-    pub fn key(&self, name: &str) -> Option<&'static Key> {
+    pub(crate) fn key(&self, name: &str) -> Option<&'static Key> {
         self.keys.iter().find(|k| k.name == name)
     }
 
     /// The names of every key.
-    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> {
         self.keys.iter().map(|k| k.name)
     }
 }
 
 /// Protocol names.
-pub const PROTOCOLS: &[&str] = &["v1", "v2"];
+pub(crate) const PROTOCOLS: &[&str] = &["v1", "v2"];
 /// Billing mode names.
-pub const BILLING: &[&str] = &["period", "one-time", "on-demand", "package"];
+pub(crate) const BILLING: &[&str] = &["period", "one-time", "on-demand", "package"];
 /// Activity names, protocol-neutral.
-pub const ACTIVITIES: &[&str] = &[
+pub(crate) const ACTIVITIES: &[&str] = &[
     "new-instance",
     "refresh-instance",
     "expire-instance",
@@ -129,9 +129,9 @@ pub const ACTIVITIES: &[&str] = &[
     "order-notify",
 ];
 /// Product types.
-pub const PRODUCTS_TYPES: &[&str] = &["saas", "license-code", "online-license"];
+pub(crate) const PRODUCTS_TYPES: &[&str] = &["saas", "license-code", "online-license"];
 /// The Kit syncs.
-pub const KIT_SYNCS: &[&str] = &[
+pub(crate) const KIT_SYNCS: &[&str] = &[
     "tenant-sync",
     "application-sync",
     "auth-sync",
@@ -139,22 +139,23 @@ pub const KIT_SYNCS: &[&str] = &[
     "all-org-sync",
 ];
 /// Kit `flag` values.
-pub const KIT_FLAGS: &[&str] = &["add", "modify", "delete", "cancel"];
+pub(crate) const KIT_FLAGS: &[&str] = &["add", "modify", "delete", "cancel"];
 /// How a login goes.
-pub const LOGIN_VIA: &[&str] = &["oauth2", "cas"];
+pub(crate) const LOGIN_VIA: &[&str] = &["oauth2", "cas"];
 /// `authorize-users.users`: at most 500 per sync, several syncs per step.
-pub static USERS: Kind = Kind::Integer { min: 1, max: 5_000 };
+pub(crate) static USERS: Kind = Kind::Integer { min: 1, max: 5_000 };
 /// Tamper kinds.
-pub const TAMPERS: &[&str] = &[
+pub(crate) const TAMPERS: &[&str] = &[
     "signature",
     "missing-signature",
     "parameter",
     "stale-timestamp",
 ];
 /// Order states.
-pub const ORDER_STATES: &[&str] = &["pending", "provisioning", "opened", "failed", "refunded"];
+pub(crate) const ORDER_STATES: &[&str] =
+    &["pending", "provisioning", "opened", "failed", "refunded"];
 /// Instance states.
-pub const INSTANCE_STATES: &[&str] = &[
+pub(crate) const INSTANCE_STATES: &[&str] = &[
     "pending",
     "provisioning",
     "active",
@@ -169,41 +170,41 @@ pub const INSTANCE_STATES: &[&str] = &[
 static TEXT: Kind = Kind::Text;
 static REF: Kind = Kind::Ref;
 /// An attempt number.
-pub static ATTEMPT: Kind = Kind::Integer {
+pub(crate) static ATTEMPT: Kind = Kind::Integer {
     min: 1,
     max: 10_000,
 };
 /// `faults.copies`: identical copies sent at once.
-pub static COPIES: Kind = Kind::Integer { min: 1, max: 1_000 };
+pub(crate) static COPIES: Kind = Kind::Integer { min: 1, max: 1_000 };
 /// `purchase.quota`: a stop-when-used-up package's quota.
-pub static QUOTA: Kind = Kind::Integer {
+pub(crate) static QUOTA: Kind = Kind::Integer {
     min: 1,
     max: 1_000_000,
 };
 /// `faults.rounds`: how many times a step with copies is repeated.
-pub static ROUNDS: Kind = Kind::Integer { min: 1, max: 50 };
+pub(crate) static ROUNDS: Kind = Kind::Integer { min: 1, max: 50 };
 /// `purchase.products`: on-demand billing items of one order.
-pub static PRODUCTS: Kind = Kind::Integer { min: 1, max: 100 };
+pub(crate) static PRODUCTS: Kind = Kind::Integer { min: 1, max: 100 };
 /// `query.unknown`: ids never issued added to a batch (a batch holds at most 100 ids).
-pub static UNKNOWN_IDS: Kind = Kind::Integer { min: 0, max: 100 };
+pub(crate) static UNKNOWN_IDS: Kind = Kind::Integer { min: 0, max: 100 };
 /// `debug.variant`.
-pub static VARIANT: Kind = Kind::Integer { min: 0, max: 100 };
+pub(crate) static VARIANT: Kind = Kind::Integer { min: 0, max: 100 };
 /// `debug.repeat`.
-pub static REPEAT: Kind = Kind::Integer { min: 1, max: 100 };
+pub(crate) static REPEAT: Kind = Kind::Integer { min: 1, max: 100 };
 /// Counts in expectations (`instances`, `attempts`, `listed`).
-pub static COUNT: Kind = Kind::Integer {
+pub(crate) static COUNT: Kind = Kind::Integer {
     min: 0,
     max: 100_000,
 };
 /// A virtual-time duration (delays, attempt times): at most 100 years.
-pub static DURATION: Kind = Kind::Duration;
+pub(crate) static DURATION: Kind = Kind::Duration;
 static PROTOCOL: Kind = Kind::Choice(PROTOCOLS);
 static BILLING_MODE: Kind = Kind::Choice(BILLING);
 static ACTIVITY: Kind = Kind::Choice(ACTIVITIES);
 static PRODUCT_TYPE: Kind = Kind::Choice(PRODUCTS_TYPES);
 
 /// `applies:`.
-pub static APPLIES: Shape = Shape {
+pub(crate) static APPLIES: Shape = Shape {
     name: "applies",
     doc: "Which products the scenario applies to; an absent list means all.",
     keys: &[
@@ -232,15 +233,15 @@ pub static APPLIES: Shape = Shape {
 };
 
 /// The open APIs a product may call.
-pub const OPEN_APIS: &[&str] = &["query-order", "usage-push", "license"];
+pub(crate) const OPEN_APIS: &[&str] = &["query-order", "usage-push", "license"];
 static OPEN_API: Kind = Kind::Choice(OPEN_APIS);
 /// `await.within`: at most ten minutes of wall time.
-pub static WITHIN_MAX_MS: i64 = 600_000;
+pub(crate) static WITHIN_MAX_MS: i64 = 600_000;
 /// `await.usage.records`.
-pub static RECORDS: Kind = Kind::Integer { min: 1, max: 1000 };
+pub(crate) static RECORDS: Kind = Kind::Integer { min: 1, max: 1000 };
 
 /// `await:`.
-pub static AWAIT: Shape = Shape {
+pub(crate) static AWAIT: Shape = Shape {
     name: "await",
     doc: "Wait (wall time; virtual time held) for the merchant to call an open API: exactly one of query-order, usage, license-activate, license-upload.",
     keys: &[
@@ -273,7 +274,7 @@ pub static AWAIT: Shape = Shape {
 };
 
 /// `await.usage:`.
-pub static AWAIT_USAGE: Shape = Shape {
+pub(crate) static AWAIT_USAGE: Shape = Shape {
     name: "usage",
     doc: "Usage records for a purchase's instance.",
     keys: &[
@@ -287,14 +288,14 @@ pub static AWAIT_USAGE: Shape = Shape {
 };
 
 /// An object with no keys (`apply-credential: {}`).
-pub static EMPTY: Shape = Shape {
+pub(crate) static EMPTY: Shape = Shape {
     name: "options",
     doc: "No options.",
     keys: &[],
 };
 
 /// `purchase:`.
-pub static PURCHASE: Shape = Shape {
+pub(crate) static PURCHASE: Shape = Shape {
     name: "purchase",
     doc: "The buyer pays a new order: newInstance for each billing item.",
     keys: &[
@@ -337,7 +338,7 @@ pub static PURCHASE: Shape = Shape {
 };
 
 /// `renew:` and `convert-trial:`.
-pub static RENEW: Shape = Shape {
+pub(crate) static RENEW: Shape = Shape {
     name: "renew",
     doc: "A renewal (or trial conversion) order for an instance.",
     keys: &[
@@ -347,7 +348,7 @@ pub static RENEW: Shape = Shape {
 };
 
 /// `query:`.
-pub static QUERY: Shape = Shape {
+pub(crate) static QUERY: Shape = Shape {
     name: "query",
     doc: "queryInstance for a batch of instances.",
     keys: &[
@@ -365,7 +366,7 @@ pub static QUERY: Shape = Shape {
 };
 
 /// `debug:`.
-pub static DEBUG: Shape = Shape {
+pub(crate) static DEBUG: Shape = Shape {
     name: "debug",
     doc: "The console debug page's cases: testFlag=1 and the page's default values.",
     keys: &[
@@ -393,7 +394,7 @@ pub static DEBUG: Shape = Shape {
 };
 
 /// `send:`.
-pub static SEND: Shape = Shape {
+pub(crate) static SEND: Shape = Shape {
     name: "send",
     doc: "One request outside the lifecycle, sent once.",
     keys: &[
@@ -414,7 +415,7 @@ const ENTERPRISE: Key = required(
 );
 
 /// `authorize-users:`.
-pub static AUTHORIZE: Shape = Shape {
+pub(crate) static AUTHORIZE: Shape = Shape {
     name: "authorize-users",
     doc: "联营: the enterprise's admin authorises users to the app (authSync, at most 500 users each).",
     keys: &[
@@ -429,7 +430,7 @@ pub static AUTHORIZE: Shape = Shape {
 };
 
 /// `change-department:`.
-pub static DEPARTMENT: Shape = Shape {
+pub(crate) static DEPARTMENT: Shape = Shape {
     name: "change-department",
     doc: "联营: a department is created, renamed or deleted (singleOrgSync).",
     keys: &[
@@ -443,7 +444,7 @@ pub static DEPARTMENT: Shape = Shape {
 };
 
 /// `kit-sync:`.
-pub static KIT_SYNC: Shape = Shape {
+pub(crate) static KIT_SYNC: Shape = Shape {
     name: "kit-sync",
     doc: "联营: one Kit sync with a flag, about an enterprise as it stands.",
     keys: &[
@@ -462,7 +463,7 @@ pub static KIT_SYNC: Shape = Shape {
 };
 
 /// `login:`.
-pub static LOGIN: Shape = Shape {
+pub(crate) static LOGIN: Shape = Shape {
     name: "login",
     doc: "联营: a user of the enterprise logs in to the merchant through kgsim's identity centre; the step waits for the merchant to exchange the code (or ticket).",
     keys: &[
@@ -481,7 +482,7 @@ pub static LOGIN: Shape = Shape {
 };
 
 /// `apply-license:`.
-pub static APPLY_LICENSE: Shape = Shape {
+pub(crate) static APPLY_LICENSE: Shape = Shape {
     name: "apply-license",
     doc: "Online License: the buyer applies for a License for a device (getLicenseAsync).",
     keys: &[
@@ -495,7 +496,7 @@ pub static APPLY_LICENSE: Shape = Shape {
 };
 
 /// `faults.edit:`.
-pub static EDIT: Shape = Shape {
+pub(crate) static EDIT: Shape = Shape {
     name: "edit",
     doc: "Changes made to the request before it is signed.",
     keys: &[
@@ -513,7 +514,7 @@ pub static EDIT: Shape = Shape {
 };
 
 /// `faults:`.
-pub static FAULTS: Shape = Shape {
+pub(crate) static FAULTS: Shape = Shape {
     name: "faults",
     doc: "What the marketplace side does wrong on purpose.",
     keys: &[
@@ -556,7 +557,7 @@ pub static FAULTS: Shape = Shape {
 };
 
 /// `expect:`.
-pub static EXPECT: Shape = Shape {
+pub(crate) static EXPECT: Shape = Shape {
     name: "expect",
     doc: "What the step expects. Order, instance and attempt expectations concern the step's own purchase or instance, or `of:`.",
     keys: &[
@@ -620,7 +621,7 @@ pub static EXPECT: Shape = Shape {
 };
 
 /// A step: exactly one action key, plus the common keys.
-pub static STEP: Shape = Shape {
+pub(crate) static STEP: Shape = Shape {
     name: "step",
     doc: "One step: exactly one action, with optional faults and expectations.",
     keys: &[
@@ -760,7 +761,7 @@ pub static STEP: Shape = Shape {
 };
 
 /// The action keys of a step (the keys of [`STEP`] documented as actions).
-pub fn action_keys() -> impl Iterator<Item = &'static str> {
+pub(crate) fn action_keys() -> impl Iterator<Item = &'static str> {
     STEP.keys
         .iter()
         .filter(|k| k.doc.starts_with("Action:"))
@@ -770,7 +771,7 @@ pub fn action_keys() -> impl Iterator<Item = &'static str> {
 static STEP_KIND: Kind = Kind::Object(&STEP);
 
 /// A whole scenario file.
-pub static SCENARIO: Shape = Shape {
+pub(crate) static SCENARIO: Shape = Shape {
     name: "scenario",
     doc: "A kgsim conformance scenario.",
     keys: &[
@@ -795,7 +796,7 @@ pub static SCENARIO: Shape = Shape {
 };
 
 /// The JSON Schema (draft 2020-12) of the scenario format.
-pub fn json_schema() -> Value {
+pub(crate) fn json_schema() -> Value {
     let mut schema = object_schema(&SCENARIO);
     if let Value::Object(map) = &mut schema {
         map.insert(

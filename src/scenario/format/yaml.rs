@@ -13,31 +13,31 @@ use std::collections::HashSet;
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
 /// How deeply mappings and sequences may nest (a scenario needs six levels).
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A span of characters, `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CharSpan {
+pub(crate) struct CharSpan {
     /// First character.
-    pub start: usize,
+    pub(crate) start: usize,
     /// One past the last character.
-    pub end: usize,
+    pub(crate) end: usize,
 }
 
 /// A YAML node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// Where it is, in characters.
-    pub span: CharSpan,
+    pub(crate) span: CharSpan,
     /// Its 1-based line and column.
-    pub line_col: (usize, usize),
+    pub(crate) line_col: (usize, usize),
     /// What it is.
-    pub kind: NodeKind,
+    pub(crate) kind: NodeKind,
 }
 
 /// The shape of a node.
 #[derive(Debug, Clone, PartialEq)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     /// A scalar, as written.
     Scalar {
         /// Its text.
@@ -53,7 +53,7 @@ pub enum NodeKind {
 
 impl Node {
     /// A short name of the node's kind for messages.
-    pub fn kind_name(&self) -> &'static str {
+    pub(crate) fn kind_name(&self) -> &'static str {
         match &self.kind {
             NodeKind::Scalar { plain: true, text } if is_null(text) => "nothing",
             NodeKind::Scalar { .. } => "a scalar",
@@ -63,12 +63,12 @@ impl Node {
     }
 
     /// Whether the node is an explicit or empty null.
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar { text, plain: true } if is_null(text))
     }
 
     /// The scalar text, if a scalar.
-    pub fn scalar(&self) -> Option<&str> {
+    pub(crate) fn scalar(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Scalar { text, .. } => Some(text),
             _ => None,
@@ -95,11 +95,11 @@ fn is_null(text: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
     /// Where, as a character index.
-    pub at: usize,
+    pub(crate) at: usize,
     /// What went wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// How to fix it.
-    pub help: &'static str,
+    pub(crate) help: &'static str,
 }
 
 impl SyntaxError {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer};
 use crate::marketplace::Span;
 use crate::marketplace::kind::ProductType;
 use crate::marketplace::settings::{CustomerLevel, FreezeStart};
-use crate::protocol::openapi::OpenApiUse;
+use crate::protocol::open_api::OpenApiUse;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v1::extend_params::{Encoding, ExtendParam};
 use crate::protocol::v2::client_secret::OaepDigest;
@@ -75,7 +75,8 @@ impl<'de> Deserialize<'de> for RetryActivity {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let slug = String::deserialize(deserializer)?;
         Activity::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|a| a.slug() == slug)
             .map(Self)
             .ok_or_else(|| {

@@ -8,13 +8,13 @@
 //! comes from `KGSIM_ACCESS_KEY`.
 
 mod file;
-pub mod redactions;
+pub(crate) mod redactions;
 
 use crate::marketplace::Span;
 use crate::marketplace::kind::{Interfaces, ProductKind, ProductType};
 use crate::marketplace::retry::{Exhaustion, Purpose, RetryPolicy};
 use crate::marketplace::settings::{Catalog, Settings};
-use crate::protocol::openapi::OpenApiUse;
+use crate::protocol::open_api::OpenApiUse;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v2::client_secret::OaepDigest;
 use crate::protocol::{AccessKey, Activity, BillingMode, Protocol};
@@ -27,41 +27,41 @@ use redactions::Redactions;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     /// V1 or V2.
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// Billing mode of the product.
-    pub billing: BillingMode,
+    pub(crate) billing: BillingMode,
     /// encryptType the merchant declares (V1).
-    pub encrypt_type: EncryptType,
+    pub(crate) encrypt_type: EncryptType,
     /// Whether newInstance carries encrypted mobilePhone/email (V1).
-    pub encrypt_contacts: bool,
+    pub(crate) encrypt_contacts: bool,
     /// The optional interfaces the product declares (its kind's required ones are implied).
-    pub interfaces: Vec<Activity>,
+    pub(crate) interfaces: Vec<Activity>,
     /// Per-call timeout.
-    pub timeout: Span,
+    pub(crate) timeout: Span,
     /// The open APIs the product's systems call; `None`: the kind's defaults (see
     /// [`Profile::open_apis`]).
-    pub open_apis: Option<Vec<OpenApiUse>>,
+    pub(crate) open_apis: Option<Vec<OpenApiUse>>,
     /// SaaS, License 2.0 code or online License.
-    pub product: ProductType,
+    pub(crate) product: ProductType,
     /// Joint operation (联营): the Kit, keys and login (spec V2 §3).
-    pub kit: KitProfile,
+    pub(crate) kit: KitProfile,
     /// The order-notification address: `Some("")` for the production address's origin.
-    pub order_notify: Option<String>,
+    pub(crate) order_notify: Option<String>,
     /// The rest of the file: platform readings, catalog, retry overrides.
     file: ProfileFile,
 }
 
 /// The joint-operation part of a profile.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct KitProfile {
+pub(crate) struct KitProfile {
     /// Whether the product receives the Kit syncs.
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// The PEM file of the merchant's RSA public key (the embedded merchant brings its own).
-    pub public_key: Option<String>,
+    pub(crate) public_key: Option<String>,
     /// The OAEP digest pair `clientSecret` is encrypted with.
-    pub digest: OaepDigest,
+    pub(crate) digest: OaepDigest,
     /// The merchant's login callback (OAuth 2.0 `redirect_uri`, CAS `service`).
-    pub login_url: Option<String>,
+    pub(crate) login_url: Option<String>,
 }
 
 impl Default for Profile {
@@ -198,7 +198,7 @@ impl Profile {
     /// The open APIs the product's systems call: as declared, or by default query-order for
     /// V2 products (newInstance carries no order details, spec V2 §2.1) and usage push for
     /// on-demand ones (spec §7.1).
-    pub fn open_apis(&self) -> Vec<OpenApiUse> {
+    pub(crate) fn open_apis(&self) -> Vec<OpenApiUse> {
         self.open_apis.clone().unwrap_or_else(|| {
             let mut uses = Vec::new();
             // Every V2 purchase, and every notified order, is followed by query-order.
@@ -219,7 +219,7 @@ impl Profile {
     }
 
     /// The kind of product.
-    pub fn kind(&self) -> ProductKind {
+    pub(crate) fn kind(&self) -> ProductKind {
         ProductKind {
             protocol: self.protocol,
             billing: self.billing,
@@ -228,7 +228,7 @@ impl Profile {
     }
 
     /// Why the profile describes no product KooGallery sells, if it does not.
-    pub fn invalid(&self) -> Option<String> {
+    pub(crate) fn invalid(&self) -> Option<String> {
         if self.kit.enabled && self.protocol != Protocol::V2 {
             return Some(
                 "the Kit syncs are simulated in their V2 form (spec V2 §3; V1 Kit, §3.7, is not): add `--protocol v2`"
@@ -240,14 +240,14 @@ impl Profile {
 
     /// The interfaces the product implements: its kind's required ones, the optional ones it
     /// declares, the Kit syncs when it is a 联营 product, orderNotify when it has an address.
-    pub fn implemented(&self) -> Interfaces {
+    pub(crate) fn implemented(&self) -> Interfaces {
         Interfaces::new(self.kind(), &self.interfaces)
             .with_kit(self.kit.enabled)
             .with_order_notify(self.order_notify.is_some())
     }
 
     /// Whether a scenario applies to this product, and if not, why.
-    pub fn skip_reason(&self, scenario: &Scenario) -> Option<String> {
+    pub(crate) fn skip_reason(&self, scenario: &Scenario) -> Option<String> {
         let applies = &scenario.applies;
         let for_product = if applies.products.is_empty() {
             self.product.has_new_instance()
@@ -278,7 +278,7 @@ impl Profile {
 
     /// The activities the console's debug page offers for this product (`debug: {activities:
     /// all}`): every interface it implements but the Kit syncs, which have a tab of their own.
-    pub fn debug_activities(&self) -> Vec<Activity> {
+    pub(crate) fn debug_activities(&self) -> Vec<Activity> {
         let mut activities = self.implemented().implemented();
         activities.retain(|a| !a.is_kit());
         activities
@@ -333,7 +333,7 @@ impl Profile {
     }
 
     /// The answer fields `[snapshots] redact` names as volatile.
-    pub fn redactions(&self) -> &Redactions {
+    pub(crate) fn redactions(&self) -> &Redactions {
         &self.file.snapshots.redact
     }
 
@@ -455,7 +455,7 @@ window = "1h"
         assert!(
             error.problems[0]
                 .message()
-                .contains("`upgrad` is not an interface name")
+                .contains("interface `upgrad` is not one of new-instance")
         );
     }
 }

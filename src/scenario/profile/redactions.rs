@@ -7,18 +7,18 @@ use serde_json::Value;
 /// Answer fields to redact, as dotted paths (`appInfo.userName`, `info.appInfo.userName`);
 /// a path goes through arrays, applying to every element.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Redactions {
+pub(crate) struct Redactions {
     paths: Vec<Vec<String>>,
 }
 
 /// A `--redact` path that is not a dotted path of names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a JSON path such as appInfo.userName (names joined by dots)")]
-pub struct InvalidPath(pub String);
+pub(crate) struct InvalidPath(pub(crate) String);
 
 impl Redactions {
     /// Parses dotted paths; `[]` after a name is accepted and ignored (arrays are walked).
-    pub fn parse<'a>(paths: impl IntoIterator<Item = &'a str>) -> Result<Self, InvalidPath> {
+    pub(crate) fn parse<'a>(paths: impl IntoIterator<Item = &'a str>) -> Result<Self, InvalidPath> {
         let mut parsed = Vec::new();
         for path in paths {
             let parts: Vec<String> = path
@@ -37,7 +37,7 @@ impl Redactions {
     }
 
     /// These paths and `other`'s, without repeats.
-    pub fn merged(&self, other: &Redactions) -> Redactions {
+    pub(crate) fn merged(&self, other: &Redactions) -> Redactions {
         let mut paths = self.paths.clone();
         for path in &other.paths {
             if !paths.contains(path) {
@@ -47,19 +47,9 @@ impl Redactions {
         Redactions { paths }
     }
 
-    /// Whether no path is named.
-    pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
-    }
-
-    /// The dotted paths.
-    pub fn names(&self) -> Vec<String> {
-        self.paths.iter().map(|p| p.join(".")).collect()
-    }
-
     /// Redacts every named path in a JSON value, wherever it starts: `appInfo.userName`
     /// matches at the top level and inside `info[]`.
-    pub fn apply(&self, value: &mut Value) {
+    pub(crate) fn apply(&self, value: &mut Value) {
         for path in &self.paths {
             let shown = format!("[redacted: {}]", path.join("."));
             redact_everywhere(value, path, &shown);

@@ -10,7 +10,7 @@ use crate::marketplace::{CallId, CallOptions, EngineError, PurchaseSpec};
 use crate::protocol::Activity;
 use crate::protocol::UnixMillis;
 use crate::scenario::format::model::{Action, Advance, DebugCases, Ref, Step};
-use crate::scenario::run::runner::{Acted, Capture, Run};
+use crate::scenario::run::state::{Acted, Capture, Run};
 
 #[expect(
     clippy::needless_pass_by_value,

@@ -11,12 +11,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::checks::CheckId;
-use crate::openapi::book::State;
-use crate::openapi::{MerchantCall, Scope};
-use crate::protocol::openapi::Endpoint;
+use crate::open_api::book::State;
+use crate::open_api::{MerchantCall, Scope};
+use crate::protocol::open_api::Endpoint;
 use crate::scenario::format::model::{Awaited, AwaitedCall, LoginVia, Ref};
+use crate::scenario::result::{AwaitFact, AwaitOutcome, StepFacts, StepRun};
 use crate::scenario::run::publish::license_code;
-use crate::scenario::run::runner::{AwaitFact, AwaitOutcome, Run, StepFacts, StepRun};
+use crate::scenario::run::state::Run;
 use crate::transport::stream::Trust;
 use crate::transport::wire::{Method, Wire};
 use crate::transport::{Client, TargetUrl};

@@ -4,79 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::deliver::Performed;
 use crate::marketplace::engine::{AttemptResult, Effect};
-use crate::marketplace::{CallId, Rule, Span};
-use crate::protocol::{Activity, ResultCode};
+use crate::marketplace::{CallId, Span};
+use crate::protocol::Activity;
 use crate::scenario::format::model::Step;
-use crate::scenario::run::perform::Performed;
-use crate::scenario::run::runner::{Capture, Run};
-
-/// What a step's expectations are judged on.
-#[derive(Debug, Clone, Default)]
-pub struct StepFacts {
-    /// The step's own calls.
-    pub calls: Vec<CallFacts>,
-    /// The subject of order/instance/attempt expectations.
-    pub subject: Option<SubjectFacts>,
-    /// Every capture so far, by name.
-    pub captures: BTreeMap<String, CaptureFacts>,
-}
-
-/// A call as it stands at the end of a step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallFacts {
-    /// Its number in the scenario.
-    pub id: usize,
-    /// The activity.
-    pub activity: Activity,
-    /// Each attempt's due time after the first, and whether the console accepted it.
-    pub attempts: Vec<(Span, Option<bool>)>,
-    /// resultCode of the last performed attempt, when it answered with one.
-    pub final_code: Option<String>,
-    /// The first console rule the last performed attempt broke.
-    pub final_rule: Option<Rule>,
-    /// instanceIds of accepted answers.
-    pub returned_ids: Vec<String>,
-    /// The instanceId the marketplace holds for the call's instance.
-    pub expected_instance: Option<String>,
-    /// Decrypted (V1) or clear (V2) credentials of the last accepted answer, by field name.
-    pub credentials: Vec<(String, String)>,
-    /// How many instances the last accepted queryInstance answer listed.
-    pub listed: Option<usize>,
-    /// The order the call's instance belongs to (each round of a step has its own).
-    pub order: Option<String>,
-}
-
-impl CallFacts {
-    /// Whether the last performed attempt answered 000000.
-    pub fn answered_success(&self) -> bool {
-        self.final_code.as_deref() == Some(ResultCode::Success.as_str())
-    }
-}
-
-/// The order, instance and first calls an expectation's subject stands for.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SubjectFacts {
-    /// The subject's name (capture) or the step's action.
-    pub name: String,
-    /// The order's state.
-    pub order_state: Option<&'static str>,
-    /// How long after it was placed the order settled.
-    pub settled_after: Option<Span>,
-    /// The instance's state.
-    pub instance_state: Option<&'static str>,
-    /// The subject's calls.
-    pub calls: Vec<CallFacts>,
-}
-
-/// What a capture stands for, for same/different comparisons.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CaptureFacts {
-    /// The instanceIds the marketplace holds for its instances.
-    pub instance_ids: Vec<String>,
-    /// Credentials of its first accepted answer.
-    pub credentials: Vec<(String, String)>,
-}
+use crate::scenario::result::{CallFacts, CaptureFacts, StepFacts, SubjectFacts};
+use crate::scenario::run::state::{Capture, Run};
 
 impl Run<'_> {
     fn call_facts(&self, id: CallId) -> CallFacts {
@@ -183,11 +117,11 @@ impl Run<'_> {
         let instance = subject.instances.first().map(|i| self.engine.instance(*i));
         SubjectFacts {
             name,
-            order_state: order.as_ref().map(|o| o.state.name()),
+            order_state: order.as_ref().map(|o| o.state.slug()),
             settled_after: order
                 .as_ref()
                 .and_then(|o| o.settled_at.map(|at| Span::between(o.placed_at, at))),
-            instance_state: instance.map(|i| i.state.name()),
+            instance_state: instance.map(|i| i.state.slug()),
             calls: subject.calls.iter().map(|c| self.call_facts(*c)).collect(),
         }
     }

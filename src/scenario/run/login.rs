@@ -17,12 +17,13 @@ use std::time::Duration;
 
 use crate::marketplace::Span;
 use crate::marketplace::Transport;
-use crate::openapi::ops::identity::{authorize, issue_ticket, open_session};
-use crate::openapi::server::wall_now;
+use crate::open_api::ops::identity::{authorize, issue_ticket, open_session};
+use crate::open_api::server::wall_now;
 use crate::protocol::identity::SCOPE;
 use crate::scenario::format::model::{AwaitedCall, LoginVia, Ref};
+use crate::scenario::result::{AwaitFact, AwaitOutcome, StepRun};
 use crate::scenario::run::awaiting::settled;
-use crate::scenario::run::runner::{AwaitOutcome, Run, StepRun};
+use crate::scenario::run::state::Run;
 use crate::transport::TargetUrl;
 use crate::transport::wire::{Destination, Method, Wire};
 
@@ -201,10 +202,10 @@ impl Run<'_> {
 /// OAuth 2.0: once the code was exchanged, whether the merchant read the user with the token.
 fn userinfo_fact(
     call: &AwaitedCall,
-    calls: &[crate::openapi::MerchantCall],
+    calls: &[crate::open_api::MerchantCall],
     exchanged: bool,
-) -> Vec<crate::scenario::run::runner::AwaitFact> {
-    use crate::protocol::openapi::Endpoint;
+) -> Vec<AwaitFact> {
+    use crate::protocol::open_api::Endpoint;
     let AwaitedCall::Login {
         via: LoginVia::OAuth2,
         ..
@@ -225,7 +226,7 @@ fn userinfo_fact(
         // The refusal's own finding says what was wrong.
         return Vec::new();
     }
-    vec![crate::scenario::run::runner::AwaitFact {
+    vec![AwaitFact {
         check: crate::checks::CheckId::SsoUserinfo,
         passed: read,
         message: if read {

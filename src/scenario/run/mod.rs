@@ -1,17 +1,15 @@
-//! Performing scenarios: a fresh marketplace per scenario ([`runner`]), each step's action
-//! turned into marketplace events ([`act`]), its deliveries signed, sent and judged through
-//! [`crate::transport`] ([`perform`]), what its expectations are judged on recorded
-//! ([`facts`]), answers cut down to size once judged ([`record`]), many scenarios at once
-//! ([`suite`]); the steps that wait for the merchant's own calls — `await`, `enter-license`
-//! ([`awaiting`]) and `login` ([`login`]). The runner records; [`crate::conformance`]
-//! judges.
+//! Performing scenarios: a fresh marketplace per scenario ([`runner`], its state in
+//! [`state`]), each step's action turned into marketplace events ([`act`]), its deliveries
+//! made through [`crate::deliver`], what its expectations are judged on recorded
+//! ([`facts`]), many scenarios at once ([`suite`]); the steps that wait for the merchant's
+//! own calls — `await`, `enter-license` ([`awaiting`]) and `login` ([`login`]). The runner
+//! records into [`crate::scenario::result`]; [`crate::conformance`] judges.
 
 mod act;
 mod awaiting;
-pub mod facts;
+mod facts;
 mod login;
-pub mod perform;
 pub(crate) mod publish;
-pub mod record;
-pub mod runner;
-pub mod suite;
+pub(crate) mod runner;
+mod state;
+pub(crate) mod suite;

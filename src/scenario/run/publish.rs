@@ -13,15 +13,15 @@ use crate::marketplace::lifecycle::{
     FreezeReason, Instance, InstanceState, Order, OrderKind, OrderState,
 };
 use crate::marketplace::{Marketplace, OrderId};
-use crate::openapi::Book;
-use crate::openapi::book::{
+use crate::open_api::Book;
+use crate::open_api::book::{
     IdentityClient, IdentityTenant, InstanceEntry, LicenseEntry, OrderEntry, Scope, State,
 };
-use crate::openapi::server::wall_now;
+use crate::open_api::server::wall_now;
 use crate::protocol::identity::UserInfo;
-use crate::protocol::openapi::license::LicenseStatus;
-use crate::protocol::openapi::order::{BuyerInfo, OrderInfo, OrderLine, OrderType, ProductInfo};
-use crate::protocol::openapi::usage::InstanceView;
+use crate::protocol::open_api::license::LicenseStatus;
+use crate::protocol::open_api::order::{BuyerInfo, OrderInfo, OrderLine, OrderType, ProductInfo};
+use crate::protocol::open_api::usage::InstanceView;
 use crate::protocol::{BillingMode, UnixMillis};
 
 pub(crate) use crate::marketplace::lifecycle::license_code;

@@ -9,66 +9,63 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::marketplace::lifecycle::{InstanceRef, OrderId};
+use crate::deliver::{self, AttemptFault, Completed, LostTask, Observer, Performed, Taken};
 use crate::marketplace::{CallId, Delivery, Marketplace, Span};
-use crate::openapi::{Book, MerchantCall, Scope};
-use crate::protocol::openapi::OpenApiUse;
-use crate::protocol::{AccessKey, UnixMillis};
-use crate::scenario::format::model::{Action, AwaitedCall, Faults, Scenario, Step};
+use crate::open_api::{Book, Scope};
+use crate::protocol::open_api::OpenApiUse;
+use crate::protocol::{AccessKey, Activity, UnixMillis};
+use crate::scenario::format::model::{Action, Faults, Scenario, Step};
 use crate::scenario::profile::Profile;
-use crate::scenario::run::perform::{AttemptFault, Performed, run_until};
+use crate::scenario::result::{Exchange, ScenarioRun, StepRun};
+use crate::scenario::run::facts::about_notification;
 use crate::scenario::run::publish::Publisher;
+use crate::scenario::run::state::{Acted, Capture, Run};
 use crate::transport::Client;
 use crate::transport::wire::wall_clock;
 
-pub use crate::scenario::run::facts::{CallFacts, CaptureFacts, StepFacts, SubjectFacts};
-
 /// Everything a run shares across scenarios.
 #[derive(Debug, Clone)]
-pub struct RunContext {
+pub(crate) struct RunContext {
     /// The product profile.
-    pub profile: Profile,
+    pub(crate) profile: Profile,
     /// The access key.
-    pub key: AccessKey,
+    pub(crate) key: AccessKey,
     /// The client that reaches the merchant's production address.
-    pub client: Client,
+    pub(crate) client: Client,
     /// The run's seed: order and business ids derive from it.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Where every scenario's virtual clock starts; when `None`, the wall clock (moved back
     /// to the 28th late in a month, see [`crate::marketplace::clock::business_start`]).
-    pub start: Option<UnixMillis>,
+    pub(crate) start: Option<UnixMillis>,
     /// The open APIs the merchant calls, when they are served.
-    pub open_api: Option<OpenApiLink>,
+    pub(crate) open_api: Option<OpenApiLink>,
     /// The keys bound to the Kit, License-code and notification interfaces.
-    pub keys: crate::marketplace::settings::InterfaceKeys,
+    pub(crate) keys: crate::marketplace::settings::InterfaceKeys,
     /// 联营: the Kit's settings (the merchant's public key, the identity-centre domain).
-    pub kit: Option<crate::marketplace::settings::KitSettings>,
+    pub(crate) kit: Option<crate::marketplace::settings::KitSettings>,
     /// The merchant's login callback (OAuth 2.0 redirect_uri, CAS service).
-    pub login_url: Option<String>,
+    pub(crate) login_url: Option<String>,
 }
 
 /// The open APIs as a run sees them: their state, where they are, where the merchant's
 /// software takes License codes.
 #[derive(Debug, Clone)]
-pub struct OpenApiLink {
+pub(crate) struct OpenApiLink {
     /// Their state and the merchant's calls.
-    pub book: Book,
-    /// `http://127.0.0.1:PORT`, for messages.
-    pub base_url: String,
+    pub(crate) book: Book,
     /// Where the merchant's shipped software takes a License code (`POST {"license": …}`).
-    pub software_url: Option<String>,
+    pub(crate) software_url: Option<String>,
     /// Every `await` waits at most this long, whatever its `within` says.
-    pub await_within: Option<Span>,
+    pub(crate) await_within: Option<Span>,
     next_scope: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl OpenApiLink {
-    /// A link to open APIs serving `book` at `base_url`.
-    pub fn new(book: Book, base_url: String, software_url: Option<String>) -> Self {
+    /// A link to the open APIs serving `book`.
+    pub(crate) fn new(book: Book, software_url: Option<String>) -> Self {
         book.lock().live = true;
         Self {
             book,
-            base_url,
             software_url,
             await_within: None,
             next_scope: Arc::new(std::sync::atomic::AtomicU64::new(1)),
@@ -80,95 +77,6 @@ impl OpenApiLink {
         self.next_scope
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
-}
-
-/// One scenario's run.
-#[derive(Debug, Clone)]
-pub struct ScenarioRun {
-    /// The scenario.
-    pub scenario: Arc<Scenario>,
-    /// Why it did not run, when it did not.
-    pub skipped: Option<String>,
-    /// Its steps.
-    pub steps: Vec<StepRun>,
-    /// Virtual time it covered.
-    pub virtual_span: Span,
-    /// Where its virtual clock started (the wall clock at its start).
-    pub start: UnixMillis,
-    /// Wall time it took.
-    pub wall: Duration,
-}
-
-/// One step's run.
-#[derive(Debug, Clone)]
-pub struct StepRun {
-    /// Index in the scenario.
-    pub index: usize,
-    /// Virtual time since the scenario started, when the step began.
-    pub at: Span,
-    /// Every attempt performed during the step (retries of earlier calls included).
-    pub exchanges: Vec<Exchange>,
-    /// What the expectations are judged on.
-    pub facts: StepFacts,
-    /// Why the step's action could not be performed, if it could not.
-    pub blocked: Option<String>,
-    /// The merchant's open-API calls reported with this step (an `await` step's).
-    pub merchant_calls: Vec<MerchantCall>,
-    /// What an `await` step waited for, and whether it came.
-    pub awaited: Option<AwaitOutcome>,
-}
-
-/// How an `await` step ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AwaitOutcome {
-    /// What it waited for.
-    pub call: AwaitedCall,
-    /// Whether the merchant made the call in time.
-    pub came: bool,
-    /// How long it waited at most.
-    pub within: Span,
-    /// What else the wait established (the same License uploaded twice, …).
-    pub facts: Vec<AwaitFact>,
-    /// What stood in the way, when the wait could not start as planned (a login callback
-    /// that did not answer).
-    pub note: Option<String>,
-}
-
-/// A judged fact an `await` (or `login`) established besides the awaited call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AwaitFact {
-    /// The check.
-    pub check: crate::checks::CheckId,
-    /// Whether it held.
-    pub passed: bool,
-    /// What the rule says here.
-    pub message: String,
-    /// What was expected.
-    pub expected: String,
-    /// What came.
-    pub got: String,
-}
-
-/// One performed attempt, placed in virtual time.
-#[derive(Debug, Clone)]
-pub struct Exchange {
-    /// Virtual time since the scenario started.
-    pub at: Span,
-    /// The attempt.
-    pub performed: Performed,
-}
-
-/// What a step's `as:` name stands for.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Capture {
-    /// The order it placed.
-    pub(crate) order: Option<OrderId>,
-    /// The instances it concerns.
-    pub(crate) instances: Vec<InstanceRef>,
-    /// Every call it caused.
-    pub(crate) calls: Vec<CallId>,
-    /// The Kit enterprise it announced.
-    pub(crate) enterprise: Option<crate::marketplace::kit::EnterpriseRef>,
 }
 
 fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
@@ -185,27 +93,8 @@ fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
     hash ^ run_seed
 }
 
-/// What an action did: the calls it made, what the step captures, and the instant to run
-/// the engine to.
-pub(crate) struct Acted {
-    pub(crate) calls: Vec<CallId>,
-    pub(crate) capture: Capture,
-    pub(crate) until: UnixMillis,
-}
-
-/// One scenario being run.
-pub(crate) struct Run<'a> {
-    pub(crate) engine: Marketplace,
-    pub(crate) context: &'a RunContext,
-    pub(crate) captures: HashMap<String, Capture>,
-    plans: HashMap<CallId, Faults>,
-    pub(crate) exchanges: Vec<Exchange>,
-    /// Publishes the marketplace to the open APIs, when they are served.
-    pub(crate) publisher: Option<Publisher>,
-}
-
 /// Runs one scenario against the context's target.
-pub async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> ScenarioRun {
+pub(crate) async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> ScenarioRun {
     let started = Instant::now();
     let skipped = |reason: String, scenario: Arc<Scenario>| ScenarioRun {
         scenario,
@@ -263,7 +152,7 @@ pub async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> Scen
 
 impl Run<'_> {
     /// The first instance of a capture.
-    pub(crate) fn instance(&self, name: &str) -> Option<InstanceRef> {
+    pub(crate) fn instance(&self, name: &str) -> Option<crate::marketplace::InstanceRef> {
         self.captures
             .get(name)
             .and_then(|c| c.instances.first().copied())
@@ -303,7 +192,7 @@ impl Run<'_> {
         capture.calls.clone_from(&caused);
         // A capture stands for the step's calls to the production address (see
         // `facts::about_notification`).
-        if !crate::scenario::run::facts::about_notification(step) {
+        if !about_notification(step) {
             capture.calls.retain(|c| !self.is_notification(*c));
         }
         let start = self.engine.start();
@@ -389,40 +278,112 @@ impl Run<'_> {
         first_call: usize,
         until: UnixMillis,
     ) -> Vec<Performed> {
-        let plans = &self.plans;
-        let notifications_exempt = !crate::scenario::run::facts::about_notification(step);
-        let mut plan = |delivery: &Delivery| {
-            // A step's faults are about its calls to the production address (see
-            // `facts::about_notification`).
-            if notifications_exempt
-                && delivery.request.activity() == crate::protocol::Activity::OrderNotify
-            {
-                return AttemptFault::default();
-            }
-            let faults = plans
-                .get(&delivery.call)
-                .or((delivery.call.0 >= first_call).then_some(&step.faults));
-            faults.map_or_else(AttemptFault::default, |faults| AttemptFault {
-                fail_before_send: faults.fail_before_send.includes(delivery.attempt),
-                drop_response: faults.drop_response.includes(delivery.attempt),
-                edit: faults.edit.clone(),
-                tamper: faults.tamper,
-                together: faults.copies > 1,
-            })
+        let mut observer = StepObserver {
+            plans: &self.plans,
+            step,
+            first_call,
+            notifications_exempt: !about_notification(step),
+            publisher: self.publisher.as_mut(),
+            performed: Vec::new(),
         };
-        let publisher = &mut self.publisher;
-        let mut sync = |engine: &Marketplace| {
-            if let Some(publisher) = publisher.as_mut() {
-                publisher.sync(engine);
-            }
+        let outcome =
+            deliver::run_until(&mut self.engine, &self.context.client, until, &mut observer).await;
+        match outcome {
+            Ok(_) => observer.performed,
+            Err(never) => match never {},
+        }
+    }
+}
+
+/// How a run watches its deliveries: each attempt gets the faults of the step that made its
+/// call, the open APIs learn of the marketplace before every batch, a lost task is judged
+/// broken (never left pending: a scenario must end).
+struct StepObserver<'a> {
+    plans: &'a HashMap<CallId, Faults>,
+    step: &'a Step,
+    first_call: usize,
+    /// A step's faults are about its calls to the production address, unless it is about
+    /// the notification (see `facts::about_notification`).
+    notifications_exempt: bool,
+    publisher: Option<&'a mut Publisher>,
+    performed: Vec<Performed>,
+}
+
+impl Observer for StepObserver<'_> {
+    type Error = std::convert::Infallible;
+
+    fn batch_taken(
+        &mut self,
+        engine: &Marketplace,
+        _: Taken,
+        _: &[Delivery],
+    ) -> Result<(), Self::Error> {
+        // What the open APIs know is brought up to date before each batch goes out (the
+        // merchant may query an order as soon as its newInstance arrives) and after the
+        // last one (an instance is named by the id the merchant returned).
+        if let Some(publisher) = self.publisher.as_mut() {
+            publisher.sync(engine);
+        }
+        Ok(())
+    }
+
+    fn fault(&mut self, delivery: &Delivery) -> AttemptFault {
+        if self.notifications_exempt && delivery.request.activity() == Activity::OrderNotify {
+            return AttemptFault::default();
+        }
+        let faults = self
+            .plans
+            .get(&delivery.call)
+            .or((delivery.call.0 >= self.first_call).then_some(&self.step.faults));
+        faults.map_or_else(AttemptFault::default, |faults| AttemptFault {
+            fail_before_send: faults.fail_before_send.includes(delivery.attempt),
+            drop_response: faults.drop_response.includes(delivery.attempt),
+            edit: faults.edit.clone(),
+            tamper: faults.tamper,
+            together: faults.copies > 1,
+        })
+    }
+
+    fn completed(&mut self, _: &Marketplace, completed: Completed) -> Result<(), Self::Error> {
+        self.performed.push(completed.performed);
+        Ok(())
+    }
+
+    fn task_lost(&mut self, _: &Marketplace, _: &Delivery) -> Result<LostTask, Self::Error> {
+        // A task can only be lost to a bug in kgsim itself; the attempt is then judged
+        // broken rather than left pending forever.
+        Ok(LostTask::Judge(deliver::batch::broken()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::marketplace::{PurchaseSpec, Settings};
+    use crate::protocol::{AccessKey, Protocol};
+
+    #[test]
+    fn a_run_judges_a_lost_attempt_broken_so_that_the_scenario_ends() {
+        let mut engine = Marketplace::new(
+            Settings::new(Protocol::V1, AccessKey::new("k")),
+            UnixMillis(1_795_000_000_000),
+            7,
+        );
+        engine.purchase(&PurchaseSpec::default());
+        let delivery = engine.next_batch(engine.now()).remove(0);
+        let step = Step::of(Action::Advance(
+            crate::scenario::format::model::Advance::Span(Span::ZERO),
+        ));
+        let plans = HashMap::new();
+        let mut observer = StepObserver {
+            plans: &plans,
+            step: &step,
+            first_call: 0,
+            notifications_exempt: true,
+            publisher: None,
+            performed: Vec::new(),
         };
-        run_until(
-            &mut self.engine,
-            &self.context.client,
-            until,
-            &mut plan,
-            &mut sync,
-        )
-        .await
+        let Ok(decision) = observer.task_lost(&engine, &delivery);
+        assert_eq!(decision, LostTask::Judge(deliver::batch::broken()));
     }
 }

@@ -4,15 +4,16 @@
 use std::sync::Arc;
 
 use crate::scenario::format::model::Scenario;
-use crate::scenario::run::runner::{RunContext, ScenarioRun, run_scenario};
+use crate::scenario::result::ScenarioRun;
+use crate::scenario::run::runner::{RunContext, run_scenario};
 
 /// The default number of scenarios run at once: enough to keep a slow merchant busy, since
 /// the work is waiting on sockets, not computing.
-pub const DEFAULT_JOBS: usize = 16;
+pub(crate) const DEFAULT_JOBS: usize = 16;
 
 /// Whether a scenario matches a `--filter` pattern: `tag:NAME` matches a tag; otherwise a
 /// case-insensitive substring of the name or the file path, where `*` matches anything.
-pub fn matches(scenario: &Scenario, pattern: &str) -> bool {
+pub(crate) fn matches(scenario: &Scenario, pattern: &str) -> bool {
     if let Some(tag) = pattern.strip_prefix("tag:") {
         return scenario.tags.iter().any(|t| t == tag);
     }
@@ -37,7 +38,7 @@ fn glob_contains(hay: &str, pattern: &str) -> bool {
 
 /// Runs scenarios, at most `jobs` at once; results come back in the scenarios' order.
 /// `on_done` is told as each finishes (for a progress bar).
-pub async fn run_all(
+pub(crate) async fn run_all(
     scenarios: &[Arc<Scenario>],
     context: &RunContext,
     jobs: usize,

@@ -70,7 +70,7 @@ enum Framing {
 
 /// One persistent connection to a merchant.
 #[derive(Debug)]
-pub struct Connection {
+pub(crate) struct Connection {
     target: Arc<TargetUrl>,
     trust: Trust,
     timeout: Duration,
@@ -87,7 +87,12 @@ pub struct Connection {
 
 impl Connection {
     /// A connection (opened on first use) with a per-exchange timeout and a body cap.
-    pub fn new(target: Arc<TargetUrl>, trust: Trust, timeout: Duration, body_cap: usize) -> Self {
+    pub(crate) fn new(
+        target: Arc<TargetUrl>,
+        trust: Trust,
+        timeout: Duration,
+        body_cap: usize,
+    ) -> Self {
         Self {
             target,
             trust,
@@ -102,7 +107,7 @@ impl Connection {
     }
 
     /// Whether the connection can carry another request (open, and nothing unexpected on it).
-    pub fn is_reusable(&mut self) -> bool {
+    pub(crate) fn is_reusable(&mut self) -> bool {
         self.stream.as_mut().is_some_and(Stream::is_reusable)
     }
 
@@ -123,7 +128,7 @@ impl Connection {
     }
 
     /// Sends one signed request and reads the answer within the timeout and the body cap.
-    pub async fn send(&mut self, wire: &Wire) -> Sent {
+    pub(crate) async fn send(&mut self, wire: &Wire) -> Sent {
         let (started, timeout) = (Instant::now(), self.timeout);
         let outcome = tokio::time::timeout(timeout, self.exchange(wire)).await;
         Sent {
@@ -192,7 +197,7 @@ impl Connection {
     /// Opens the connection and writes all of `wire` but its last byte, so that several
     /// copies can then be completed at the same instant ([`Self::release`]): the way to make
     /// concurrent copies arrive together whatever the network does.
-    pub async fn stage(&mut self, wire: &Wire) -> Result<(), Transport> {
+    pub(crate) async fn stage(&mut self, wire: &Wire) -> Result<(), Transport> {
         self.encode(wire);
         let timeout = self.timeout;
         let staged = async {
@@ -204,14 +209,14 @@ impl Connection {
     }
 
     /// Writes the last byte of a staged request; returns when it left.
-    pub async fn release(&mut self) -> Result<Instant, Transport> {
+    pub(crate) async fn release(&mut self) -> Result<Instant, Transport> {
         let (last, timeout) = (self.request.len(), self.timeout);
         let outcome = tokio::time::timeout(timeout, self.write(..last)).await;
         self.settle(outcome).map(|()| Instant::now())
     }
 
     /// Reads the answer to a released request within the timeout.
-    pub async fn finish(&mut self, started: Instant) -> Sent {
+    pub(crate) async fn finish(&mut self, started: Instant) -> Sent {
         let timeout = self.timeout;
         let outcome = tokio::time::timeout(timeout, self.receive()).await;
         Sent {

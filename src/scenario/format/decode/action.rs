@@ -348,7 +348,8 @@ impl Decoder<'_> {
         let kind = Kind::Choice(schema::ACTIVITIES);
         let slug = self.choice(node, schema::ACTIVITIES, "the activity")?;
         Activity::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|a| a.slug() == slug)
             .ok_or_else(|| self.wrong(node, &kind, "the activity"))
     }

@@ -31,7 +31,7 @@ use crate::scenario::format::yaml::{self, Node, NodeKind};
 pub(crate) type Decoded<T> = Result<T, Reported>;
 
 /// How long a stale-timestamp tamper backdates a V2 request: well past the 60 s window.
-pub const STALE_BY: Span = Span::minutes(5);
+pub(crate) const STALE_BY: Span = Span::minutes(5);
 
 /// Decodes one scenario from its text; `name` is the file as the user named it.
 pub fn decode(name: &str, text: &str) -> Result<Scenario, FileProblems> {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::checks::CheckId;
 use crate::marketplace::kind::ProductType;
-use crate::protocol::openapi::OpenApiUse;
+use crate::protocol::open_api::OpenApiUse;
 use crate::protocol::{BillingMode, Protocol};
 use crate::scenario::format::decode::{Capture, Decoded, Decoder, Obj};
 use crate::scenario::format::diagnostics::did_you_mean;

@@ -1,0 +1,134 @@
+//! The JSON API: everything the console's pages can do, for CI jobs and scripts. Each route
+//! is registered together with its documentation ([`router`], utoipa-axum), so the document
+//! served at `/api/openapi.json` lists every route — a route without one does not compile
+//! into the router.
+//!
+//! One file per resource: [`products`], [`orders`] (purchases, orders, instance and Kit
+//! actions, notice restarts), [`clock`], [`debug`] (debug cases and dial tests), [`log`]
+//! (the call log and the merchant's open-API calls).
+
+mod clock;
+mod debug;
+mod log;
+mod orders;
+mod products;
+mod schema;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::console::http::App;
+use crate::console::service::ConsoleError;
+use crate::console::store::Page;
+
+pub(crate) use orders::{OrderDetail, order_detail};
+
+/// The document of the console's API (served at `/api/openapi.json`).
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "kgsim console API",
+    description = "Drive the local KooGallery seller console: products, purchases, buyer actions, the test clock, notices, debug cases and dial tests."
+))]
+pub(crate) struct ApiDoc;
+
+/// Every documented route.
+pub(crate) fn router() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(products::health))
+        .routes(routes!(products::products, products::create_product))
+        .routes(routes!(products::product_orders))
+        .routes(routes!(products::enterprises))
+        .routes(routes!(products::export))
+        .routes(routes!(orders::purchase))
+        .routes(routes!(orders::order))
+        .routes(routes!(orders::act))
+        .routes(routes!(orders::kit))
+        .routes(routes!(orders::restart))
+        .routes(routes!(clock::advance))
+        .routes(routes!(clock::next))
+        .routes(routes!(clock::freeze))
+        .routes(routes!(debug::debug_case))
+        .routes(routes!(debug::run_cases))
+        .routes(routes!(log::log))
+        .routes(routes!(log::merchant_calls))
+}
+
+/// An error: what went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ApiError {
+    /// The message.
+    pub(crate) error: String,
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        let status = crate::console::http::status_of(&self);
+        (
+            status,
+            Json(ApiError {
+                error: self.to_string(),
+            }),
+        )
+            .into_response()
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ConsoleError>;
+
+/// A JSON request body; a body that does not decode is a 400 naming the field and the values
+/// allowed (axum's own rejection would be a bare 422), a wrong content type keeps its 415.
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+/// Why an [`ApiJson`] body was refused.
+pub(crate) struct BodyRefused(StatusCode, String);
+
+impl IntoResponse for BodyRefused {
+    fn into_response(self) -> Response {
+        (self.0, Json(ApiError { error: self.1 })).into_response()
+    }
+}
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = BodyRefused;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(
+                rejection @ (JsonRejection::JsonDataError(_) | JsonRejection::JsonSyntaxError(_)),
+            ) => Err(BodyRefused(StatusCode::BAD_REQUEST, rejection.body_text())),
+            Err(rejection) => Err(BodyRefused(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
+/// `?offset=&limit=`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Paging {
+    #[serde(default)]
+    offset: u32,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+impl Paging {
+    pub(crate) fn page(&self) -> Page {
+        Page {
+            offset: self.offset,
+            limit: self.limit.unwrap_or(50).clamp(1, 500),
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! `GET /products/{id}`: the product — address, kind, keys' fingerprints, interfaces —, the
+//! buyer's purchase form, its instances with their actions, 联营 enterprises, its orders.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use maud::{Markup, html};
+
+use crate::console::http::App;
+use crate::console::http::pages::{PageResult, frame, product_of, rendered};
+use crate::console::http::view::{badge, beijing, button_form, page as framed};
+use crate::console::journal::BuyerAction;
+use crate::console::product::ProductSpec;
+use crate::console::store::{EnterpriseRow, InstanceRow, OrderRow, Page, ProductRow};
+use crate::marketplace::kind::ProductType;
+
+/// What a product's page shows.
+#[derive(Debug, Clone)]
+pub(crate) struct ProductView {
+    pub(crate) row: ProductRow,
+    pub(crate) spec: ProductSpec,
+    /// `(interface type, fingerprint)` of each key configured.
+    pub(crate) fingerprints: Vec<(&'static str, String)>,
+    pub(crate) instances: Vec<InstanceRow>,
+    pub(crate) enterprises: Vec<EnterpriseRow>,
+    pub(crate) orders: Vec<OrderRow>,
+}
+
+pub(super) async fn page(State(app): State<Arc<App>>, Path(id): Path<i64>) -> PageResult {
+    let (row, spec) = product_of(&app, id)?;
+    let mut fingerprints = Vec::new();
+    for (meta, what) in [
+        ("key.fingerprint", "basic"),
+        ("key.kit.fingerprint", "kit"),
+        ("key.license-code.fingerprint", "license-code"),
+        ("key.notify.fingerprint", "notify"),
+    ] {
+        if let Some(print) = app.read(|r| r.meta(meta))?.filter(|p| !p.is_empty()) {
+            fingerprints.push((what, print));
+        }
+    }
+    let view = ProductView {
+        fingerprints,
+        instances: app.read(|r| r.instances(id, Page::first(50)))?,
+        enterprises: if spec.kit_public_key.is_some() {
+            app.read(|r| r.enterprises(id))?
+        } else {
+            Vec::new()
+        },
+        orders: app.read(|r| r.orders(id, Page::first(50)))?,
+        row,
+        spec,
+    };
+    let frame = frame(&app, &view.row.name);
+    Ok(rendered(framed(&frame, &content(&view, &frame.token))))
+}
+
+/// The product page's content.
+pub(crate) fn content(view: &ProductView, token: &str) -> Markup {
+    let id = view.row.id;
+    html! {
+        @if view.row.trading_frozen {
+            p.error #trading-frozen role="alert" { "Trading frozen and the product hidden: its dial tests failed five days running. Fix the interface, then replay all saved cases on the debug page." }
+        }
+        (panel(view))
+        h2 { "Buyer" }
+        form method="post" action="/ui/purchase" .panel {
+            input type="hidden" name="token" value=(token);
+            input type="hidden" name="product_id" value=(id);
+            label for="trial" { input type="checkbox" name="trial" value="1" #trial; " Trial" }
+            button type="submit" #buy { "Buy" }
+        }
+        (instances(view, token))
+        @if view.spec.kit_public_key.is_some() {
+            (kit_section(id, &view.enterprises, token))
+        }
+        h2 { "Orders" }
+        div.scroll {
+            table #orders {
+                tr { th { "Order" } th { "Kind" } th { "Status" } th { "Placed" } th { "Settled" } }
+                @for order in &view.orders {
+                    tr {
+                        td { a href={ "/orders/" (order.order_id) } { (order.order_id) } }
+                        td { (order.kind) }
+                        td { (badge(&order.status)) }
+                        td { (beijing(order.placed_at)) }
+                        td { @if let Some(at) = order.settled_at { (beijing(at)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the product is: address, kind, keys' fingerprints, interfaces, links.
+fn panel(view: &ProductView) -> Markup {
+    let spec = &view.spec;
+    let id = view.row.id;
+    html! {
+        div.panel {
+            b { "Production address" } " " code { (spec.production_address) } br;
+            b { "Protocol" } " " (spec.protocol) " · " b { "Billing" } " " (spec.billing) " · " b { "Type" } " " (spec.product) br;
+            b { "Keys" } " (fingerprints; the keys come from the environment and are never stored) "
+            @for (index, (what, print)) in view.fingerprints.iter().enumerate() {
+                @if index > 0 { ", " }
+                (what) " " code { (print) }
+            }
+            @if let Some(url) = &spec.order_notify {
+                br; b { "Order notification" } " " code { (url) }
+            }
+            br; b { "Interfaces" } " "
+            @for (index, (activity, required)) in spec.interfaces().iter().enumerate() {
+                @if index > 0 { ", " }
+                (activity) " " span.muted { "(" (activity.interface_type()) ", " (if *required { "required" } else { "optional" }) ")" }
+            }
+            br;
+            a href={ "/products/" (id) "/debug" } { "接口调试 · Debug page" } " · "
+            a href={ "/api/products/" (id) "/scenario" } #export { "Export as scenario" }
+        }
+    }
+}
+
+/// The latest instances, each with the buyer's actions.
+fn instances(view: &ProductView, token: &str) -> Markup {
+    let id = view.row.id;
+    // License 2.0 products: the code the marketplace issued stands where an instanceId would.
+    let id_column = if view.spec.product == ProductType::LicenseCode {
+        "License code"
+    } else {
+        "instanceId"
+    };
+    html! {
+        h2 { "Instances" }
+        div.scroll {
+            table #instances {
+                tr { th { "#" } th { "Order" } th { (id_column) } th { "State" } th { "Billing" } th { "Expires" } th { "Actions" } }
+                @for instance in &view.instances {
+                    tr {
+                        td { (instance.reference) }
+                        td { a href={ "/orders/" (instance.order_id) } { (instance.order_id) } }
+                        td { code { (instance.instance_id.as_deref().unwrap_or("")) } }
+                        td { (badge(&instance.state)) }
+                        td { (instance.billing) }
+                        td { @if let Some(at) = instance.expire_at { (beijing(at)) } }
+                        td { (actions(id, instance, view.spec.kit_public_key.is_some(), token)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An instance's buttons.
+fn actions(product: i64, instance: &InstanceRow, kit: bool, token: &str) -> Markup {
+    let fields = |action: &str| {
+        vec![
+            ("product_id", product.to_string()),
+            ("instance", instance.reference.to_string()),
+            ("action", action.to_owned()),
+        ]
+    };
+    html! {
+        @for action in BuyerAction::ALL {
+            (button_form("/ui/act", token, &fields(action.slug()), action.slug(), &format!("act-{}-{}", action.slug(), instance.reference)))
+        }
+        @if kit {
+            (button_form("/ui/kit", token, &fields("bind-enterprise"), "bind-enterprise", &format!("kit-bind-{}", instance.reference)))
+        }
+    }
+}
+
+/// 联营: the enterprises the Kit synced, and what makes it sync.
+fn kit_section(product: i64, enterprises: &[EnterpriseRow], token: &str) -> Markup {
+    let kit_form = |action: &str, extra: &[(&str, String)], label: &str, element: String| {
+        let mut fields = vec![
+            ("product_id", product.to_string()),
+            ("action", action.to_owned()),
+        ];
+        fields.extend(extra.iter().cloned());
+        button_form("/ui/kit", token, &fields, label, &element)
+    };
+    html! {
+        h2 { "联营 · Kit" }
+        p { (kit_form("apply-credential", &[], "Apply for the app credential", "kit-apply-credential".into())) }
+        div.scroll {
+            table #enterprises {
+                tr { th { "#" } th { "Enterprise" } th { "tenantId" } th { "appId / client_id" } th { "Instance" } th { "Users" } th { "Departments" } th { "Actions" } }
+                @for enterprise in enterprises {
+                    @let n = enterprise.reference;
+                    tr {
+                        td { (n) }
+                        td { (enterprise.name) }
+                        td { code { (enterprise.tenant_id) } }
+                        td { code { (enterprise.app_id) } " / " code { (enterprise.client_id) } }
+                        td { @match enterprise.instance_ref { Some(i) => (i), None => "credential" } }
+                        td { (enterprise.users) }
+                        td { (enterprise.departments) }
+                        td {
+                            (kit_form("authorize-users", &[("enterprise", n.to_string()), ("count", "1".into())], "Authorize a user", format!("kit-authorize-{n}")))
+                            (kit_form("add-department", &[("enterprise", n.to_string())], "Add a department", format!("kit-department-{n}")))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::http::pages::fixtures;
+
+    #[test]
+    fn product_page() {
+        let spec: ProductSpec = serde_json::from_str(
+            r#"{"production_address":"http://127.0.0.1:8080/saasproduce","protocol":"v2","kit_public_key":"k"}"#,
+        )
+        .unwrap();
+        let view = ProductView {
+            row: ProductRow {
+                id: 3,
+                name: "研发部 SaaS".into(),
+                spec: String::new(),
+                start_ms: 0,
+                seed: 0,
+                created_at: 0,
+                trading_frozen: true,
+            },
+            spec,
+            fingerprints: vec![("basic", "0123abcd".into())],
+            instances: vec![InstanceRow {
+                product_id: 3,
+                reference: 0,
+                order_id: "CS0001".into(),
+                instance_id: Some("inst-<1>".into()),
+                state: "active".into(),
+                billing: "period".into(),
+                trial: false,
+                expire_at: Some(1_795_000_000_000),
+                license_code: None,
+            }],
+            enterprises: vec![EnterpriseRow {
+                product_id: 3,
+                reference: 0,
+                instance_ref: Some(0),
+                tenant_id: "t-1".into(),
+                tenant_code: "tc".into(),
+                name: "华为技术有限公司".into(),
+                app_id: "app".into(),
+                client_id: "client".into(),
+                users: 2,
+                departments: 1,
+            }],
+            orders: vec![OrderRow {
+                product_id: 3,
+                order_id: "CS0001".into(),
+                kind: "purchase".into(),
+                status: "opened".into(),
+                placed_at: 1_795_000_000_000,
+                settled_at: Some(1_795_000_001_000),
+            }],
+        };
+        insta::assert_snapshot!(fixtures::lines(content(&view, fixtures::TOKEN)));
+    }
+}
