@@ -5,7 +5,7 @@
 
 use crate::checks::CheckId;
 use crate::conformance::attribute::Cause;
-use crate::conformance::evaluate::CheckVerdict;
+use crate::conformance::verdict::CheckVerdict;
 use crate::protocol::open_api::Endpoint;
 use crate::scenario::format::model::{AwaitedCall, LoginVia, Step};
 use crate::scenario::result::StepRun;

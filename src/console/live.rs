@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::console::journal::{BuyerAction, Entry, KitAction};
-use crate::console::product::ProductSpec;
+use crate::console::product::{ProductSpec, SpecError};
 use crate::console::store::{EnterpriseRow, InstanceRow, Mirror, NoticeRow, OrderRow, ProductRow};
 use crate::deliver::EngineView;
 use crate::marketplace::engine::Effect;
@@ -21,6 +21,7 @@ use crate::open_api::Book;
 use crate::protocol::{AccessKey, Activity, UnixMillis};
 use crate::scenario::run::publish::Publisher;
 use crate::transport::Client;
+use crate::transport::stream::TrustError;
 
 /// What applying a command produced.
 #[derive(Debug, Clone, Default)]
@@ -57,15 +58,38 @@ pub(crate) struct Live {
 /// A product could not be brought up.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
+    /// Its stored request no longer decodes.
+    #[error("product {0}: its stored request does not decode")]
+    Stored(i64, #[source] serde_json::Error),
     /// Its stored request no longer resolves.
-    #[error("product {0}: {1}")]
-    Spec(i64, String),
+    #[error("product {0}")]
+    Spec(i64, #[source] SpecError),
     /// The platform's trust store could not be loaded.
-    #[error("product {0}: TLS: {1}")]
-    Trust(i64, String),
-    /// A journal entry does not apply (the file was edited, or kgsim changed underneath).
-    #[error("product {0}: journal entry {1} does not apply: {2}")]
-    Replay(i64, i64, String),
+    #[error("product {0}: TLS")]
+    Trust(i64, #[source] TrustError),
+    /// A journal entry does not decode (the file was edited, or kgsim changed underneath).
+    #[error("product {0}: journal entry {1} does not decode")]
+    Journal(i64, i64, #[source] serde_json::Error),
+    /// A journal entry does not apply.
+    #[error("product {0}: journal entry {1} does not apply")]
+    Replay(i64, i64, #[source] ApplyError),
+}
+
+/// A command or journal entry the engine does not take in its current state.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The marketplace does not allow it now.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// It names an instance, notice or enterprise the product does not have.
+    #[error("there is no {0}")]
+    Missing(String),
+    /// It names an interface kgsim does not know.
+    #[error(transparent)]
+    Interface(#[from] crate::slug::UnknownSlug),
+    /// The clock moved with deliveries unanswered, or an answer came for one not due.
+    #[error("{0}")]
+    OutOfOrder(String),
 }
 
 impl Live {
@@ -79,12 +103,12 @@ impl Live {
         book: Option<&Book>,
     ) -> Result<Self, LiveError> {
         let spec: ProductSpec =
-            serde_json::from_str(&row.spec).map_err(|e| LiveError::Spec(row.id, e.to_string()))?;
+            serde_json::from_str(&row.spec).map_err(|e| LiveError::Stored(row.id, e))?;
         let resolved = spec
             .resolve(key, keys, domain)
-            .map_err(|e| LiveError::Spec(row.id, e.to_string()))?;
+            .map_err(|e| LiveError::Spec(row.id, e))?;
         let client = Client::with_platform_trust(resolved.target, resolved.timeout)
-            .map_err(|e| LiveError::Trust(row.id, e.to_string()))?;
+            .map_err(|e| LiveError::Trust(row.id, e))?;
         let client = match resolved.notify {
             Some(notify) => client.with_notify(notify),
             None => client,
@@ -117,15 +141,16 @@ impl Live {
     pub(crate) fn replay(&mut self, journal: &[(i64, String)]) -> Result<(), LiveError> {
         for (seq, text) in journal {
             let id = self.row.id;
-            let fail = |e: String| LiveError::Replay(id, *seq, e);
-            let entry: Entry = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
-            self.apply(&entry).map_err(fail)?;
+            let entry: Entry =
+                serde_json::from_str(text).map_err(|e| LiveError::Journal(id, *seq, e))?;
+            self.apply(&entry)
+                .map_err(|e| LiveError::Replay(id, *seq, e))?;
         }
         Ok(())
     }
 
     /// Applies one journal entry to the engine.
-    pub(crate) fn apply(&mut self, entry: &Entry) -> Result<Applied, String> {
+    pub(crate) fn apply(&mut self, entry: &Entry) -> Result<Applied, ApplyError> {
         let options = CallOptions::default();
         let engine = &mut self.engine;
         let mut applied = Applied::default();
@@ -145,35 +170,32 @@ impl Live {
             }
             Entry::Act { instance, action } => {
                 if *instance >= engine.all_instances().count() {
-                    return Err(format!("there is no instance {instance}"));
+                    return Err(ApplyError::Missing(format!("instance {instance}")));
                 }
-                applied.calls = act(engine, InstanceRef(*instance), *action, &options)
-                    .map_err(|e| e.to_string())?;
+                applied.calls = act(engine, InstanceRef(*instance), *action, &options)?;
             }
             Entry::Kit { action } => {
                 applied.calls = kit(engine, *action, &options)?;
             }
             Entry::Restart { call } => {
                 if *call >= engine.calls().len() {
-                    return Err(format!("there is no notice {call}"));
+                    return Err(ApplyError::Missing(format!("notice {call}")));
                 }
-                engine.restart(CallId(*call)).map_err(|e| e.to_string())?;
+                engine.restart(CallId(*call))?;
                 applied.calls = vec![CallId(*call)];
             }
             Entry::DebugCase {
                 activity, variant, ..
             } => {
-                let activity: Activity = activity
-                    .parse()
-                    .map_err(|_| format!("unknown interface {activity}"))?;
-                let call = engine
-                    .debug_case(activity, *variant, &options)
-                    .map_err(|e| e.to_string())?;
+                let activity: Activity = activity.parse()?;
+                let call = engine.debug_case(activity, *variant, &options)?;
                 applied.calls = vec![call];
             }
             Entry::Advance { until } => {
                 if !self.pending.is_empty() {
-                    return Err("the clock moved before every delivery was answered".into());
+                    return Err(ApplyError::OutOfOrder(
+                        "the clock moved before every delivery was answered".into(),
+                    ));
                 }
                 self.pending = engine.next_batch(UnixMillis(*until));
             }
@@ -186,7 +208,11 @@ impl Live {
                     .pending
                     .iter()
                     .position(|d| d.call.0 == *call && d.attempt == *attempt)
-                    .ok_or_else(|| format!("attempt {attempt} of notice {call} was not due"))?;
+                    .ok_or_else(|| {
+                        ApplyError::OutOfOrder(format!(
+                            "attempt {attempt} of notice {call} was not due"
+                        ))
+                    })?;
                 let delivery = self.pending.remove(position);
                 let judgement = self.view.judge(&delivery, &transport.to_transport());
                 self.engine.complete(&delivery, &judgement);
@@ -304,18 +330,18 @@ fn kit(
     engine: &mut Marketplace,
     action: KitAction,
     options: &CallOptions,
-) -> Result<Vec<CallId>, String> {
+) -> Result<Vec<CallId>, ApplyError> {
     let enterprises = engine.enterprises().count();
     let enterprise = |n: usize| {
         (n < enterprises)
             .then_some(EnterpriseRef(n))
-            .ok_or_else(|| format!("there is no enterprise {n}"))
+            .ok_or_else(|| ApplyError::Missing(format!("enterprise {n}")))
     };
     let calls = match action {
         KitAction::ApplyCredential => engine.apply_credential(options).map(|(_, calls)| calls),
         KitAction::BindEnterprise { instance } => {
             if instance >= engine.all_instances().count() {
-                return Err(format!("there is no instance {instance}"));
+                return Err(ApplyError::Missing(format!("instance {instance}")));
             }
             engine
                 .bind_enterprise(InstanceRef(instance), options)
@@ -332,7 +358,7 @@ fn kit(
             engine.change_department(enterprise(n)?, KitFlag::Add, options)
         }
     };
-    calls.map_err(|e| e.to_string())
+    Ok(calls?)
 }
 
 /// An order kind's name in the API.

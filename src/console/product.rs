@@ -51,7 +51,7 @@ pub(crate) struct ProductSpec {
 /// What is wrong with a product request.
 #[derive(Debug, thiserror::Error)]
 #[error("{field}: {message}")]
-pub(crate) struct SpecError {
+pub struct SpecError {
     /// The field.
     pub(crate) field: &'static str,
     /// What is wrong, with the values allowed.

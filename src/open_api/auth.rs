@@ -5,7 +5,7 @@
 
 use crate::checks::CheckId;
 use crate::open_api::book::CallFinding;
-use crate::open_api::server::Received;
+use crate::open_api::ops::Received;
 use crate::protocol::open_api::GatewayError;
 use crate::protocol::secret::AccessKey;
 use crate::protocol::verdict::Verdict;

@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::checks::CheckId;
 use crate::open_api::auth::{Keys, check_apigw, check_usage_signature};
 use crate::open_api::book::{Book, MerchantCall};
-use crate::open_api::ops::{Reply, identity, license, query_order, upload, usage};
+use crate::open_api::ops::{Received, Reply, identity, license, query_order, upload, usage};
 use crate::protocol::UnixMillis;
 use crate::protocol::open_api::license::LicenseCode;
 use crate::protocol::open_api::usage::MktCode;
@@ -29,47 +29,6 @@ pub(crate) const BODY_CAP: usize = 4 * 1024 * 1024;
 const HOLD: std::time::Duration = std::time::Duration::from_secs(3);
 /// How much of a request body the log keeps.
 const LOGGED_BODY: usize = 16 * 1024;
-
-/// A request as it arrived.
-#[derive(Debug, Clone)]
-pub(crate) struct Received {
-    /// `GET`, `POST`, …
-    pub(crate) method: String,
-    /// The path.
-    pub(crate) path: String,
-    /// The raw query string.
-    pub(crate) query: String,
-    /// Every header, in arrival order.
-    pub(crate) headers: Vec<(String, String)>,
-    /// The body.
-    pub(crate) body: Bytes,
-}
-
-impl Received {
-    /// The first header with this name (any case).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The headers as borrowed pairs.
-    pub(crate) fn header_pairs(&self) -> Vec<(&str, &str)> {
-        self.headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect()
-    }
-
-    fn is_json(&self) -> bool {
-        self.header("content-type").is_some_and(|t| {
-            t.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-        })
-    }
-}
 
 /// The server's shared parts.
 pub(crate) struct OpenApi {

@@ -7,31 +7,14 @@
 //! tampered with, dropped or never sent on purpose are left out: a forged request is meant to
 //! be refused) and speaks only when at least [`SHARE`] of them agree.
 
-use serde::Serialize;
-
 use crate::checks::CheckId;
 use crate::protocol::ResultCode;
-use crate::report::model::{ExchangeReport, Report, ScenarioReport, Status};
+use crate::report::model::{Diagnosis, ExchangeReport, Report, ScenarioReport, Status};
 
 /// The share of exchanges that must show the same cause, in percent.
 pub(crate) const SHARE: usize = 90;
 /// Fewer exchanges than this never make a diagnosis (one failing call is its own story).
 const MIN_EXCHANGES: usize = 5;
-
-/// One cause that explains most of a run's failures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct Diagnosis {
-    /// The checks it shows up as, the main one first.
-    pub(crate) checks: Vec<String>,
-    /// What happened, with the counts.
-    pub(crate) summary: String,
-    /// The most likely mistake.
-    pub(crate) likely_cause: String,
-    /// What to run or change to pin it down.
-    pub(crate) next_step: String,
-    /// The failed scenarios whose first failure is this check.
-    pub(crate) scenarios: usize,
-}
 
 /// What one exchange showed.
 struct Seen<'a> {

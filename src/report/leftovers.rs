@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::checks::CheckId;
 use crate::open_api::MerchantCall;
 use crate::protocol::open_api::{Endpoint, answer_code};
-use crate::report::model::{OutcomeReport, ScenarioReport, Status};
+use crate::report::model::{CheckReport, ScenarioReport, Status};
 
 /// The file name the entry is reported under; it names no scenario file, so no snapshot.
 pub(crate) const FILE: &str = "(open APIs)";
@@ -45,7 +45,7 @@ pub(crate) fn report(calls: &[MerchantCall]) -> Option<ScenarioReport> {
     }
     let outcomes = broken
         .into_iter()
-        .map(|((api, check), (got, example))| OutcomeReport {
+        .map(|((api, check), (got, example))| CheckReport {
             check: check.id().to_owned(),
             passed: false,
             file: FILE.to_owned(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
-use crate::report::model::{OutcomeReport, ProfileSummary, Report, SnapshotReport};
+use crate::report::model::{CheckReport, ProfileSummary, Report, SnapshotReport};
 use crate::report::transcript;
 
 /// The extension of an accepted snapshot.
@@ -216,7 +216,7 @@ struct Compared<'a> {
 impl Compared<'_> {
     /// The `snapshot` outcome: matched, or changed with a diff, a count of changed lines and,
     /// when only answer values changed, the `--redact` that would keep them out.
-    fn outcome(&self, file: &str, passed: bool, root_cause: Option<String>) -> OutcomeReport {
+    fn outcome(&self, file: &str, passed: bool, root_cause: Option<String>) -> CheckReport {
         let detail = (!passed).then(|| diff(self.accepted, self.current));
         let changed = detail.as_ref().map_or(0, |d| {
             d.lines()
@@ -233,7 +233,7 @@ impl Compared<'_> {
             .map(|paths| redact_hint(&paths))
             .unwrap_or_default();
         let path = self.path.display();
-        OutcomeReport {
+        CheckReport {
             check: "snapshot".to_owned(),
             passed,
             file: file.to_owned(),

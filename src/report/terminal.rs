@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::marketplace::Span;
-use crate::report::diagnosis::{Diagnosis, is_explained};
+use crate::report::diagnosis::is_explained;
+use crate::report::model::Diagnosis;
 use crate::report::model::{ExchangeReport, Report, ScenarioReport, Status};
 
 /// Whether to colour the output.

@@ -806,3 +806,63 @@ async fn a_restart_judges_each_answer_as_it_was_received() {
     let detail = api.get(&format!("/api/orders/{order}")).await;
     assert_eq!(detail["status"], "opened", "{detail}");
 }
+
+/// One product's merchant hanging never stalls another product: its purchase waits on its
+/// own product's lock while a purchase on a healthy product comes and goes, pages and the
+/// API's reads answer, and a wall-clock tick serves the healthy product.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_merchant_stalls_only_its_own_product() {
+    let hanging = Switched::start(false).await;
+    let healthy = Switched::start(false).await;
+    hanging.set(Mode::Hang);
+    let console = in_process("hanging.db").await;
+    let api = Api::new(&format!("http://{}", console.address));
+    let stuck = api.create_product(&hanging.url, "v1").await;
+    let fine = api.create_product(&healthy.url, "v1").await;
+    let arrived = hanging.arrived.notified();
+    let blocked = {
+        let api = Api::new(&api.base);
+        tokio::spawn(async move {
+            api.try_post("/api/purchases", json!({"product_id": stuck}))
+                .await
+        })
+    };
+    // The hanging product's newInstance is at its merchant, its product's lock held.
+    arrived.await;
+    let bought = api
+        .post("/api/purchases", json!({"product_id": fine}))
+        .await;
+    assert_eq!(bought["attempts"][0]["verdict"], "accepted", "{bought}");
+    api.get("/log").await;
+    api.get(&format!("/products/{fine}")).await;
+    let ticked = console.app.service.tick().await.unwrap();
+    for task in ticked {
+        // The tick skips the busy product instead of waiting for it.
+        task.await.unwrap().unwrap();
+    }
+    assert!(
+        !blocked.is_finished(),
+        "the hanging product's purchase is still waiting for its merchant"
+    );
+    blocked.abort();
+}
+
+/// A product request with a value outside an enum is a 400 that names the allowed values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_product_kind_is_a_400_listing_the_allowed_values() {
+    let console = in_process("enum.db").await;
+    let api = Api::new(&format!("http://{}", console.address));
+    let (status, body) = api
+        .try_post(
+            "/api/products",
+            json!({"production_address": "http://127.0.0.1:9/p", "protocol": "v3"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("protocol"), "{error}");
+    assert!(error.contains("`v1`") && error.contains("`v2`"), "{error}");
+    let document = api.get("/api/openapi.json").await;
+    let protocol = &document["components"]["schemas"]["Protocol"]["enum"];
+    assert_eq!(protocol, &json!(["v1", "v2"]), "{document}");
+}

@@ -91,9 +91,11 @@ pub(crate) fn status_of(error: &ConsoleError) -> axum::http::StatusCode {
     use axum::http::StatusCode;
     match error {
         ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
-        ConsoleError::Invalid(_) => StatusCode::BAD_REQUEST,
+        ConsoleError::Invalid(_) | ConsoleError::Spec(_) => StatusCode::BAD_REQUEST,
         ConsoleError::Refused(_) => StatusCode::CONFLICT,
-        ConsoleError::Store(_) | ConsoleError::Live(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        ConsoleError::Store(_) | ConsoleError::Live(_) | ConsoleError::Encode(..) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }
 

@@ -20,8 +20,8 @@ use tokio::sync::broadcast;
 
 use crate::console::clock::ConsoleClock;
 use crate::console::journal::{BuyerAction, Entry, KitAction};
-use crate::console::live::{Applied, Live, LiveError};
-use crate::console::product::ProductSpec;
+use crate::console::live::{Applied, ApplyError, Live, LiveError};
+use crate::console::product::{ProductSpec, SpecError};
 use crate::console::store::{AttemptRow, StoreError, Writer, fingerprint};
 use crate::marketplace::settings::InterfaceKeys;
 use crate::open_api::Book;
@@ -47,9 +47,30 @@ pub enum ConsoleError {
     /// The request is malformed.
     #[error("{0}")]
     Invalid(String),
+    /// The product request is not valid.
+    #[error("invalid product")]
+    Spec(#[from] SpecError),
     /// The marketplace does not allow it in the current state.
-    #[error("{0}")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(#[from] ApplyError),
+    /// Something could not be written as JSON (a kgsim bug).
+    #[error("could not encode {0}")]
+    Encode(&'static str, #[source] serde_json::Error),
+}
+
+impl ConsoleError {
+    /// The message with every cause after it (`invalid product: billing: …`), for the
+    /// API's and the pages' error bodies.
+    pub fn full_message(&self) -> String {
+        let mut message = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        message
+    }
 }
 
 /// One product under its lock: changes to it are serialised, changes to others are not.
@@ -181,10 +202,9 @@ impl Service {
 
     /// Adds a product; returns its id.
     pub(crate) fn create_product(&self, spec: &ProductSpec) -> Result<i64, ConsoleError> {
-        spec.resolve(&self.key, &self.keys, &self.identity)
-            .map_err(|e| ConsoleError::Invalid(e.to_string()))?;
+        spec.resolve(&self.key, &self.keys, &self.identity)?;
         let text =
-            serde_json::to_string(&spec).map_err(|e| ConsoleError::Invalid(e.to_string()))?;
+            serde_json::to_string(&spec).map_err(|e| ConsoleError::Encode("the product", e))?;
         let seed = i64::from_ne_bytes(rand::random::<[u8; 8]>());
         let row = {
             let writer = self.writer();
@@ -281,7 +301,7 @@ impl Service {
         entry: &Entry,
         attempts: &[AttemptRow],
     ) -> Result<Applied, ConsoleError> {
-        let applied = live.apply(entry).map_err(ConsoleError::Refused)?;
+        let applied = live.apply(entry)?;
         let changes = live.changes();
         self.journal(live.id(), entry, &changes, attempts)?;
         Ok(applied)
@@ -296,7 +316,7 @@ impl Service {
         attempts: &[AttemptRow],
     ) -> Result<(), ConsoleError> {
         let text =
-            serde_json::to_string(entry).map_err(|e| ConsoleError::Invalid(e.to_string()))?;
+            serde_json::to_string(entry).map_err(|e| ConsoleError::Encode("a journal entry", e))?;
         self.writer()
             .commit(product, Some(&text), changes, attempts)?;
         Ok(())

@@ -9,6 +9,7 @@ pub(crate) mod usage;
 
 use std::collections::BTreeSet;
 
+use axum::body::Bytes;
 use serde_json::Value;
 
 use crate::checks::CheckId;
@@ -68,6 +69,47 @@ impl Reply {
     pub(crate) fn about(mut self, subjects: impl IntoIterator<Item = String>) -> Self {
         self.subjects.extend(subjects);
         self
+    }
+}
+
+/// A request as it arrived.
+#[derive(Debug, Clone)]
+pub(crate) struct Received {
+    /// `GET`, `POST`, …
+    pub(crate) method: String,
+    /// The path.
+    pub(crate) path: String,
+    /// The raw query string.
+    pub(crate) query: String,
+    /// Every header, in arrival order.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The body.
+    pub(crate) body: Bytes,
+}
+
+impl Received {
+    /// The first header with this name (any case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The headers as borrowed pairs.
+    pub(crate) fn header_pairs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+
+    pub(crate) fn is_json(&self) -> bool {
+        self.header("content-type").is_some_and(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        })
     }
 }
 

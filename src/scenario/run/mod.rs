@@ -1,5 +1,5 @@
-//! Performing scenarios: a fresh marketplace per scenario ([`runner`], its state in
-//! [`state`]), each step's action turned into marketplace events ([`act`]), its deliveries
+//! Performing scenarios: what a run shares ([`context`]), a fresh marketplace per scenario
+//! ([`runner`], its state in [`state`]), each step's action turned into marketplace events ([`act`]), its deliveries
 //! made through [`crate::deliver`], what its expectations are judged on recorded
 //! ([`facts`]), many scenarios at once ([`suite`]); the steps that wait for the merchant's
 //! own calls — `await`, `enter-license` ([`awaiting`]) and `login` ([`login`]). The runner
@@ -7,6 +7,7 @@
 
 mod act;
 mod awaiting;
+mod context;
 mod facts;
 mod login;
 pub(crate) mod publish;

@@ -11,73 +11,19 @@ use std::time::{Duration, Instant};
 
 use crate::deliver::{self, AttemptFault, Completed, LostTask, Observer, Performed, Taken};
 use crate::marketplace::{CallId, Delivery, Marketplace, Span};
-use crate::open_api::{Book, Scope};
+
 use crate::protocol::open_api::OpenApiUse;
-use crate::protocol::{AccessKey, Activity, UnixMillis};
+use crate::protocol::{Activity, UnixMillis};
 use crate::scenario::format::model::{Action, Faults, Scenario, Step};
-use crate::scenario::profile::Profile;
+
 use crate::scenario::result::{Exchange, ScenarioRun, StepRun};
 use crate::scenario::run::facts::about_notification;
 use crate::scenario::run::publish::Publisher;
 use crate::scenario::run::state::{Acted, Capture, Run};
-use crate::transport::Client;
+
+pub(crate) use crate::scenario::run::context::{OpenApiLink, RunContext};
+
 use crate::transport::wire::wall_clock;
-
-/// Everything a run shares across scenarios.
-#[derive(Debug, Clone)]
-pub(crate) struct RunContext {
-    /// The product profile.
-    pub(crate) profile: Profile,
-    /// The access key.
-    pub(crate) key: AccessKey,
-    /// The client that reaches the merchant's production address.
-    pub(crate) client: Client,
-    /// The run's seed: order and business ids derive from it.
-    pub(crate) seed: u64,
-    /// Where every scenario's virtual clock starts; when `None`, the wall clock (moved back
-    /// to the 28th late in a month, see [`crate::marketplace::clock::business_start`]).
-    pub(crate) start: Option<UnixMillis>,
-    /// The open APIs the merchant calls, when they are served.
-    pub(crate) open_api: Option<OpenApiLink>,
-    /// The keys bound to the Kit, License-code and notification interfaces.
-    pub(crate) keys: crate::marketplace::settings::InterfaceKeys,
-    /// 联营: the Kit's settings (the merchant's public key, the identity-centre domain).
-    pub(crate) kit: Option<crate::marketplace::settings::KitSettings>,
-    /// The merchant's login callback (OAuth 2.0 redirect_uri, CAS service).
-    pub(crate) login_url: Option<String>,
-}
-
-/// The open APIs as a run sees them: their state, where they are, where the merchant's
-/// software takes License codes.
-#[derive(Debug, Clone)]
-pub(crate) struct OpenApiLink {
-    /// Their state and the merchant's calls.
-    pub(crate) book: Book,
-    /// Where the merchant's shipped software takes a License code (`POST {"license": …}`).
-    pub(crate) software_url: Option<String>,
-    /// Every `await` waits at most this long, whatever its `within` says.
-    pub(crate) await_within: Option<Span>,
-    next_scope: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl OpenApiLink {
-    /// A link to the open APIs serving `book`.
-    pub(crate) fn new(book: Book, software_url: Option<String>) -> Self {
-        book.lock().live = true;
-        Self {
-            book,
-            software_url,
-            await_within: None,
-            next_scope: Arc::new(std::sync::atomic::AtomicU64::new(1)),
-        }
-    }
-
-    /// A fresh scope for one scenario run.
-    fn scope(&self) -> Scope {
-        self.next_scope
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    }
-}
 
 fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
     // FNV-1a over the file name, mixed with the run seed: stable per scenario within a run.

@@ -8,8 +8,8 @@ use crate::marketplace::{CallId, Marketplace};
 use crate::protocol::UnixMillis;
 use crate::scenario::format::model::Faults;
 use crate::scenario::result::Exchange;
+use crate::scenario::run::context::RunContext;
 use crate::scenario::run::publish::Publisher;
-use crate::scenario::run::runner::RunContext;
 
 /// What a step's `as:` name stands for.
 #[derive(Debug, Clone, Default)]

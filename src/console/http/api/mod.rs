@@ -75,7 +75,7 @@ impl IntoResponse for ConsoleError {
         (
             status,
             Json(ApiError {
-                error: self.to_string(),
+                error: self.full_message(),
             }),
         )
             .into_response()

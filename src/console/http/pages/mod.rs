@@ -57,7 +57,7 @@ pub(crate) struct PageError(StatusCode, String);
 
 impl From<ConsoleError> for PageError {
     fn from(error: ConsoleError) -> Self {
-        Self(status_of(&error), error.to_string())
+        Self(status_of(&error), error.full_message())
     }
 }
 
