@@ -19,7 +19,7 @@ use crate::marketplace::{
 };
 use crate::open_api::Book;
 use crate::protocol::{AccessKey, Activity, UnixMillis};
-use crate::scenario::run::publish::Publisher;
+use crate::scenario::publish::Publisher;
 use crate::transport::Client;
 use crate::transport::stream::TrustError;
 

@@ -11,7 +11,7 @@ use crate::console::store::{AttemptRow, Mirror};
 use crate::console::vocab::AttemptVerdict;
 use crate::deliver::{self, Completed, LostTask, Observer, Performed, Taken};
 use crate::marketplace::{Delivery, Marketplace, Transport};
-use crate::scenario::run::publish::Publisher;
+use crate::scenario::publish::Publisher;
 
 /// How one attempt ended, as the API reports it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]

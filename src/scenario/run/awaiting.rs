@@ -16,7 +16,7 @@ use crate::open_api::{MerchantCall, Scope};
 use crate::protocol::open_api::Endpoint;
 use crate::scenario::format::model::{Awaited, AwaitedCall, LoginVia, Ref};
 use crate::scenario::result::{AwaitFact, AwaitOutcome, StepFacts, StepRun};
-use crate::scenario::run::publish::license_code;
+use crate::scenario::publish::license_code;
 use crate::scenario::run::state::Run;
 use crate::transport::stream::Trust;
 use crate::transport::wire::{Method, Wire};

@@ -10,7 +10,6 @@ mod awaiting;
 mod context;
 mod facts;
 mod login;
-pub(crate) mod publish;
 pub(crate) mod runner;
 mod state;
 pub(crate) mod suite;

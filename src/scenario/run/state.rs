@@ -9,7 +9,7 @@ use crate::protocol::UnixMillis;
 use crate::scenario::format::model::Faults;
 use crate::scenario::result::Exchange;
 use crate::scenario::run::context::RunContext;
-use crate::scenario::run::publish::Publisher;
+use crate::scenario::publish::Publisher;
 
 /// What a step's `as:` name stands for.
 #[derive(Debug, Clone, Default)]
