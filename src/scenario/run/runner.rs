@@ -16,9 +16,9 @@ use crate::protocol::open_api::OpenApiUse;
 use crate::protocol::{Activity, UnixMillis};
 use crate::scenario::format::model::{Action, Faults, Scenario, Step};
 
+use crate::scenario::publish::Publisher;
 use crate::scenario::result::{Exchange, ScenarioRun, StepRun};
 use crate::scenario::run::facts::about_notification;
-use crate::scenario::publish::Publisher;
 use crate::scenario::run::state::{Acted, Capture, Run};
 
 pub(crate) use crate::scenario::run::context::{OpenApiLink, RunContext};

@@ -7,9 +7,9 @@ use crate::marketplace::lifecycle::{InstanceRef, OrderId};
 use crate::marketplace::{CallId, Marketplace};
 use crate::protocol::UnixMillis;
 use crate::scenario::format::model::Faults;
+use crate::scenario::publish::Publisher;
 use crate::scenario::result::Exchange;
 use crate::scenario::run::context::RunContext;
-use crate::scenario::publish::Publisher;
 
 /// What a step's `as:` name stands for.
 #[derive(Debug, Clone, Default)]

@@ -30,6 +30,8 @@ use crate::console::http::App;
 use crate::console::service::ConsoleError;
 use crate::console::store::Page;
 
+#[cfg(test)]
+pub(crate) use orders::NoticeDetail;
 pub(crate) use orders::{OrderDetail, order_detail};
 
 /// The document of the console's API (served at `/api/openapi.json`).

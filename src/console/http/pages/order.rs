@@ -67,3 +67,67 @@ pub(crate) fn content(detail: &OrderDetail, token: &str) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::http::api::NoticeDetail;
+    use crate::console::http::pages::fixtures;
+    use crate::console::store::{AttemptRow, InstanceRow, NoticeRow, OrderRow};
+    use crate::console::vocab::AttemptVerdict;
+
+    #[test]
+    fn order_timeline() {
+        let detail = OrderDetail {
+            order: OrderRow {
+                product_id: 1,
+                order_id: "CS0001".into(),
+                kind: "purchase".into(),
+                status: "refunded".into(),
+                placed_at: 1_795_000_000_000,
+                settled_at: Some(1_795_010_800_000),
+            },
+            instances: vec![InstanceRow {
+                product_id: 1,
+                reference: 0,
+                order_id: "CS0001".into(),
+                instance_id: None,
+                state: "failed".into(),
+                billing: "period".into(),
+                trial: false,
+                expire_at: None,
+                license_code: None,
+            }],
+            notices: vec![NoticeDetail {
+                id: "1.0".into(),
+                notice: NoticeRow {
+                    product_id: 1,
+                    call: 0,
+                    activity: "new-instance".into(),
+                    order_id: Some("CS0001".into()),
+                    instance_ref: Some(0),
+                    state: "exhausted".into(),
+                    attempts: 1,
+                    first_due: 1_795_000_000_000,
+                    probe: false,
+                },
+                attempt_log: vec![AttemptRow {
+                    id: 1,
+                    product_id: 1,
+                    call: 0,
+                    number: 1,
+                    at: 1_795_000_000_000,
+                    activity: "new-instance".into(),
+                    url: Some("http://h/p?activity=newInstance&x=<1>".into()),
+                    request: None,
+                    status: Some(500),
+                    answer: Some("<html>broken</html>".into()),
+                    verdict: AttemptVerdict::Rejected,
+                    check_id: Some("console.http-status".into()),
+                    message: Some("HTTP status 500, not 200".into()),
+                }],
+            }],
+        };
+        insta::assert_snapshot!(fixtures::lines(content(&detail, fixtures::TOKEN)));
+    }
+}
