@@ -22,8 +22,8 @@ use kgsim::protocol::v1::body_sign::{self, BodySign, Layout};
 use kgsim::protocol::v1::crypto::{self, EncryptType, Iv};
 use kgsim::protocol::v2::signature;
 use kgsim::protocol::{AccessKey, Activity, Protocol, UnixMillis};
-use kgsim::transport::wire::Edit;
 use kgsim::transport::wire::{self, Wire};
+use kgsim::transport::wire::{Changes, Edit, WireForm};
 
 const NOW: UnixMillis = UnixMillis(1_767_225_600_000);
 
@@ -40,8 +40,11 @@ fn signed(protocol: Protocol) -> Wire {
         &key(),
         NOW,
         "4B1C2D3E4F5061728394A5B6C7D8E9F0",
-        &Edit::default(),
-        None,
+        Changes {
+            edit: &Edit::default(),
+            tamper: None,
+        },
+        WireForm::default(),
     )
 }
 
@@ -82,10 +85,27 @@ fn sign(c: &mut Criterion) {
     let v2 = purchase(&Settings::new(Protocol::V2, key.clone()), &mut Ids::new(1));
     let nonce = "4B1C2D3E4F5061728394A5B6C7D8E9F0";
     c.bench_function("sign/v1-newInstance", |b| {
-        b.iter(|| wire::sign(black_box(&v1), &key, NOW, "", &edit, None));
+        let changes = Changes {
+            edit: &edit,
+            tamper: None,
+        };
+        b.iter(|| wire::sign(black_box(&v1), &key, NOW, "", changes, WireForm::default()));
     });
     c.bench_function("sign/v2-newInstance", |b| {
-        b.iter(|| wire::sign(black_box(&v2), &key, NOW, nonce, &edit, None));
+        let changes = Changes {
+            edit: &edit,
+            tamper: None,
+        };
+        b.iter(|| {
+            wire::sign(
+                black_box(&v2),
+                &key,
+                NOW,
+                nonce,
+                changes,
+                WireForm::default(),
+            )
+        });
     });
 }
 

@@ -73,7 +73,8 @@ pub(crate) fn run(args: &LoadArgs, out: &mut dyn Write) -> Exit {
     if let (true, Some(target)) = (args.print_request, target) {
         let settings = settings(args, key);
         let request = load::purchase(&settings, &mut Ids::new(rand::random()));
-        let wire = wire::sign_now(&request, &settings.access_key, &Edit::default(), None);
+        let form = wire::WireForm::of(&settings, 0, 1);
+        let wire = wire::sign_now(&request, &settings.access_key, &Edit::default(), None, form);
         writeln!(out, "{}", target.with_query(&wire.query))?;
         if let Some(body) = &wire.body {
             writeln!(out, "{body}")?;

@@ -113,7 +113,11 @@ impl Live {
             Some(notify) => client.with_notify(notify),
             None => client,
         };
-        let engine = Marketplace::new(resolved.settings, UnixMillis(row.start_ms), row.seed as u64);
+        let mut settings = resolved.settings;
+        // What the product's requests look like (key orders, names) depends on the product
+        // alone, as a scenario's does on the scenario.
+        settings.wire.stable_seed = row.seed as u64;
+        let engine = Marketplace::new(settings, UnixMillis(row.start_ms), row.seed as u64);
         let publisher = book.map(|book| {
             let licensed = engine.settings().product != crate::marketplace::kind::ProductType::Saas;
             Publisher::new(book.clone(), row.id as crate::open_api::Scope, licensed)

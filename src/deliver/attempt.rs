@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::deliver::cut::{self, AnswerFacts};
 use crate::marketplace::classify::{Context, Judgement, classify};
 use crate::marketplace::{Delivery, Marketplace, Settings, Transport};
-use crate::transport::wire::{self, Edit, Tamper, Wire};
+use crate::transport::wire::{self, Edit, Tamper, Wire, WireForm};
 use crate::transport::{Client, Sent};
 
 /// What the marketplace does to one attempt on its side (a scenario's `faults:`).
@@ -130,7 +130,8 @@ impl EngineView {
         let key = self
             .settings
             .key_for(delivery.request.activity().interface_type());
-        wire::sign_now(&delivery.request, key, &fault.edit, fault.tamper)
+        let form = WireForm::of(&self.settings, delivery.call.0, delivery.attempt);
+        wire::sign_now(&delivery.request, key, &fault.edit, fault.tamper, form)
     }
 }
 

@@ -16,7 +16,7 @@ use crate::marketplace::requests::{self, Buyer};
 use crate::marketplace::settings::Settings;
 use crate::protocol::Request;
 use crate::transport::http1::Connection;
-use crate::transport::wire::{self, Edit, Wire, wall_clock};
+use crate::transport::wire::{self, Edit, Wire, WireForm, wall_clock};
 use crate::transport::{Client, Sent, join_all};
 
 /// What every worker shares.
@@ -56,8 +56,24 @@ impl Tally {
     }
 }
 
-fn sign(settings: &Settings, request: &Request) -> Wire {
-    wire::sign_now(request, &settings.access_key, &Edit::default(), None)
+/// Signs a worker's requests as production sends them, each body's key order another.
+struct Signer<'a> {
+    settings: &'a Settings,
+    sequence: AtomicUsize,
+}
+
+impl Signer<'_> {
+    fn sign(&self, request: &Request) -> Wire {
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let form = WireForm::of(self.settings, sequence, 1);
+        wire::sign_now(
+            request,
+            &self.settings.access_key,
+            &Edit::default(),
+            None,
+            form,
+        )
+    }
 }
 
 /// Judges an answer as the console does.
@@ -80,9 +96,9 @@ fn judge(settings: &Settings, request: &Request, sent: &Sent) -> Judged {
     (sent.elapsed, failures, instance)
 }
 
-async fn send(settings: &Settings, connection: &mut Connection, request: &Request) -> Judged {
-    let sent = connection.send(&sign(settings, request)).await;
-    judge(settings, request, &sent)
+async fn send(signer: &Signer<'_>, connection: &mut Connection, request: &Request) -> Judged {
+    let sent = connection.send(&signer.sign(request)).await;
+    judge(signer.settings, request, &sent)
 }
 
 /// Reads the answer to a released request, or reports why it never left.
@@ -103,11 +119,12 @@ async fn finished(
 /// Sends two requests so that they arrive together: both written up to their last byte, then
 /// both released — a retry overlapping a slow original, what breaks check-then-insert.
 async fn send_pair(
-    settings: &Settings,
+    signer: &Signer<'_>,
     (a, b): (&mut Connection, &mut Connection),
     requests: (&Request, &Request),
 ) -> (Judged, Judged) {
-    let (wire_a, wire_b) = (sign(settings, requests.0), sign(settings, requests.1));
+    let settings = signer.settings;
+    let (wire_a, wire_b) = (signer.sign(requests.0), signer.sign(requests.1));
     let started = std::time::Instant::now();
     let (staged_a, staged_b) = tokio::join!(a.stage(&wire_a), b.stage(&wire_b));
     let released_a = match staged_a {
@@ -167,7 +184,10 @@ pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
     let mut tally = Tally::default();
     let mut ids = Ids::new(shared.seed ^ (index.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
     let mut request = purchase(&shared.settings, &mut ids);
-    let settings = &shared.settings;
+    let signer = Signer {
+        settings: &shared.settings,
+        sequence: AtomicUsize::new(0),
+    };
     let client = &shared.client;
     let mut connections = Connections {
         first: client.connection(),
@@ -183,13 +203,13 @@ pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
         let mut answered = Vec::new();
         match &mut connections.racing {
             None => {
-                let judged = send(settings, &mut connections.first, &request).await;
+                let judged = send(&signer, &mut connections.first, &request).await;
                 tally.record(judged, &mut answered);
             }
             Some(racing) => {
                 let resend = requests::with_new_business_id(&request, &mut ids);
                 let pair = (&mut connections.first, racing);
-                let (original, copy) = send_pair(settings, pair, (&request, &resend)).await;
+                let (original, copy) = send_pair(&signer, pair, (&request, &resend)).await;
                 tally.record(original, &mut answered);
                 tally.record(copy, &mut answered);
             }
@@ -199,7 +219,7 @@ pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
             .iter()
             .map(|_| requests::with_new_business_id(&request, &mut ids))
             .collect();
-        for judged in join_sends(settings, &mut connections.later, &resends).await {
+        for judged in join_sends(&signer, &mut connections.later, &resends).await {
             tally.record(judged, &mut answered);
         }
         tally.instances_by_order.push((order, answered));
@@ -209,13 +229,13 @@ pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
 
 /// Sends each request on its own connection, all at once.
 async fn join_sends(
-    settings: &Settings,
+    signer: &Signer<'_>,
     connections: &mut [Connection],
     requests: &[Request],
 ) -> Vec<Judged> {
     let sends = connections
         .iter_mut()
         .zip(requests)
-        .map(|(connection, request)| send(settings, connection, request));
+        .map(|(connection, request)| send(signer, connection, request));
     join_all(sends).await
 }

@@ -8,6 +8,7 @@
 
 use crate::marketplace::ids::Ids;
 use crate::marketplace::lifecycle::{InstanceRef, OrderId};
+use crate::marketplace::sample;
 use crate::protocol::v2::kit_sync::{
     AllOrgSync, ApplicationSync, AuthSync, KitSync, KitUser, OrgInfo, SingleOrgSync, TenantSync,
 };
@@ -79,17 +80,21 @@ pub(crate) struct Enterprise {
     created_users: u32,
     /// Departments ever created.
     created_orgs: u32,
+    /// The stable seed its names are drawn from (see [`crate::marketplace::sample`]).
+    names: u64,
 }
 
 /// The top-level department's code.
 pub(crate) const ROOT_ORG: &str = "org-root";
 
 impl Enterprise {
-    /// A new enterprise for an instance (or none), with its client drawn from `ids`.
+    /// A new enterprise for an instance (or none), with its client drawn from `ids` and its
+    /// names from `names` (the marketplace's stable seed) and its `number` in the marketplace.
     pub(crate) fn new(
         ids: &mut Ids,
         instance: Option<(InstanceRef, String, &OrderId)>,
         app_id: &str,
+        (names, number): (u64, u64),
     ) -> Self {
         let tenant_id = ids.customer_id();
         let tenant_code = format!("t{}", &ids.customer_id()[..10]);
@@ -97,16 +102,18 @@ impl Enterprise {
             Some((r, id, order)) => (Some(r), id, order.0.clone()),
             None => (None, String::new(), String::new()),
         };
+        let name = sample::enterprise(names, number);
         Self {
             instance,
             instance_id,
             order_id,
-            name: format!("Enterprise {tenant_code}"),
             orgs: vec![OrgInfo {
                 org_code: ROOT_ORG.into(),
-                org_name: format!("Enterprise {tenant_code}"),
-                parent_code: None,
+                org_name: name.chars().take(128).collect(),
+                // "如果是顶层部门,这个值为空": the V1 example sends "" [I:root-parent-code].
+                parent_code: Some(String::new()),
             }],
+            name,
             tenant_id,
             tenant_code,
             app_id: app_id.to_owned(),
@@ -115,6 +122,7 @@ impl Enterprise {
             users: Vec::new(),
             created_users: 0,
             created_orgs: 0,
+            names: names ^ number.rotate_left(32),
         }
     }
 
@@ -125,16 +133,16 @@ impl Enterprise {
         let users: Vec<KitUser> = (start + 1..=start + count)
             .map(|n| KitUser {
                 user_name: format!("user{n:04}"),
-                name: format!("User {n}"),
+                name: sample::person(self.names, u64::from(n)),
                 org_code: ROOT_ORG.into(),
-                position: Some("engineer".into()),
+                position: Some(sample::department(self.names, u64::from(n)) + "工程师"),
                 employee_code: Some(format!("E{n:05}")),
                 employee_type: Some(1),
                 role: if n == 1 { "admin" } else { "user" }.into(),
                 enable: "true".into(),
                 mobile: None,
                 email: Some(format!("user{n:04}@{}.example.com", self.tenant_code)),
-                work_place: None,
+                work_place: Some(sample::free_text(self.names, u64::from(n))),
                 entry_date: None,
             })
             .collect();
@@ -147,7 +155,7 @@ impl Enterprise {
         self.created_orgs += 1;
         let org = OrgInfo {
             org_code: format!("org-{:03}", self.created_orgs),
-            org_name: format!("Department {}", self.created_orgs),
+            org_name: sample::department(self.names, u64::from(self.created_orgs)),
             parent_code: Some(ROOT_ORG.into()),
         };
         self.orgs.push(org.clone());
@@ -230,7 +238,7 @@ mod tests {
     #[test]
     fn users_and_departments_stay_unique() {
         let mut ids = Ids::new(3);
-        let mut enterprise = Enterprise::new(&mut ids, None, "app-1");
+        let mut enterprise = Enterprise::new(&mut ids, None, "app-1", (5, 0));
         assert!(enterprise.instance_id.is_empty() && enterprise.order_id.is_empty());
         let first = enterprise.create_users(2);
         let second = enterprise.create_users(1);

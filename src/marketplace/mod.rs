@@ -17,6 +17,7 @@ pub(crate) mod kit;
 pub(crate) mod lifecycle;
 pub(crate) mod requests;
 pub(crate) mod retry;
+pub(crate) mod sample;
 pub mod settings;
 
 pub use classify::{

@@ -105,6 +105,48 @@ impl std::str::FromStr for FreezeStart {
     }
 }
 
+/// How request bodies go out (spec V2 §1.3–1.4; fidelity audit §1): as production sends
+/// them — top-level keys in another order, a space after each `:` — or in the canonical form
+/// the signature covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyForm {
+    /// As the published examples arrive (the default).
+    #[default]
+    Production,
+    /// Keys sorted, compact: the bytes the signature covers.
+    Canonical,
+}
+
+crate::slug_impls!(pub BodyForm, "wire-bodies", {
+    Production = "production",
+    Canonical = "canonical",
+});
+
+/// The hex case of the Kit's `x-sign`: every published Kit example is uppercase [I:kit-sign-case].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignCase {
+    /// As the examples show (the default).
+    #[default]
+    Upper,
+    /// For merchants that must also take lowercase.
+    Lower,
+}
+
+crate::slug_impls!(pub SignCase, "kit-sign-case", { Upper = "upper", Lower = "lower" });
+
+/// What requests look like on the wire beyond their content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WireSettings {
+    /// The body form.
+    pub bodies: BodyForm,
+    /// The Kit `x-sign` case.
+    pub kit_sign_case: SignCase,
+    /// A seed that depends on what is being run (a scenario, a console product, a walk) and
+    /// never on a run's random ids: the key orders and the production-like names a run sends
+    /// are drawn from it, so transcripts of two runs agree.
+    pub stable_seed: u64,
+}
+
 /// The product's ids as the marketplace sends them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Catalog {
@@ -207,6 +249,8 @@ pub struct Settings {
     pub(crate) kit: Option<KitSettings>,
     /// Whether every order is notified to an order-notification address (spec V2 §5).
     pub(crate) order_notify: bool,
+    /// Body form, `x-sign` case and the stable seed.
+    pub(crate) wire: WireSettings,
 }
 
 impl Settings {
@@ -250,10 +294,19 @@ impl Settings {
             billing: BillingMode::Period,
             encrypt_type: EncryptType::Aes256,
             encrypt_contacts: true,
-            extend_params: vec![ExtendParam {
-                name: "emailDomainName".into(),
-                value: "buyer.example.com".into(),
-            }],
+            // The published example's parameter, and two the buyer types in (empty: kgsim
+            // draws production-like free text for each order).
+            extend_params: ["emailDomainName", "companyAddress", "remark"]
+                .into_iter()
+                .map(|name| ExtendParam {
+                    name: name.into(),
+                    value: if name == "emailDomainName" {
+                        "buyer.example.com".into()
+                    } else {
+                        String::new()
+                    },
+                })
+                .collect(),
             extend_params_encoding: Encoding::Base64,
             v1_order_id_on_expire_release: false,
             customer_level: CustomerLevel::default(),
@@ -272,7 +325,17 @@ impl Settings {
             keys: InterfaceKeys::default(),
             kit: None,
             order_notify: false,
+            wire: WireSettings::default(),
         }
+    }
+
+    /// The seed of one attempt's body form: the stable seed, the call and the attempt.
+    pub(crate) fn form_seed(&self, call: usize, attempt: u32) -> u64 {
+        let mut seed = self.wire.stable_seed ^ 0x5EED_F0E5;
+        for part in [call as u64, u64::from(attempt)] {
+            seed = (seed ^ part).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
+        }
+        seed
     }
 }
 

@@ -103,12 +103,28 @@ pub enum Fault {
     LicenseNoExpiryCheck,
     /// Order notification: answered, the order never queried.
     NotifyNoQuery,
+    /// V2 (basic, License, notification): the signature computed over the body bytes as
+    /// received, not over their canonical form.
+    RawBodySign,
+    /// Kit: `x-sign` computed over the body bytes as received.
+    KitRawBodySign,
+    /// Kit: the canonical body written with non-ASCII escaped as `\uXXXX` before signing
+    /// (Python's `json.dumps` default).
+    KitAsciiEscape,
+    /// Kit: the canonical body written with `<>&='` escaped before signing (Gson's default,
+    /// Go's `json.Marshal`).
+    KitHtmlEscape,
+    /// Kit: `x-sign` compared case-sensitively against a lowercase hex digest.
+    KitLowercaseXsign,
+    /// V2: `Content-Type: application/json;charset=utf8` refused with 415, as stock Express
+    /// (`express.json()`) does.
+    StrictCharset,
 }
 
 impl Fault {
     /// Every fault (with `fail-first=2` and `race-window=5` as the representatives of their
     /// families).
-    pub(crate) const ALL: [Fault; 46] = [
+    pub(crate) const ALL: [Fault; 52] = [
         Self::NonIdempotentNew,
         Self::OnDemandIgnoresProduct,
         Self::SharedInstanceId,
@@ -155,6 +171,12 @@ impl Fault {
         Self::LicenseFreshEachTime,
         Self::LicenseNoExpiryCheck,
         Self::NotifyNoQuery,
+        Self::RawBodySign,
+        Self::KitRawBodySign,
+        Self::KitAsciiEscape,
+        Self::KitHtmlEscape,
+        Self::KitLowercaseXsign,
+        Self::StrictCharset,
     ];
 
     /// Whether the switch takes a number (`name=N`).
@@ -211,6 +233,12 @@ impl Fault {
             Self::LicenseFreshEachTime => "license-fresh-each-time",
             Self::LicenseNoExpiryCheck => "license-no-expiry-check",
             Self::NotifyNoQuery => "notify-no-query",
+            Self::RawBodySign => "raw-body-sign",
+            Self::KitRawBodySign => "kit-raw-body-sign",
+            Self::KitAsciiEscape => "kit-ascii-escape",
+            Self::KitHtmlEscape => "kit-html-escape",
+            Self::KitLowercaseXsign => "kit-lowercase-x-sign",
+            Self::StrictCharset => "strict-charset",
         }
     }
 
@@ -271,6 +299,12 @@ impl Fault {
                 "online License: a period application without expiry accepted"
             }
             Self::NotifyNoQuery => "order notification answered, the order never queried",
+            Self::RawBodySign => "V2: the signature checked over the raw body bytes",
+            Self::KitRawBodySign => "Kit: x-sign checked over the raw body bytes",
+            Self::KitAsciiEscape => "Kit: non-ASCII escaped as \\uXXXX before signing",
+            Self::KitHtmlEscape => "Kit: <>&=' escaped before signing",
+            Self::KitLowercaseXsign => "Kit: x-sign compared case-sensitively in lowercase",
+            Self::StrictCharset => "V2: charset=utf8 refused with HTTP 415 (stock Express)",
         }
     }
 }

@@ -162,6 +162,35 @@ impl KitStore {
     }
 }
 
+/// JSON text with every non-ASCII character escaped as `\uXXXX` (UTF-16 units), as
+/// Python's `json.dumps` writes by default.
+fn escape_non_ascii(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// JSON text with `<>&='` escaped as Gson (and Go's `json.Marshal`, for `<>&`) writes them.
+fn escape_html(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' | '>' | '&' | '=' | '\'' => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -194,12 +223,49 @@ impl Merchant {
             .map_err(|_| invalid())?;
         let key = kit.key.as_ref().unwrap_or(&self.key);
         let signed = header(headers, X_SIGN)
-            .is_some_and(|sign| kit::verify(key, nonce, timestamp, body, sign));
+            .is_some_and(|sign| self.kit_sign_matches(key, (nonce, timestamp), body, sign));
         if signed {
             Ok(())
         } else {
             Err(Reply::Code(ResultCode::AuthFailed))
         }
+    }
+
+    /// Whether a received `x-sign` is the merchant's own: correctly (over the canonical
+    /// body, either hex case), or as one of the faults gets it wrong.
+    fn kit_sign_matches(
+        &self,
+        key: &crate::protocol::AccessKey,
+        (nonce, timestamp): (&str, &str),
+        body: &[u8],
+        received: &str,
+    ) -> bool {
+        let faulty = [
+            Fault::KitRawBodySign,
+            Fault::KitAsciiEscape,
+            Fault::KitHtmlEscape,
+            Fault::KitLowercaseXsign,
+        ];
+        if !faulty.iter().any(|f| self.faults.has(*f)) {
+            return kit::verify(key, nonce, timestamp, body, received);
+        }
+        let Ok(canonical) = crate::protocol::v2::canonical::canonical_body(body) else {
+            return false;
+        };
+        let payload = if self.faults.has(Fault::KitRawBodySign) {
+            String::from_utf8_lossy(body).into_owned()
+        } else if self.faults.has(Fault::KitAsciiEscape) {
+            escape_non_ascii(&canonical)
+        } else if self.faults.has(Fault::KitHtmlEscape) {
+            escape_html(&canonical)
+        } else {
+            canonical
+        };
+        let expected = kit::x_sign(key, nonce, timestamp, &payload);
+        if self.faults.has(Fault::KitLowercaseXsign) {
+            return expected.to_ascii_lowercase() == received;
+        }
+        expected.eq_ignore_ascii_case(received)
     }
 
     fn kit_reply(&self, path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Reply, Reply> {

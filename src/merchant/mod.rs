@@ -294,6 +294,18 @@ impl Merchant {
     }
 }
 
+/// Whether a JSON body's declared charset is one `express.json()` does not know (`utf8`
+/// without the dash, as KooGallery's V2 pages send it).
+fn strict_charset_refuses(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').find_map(|p| p.trim().strip_prefix("charset=")))
+        .is_some_and(|charset| {
+            !["utf-8", "utf-16le", "iso-8859-1"].contains(&charset.to_ascii_lowercase().as_str())
+        })
+}
+
 /// Whether a POST body is an order notification, which arrives V2-shaped whatever the
 /// product's protocol (spec V2 §5).
 fn is_order_notify(body: &[u8]) -> bool {
@@ -308,6 +320,16 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let query = query.unwrap_or_default();
+    if merchant.faults.has(Fault::StrictCharset) && strict_charset_refuses(&headers) {
+        use axum::response::IntoResponse as _;
+        // What stock Express answers: 415 with an HTML error page.
+        return (
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            [("content-type", "text/html; charset=utf-8")],
+            "<pre>UnsupportedMediaTypeError: unsupported charset \"UTF8\"</pre>",
+        )
+            .into_response();
+    }
     if crate::protocol::Activity::from_kit_path(uri.path()).is_some() {
         return merchant.handle_kit(uri.path(), &headers, &body).await;
     }

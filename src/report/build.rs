@@ -185,6 +185,10 @@ fn exchange(
             .wire
             .as_ref()
             .map(|w| w.method.as_str().to_owned()),
+        content_type: performed
+            .wire
+            .as_ref()
+            .and_then(|w| w.content_type.map(str::to_owned)),
         to: performed.wire.as_ref().and_then(|w| match w.to {
             Destination::Production => None,
             Destination::SubPath(path) => Some(path.to_owned()),

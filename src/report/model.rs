@@ -302,6 +302,9 @@ pub(crate) struct ExchangeReport {
     pub(crate) fault: Option<String>,
     /// GET or POST, when sent.
     pub(crate) method: Option<String>,
+    /// The request body's `Content-Type`, when it had one (the form each interface's page
+    /// shows: `application/json;charset=utf8`, or `…charset=utf-8` for the notification).
+    pub(crate) content_type: Option<String>,
     /// Where it went, when not to the production address itself: a Kit sub-path
     /// (`/produceAPI/v2/tenantSync`), or `order-notification address`.
     pub(crate) to: Option<String>,

@@ -25,14 +25,17 @@ fn exchange(out: &mut String, exchange: &ExchangeReport, first_attempt: i64) {
         exchange.call, exchange.attempt, exchange.activity
     );
     if let Some(method) = &exchange.method {
-        match &exchange.to {
-            Some(to) => {
-                let _ = writeln!(out, "  > {method} {to}");
-            }
-            None => {
-                let _ = writeln!(out, "  > {method}");
-            }
-        }
+        let to = exchange
+            .to
+            .as_ref()
+            .map(|to| format!(" {to}"))
+            .unwrap_or_default();
+        let content_type = exchange
+            .content_type
+            .as_ref()
+            .map(|c| format!(" · {c}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  > {method}{to}{content_type}");
         for (name, value) in &exchange.request {
             let _ = writeln!(out, "  >   {name}: {value}");
         }

@@ -5,10 +5,13 @@
 //! must never reject a replayed retry as stale (V1 `timeStamp`, V2 `timestamp` with its 60 s
 //! window; spec: koogallery-v2-kit-license.md §1.3).
 
+use serde_json::{Map, Value};
+
 use crate::marketplace::Span;
+use crate::marketplace::settings::{BodyForm, SignCase};
 use crate::protocol::encoding::build_query;
 use crate::protocol::v1::auth_token::{self, AUTH_TOKEN, TIME_STAMP};
-use crate::protocol::v2::canonical::canonical_object;
+use crate::protocol::v2::canonical::{canonical_object, production_form};
 use crate::protocol::v2::kit::{self, X_NONCE, X_SIGN, X_TIMESTAMP};
 use crate::protocol::v2::kit_sync::KitSync;
 use crate::protocol::v2::signature;
@@ -46,6 +49,51 @@ pub(crate) enum Destination {
     Notify,
 }
 
+/// How one request looks on the wire beyond its content: the body form with the seed of its
+/// key order, and the Kit's `x-sign` case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WireForm {
+    /// Production's form or the canonical one.
+    pub bodies: BodyForm,
+    /// The seed of this request's key order.
+    pub seed: u64,
+    /// The Kit `x-sign` case.
+    pub kit_sign_case: SignCase,
+}
+
+impl WireForm {
+    /// The canonical form: what `kgsim sign` shows and the benchmarks send.
+    pub const CANONICAL: Self = Self {
+        bodies: BodyForm::Canonical,
+        seed: 0,
+        kit_sign_case: SignCase::Upper,
+    };
+
+    /// The form of one attempt of a call under `settings`.
+    pub(crate) fn of(settings: &crate::marketplace::Settings, call: usize, attempt: u32) -> Self {
+        Self {
+            bodies: settings.wire.bodies,
+            seed: settings.form_seed(call, attempt),
+            kit_sign_case: settings.wire.kit_sign_case,
+        }
+    }
+
+    /// A body object as it goes out.
+    fn body(&self, object: &Map<String, Value>) -> String {
+        match self.bodies {
+            BodyForm::Production => production_form(object, self.seed),
+            BodyForm::Canonical => canonical_object(object),
+        }
+    }
+}
+
+/// The `Content-Type` of a JSON request as each interface's page shows it: `charset=utf8`
+/// on the V2 basic, Kit and License pages (spec V2 §1.1), `charset=utf-8` on the
+/// order-notification page (§5) [I:request-content-type].
+pub(crate) const JSON_UTF8: &str = "application/json;charset=utf8";
+/// The order notification's `Content-Type`, as its page shows it.
+pub(crate) const JSON_UTF_8: &str = "application/json;charset=utf-8";
+
 /// A signed request, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wire {
@@ -57,6 +105,8 @@ pub struct Wire {
     pub(crate) headers: Vec<(String, String)>,
     /// The JSON body (V2).
     pub body: Option<String>,
+    /// The body's `Content-Type`, when it has one.
+    pub(crate) content_type: Option<&'static str>,
     /// Where it goes.
     pub(crate) to: Destination,
 }
@@ -113,12 +163,12 @@ fn edit_params<'a>(params: &mut Vec<(&'a str, &'a str)>, edit: &'a Edit) {
 }
 
 /// Applies an edit to a body object (V2) before signing.
-fn edit_body(body: &mut serde_json::Map<String, serde_json::Value>, edit: &Edit) {
+fn edit_body(body: &mut Map<String, Value>, edit: &Edit) {
     for name in &edit.remove {
         body.remove(name);
     }
     for (name, value) in &edit.set {
-        body.insert(name.clone(), serde_json::Value::String(value.clone()));
+        body.insert(name.clone(), Value::String(value.clone()));
     }
 }
 
@@ -161,12 +211,29 @@ pub(crate) fn sign_now(
     key: &AccessKey,
     edit: &Edit,
     tamper: Option<Tamper>,
+    form: WireForm,
 ) -> Wire {
     let nonce = match request.protocol() {
         Protocol::V1 => String::new(),
         Protocol::V2 => fresh_nonce(),
     };
-    sign(request, key, wall_clock(), &nonce, edit, tamper)
+    sign(
+        request,
+        key,
+        wall_clock(),
+        &nonce,
+        Changes { edit, tamper },
+        form,
+    )
+}
+
+/// What the marketplace does to a request around signing: an edit before, a tamper after.
+#[derive(Debug, Clone, Copy)]
+pub struct Changes<'a> {
+    /// Before signing.
+    pub edit: &'a Edit,
+    /// After signing.
+    pub tamper: Option<Tamper>,
 }
 
 /// Signs a Kit sync: `timeStamp` in the body is the signing instant in UTC+8, the
@@ -177,29 +244,30 @@ fn sign_kit(
     key: &AccessKey,
     now: UnixMillis,
     nonce: &str,
-    edit: &Edit,
-    tamper: Option<Tamper>,
+    Changes { edit, tamper }: Changes<'_>,
+    form: WireForm,
 ) -> Wire {
     let mut sync = sync.clone();
     sync.stamp(&now.to_kit_timestamp());
     let mut object = sync.to_body();
     edit_body(&mut object, edit);
-    let body = canonical_object(&object);
     let timestamp = match tamper {
         Some(Tamper::StaleTimestamp(age)) => now.plus_ms(-age.0),
         _ => now,
     }
     .0
     .to_string();
-    let mut x_sign = kit::x_sign(key, nonce, &timestamp, &body);
+    let mut x_sign = kit::x_sign(key, nonce, &timestamp, &canonical_object(&object));
+    if form.kit_sign_case == SignCase::Lower {
+        x_sign.make_ascii_lowercase();
+    }
     if tamper == Some(Tamper::Signature) {
         x_sign = flip(&x_sign);
     }
-    let body = if tamper == Some(Tamper::Parameter) {
-        tamper_body(&body)
-    } else {
-        body
-    };
+    if tamper == Some(Tamper::Parameter) {
+        tamper_object(&mut object);
+    }
+    let body = form.body(&object);
     let mut headers = Vec::with_capacity(3);
     if tamper != Some(Tamper::MissingSignature) {
         headers.push((X_SIGN.to_owned(), x_sign));
@@ -211,6 +279,7 @@ fn sign_kit(
         query: String::new(),
         headers,
         body: Some(body),
+        content_type: Some(JSON_UTF8),
         to: sync
             .activity()
             .kit_path()
@@ -225,11 +294,12 @@ pub fn sign(
     key: &AccessKey,
     now: UnixMillis,
     nonce: &str,
-    edit: &Edit,
-    tamper: Option<Tamper>,
+    changes: Changes<'_>,
+    form: WireForm,
 ) -> Wire {
+    let Changes { edit, tamper } = changes;
     match request {
-        Request::Kit(sync) => sign_kit(sync, key, now, nonce, edit, tamper),
+        Request::Kit(sync) => sign_kit(sync, key, now, nonce, changes, form),
         Request::V1(inner) => {
             let time_stamp = now.to_v1_timestamp();
             let tampered: String;
@@ -256,23 +326,22 @@ pub fn sign(
                 query: build_query(params),
                 headers: Vec::new(),
                 body: None,
+                content_type: None,
                 to: Destination::Production,
             }
         }
         Request::V2(inner) => {
             let mut object = inner.to_body();
             edit_body(&mut object, edit);
-            let body = canonical_object(&object);
             let timestamp = match tamper {
                 Some(Tamper::StaleTimestamp(age)) => now.plus_ms(-age.0),
                 _ => now,
             };
-            let mut signed = signature::sign(key, nonce, timestamp, &body);
-            let body = if tamper == Some(Tamper::Parameter) {
-                tamper_body(&body)
-            } else {
-                body
-            };
+            let mut signed = signature::sign(key, nonce, timestamp, &canonical_object(&object));
+            if tamper == Some(Tamper::Parameter) {
+                tamper_object(&mut object);
+            }
+            let body = form.body(&object);
             if tamper == Some(Tamper::Signature) {
                 signed.signature = flip(&signed.signature);
             }
@@ -284,32 +353,33 @@ pub fn sign(
             } else {
                 signed.to_query()
             };
-            let to = if inner.activity() == crate::protocol::Activity::OrderNotify {
-                Destination::Notify
+            let (to, content_type) = if inner.activity() == crate::protocol::Activity::OrderNotify {
+                (Destination::Notify, JSON_UTF_8)
             } else {
-                Destination::Production
+                (Destination::Production, JSON_UTF8)
             };
             Wire {
                 method: Method::Post,
                 query,
                 headers: Vec::new(),
                 body: Some(body),
+                content_type: Some(content_type),
                 to,
             }
         }
     }
 }
 
-/// Appends `x` to the last string value of a JSON object (an id, usually).
-fn tamper_body(body: &str) -> String {
-    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str::<serde_json::Value>(body)
-    else {
-        return body.to_owned();
-    };
-    if let Some(serde_json::Value::String(value)) = map.values_mut().rev().find(|v| v.is_string()) {
+/// Appends `x` to the string value of a body whose key sorts last (an id, usually).
+fn tamper_object(object: &mut Map<String, Value>) {
+    let last = object
+        .iter()
+        .filter(|(_, v)| v.is_string())
+        .map(|(k, _)| k.clone())
+        .max();
+    if let Some(Value::String(value)) = last.and_then(|k| object.get_mut(&k)) {
         value.push('x');
     }
-    serde_json::Value::Object(map).to_string()
 }
 
 #[cfg(test)]
@@ -334,6 +404,25 @@ mod tests {
         }))
     }
 
+    /// Signs in the canonical form.
+    fn signed(
+        request: &Request,
+        key: &AccessKey,
+        now: UnixMillis,
+        nonce: &str,
+        edit: &Edit,
+        tamper: Option<Tamper>,
+    ) -> Wire {
+        sign(
+            request,
+            key,
+            now,
+            nonce,
+            Changes { edit, tamper },
+            WireForm::CANONICAL,
+        )
+    }
+
     fn v1_valid(wire: &Wire, key: &AccessKey) -> bool {
         matches!(auth_token::diagnose_query(key, &wire.query), Ok(v) if v.is_valid())
     }
@@ -353,20 +442,32 @@ mod tests {
     fn signing_now_uses_the_wall_clock_and_a_nonce_only_in_v2() {
         let key = AccessKey::new("k");
         let before = wall_clock();
-        let v1 = sign_now(&v1_request(), &key, &Edit::default(), None);
+        let v1 = sign_now(
+            &v1_request(),
+            &key,
+            &Edit::default(),
+            None,
+            WireForm::CANONICAL,
+        );
         assert!(v1_valid(&v1, &key));
         let stamp = parse_query(&v1.query, PlusHandling::AsSpace).unwrap();
         let stamp = &stamp.iter().find(|(n, _)| n == TIME_STAMP).unwrap().1;
         assert!(UnixMillis::parse_compact(stamp).unwrap() >= before);
         assert!(!v1.query.contains("nonce="));
-        let v2 = sign_now(&v2_request(), &key, &Edit::default(), None);
+        let v2 = sign_now(
+            &v2_request(),
+            &key,
+            &Edit::default(),
+            None,
+            WireForm::default(),
+        );
         assert!(v2.query.contains("&nonce=") && v2.query.len() > 64);
     }
 
     #[test]
     fn v1_is_signed_at_the_given_wall_time() {
         let key = AccessKey::new("k");
-        let wire = sign(
+        let wire = signed(
             &v1_request(),
             &key,
             UnixMillis(1_595_835_431_903),
@@ -381,7 +482,7 @@ mod tests {
             set: vec![("activity".into(), "bogus".into())],
             remove: vec!["instanceId".into()],
         };
-        let edited = sign(&v1_request(), &key, UnixMillis(0), "", &edit, None);
+        let edited = signed(&v1_request(), &key, UnixMillis(0), "", &edit, None);
         assert!(
             edited.query.starts_with("activity=bogus&timeStamp="),
             "{}",
@@ -393,7 +494,7 @@ mod tests {
             Tamper::MissingSignature,
             Tamper::Parameter,
         ] {
-            let wire = sign(
+            let wire = signed(
                 &v1_request(),
                 &key,
                 UnixMillis(0),
@@ -426,7 +527,7 @@ mod tests {
                 &get("signature"),
             )
         };
-        let wire = sign(&v2_request(), &key, now, "N1", &Edit::default(), None);
+        let wire = signed(&v2_request(), &key, now, "N1", &Edit::default(), None);
         assert_eq!(
             wire.body.as_deref(),
             Some(r#"{"activity":"releaseInstance","instanceId":"i"}"#)
@@ -438,7 +539,7 @@ mod tests {
             Tamper::Parameter,
         ] {
             assert!(
-                !check(&sign(
+                !check(&signed(
                     &v2_request(),
                     &key,
                     now,
@@ -449,7 +550,7 @@ mod tests {
                 "{tamper:?}"
             );
         }
-        let edited = sign(
+        let edited = signed(
             &v2_request(),
             &key,
             now,
@@ -462,7 +563,7 @@ mod tests {
         );
         assert_eq!(edited.body.as_deref(), Some(r#"{"activity":"bogus"}"#));
         assert!(check(&edited), "edits happen before signing");
-        let stale = sign(
+        let stale = signed(
             &v2_request(),
             &key,
             now,

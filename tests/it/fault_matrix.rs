@@ -389,6 +389,84 @@ const MATRIX: &[Row] = &[
         flags: &["--await-within", "1s"],
         expected: &["openapi.called"],
     },
+    // Production's body form (keys in another order, a space after `:`): a merchant that
+    // verifies the bytes as received refuses every correctly signed request with 000001 —
+    // including the debug calls and the forged-request probes, which it answers 000001 where
+    // 000002/000003 are due.
+    Row {
+        fault: "raw-body-sign",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &[],
+        expected: &[
+            "console.result-code",
+            "idempotency.debug-any-order",
+            "lifecycle.accepted",
+            "security.unknown-activity",
+            "security.unknown-instance",
+        ],
+    },
+    // getLicenseAsync and the online License's other notices.
+    Row {
+        fault: "raw-body-sign",
+        protocols: &["v2"],
+        billings: &["one-time"],
+        flags: &["--product", "online-license"],
+        expected: &[
+            "console.result-code",
+            "idempotency.debug-any-order",
+            "lifecycle.accepted",
+            "security.unknown-activity",
+            "security.unknown-instance",
+        ],
+    },
+    // A V1 product's order notification is its only V2-shaped request.
+    Row {
+        fault: "raw-body-sign",
+        protocols: &["v1"],
+        billings: &["period"],
+        flags: &["--order-notify", "--await-within", "1s"],
+        expected: &["console.result-code"],
+    },
+    Row {
+        fault: "strict-charset",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &[],
+        expected: &[
+            "console.content-type",
+            "console.http-status",
+            "console.json-body",
+        ],
+    },
+    Row {
+        fault: "kit-raw-body-sign",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--kit", "--await-within", "1s"],
+        expected: &["console.result-code", "kit.accepted", "kit.idempotent"],
+    },
+    Row {
+        fault: "kit-ascii-escape",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--kit", "--await-within", "1s"],
+        expected: &["console.result-code", "kit.accepted", "kit.idempotent"],
+    },
+    Row {
+        fault: "kit-html-escape",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--kit", "--await-within", "1s"],
+        expected: &["console.result-code", "kit.accepted"],
+    },
+    Row {
+        fault: "kit-lowercase-x-sign",
+        protocols: &["v2"],
+        billings: &["period"],
+        flags: &["--kit", "--await-within", "1s"],
+        expected: &["console.result-code", "kit.accepted", "kit.idempotent"],
+    },
     Row {
         fault: "kit-not-idempotent",
         protocols: &["v2"],
@@ -548,4 +626,23 @@ fn every_fault_switch_is_in_the_matrix() {
             "{name} has no row"
         );
     }
+}
+
+/// `wire-bodies = "canonical"` sends the bytes the signature covers: a merchant that
+/// verifies the raw body passes then — which tells a user that is their mistake — and the
+/// default production form is what catches it.
+#[test]
+fn the_canonical_body_form_is_a_setting_and_production_form_the_default() {
+    let profile = crate::support::temp_file(
+        "canonical.toml",
+        b"protocol = \"v2\"\nwire-bodies = \"canonical\"\n",
+    );
+    let profile = profile.to_str().unwrap();
+    let (canonical, _) = run_suite("v2", "period", &["--profile", profile], &["raw-body-sign"]);
+    assert_eq!(
+        canonical, 0,
+        "the raw-body merchant passes canonical bodies"
+    );
+    let (production, _) = run_suite("v2", "period", &[], &["raw-body-sign"]);
+    assert_eq!(production, 1);
 }

@@ -48,6 +48,8 @@ struct Joint {
     books: Mutex<Books>,
     private_key: rsa::PrivateKey,
     access: Arc<OpenApiAccess>,
+    /// Every Kit sync as it arrived: its `x-sign` and its body bytes.
+    received: Mutex<Vec<(String, String)>>,
 }
 
 fn code(code: &str) -> Map<String, Value> {
@@ -213,6 +215,10 @@ impl Joint {
     /// A Kit sync: x-sign with the Kit key over the canonical body (no inner HMAC, §1.4).
     fn kit(&self, path: &str, headers: &HeaderMap, body: &[u8]) -> Map<String, Value> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        self.received.lock().unwrap().push((
+            header("x-sign").unwrap_or_default().to_owned(),
+            String::from_utf8_lossy(body).into_owned(),
+        ));
         let (Some(ts), Some(nonce)) = (header("x-timestamp"), header("x-nonce")) else {
             return code("000002");
         };
@@ -424,8 +430,8 @@ async fn software(State(merchant): State<Arc<Joint>>, body: Bytes) -> Response {
     "activating".into_response()
 }
 
-/// Starts the merchant; returns its production address.
-async fn start(access: OpenApiAccess) -> String {
+/// Starts the merchant; returns its production address and its state.
+async fn start(access: OpenApiAccess) -> (String, Arc<Joint>) {
     use rsa::pkcs8::DecodePrivateKey;
     let private_key = rsa::PrivateKey::from_pkcs8_pem(include_str!(
         "../../fixtures/kit/test-merchant-private.pem"
@@ -433,24 +439,26 @@ async fn start(access: OpenApiAccess) -> String {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
+    let joint = Arc::new(Joint {
+        books: Mutex::default(),
+        private_key,
+        access: Arc::new(access),
+        received: Mutex::default(),
+    });
     let app = axum::Router::new()
         .route("/software", axum::routing::post(software))
         .route("/sso", axum::routing::get(login))
         .fallback(production)
-        .with_state(Arc::new(Joint {
-            books: Mutex::default(),
-            private_key,
-            access: Arc::new(access),
-        }));
+        .with_state(joint.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    format!("http://{address}/produce")
+    (format!("http://{address}/produce"), joint)
 }
 
 /// Runs the scenarios `filter` selects against the merchant, with `extra` flags; asserts the
-/// run is conformant and ran at least `at_least` scenarios.
-async fn passes(filter: &str, extra: &[&str], at_least: u64) {
+/// run is conformant and ran at least `at_least` scenarios. Returns the merchant's state.
+async fn passes(filter: &str, extra: &[&str], at_least: u64) -> Arc<Joint> {
     let port = crate::independent_merchant::free_port();
     let access = OpenApiAccess {
         base: format!("http://127.0.0.1:{port}"),
@@ -458,7 +466,7 @@ async fn passes(filter: &str, extra: &[&str], at_least: u64) {
         sk: "joint-sk".into(),
         key: BASIC_KEY.into(),
     };
-    let url = start(access).await;
+    let (url, joint) = start(access).await;
     let origin = url.trim_end_matches("/produce").to_owned();
     let listen = format!("127.0.0.1:{port}");
     let mut args: Vec<String> = [
@@ -510,13 +518,47 @@ async fn passes(filter: &str, extra: &[&str], at_least: u64) {
         "{filter}: only {passed} passed\n{}",
         run.stdout
     );
+    joint
 }
 
 /// The Kit syncs (x-sign checked, clientSecret decrypted with its own OAEP decoder) and both
 /// logins pass against the independent merchant.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_independent_joint_operation_merchant_passes_the_kit_scenarios() {
-    passes("tag:kit", &["--kit"], 8).await;
+    let joint = passes("tag:kit", &["--kit"], 8).await;
+    // The syncs arrived as production sends them: keys in another order than the canonical
+    // one, a space after each `:`, Chinese names, `x-sign` in uppercase hex.
+    let received = joint.received.lock().unwrap().clone();
+    assert!(received.len() >= 10, "{}", received.len());
+    let non_canonical = received.iter().filter(|(_, body)| {
+        let Ok(Value::Object(object)) = serde_json::from_str::<Value>(body) else {
+            return false;
+        };
+        canonical(object) != *body && body.contains("\": ")
+    });
+    assert_eq!(non_canonical.count(), received.len(), "{received:?}");
+    assert!(
+        received
+            .iter()
+            .any(|(_, body)| body.chars().any(|c| !c.is_ascii()))
+    );
+    assert!(
+        received
+            .iter()
+            .any(|(_, body)| body.contains('&') && body.contains('<'))
+    );
+    let signed: Vec<&String> = received
+        .iter()
+        .map(|(sign, _)| sign)
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert!(!signed.is_empty());
+    assert!(
+        signed
+            .iter()
+            .all(|s| !s.chars().any(|c| c.is_ascii_lowercase())),
+        "{signed:?}"
+    );
 }
 
 /// The License-code notices, signed with their own key, pass against it.
@@ -577,7 +619,7 @@ async fn joint_console(db: &str, open_api: bool) -> kgsim::console::Running {
 async fn the_console_notifies_orders_with_their_own_key_and_answers_the_query() {
     let console = joint_console("joint-console.db", true).await;
     let (base, book) = console.open_api.clone().unwrap();
-    let url = start(OpenApiAccess {
+    let (url, _) = start(OpenApiAccess {
         base,
         ak: "joint-ak".into(),
         sk: "joint-sk".into(),
@@ -619,7 +661,7 @@ async fn the_console_notifies_orders_with_their_own_key_and_answers_the_query() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_syncs_the_kit_and_the_merchant_reads_the_client_secret() {
     let console = joint_console("joint-kit.db", false).await;
-    let url = start(OpenApiAccess {
+    let (url, _) = start(OpenApiAccess {
         base: "http://127.0.0.1:9".into(),
         ak: "joint-ak".into(),
         sk: "joint-sk".into(),

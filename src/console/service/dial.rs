@@ -117,7 +117,8 @@ impl Service {
             ))
         })?;
         let key = live.engine.settings().key_for(parsed.interface_type());
-        let wire = wire::sign_now(&request, key, &wire::Edit::default(), None);
+        let form = wire::WireForm::of(live.engine.settings(), live.engine.calls().len(), 1);
+        let wire = wire::sign_now(&request, key, &wire::Edit::default(), None, form);
         Ok(DebugOutcome {
             curl: curl(&live.client.url_of(&wire), &wire),
             outcome: None,
@@ -224,7 +225,11 @@ fn curl(url: &str, wire: &Wire) -> String {
         parts.push(format!("-H {}", quote(&format!("{name}: {value}"))));
     }
     if let Some(body) = &wire.body {
-        parts.push(format!("-H {}", quote("Content-Type: application/json")));
+        let content_type = wire.content_type.unwrap_or("application/json");
+        parts.push(format!(
+            "-H {}",
+            quote(&format!("Content-Type: {content_type}"))
+        ));
         parts.push(format!("--data {}", quote(body)));
     }
     parts.join(" \\\n  ")

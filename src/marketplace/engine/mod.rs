@@ -268,7 +268,7 @@ impl Marketplace {
         let mut ids = Ids::new(seed);
         let buyer = Buyer {
             customer_id: ids.customer_id(),
-            customer_name: "kgsim-buyer".into(),
+            customer_name: crate::marketplace::sample::customer(settings.wire.stable_seed),
             mobile_phone: "13800000000".into(),
             email: "buyer@buyer.example.com".into(),
         };

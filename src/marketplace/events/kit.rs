@@ -60,10 +60,15 @@ impl Marketplace {
             }
             None => None,
         };
+        let names = (
+            self.settings.wire.stable_seed,
+            self.enterprises.len() as u64,
+        );
         let enterprise = Enterprise::new(
             &mut self.ids,
             bound.as_ref().map(|(r, id, order)| (*r, id.clone(), order)),
             &app_id,
+            names,
         );
         self.enterprises.push(enterprise);
         Ok(EnterpriseRef(self.enterprises.len() - 1))

@@ -8,9 +8,28 @@
 use crate::marketplace::ids::Ids;
 use crate::marketplace::lifecycle::{Instance, OrderId};
 use crate::marketplace::settings::Settings;
+use crate::protocol::v1::extend_params::ExtendParam;
 use crate::protocol::v1::{crypto, extend_params, messages as v1};
 use crate::protocol::v2::messages as v2;
 use crate::protocol::{Activity, BillingMode, Period, Protocol, Request, UnixMillis};
+
+/// The product's extension parameters for an order: a parameter configured without a value
+/// is one the buyer types in, and gets production-like free text (`&`, `=`, `<`, a URL …).
+fn buyer_entered(settings: &Settings) -> Vec<ExtendParam> {
+    settings
+        .extend_params
+        .iter()
+        .enumerate()
+        .map(|(index, param)| ExtendParam {
+            name: param.name.clone(),
+            value: if param.value.is_empty() {
+                crate::marketplace::sample::free_text(settings.wire.stable_seed, index as u64)
+            } else {
+                param.value.clone()
+            },
+        })
+        .collect()
+}
 
 /// The simulated buyer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +105,8 @@ pub(crate) fn new_instance(
                 (None, None)
             };
             let extend = (!settings.extend_params.is_empty()).then(|| {
-                extend_params::encode(&settings.extend_params, settings.extend_params_encoding)
+                let params = buyer_entered(settings);
+                extend_params::encode(&params, settings.extend_params_encoding)
             });
             Request::V1(v1::Request::NewInstance(Box::new(v1::NewInstance {
                 customer_id: buyer.customer_id.clone(),

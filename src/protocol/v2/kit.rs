@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Unlike the basic signature there is no inner HMAC: the canonical payload itself is
-//! concatenated. The published vector is lowercase hex; verification ignores case.
+//! concatenated. Every published Kit example shows uppercase hex, as the basic signature's
+//! do, so kgsim signs in uppercase; verification ignores case [I:kit-sign-case].
 
 use crate::protocol::digest::hmac_sha256;
 use crate::protocol::secret::AccessKey;
@@ -22,10 +23,10 @@ pub(crate) const X_TIMESTAMP: &str = "x-timestamp";
 /// Header carrying the nonce.
 pub(crate) const X_NONCE: &str = "x-nonce";
 
-/// `x-sign` over an already canonical payload, lowercase hex.
+/// `x-sign` over an already canonical payload, uppercase hex.
 pub(crate) fn x_sign(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -> String {
     let canonical_request = format!("{}{nonce}{timestamp}{payload}", key.expose_str());
-    hex::encode(hmac_sha256(
+    hex::encode_upper(hmac_sha256(
         key.expose_bytes(),
         canonical_request.as_bytes(),
     ))
@@ -122,7 +123,9 @@ mod tests {
             &text(GROUP, "x_timestamp"),
             &payload,
         );
-        assert_eq!(sign, text(GROUP, "x_sign"));
+        // The vector is written in lowercase; kgsim signs in uppercase, as the published Kit
+        // examples show.
+        assert_eq!(sign, text(GROUP, "x_sign").to_ascii_uppercase());
         assert!(verify(
             &key,
             &text(GROUP, "x_nonce"),

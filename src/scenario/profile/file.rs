@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::marketplace::Span;
 use crate::marketplace::kind::ProductType;
-use crate::marketplace::settings::{CustomerLevel, FreezeStart};
+use crate::marketplace::settings::{BodyForm, CustomerLevel, FreezeStart, SignCase};
 use crate::protocol::open_api::OpenApiUse;
 use crate::protocol::v1::crypto::EncryptType;
 use crate::protocol::v1::extend_params::{Encoding, ExtendParam};
@@ -117,6 +117,8 @@ pub(crate) struct ProfileFile {
     #[serde(default, deserialize_with = "parsed")]
     pub(crate) trial_period: Option<Period>,
     pub(crate) extend_params: Option<Vec<ExtendParam>>,
+    #[serde(default, deserialize_with = "parsed")]
+    pub(crate) wire_bodies: Option<BodyForm>,
     #[serde(default)]
     pub(crate) v1: V1Section,
     #[serde(default)]
@@ -158,6 +160,8 @@ pub(crate) struct V1Section {
 pub(crate) struct V2Section {
     pub(crate) expire_time_millis: Option<bool>,
     pub(crate) poll_after_create: Option<bool>,
+    #[serde(default, deserialize_with = "parsed")]
+    pub(crate) kit_sign_case: Option<SignCase>,
 }
 
 /// `[catalog]`: the product's ids.

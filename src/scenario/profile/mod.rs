@@ -364,6 +364,12 @@ impl Profile {
         if let Some(flag) = file.v2.poll_after_create {
             settings.v2_poll_after_create = flag;
         }
+        if let Some(form) = file.wire_bodies {
+            settings.wire.bodies = form;
+        }
+        if let Some(case) = file.v2.kit_sign_case {
+            settings.wire.kit_sign_case = case;
+        }
     }
 }
 

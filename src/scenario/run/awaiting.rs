@@ -348,6 +348,7 @@ async fn deliver(url: &str, body: String) -> Result<(), String> {
         query: String::new(),
         headers: Vec::new(),
         body: Some(body),
+        content_type: Some("application/json"),
         to: crate::transport::wire::Destination::Production,
     };
     match client.send(&wire).await.transport {

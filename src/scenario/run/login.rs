@@ -117,6 +117,7 @@ impl Run<'_> {
             query: String::new(),
             headers: vec![("Accept".into(), "text/html,application/json".into())],
             body: None,
+            content_type: None,
             to: Destination::Production,
         };
         match client.send(&wire).await.transport {

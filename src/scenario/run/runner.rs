@@ -25,8 +25,9 @@ pub(crate) use crate::scenario::run::context::{OpenApiLink, RunContext};
 
 use crate::transport::wire::wall_clock;
 
-fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
-    // FNV-1a over the file name, mixed with the run seed: stable per scenario within a run.
+/// FNV-1a over the scenario's file and name: the same for the scenario in every run, so
+/// what transcripts show (key orders, names) does not change from run to run.
+fn stable_seed(scenario: &Scenario) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in scenario
         .file
@@ -36,7 +37,12 @@ fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
     {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
-    hash ^ run_seed
+    hash
+}
+
+/// The seed of a scenario's ids: stable per scenario within a run, different across runs.
+fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
+    stable_seed(scenario) ^ run_seed
 }
 
 /// Runs one scenario against the context's target.
@@ -63,6 +69,7 @@ pub(crate) async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) 
         return skipped(reason, scenario);
     }
     let mut settings = context.profile.settings(context.key.clone());
+    settings.wire.stable_seed = stable_seed(&scenario);
     settings.keys = context.keys.clone();
     settings.kit = context.kit.clone();
     let mut run = Run {

@@ -248,9 +248,14 @@ impl Connection {
         match (wire.method, &wire.body) {
             (Method::Post, body) => {
                 let body = body.as_deref().unwrap_or_default();
-                request.extend_from_slice(
-                    b"Content-Type: application/json;charset=utf-8\r\nAccept: application/json\r\n",
-                );
+                let content_type = wire.content_type.unwrap_or("application/json");
+                for part in [
+                    "Content-Type: ",
+                    content_type,
+                    "\r\nAccept: application/json\r\n",
+                ] {
+                    request.extend_from_slice(part.as_bytes());
+                }
                 request.extend_from_slice(
                     format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
                 );

@@ -101,6 +101,7 @@ fn get() -> Wire {
         query: "activity=newInstance&authToken=a%2Bb".into(),
         headers: Vec::new(),
         body: None,
+        content_type: None,
         to: Destination::Production,
     }
 }
@@ -129,6 +130,7 @@ async fn keeps_one_connection_alive_across_requests_and_writes_exact_requests() 
         query: "nonce=n".into(),
         headers: vec![("x-nonce".into(), "3F0B".into())],
         body: Some(r#"{"a":"中"}"#.into()),
+        content_type: Some(crate::transport::wire::JSON_UTF8),
         to: Destination::Production,
     };
     let second = connection.send(&post).await;
