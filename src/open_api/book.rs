@@ -152,6 +152,35 @@ pub(crate) struct CallFinding {
     pub(crate) message: String,
 }
 
+/// One usage record of a push, as 卖家中心 > 交易管理 > 话单管理 lists it: every record is
+/// taken at the interface and checked afterwards; an abnormal one carries its record code.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct UsageRecordEntry {
+    /// Its position in the push.
+    pub(crate) index: usize,
+    /// `instance_id`, as sent.
+    pub(crate) instance_id: String,
+    /// `metering_sn`, as sent.
+    pub(crate) metering_sn: String,
+    /// `begin_time`, as sent.
+    pub(crate) begin_time: String,
+    /// `end_time`, as sent.
+    pub(crate) end_time: String,
+    /// `usage_value`, as sent.
+    pub(crate) usage_value: String,
+    /// The record code of an abnormal record (`010` duplicate, …); none when accepted.
+    pub(crate) code: Option<String>,
+    /// What the code means for this record.
+    pub(crate) message: String,
+}
+
+impl UsageRecordEntry {
+    /// Whether the record was accepted.
+    pub(crate) fn accepted(&self) -> bool {
+        self.code.is_none()
+    }
+}
+
 /// One call the merchant made.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MerchantCall {
@@ -175,8 +204,8 @@ pub struct MerchantCall {
     pub(crate) subjects: BTreeSet<String>,
     /// The checks it broke.
     pub(crate) findings: Vec<CallFinding>,
-    /// Records accepted, for usage pushes.
-    pub(crate) records_accepted: usize,
+    /// The records of a usage push, accepted or abnormal.
+    pub(crate) records: Vec<UsageRecordEntry>,
     /// Whether a scenario's step reported it.
     pub(crate) reported: bool,
 }
@@ -389,7 +418,7 @@ mod tests {
             answer: String::new(),
             subjects: BTreeSet::from([subject.to_owned()]),
             findings: Vec::new(),
-            records_accepted: 0,
+            records: Vec::new(),
             reported: false,
         }
     }

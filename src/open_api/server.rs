@@ -376,7 +376,7 @@ async fn serve(
         answer: answer.clone(),
         subjects: outcome.subjects,
         findings: outcome.findings,
-        records_accepted: outcome.records_accepted,
+        records: outcome.records,
         reported: false,
     });
     let status =

@@ -148,6 +148,7 @@ pub(crate) fn page(frame: &Frame, content: &Markup) -> Markup {
                         a href="/" { "Products" } " "
                         a href="/log" { "生产接口消息 · Call log" } " "
                         a href="/openapi" { "Open-API calls" } " "
+                        a href="/usage-records" { "话单管理 · Usage records" } " "
                         a href="/api/openapi.json" { "API" }
                     }
                 }

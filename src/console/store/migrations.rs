@@ -129,6 +129,22 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (product_id, ref)
     );
     ",
+    // 4: 话单管理 — every usage record pushed, accepted or abnormal with its record code.
+    r"
+    CREATE TABLE usage_records (
+        id          INTEGER PRIMARY KEY,
+        product_id  INTEGER,               -- the product its instance belongs to, when known
+        at          INTEGER NOT NULL,      -- when the push arrived (wall time, Unix ms)
+        instance_id TEXT NOT NULL,
+        metering_sn TEXT NOT NULL,
+        begin_time  TEXT NOT NULL,
+        end_time    TEXT NOT NULL,
+        usage_value TEXT NOT NULL,
+        code        TEXT,                  -- NULL: accepted; else the record code (001-013)
+        message     TEXT NOT NULL
+    );
+    CREATE INDEX usage_records_by_id ON usage_records(id DESC);
+    ",
 ];
 
 /// The schema version this build writes.

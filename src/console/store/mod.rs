@@ -17,6 +17,7 @@ pub use read::{
     AttemptRow, Counted, DebugCaseRow, DialRunRow, EnterpriseRow, InstanceRow, MerchantCallRow,
     NoticeRow, OrderRow, Page, ProductRow, Reader, StoredFinding,
 };
+pub(crate) use read::UsageRecordRow;
 pub use write::{Changes, Mirror, Writer};
 
 use std::path::Path;

@@ -229,6 +229,33 @@ pub struct StoredFinding {
     pub(crate) message: String,
 }
 
+/// A usage record as 话单管理 lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub(crate) struct UsageRecordRow {
+    /// Its row id.
+    pub(crate) id: i64,
+    /// The product its instance belongs to, when known.
+    pub(crate) product_id: Option<i64>,
+    /// When the push arrived (wall time, Unix ms).
+    pub(crate) at: i64,
+    /// `instance_id`.
+    pub(crate) instance_id: String,
+    /// `metering_sn`.
+    pub(crate) metering_sn: String,
+    /// `begin_time`.
+    pub(crate) begin_time: String,
+    /// `end_time`.
+    pub(crate) end_time: String,
+    /// `usage_value`.
+    pub(crate) usage_value: String,
+    /// `accepted`, or `abnormal` with a record code.
+    pub(crate) status: String,
+    /// The record code of an abnormal record (001–013).
+    pub(crate) code: Option<String>,
+    /// What the code means for this record.
+    pub(crate) message: String,
+}
+
 /// A read-only connection for pages and API reads.
 pub struct Reader {
     connection: Connection,
@@ -414,6 +441,32 @@ impl Reader {
                 client_id: row.get(7)?,
                 users: row.get(8)?,
                 departments: row.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// 话单管理: the usage records pushed, newest first.
+    pub(crate) fn usage_records(&self, page: Page) -> Result<Vec<UsageRecordRow>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT id, product_id, at, instance_id, metering_sn, begin_time, end_time,
+                    usage_value, code, message
+             FROM usage_records ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+        )?;
+        let rows = statement.query_map(params![page.limit, page.offset], |row| {
+            let code: Option<String> = row.get(8)?;
+            Ok(UsageRecordRow {
+                id: row.get(0)?,
+                product_id: row.get(1)?,
+                at: row.get(2)?,
+                instance_id: row.get(3)?,
+                metering_sn: row.get(4)?,
+                begin_time: row.get(5)?,
+                end_time: row.get(6)?,
+                usage_value: row.get(7)?,
+                status: if code.is_some() { "abnormal" } else { "accepted" }.to_owned(),
+                code,
+                message: row.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -201,12 +201,33 @@ impl Writer {
         Ok(())
     }
 
-    /// Records the merchant's calls to the open APIs (`id` assigned here).
+    /// Records the merchant's calls to the open APIs (`id` assigned here), and the usage
+    /// records they pushed.
     pub(crate) fn record_merchant_calls(
         &mut self,
         calls: &[crate::console::store::MerchantCallRow],
+        records: &[crate::console::store::UsageRecordRow],
     ) -> Result<(), StoreError> {
         let transaction = self.connection.transaction()?;
+        for record in records {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO usage_records (product_id, at, instance_id, metering_sn,
+                     begin_time, end_time, usage_value, code, message)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    record.product_id,
+                    record.at,
+                    record.instance_id,
+                    record.metering_sn,
+                    record.begin_time,
+                    record.end_time,
+                    record.usage_value,
+                    record.code,
+                    record.message
+                ])?;
+        }
         for call in calls {
             transaction
                 .prepare_cached(

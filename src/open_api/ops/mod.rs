@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use serde_json::Value;
 
 use crate::checks::CheckId;
-use crate::open_api::book::CallFinding;
+use crate::open_api::book::{CallFinding, UsageRecordEntry};
 
 /// What an operation answers, and what it found.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,8 +26,8 @@ pub(crate) struct Reply {
     pub(crate) findings: Vec<CallFinding>,
     /// The orders, instances and codes the call names.
     pub(crate) subjects: BTreeSet<String>,
-    /// Usage records accepted.
-    pub(crate) records_accepted: usize,
+    /// A usage push's records, accepted or abnormal.
+    pub(crate) records: Vec<UsageRecordEntry>,
     /// A redirect's `Location` (the identity centre's authorize and logout).
     pub(crate) location: Option<String>,
     /// A body that is not the JSON `body` (CAS XML): its Content-Type and text.
@@ -42,7 +42,7 @@ impl Reply {
             body,
             findings: Vec::new(),
             subjects: BTreeSet::new(),
-            records_accepted: 0,
+            records: Vec::new(),
             location: None,
             text: None,
         }

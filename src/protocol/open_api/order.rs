@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::BillingMode;
 
-/// Success, as the CBC public codes say it (§4.6; the same table for query-order [I]).
-pub(crate) const SUCCESS: &str = "CBC.0000";
-/// Invalid parameter: a missing `orderId`, or one that names no order [I].
+/// Success, as the query-order page's own example answers it (`"resultCode": "MKT.0000"`);
+/// one version of the page's error table shows `CBC.0000` [I:query-order-success-code].
+pub(crate) const SUCCESS: &str = "MKT.0000";
+/// Invalid parameter, the page's table: a missing `orderId`, or one that names no order
+/// [I:query-order-unknown-order].
 pub(crate) const INVALID_PARAMETER: &str = "CBC.0101";
 
 /// `orderType` (§6.3).
@@ -36,7 +38,7 @@ impl OrderType {}
 /// The answer to query-order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct QueryOrderResponse {
-    /// `CBC.0000` on success.
+    /// `MKT.0000` on success.
     #[serde(rename = "resultCode")]
     pub(crate) result_code: String,
     /// Its message.

@@ -28,7 +28,7 @@ pub(crate) const CLOCK_SKEW_MS: i64 = 60_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[expect(
     dead_code,
-    reason = "the published table is kept whole; kgsim never answers 0999, 0100, 0150 or 9001"
+    reason = "the published table is kept whole; kgsim never answers 0999, 0100 or 0150"
 )]
 pub(crate) enum MktCode {
     /// 200 MKT.0000.
@@ -204,13 +204,14 @@ pub(crate) trait Ledger {
 }
 
 /// The request-level verdict before any record is looked at: size, then the 21-day rule,
-/// then presence of the instance ids (§7.4 MKT.9003, MKT.9004, MKT.0101).
+/// then presence of the instance ids (§7.4 MKT.9003, MKT.9004; MKT.9002 for no records,
+/// MKT.9001 for a record without an instance).
 pub(crate) fn check_push(push: &UsagePush, report_time: UnixMillis) -> Option<MktCode> {
     if push.usage_records.len() > MAX_RECORDS {
         return Some(MktCode::TooManyRecords);
     }
     if push.usage_records.is_empty() {
-        return Some(MktCode::InvalidParameter);
+        return Some(MktCode::InvalidEntries);
     }
     let oldest = report_time.plus_ms(-MAX_AGE_DAYS * 86_400_000);
     let too_old = push.usage_records.iter().any(|r| {
@@ -226,7 +227,7 @@ pub(crate) fn check_push(push: &UsagePush, report_time: UnixMillis) -> Option<Mk
         .usage_records
         .iter()
         .any(|r| r.instance_id.as_deref().is_none_or(str::is_empty));
-    no_instance.then_some(MktCode::InvalidParameter)
+    no_instance.then_some(MktCode::InstanceNotFound)
 }
 
 /// One record against the rules (§7.5); `new_push` requires `metering_sn`; `batch_sns` are
@@ -402,8 +403,12 @@ mod tests {
         assert_eq!(check_push(&fine, now), None);
         assert_eq!(
             check_push(&UsagePush::default(), now),
-            Some(MktCode::InvalidParameter)
+            Some(MktCode::InvalidEntries)
         );
+        let anonymous = UsagePush {
+            usage_records: vec![UsageRecord::default()],
+        };
+        assert_eq!(check_push(&anonymous, now), Some(MktCode::InstanceNotFound));
     }
 
     #[test]

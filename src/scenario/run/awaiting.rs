@@ -87,7 +87,7 @@ fn complete(awaited: &AwaitedCall, calls: &[&MerchantCall]) -> (bool, bool) {
                         Some(Endpoint::UsagePush | Endpoint::UsagePushOld)
                     )
                 })
-                .map(|c| c.records_accepted)
+                .map(|c| c.records.iter().filter(|r| r.accepted()).count())
                 .sum();
             accepted >= *records as usize
         }

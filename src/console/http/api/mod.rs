@@ -62,6 +62,7 @@ pub(crate) fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(debug::run_cases))
         .routes(routes!(log::log))
         .routes(routes!(log::merchant_calls))
+        .routes(routes!(log::usage_records))
 }
 
 /// An error: what went wrong.

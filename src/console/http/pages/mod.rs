@@ -2,7 +2,7 @@
 //! a pure render function of it (snapshot-tested without a database): products ([`home`]),
 //! a product with its buyer actions ([`product`]), the debug page with saved cases and dial
 //! tests ([`debug`]), an order's timeline ([`order`]), 生产接口消息 ([`log`]), the
-//! merchant's open-API calls ([`calls`]). Forms post to `/ui/…` ([`actions`]) with the start
+//! merchant's open-API calls ([`calls`]), 话单管理 — the usage records pushed ([`usage`]). Forms post to `/ui/…` ([`actions`]) with the start
 //! token, checked once by the [`TokenForm`] extractor, and come back to a page.
 
 mod actions;
@@ -12,6 +12,7 @@ mod home;
 mod log;
 mod order;
 mod product;
+mod usage;
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub(super) fn router() -> Router<Arc<App>> {
         .route("/orders/{order_id}", get(order::page))
         .route("/log", get(log::page))
         .route("/openapi", get(calls::page))
+        .route("/usage-records", get(usage::page))
         .route("/ui/products", post(actions::create_product))
         .route("/ui/purchase", post(actions::purchase))
         .route("/ui/act", post(actions::act))
