@@ -145,14 +145,19 @@ impl RetryTable {
                         on_exhausted: FailOrderAndRefund,
                     },
                 );
-                for activity in [
-                    RefreshLicenseCode,
-                    UpdateLicenseCodeStatus,
-                    ReleaseLicenseCode,
-                    GetLicenseAsync,
-                ] {
-                    policies.insert(Purpose::Notify(activity), every_two_minutes(2));
+                // "云商店会持续调用60次(每2分钟1次)后停止调用" (spec V2 §4.2): 60 calls in all,
+                // the first included, so the last goes out 118 minutes after the first
+                // [I:license-code-retries].
+                for activity in [RefreshLicenseCode, UpdateLicenseCodeStatus, ReleaseLicenseCode] {
+                    let sixty_calls = RetryPolicy {
+                        window: Span::minutes(118),
+                        ..every_two_minutes(2)
+                    };
+                    policies.insert(Purpose::Notify(activity), sixty_calls);
                 }
+                // getLicenseAsync: not stated; the online License's other notices' 2 h × 2 min
+                // [I:online-license-retries].
+                policies.insert(Purpose::Notify(GetLicenseAsync), every_two_minutes(2));
                 policies.insert(
                     Purpose::Notify(OrderNotify),
                     RetryPolicy {
@@ -265,8 +270,9 @@ mod tests {
     fn license_notices_sixty_retries_kit_none_notify_three_hours() {
         let table = RetryTable::defaults(Protocol::V2);
         let code = table.policy(Purpose::Notify(Activity::RefreshLicenseCode));
-        assert_eq!(code.max_attempts(), 61, "one attempt and 60 retries");
-        assert_eq!(code.offset_of(60), Some(Span::minutes(120)));
+        assert_eq!(code.max_attempts(), 60, "60 calls in all, every 2 minutes");
+        assert_eq!(code.offset_of(59), Some(Span::minutes(118)));
+        assert_eq!(code.offset_of(60), None);
         for kit in Activity::KIT {
             assert_eq!(table.policy(Purpose::Notify(kit)), RetryPolicy::ONCE);
         }

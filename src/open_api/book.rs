@@ -69,6 +69,8 @@ pub(crate) struct IdentityClient {
     pub(crate) secret: String,
     /// The tenant.
     pub(crate) tenant: String,
+    /// The app the client belongs to (`appId`, what the unified login page takes).
+    pub(crate) app_id: String,
 }
 
 /// A tenant and its users, as tenantSync and authSync announced them.

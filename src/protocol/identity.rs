@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::protocol::UnixMillis;
+
 /// `GET {domain}/api/v1/oauth2/authorize`.
 pub(crate) const AUTHORIZE_PATH: &str = "/api/v1/oauth2/authorize";
 /// `POST {domain}/api/v1/oauth2/token` (form-encoded).
@@ -81,7 +83,8 @@ pub(crate) enum OAuthError {
     InvalidCode,
     /// Unknown or expired refresh token: 400 `invalid_grant`.
     InvalidRefreshToken,
-    /// Unknown client or wrong secret: 401 `invalid_client` "Bad client credentials".
+    /// Unknown client or wrong secret: 403 `invalid_client` "Bad client credentials", as
+    /// Huawei's FAQ shows it ("Oauth2.0通过code获取token接口报403") [I:token-bad-client-status].
     BadClientCredentials,
     /// The code was issued to another client: 400 `invalid_client` "Client ID mismatch".
     ClientIdMismatch,
@@ -103,7 +106,7 @@ impl OAuthError {
         match self {
             Self::InvalidCode => (400, "invalid_grant", "Invalid authorization code"),
             Self::InvalidRefreshToken => (400, "invalid_grant", "Invalid refresh token"),
-            Self::BadClientCredentials => (401, "invalid_client", "Bad client credentials"),
+            Self::BadClientCredentials => (403, "invalid_client", "Bad client credentials"),
             Self::ClientIdMismatch => (400, "invalid_client", "Client ID mismatch"),
             Self::RedirectMismatch => (400, "invalid_grant", "Redirect URI mismatch."),
             Self::UnsupportedGrantType => (400, "unsupported_grant_type", "Unsupported grant type"),
@@ -138,21 +141,28 @@ pub(crate) mod cas_code {
     pub(crate) const INVALID_REQUEST: &str = "INVALID_REQUEST";
 }
 
-/// The CAS success attributes, in the documented order.
-pub(crate) fn cas_attributes(
-    user: &UserInfo,
-    authenticated_at: &str,
-) -> Vec<(&'static str, String)> {
+/// The CAS success attributes, in the documented order: `authenticationDate` in the
+/// example's form (`2021-11-17T01:37:52.729Z`), the two flags booleans in JSON as Huawei
+/// OrgID's schema types them [I:cas-attribute-types].
+pub(crate) fn cas_attributes(user: &UserInfo, authenticated_at: UnixMillis) -> Vec<(&'static str, Value)> {
     vec![
-        ("authenticationDate", authenticated_at.to_owned()),
-        ("longTermAuthenticationRequestTokenUsed", "false".into()),
-        ("isFromNewLogin", "true".into()),
-        ("role", user.role.clone()),
-        ("organizationCode", user.organization_code.clone()),
-        ("name", user.name.clone()),
-        ("userName", user.user_name.clone()),
-        ("tenant", user.tenant.clone()),
+        ("authenticationDate", Value::String(authenticated_at.to_iso_millis())),
+        ("longTermAuthenticationRequestTokenUsed", Value::Bool(false)),
+        ("isFromNewLogin", Value::Bool(true)),
+        ("role", Value::String(user.role.clone())),
+        ("organizationCode", Value::String(user.organization_code.clone())),
+        ("name", Value::String(user.name.clone())),
+        ("userName", Value::String(user.user_name.clone())),
+        ("tenant", Value::String(user.tenant.clone())),
     ]
+}
+
+/// An attribute's text in the XML document.
+fn attribute_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn xml_escape(text: &str) -> String {
@@ -163,12 +173,12 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// A CAS success document: XML as the documented example, or JSON.
-pub(crate) fn cas_success(user: &UserInfo, authenticated_at: &str, xml: bool) -> String {
+pub(crate) fn cas_success(user: &UserInfo, authenticated_at: UnixMillis, xml: bool) -> String {
     let attributes = cas_attributes(user, authenticated_at);
     if xml {
         let attrs: String = attributes
             .iter()
-            .map(|(n, v)| format!("<cas:{n}>{}</cas:{n}>", xml_escape(v)))
+            .map(|(n, v)| format!("<cas:{n}>{}</cas:{n}>", xml_escape(&attribute_text(v))))
             .collect();
         return format!(
             "<cas:serviceResponse xmlns:cas=\"http://www.yale.edu/tp/cas\"><cas:authenticationSuccess><cas:user>{}</cas:user><cas:attributes>{attrs}</cas:attributes></cas:authenticationSuccess></cas:serviceResponse>",
@@ -177,7 +187,7 @@ pub(crate) fn cas_success(user: &UserInfo, authenticated_at: &str, xml: bool) ->
     }
     let attrs: serde_json::Map<String, Value> = attributes
         .into_iter()
-        .map(|(n, v)| (n.to_owned(), Value::String(v)))
+        .map(|(n, v)| (n.to_owned(), v))
         .collect();
     json!({"serviceResponse": {"authenticationSuccess": {"user": user.user_name, "attributes": attrs}}})
         .to_string()
@@ -229,14 +239,21 @@ mod tests {
     #[test]
     fn cas_documents_name_their_user_in_both_formats() {
         for xml in [true, false] {
-            let success = cas_success(&user(), "2022-04-13T09:35:39Z", xml);
+            let success = cas_success(&user(), UnixMillis(1_637_113_072_729), xml);
             assert_eq!(cas_user(&success).as_deref(), Some("zhangsan"));
             let failure = cas_failure(cas_code::INVALID_TICKET, "ticket ST-1 not recognized", xml);
             assert_eq!(cas_user(&failure), None);
         }
-        let xml = cas_success(&user(), "now", true);
+        let xml = cas_success(&user(), UnixMillis(1_637_113_072_729), true);
         assert!(xml.starts_with("<cas:serviceResponse xmlns:cas=\"http://www.yale.edu/tp/cas\">"));
         assert!(xml.contains("<cas:name>Zhang &lt;San&gt;</cas:name>"));
+        // The documented example's date form; the flags are booleans in JSON.
+        assert!(xml.contains("<cas:authenticationDate>2021-11-17T01:37:52.729Z</cas:authenticationDate>"));
+        let json: Value =
+            serde_json::from_str(&cas_success(&user(), UnixMillis(1_637_113_072_729), false)).unwrap();
+        let attributes = &json["serviceResponse"]["authenticationSuccess"]["attributes"];
+        assert_eq!(attributes["isFromNewLogin"], Value::Bool(true));
+        assert_eq!(attributes["longTermAuthenticationRequestTokenUsed"], Value::Bool(false));
     }
 
     #[test]
@@ -248,7 +265,7 @@ mod tests {
         assert_eq!(OAuthError::Unauthorized.answer().0, 401);
         assert_eq!(
             OAuthError::BadClientCredentials.answer(),
-            (401, "invalid_client", "Bad client credentials")
+            (403, "invalid_client", "Bad client credentials")
         );
     }
 }

@@ -93,6 +93,13 @@ impl UnixMillis {
             .to_string()
     }
 
+    /// ISO 8601 in UTC with milliseconds, `2021-11-17T01:37:52.729Z` (the CAS example).
+    pub fn to_iso_millis(self) -> String {
+        self.civil(&TimeZone::UTC)
+            .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    }
+
     /// The open APIs' metering and signing time: `yyyyMMdd'T'HHmmss'Z'` (spec:
     /// koogallery-v2-kit-license.md §6.2, §6.4, §7.2).
     pub(crate) fn to_basic_iso(self) -> String {

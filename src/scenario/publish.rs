@@ -148,6 +148,7 @@ impl Publisher {
                     scope: self.scope,
                     secret: enterprise.client_secret.clone(),
                     tenant: enterprise.tenant_id.clone(),
+                    app_id: enterprise.app_id.clone(),
                 },
             );
             let org_name = |code: &str| {

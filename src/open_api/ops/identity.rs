@@ -62,8 +62,14 @@ pub(crate) fn authorize(
     let identity = &mut state.identity;
     let session = cookie.and_then(|value| identity.sessions.get(value).cloned());
     let Some((tenant, user)) = session else {
+        // The unified login page takes the app's id, as its documentation writes the URL
+        // (`portal-login?ind=UNOP&appId=`) [I:login-page-app-id].
+        let app_id = identity
+            .clients
+            .get(client_id)
+            .map_or_else(|| client_id.clone(), |c| c.app_id.clone());
         let mut outcome = Reply::new(302, json!({}));
-        outcome.location = Some(format!("{LOGIN_PAGE}?ind=UNOP&client_id={client_id}"));
+        outcome.location = Some(format!("{LOGIN_PAGE}?ind=UNOP&appId={app_id}"));
         return outcome;
     };
     if !identity.clients.contains_key(client_id) {
@@ -330,7 +336,7 @@ pub(crate) fn cas_validate(state: &mut State, query: &str, now: UnixMillis) -> R
         entry.used = true;
     }
     match identity.user(&grant.tenant, &grant.user) {
-        Some(user) => answer(cas_success(&user, &now.to_basic_iso(), xml)).about(subjects),
+        Some(user) => answer(cas_success(&user, now, xml)).about(subjects),
         None => failure(
             cas_code::INVALID_TICKET,
             "the user's authorisation was withdrawn",

@@ -237,8 +237,10 @@ pub(crate) enum GatewayError {
 }
 
 impl GatewayError {
-    /// HTTP status, code and message, in the gateway's style [I: the APIGW code table is not
-    /// in the spec; these follow Huawei API Gateway's published `APIGW.0101`-style errors].
+    /// HTTP status, code and message, as API Gateway's FAQ shows them: `APIGW.0303` with
+    /// "Incorrect app authentication information: app not found | verify signature fail |
+    /// signature expired" (apig-faq-0009); the missing header's code is not settled by a page
+    /// and follows the IAM family's `APIGW.0301` [I:apigw-error-codes].
     pub(crate) fn answer(self) -> (u16, &'static str, &'static str) {
         match self {
             Self::MissingAuthorization => (
@@ -249,17 +251,17 @@ impl GatewayError {
             Self::IncorrectSignature => (
                 401,
                 "APIGW.0303",
-                "Incorrect app authentication information: signature does not match",
+                "Incorrect app authentication information: verify signature fail",
             ),
             Self::DateSkew => (
                 401,
-                "APIGW.0304",
-                "Incorrect app authentication information: X-Sdk-Date missing or more than 15 minutes off",
+                "APIGW.0303",
+                "Incorrect app authentication information: signature expired",
             ),
             Self::UnknownAppKey => (
                 401,
-                "APIGW.0305",
-                "Incorrect app authentication information: unknown app key",
+                "APIGW.0303",
+                "Incorrect app authentication information: app not found",
             ),
         }
     }
