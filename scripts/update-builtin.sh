@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
     echo '//! that this list matches the files of `scenarios/` exactly.'
     echo
     echo '/// `(path, contents)` of every built-in scenario, sorted by path.'
-    echo 'pub const FILES: &[(&str, &str)] = &['
+    echo 'pub(crate) const FILES: &[(&str, &str)] = &[';
     find scenarios -name '*.yaml' | LC_ALL=C sort | while read -r path; do
         echo '    ('
         echo "        \"$path\","

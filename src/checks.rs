@@ -86,6 +86,12 @@ macro_rules! checks {
                 match self { $( Self::$variant => $rationale, )* }
             }
 
+            /// Whether a failure only advises (the docs recommend, they do not require): it is
+            /// reported, never counted, and never fails a run.
+            pub fn advisory(self) -> bool {
+                matches!(self, Self::SecurityReplayedNonce)
+            }
+
             /// Where the spec says so.
             pub(crate) fn spec(self) -> &'static str {
                 match self { $( Self::$variant => $spec, )* }
@@ -167,6 +173,9 @@ checks! {
     SecurityMissingParameter = "security.missing-parameter", Security,
         "a request missing a mandatory parameter is rejected with 000002",
         "V1 §5; V2 §2.8";
+    SecurityReplayedNonce = "security.replayed-nonce", Security,
+        "(advisory) a signed request replayed with the same nonce within the window should be refused: the docs say the merchant may cache nonces against replay",
+        "V1 §2.4; V2 §1.3";
     SecurityUnknownInstance = "security.unknown-instance", Security,
         "real traffic about an unknown instance gets 000003",
         "V1 §5; V2 §2.8";

@@ -29,9 +29,9 @@ pub(crate) struct CheckVerdict {
 }
 
 impl CheckVerdict {
-    /// Whether this is a failure of its own (not passed, not a consequence).
+    /// Whether this is a failure of its own (not passed, not a consequence, not advice).
     pub(crate) fn counts(&self) -> bool {
-        !self.passed && self.consequence_of.is_none()
+        !self.passed && self.consequence_of.is_none() && !self.check.advisory()
     }
 }
 

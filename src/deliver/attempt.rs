@@ -152,6 +152,10 @@ pub(crate) async fn perform(
         };
     }
     let wire = view.sign(&delivery, &fault);
+    if fault.tamper == Some(Tamper::ReplayedNonce) {
+        // The original goes first; what is judged is the replay of its exact bytes.
+        let _ = client.send(&wire).await;
+    }
     let sent = client.send(&wire).await;
     judged(
         view,

@@ -148,7 +148,11 @@ impl RetryTable {
                 // "云商店会持续调用60次(每2分钟1次)后停止调用" (spec V2 §4.2): 60 calls in all,
                 // the first included, so the last goes out 118 minutes after the first
                 // [I:license-code-retries].
-                for activity in [RefreshLicenseCode, UpdateLicenseCodeStatus, ReleaseLicenseCode] {
+                for activity in [
+                    RefreshLicenseCode,
+                    UpdateLicenseCodeStatus,
+                    ReleaseLicenseCode,
+                ] {
                     let sixty_calls = RetryPolicy {
                         window: Span::minutes(118),
                         ..every_two_minutes(2)

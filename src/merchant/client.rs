@@ -83,6 +83,15 @@ fn http_client(ca_pem: Option<&str>) -> Result<reqwest::Client, ClientError> {
         .map_err(|e| ClientError(e.to_string()))
 }
 
+/// What query-order tells of an order line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OrderTerms {
+    /// How it is billed.
+    pub(crate) billing: BillingMode,
+    /// When it ends (period products).
+    pub(crate) expires: Option<UnixMillis>,
+}
+
 impl OpenApiClient {
     pub(crate) fn new(
         config: OpenApiClientConfig,
@@ -185,18 +194,25 @@ impl OpenApiClient {
 
     async fn billing_of(&self, purchase: &FollowUp) -> Option<BillingMode> {
         let line = purchase.order_line_id.as_deref().unwrap_or_default();
-        self.query_order(&purchase.order_id, line).await
+        self.query_order(&purchase.order_id, line)
+            .await
+            .map(|line| line.billing)
     }
 
-    /// Query-order (§6.3): what the order's first line is billed by.
-    pub(crate) async fn query_order(&self, order_id: &str, line: &str) -> Option<BillingMode> {
+    /// Query-order (§6.3): what the order's first line is billed by, and until when.
+    pub(crate) async fn query_order(&self, order_id: &str, line: &str) -> Option<OrderTerms> {
         let query = format!("orderId={order_id}&orderLineId={line}");
         let answer = self.signed(&Endpoint::QueryOrder, &query, "").await?;
-        let mode = answer["orderInfo"]["orderLine"][0]["chargingMode"].as_str()?;
-        BillingMode::ALL
+        let line = &answer["orderInfo"]["orderLine"][0];
+        let mode = line["chargingMode"].as_str()?;
+        let billing = BillingMode::ALL
             .iter()
             .copied()
-            .find(|b| b.order_api_name() == mode)
+            .find(|b| b.order_api_name() == mode)?;
+        let expires = line["expireTime"]
+            .as_str()
+            .and_then(|t| UnixMillis::parse_compact(t).ok());
+        Some(OrderTerms { billing, expires })
     }
 
     /// Uploads a License as characters for a marketplace event (§4.6), as

@@ -7,7 +7,8 @@
 //! - Online License: an application for a known instance gets a License derived from the
 //!   instance, the event and the device fingerprint — so the same application always gets
 //!   the same License — uploaded as characters under the event (§4.6); a period instance
-//!   without `expireTime` is 000902.
+//!   without `expireTime` is 000902, an application without a device 000903, one past the
+//!   order's validity 000901, a second device beyond the order's one License 000900.
 //! - Order notification: answered at once, then the order is queried (§5).
 
 use std::collections::{HashMap, HashSet};
@@ -15,13 +16,17 @@ use std::collections::{HashMap, HashSet};
 use sha2::{Digest as _, Sha256};
 
 use crate::merchant::Merchant;
+use crate::merchant::client::OrderTerms;
 use crate::merchant::faults::Fault;
 use crate::merchant::store::Reply;
 use crate::protocol::v2::license::{
     GetLicenseAsync, OrderNotify, RefreshLicenseCode, ReleaseLicenseCode, UpdateLicenseCodeStatus,
 };
 use crate::protocol::v2::messages::status;
-use crate::protocol::{BillingMode, ResultCode};
+use crate::protocol::{BillingMode, ResultCode, UnixMillis};
+
+/// Licenses one order grants: the reference product sells one device per order.
+const LICENSES_PER_ORDER: usize = 1;
 
 /// A License code the software activated.
 #[derive(Debug, Clone, Default)]
@@ -37,8 +42,10 @@ pub(crate) struct LicenseStore {
     codes: HashMap<String, Code>,
     /// Refresh orders applied (order + scene), for idempotency.
     refreshed: HashSet<String>,
-    /// Instances whose billing query-order told (a one-time License has no expiry).
-    billing: HashMap<String, BillingMode>,
+    /// Instances whose terms query-order told (a one-time License has no expiry).
+    terms: HashMap<String, OrderTerms>,
+    /// The devices holding each instance's Licenses.
+    devices: HashMap<String, HashSet<String>>,
     /// Applications answered, for idempotency under the fresh-each-time fault's contrast.
     issued: u64,
 }
@@ -49,9 +56,9 @@ impl LicenseStore {
         self.codes.entry(code.to_owned()).or_default();
     }
 
-    /// What query-order said an instance is billed by.
-    fn learn_billing(&mut self, instance_id: &str, billing: BillingMode) {
-        self.billing.insert(instance_id.to_owned(), billing);
+    /// What query-order said of an instance's order.
+    fn learn_terms(&mut self, instance_id: &str, terms: OrderTerms) {
+        self.terms.insert(instance_id.to_owned(), terms);
     }
 
     /// The code, `Ok(None)` for an unknown one that still succeeds (debug, or the fault).
@@ -129,19 +136,54 @@ impl Merchant {
         }
     }
 
-    /// What an instance is billed by: known from an earlier query-order, or asked now.
-    async fn billing_of(&self, instance_id: &str) -> Option<BillingMode> {
-        if let Some(known) = self.licenses().billing.get(instance_id).copied() {
+    /// An instance's order terms: known from an earlier query-order, or asked now.
+    async fn terms_of(&self, instance_id: &str) -> Option<OrderTerms> {
+        if let Some(known) = self.licenses().terms.get(instance_id).copied() {
             return Some(known);
         }
         let (order, line) = self.store().order_of(instance_id)?;
-        let billing = self
+        let terms = self
             .open_api
             .as_ref()?
             .query_order(&order, line.as_deref().unwrap_or_default())
             .await?;
-        self.licenses().learn_billing(instance_id, billing);
-        Some(billing)
+        self.licenses().learn_terms(instance_id, terms);
+        Some(terms)
+    }
+
+    /// The result code an application gets before any License is made, if it is refused:
+    /// no expiry for a period License (000902), no device (000903), an expiry past the
+    /// order's (000901), a new device beyond the order's one License (000900) (spec V2 §4.5).
+    fn license_refusal(
+        &self,
+        r: &GetLicenseAsync,
+        terms: Option<OrderTerms>,
+    ) -> Option<ResultCode> {
+        let period = terms.is_none_or(|t| t.billing != BillingMode::OneTime);
+        if period && r.expire_time.is_none() && !self.faults.has(Fault::LicenseNoExpiryCheck) {
+            return Some(ResultCode::LicenseExpiryRequired);
+        }
+        let fingerprint = r.device_fingerprint.as_deref().unwrap_or_default();
+        if fingerprint.is_empty() {
+            return Some(ResultCode::LicenseFingerprintRequired);
+        }
+        let asked = r
+            .expire_time
+            .as_deref()
+            .and_then(|t| UnixMillis::parse_license_time(t).ok());
+        let ends = terms.and_then(|t| t.expires);
+        if let (Some(asked), Some(ends)) = (asked, ends) {
+            if asked > ends {
+                return Some(ResultCode::LicenseOutsideValidity);
+            }
+        }
+        let mut store = self.licenses();
+        let devices = store.devices.entry(r.instance_id.clone()).or_default();
+        if !devices.contains(fingerprint) && devices.len() >= LICENSES_PER_ORDER {
+            return Some(ResultCode::LicenseQuotaInsufficient);
+        }
+        devices.insert(fingerprint.to_owned());
+        None
     }
 
     /// getLicenseAsync: check, answer, and upload the License in the background.
@@ -152,11 +194,9 @@ impl Merchant {
         if !self.store().knows(&r.instance_id) {
             return Reply::Code(ResultCode::InstanceNotFound);
         }
-        let billing = self.billing_of(&r.instance_id).await;
-        let needs_expiry = billing != Some(BillingMode::OneTime);
-        if needs_expiry && r.expire_time.is_none() && !self.faults.has(Fault::LicenseNoExpiryCheck)
-        {
-            return Reply::Code(ResultCode::LicenseExpiryRequired);
+        let terms = self.terms_of(&r.instance_id).await;
+        if let Some(code) = self.license_refusal(r, terms) {
+            return Reply::Code(code);
         }
         let salt = if self.faults.has(Fault::LicenseFreshEachTime) {
             let mut store = self.licenses();

@@ -136,9 +136,30 @@ pub struct Merchant {
     license_key: Option<AccessKey>,
     /// The order notification's key.
     notify_key: Option<AccessKey>,
+    /// The nonces of recent signed requests, with when they were seen: a replay within the
+    /// freshness window is refused (the docs: "may cache nonces against replay").
+    nonces: Mutex<HashMap<String, i64>>,
 }
 
 impl Merchant {
+    /// Whether a signed request's nonce is new; remembers it. Nonces older than twice the
+    /// freshness window are forgotten: their requests are stale anyway.
+    pub(crate) fn fresh_nonce(&self, nonce: &str) -> bool {
+        let now = (self.clock)().0;
+        let keep = 2 * self.freshness.max_age_ms;
+        let mut nonces = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        if nonces.len() > 10_000 {
+            nonces.retain(|_, seen| now - *seen <= keep);
+        }
+        match nonces.get(nonce) {
+            Some(seen) if now - *seen <= keep => false,
+            _ => {
+                nonces.insert(nonce.to_owned(), now);
+                true
+            }
+        }
+    }
+
     /// A merchant with an empty store. Its open-API client is built from the configuration;
     /// one that cannot be (a CA that is not PEM) leaves the merchant without open-API calls,
     /// which the `openapi.called` check then reports.
@@ -171,6 +192,7 @@ impl Merchant {
             licenses: Mutex::new(license::LicenseStore::default()),
             license_key: config.license_key,
             notify_key: config.notify_key,
+            nonces: Mutex::new(HashMap::new()),
         }
     }
 

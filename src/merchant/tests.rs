@@ -88,7 +88,9 @@ async fn v1(merchant: &Arc<Merchant>, params: &[(&str, &str)], key: &str) -> Raw
 
 async fn v2(merchant: &Arc<Merchant>, body: &str, timestamp: UnixMillis, key: &str) -> RawResponse {
     let payload = crate::protocol::v2::canonical::canonical_body(body.as_bytes()).unwrap();
-    let signed = v2sig::sign(&AccessKey::new(key), "NONCE1", timestamp, &payload);
+    // A fresh nonce per request: the merchant refuses replays.
+    let nonce = crate::transport::wire::fresh_nonce();
+    let signed = v2sig::sign(&AccessKey::new(key), &nonce, timestamp, &payload);
     let request = HttpRequest::post(format!("/saasproduce?{}", signed.to_query()))
         .body(Body::from(body.to_owned()))
         .unwrap();
@@ -230,6 +232,21 @@ async fn v1_query_lists_live_instances_with_usage_for_on_demand() {
         info[0]["usageInfo"][0]["statisticalTime"],
         NOW.to_v1_timestamp()
     );
+}
+
+#[tokio::test]
+async fn a_replayed_v2_request_is_refused() {
+    let m = merchant(Protocol::V2, &[]);
+    let body = r#"{"activity":"queryInstance","instanceId":"none"}"#;
+    let payload = crate::protocol::v2::canonical::canonical_body(body.as_bytes()).unwrap();
+    let signed = v2sig::sign(&AccessKey::new(KEY), "REPLAYED", NOW, &payload);
+    let request = || {
+        HttpRequest::post(format!("/saasproduce?{}", signed.to_query()))
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    assert_ne!(code(&send(&m, request()).await), "000002");
+    assert_eq!(code(&send(&m, request()).await), "000002", "the replay");
 }
 
 #[tokio::test]

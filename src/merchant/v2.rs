@@ -15,8 +15,8 @@ use crate::protocol::v2::messages::{Request, status};
 use crate::protocol::v2::signature::{self, NONCE, SIGNATURE, TIMESTAMP};
 
 /// The interface type a body's `activity` belongs to (read before the signature is checked,
-/// to pick the key).
-fn interface_of(body: &[u8]) -> crate::protocol::InterfaceType {
+/// to pick the key); none for an activity the merchant does not know.
+fn interface_of(body: &[u8]) -> Option<crate::protocol::InterfaceType> {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| {
@@ -24,9 +24,7 @@ fn interface_of(body: &[u8]) -> crate::protocol::InterfaceType {
                 crate::protocol::Activity::from_wire(crate::protocol::Protocol::V2, name)
             })
         })
-        .map_or(crate::protocol::InterfaceType::Basic, |a| {
-            a.interface_type()
-        })
+        .map(crate::protocol::Activity::interface_type)
 }
 
 impl Merchant {
@@ -57,21 +55,40 @@ impl Merchant {
             }
             // The key bound to the call's interface type: License codes and the order
             // notification have keys of their own (§1.2).
-            let key = self.key_for(interface_of(body));
-            let valid = get(SIGNATURE).is_some_and(|sig| {
-                if self.faults.has(Fault::RawBodySign) {
-                    // The bytes as received, not their canonical form.
-                    let raw = String::from_utf8_lossy(body);
-                    signature::hex_eq_ignore_case(
-                        &signature::signature(key, nonce, timestamp, &raw),
-                        sig,
-                    )
-                } else {
-                    signature::verify(key, nonce, timestamp, body, sig)
-                }
+            // An activity it does not know names no key: any key bound to this address will
+            // do, so that it can answer 000002 as the docs require.
+            use crate::protocol::InterfaceType;
+            let keys: Vec<_> = match interface_of(body) {
+                Some(interface) => vec![self.key_for(interface)],
+                None => [
+                    InterfaceType::Basic,
+                    InterfaceType::LicenseCode,
+                    InterfaceType::Notify,
+                ]
+                .into_iter()
+                .map(|t| self.key_for(t))
+                .collect(),
+            };
+            let valid = keys.into_iter().any(|key| {
+                get(SIGNATURE).is_some_and(|sig| {
+                    if self.faults.has(Fault::RawBodySign) {
+                        // The bytes as received, not their canonical form.
+                        let raw = String::from_utf8_lossy(body);
+                        signature::hex_eq_ignore_case(
+                            &signature::signature(key, nonce, timestamp, &raw),
+                            sig,
+                        )
+                    } else {
+                        signature::verify(key, nonce, timestamp, body, sig)
+                    }
+                })
             });
             if !valid {
                 return Err(Reply::Code(ResultCode::AuthFailed));
+            }
+            if !self.fresh_nonce(nonce) {
+                // A replay of a request already taken.
+                return Err(invalid());
             }
         }
         let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| invalid())?;

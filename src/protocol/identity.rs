@@ -144,13 +144,22 @@ pub(crate) mod cas_code {
 /// The CAS success attributes, in the documented order: `authenticationDate` in the
 /// example's form (`2021-11-17T01:37:52.729Z`), the two flags booleans in JSON as Huawei
 /// OrgID's schema types them [I:cas-attribute-types].
-pub(crate) fn cas_attributes(user: &UserInfo, authenticated_at: UnixMillis) -> Vec<(&'static str, Value)> {
+pub(crate) fn cas_attributes(
+    user: &UserInfo,
+    authenticated_at: UnixMillis,
+) -> Vec<(&'static str, Value)> {
     vec![
-        ("authenticationDate", Value::String(authenticated_at.to_iso_millis())),
+        (
+            "authenticationDate",
+            Value::String(authenticated_at.to_iso_millis()),
+        ),
         ("longTermAuthenticationRequestTokenUsed", Value::Bool(false)),
         ("isFromNewLogin", Value::Bool(true)),
         ("role", Value::String(user.role.clone())),
-        ("organizationCode", Value::String(user.organization_code.clone())),
+        (
+            "organizationCode",
+            Value::String(user.organization_code.clone()),
+        ),
         ("name", Value::String(user.name.clone())),
         ("userName", Value::String(user.user_name.clone())),
         ("tenant", Value::String(user.tenant.clone())),
@@ -248,12 +257,20 @@ mod tests {
         assert!(xml.starts_with("<cas:serviceResponse xmlns:cas=\"http://www.yale.edu/tp/cas\">"));
         assert!(xml.contains("<cas:name>Zhang &lt;San&gt;</cas:name>"));
         // The documented example's date form; the flags are booleans in JSON.
-        assert!(xml.contains("<cas:authenticationDate>2021-11-17T01:37:52.729Z</cas:authenticationDate>"));
+        assert!(
+            xml.contains(
+                "<cas:authenticationDate>2021-11-17T01:37:52.729Z</cas:authenticationDate>"
+            )
+        );
         let json: Value =
-            serde_json::from_str(&cas_success(&user(), UnixMillis(1_637_113_072_729), false)).unwrap();
+            serde_json::from_str(&cas_success(&user(), UnixMillis(1_637_113_072_729), false))
+                .unwrap();
         let attributes = &json["serviceResponse"]["authenticationSuccess"]["attributes"];
         assert_eq!(attributes["isFromNewLogin"], Value::Bool(true));
-        assert_eq!(attributes["longTermAuthenticationRequestTokenUsed"], Value::Bool(false));
+        assert_eq!(
+            attributes["longTermAuthenticationRequestTokenUsed"],
+            Value::Bool(false)
+        );
     }
 
     #[test]

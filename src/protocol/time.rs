@@ -57,6 +57,20 @@ impl UnixMillis {
         format!("{} z", self.to_dashed_seconds())
     }
 
+    /// Parses the online License's `yyyy-MM-dd HH:mm:ss z` (UTC; the ` z` optional).
+    pub(crate) fn parse_license_time(text: &str) -> Result<Self, TimeFormatError> {
+        let error = || TimeFormatError {
+            text: text.to_owned(),
+            expected: "yyyy-MM-dd HH:mm:ss z",
+        };
+        let bare = text.trim().trim_end_matches(['z', 'Z']).trim_end();
+        let digits: String = bare.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() != 14 || bare.len() != 19 {
+            return Err(error());
+        }
+        Self::parse_compact(&digits).map_err(|_| error())
+    }
+
     /// `yyyy-MM-dd HH:mm:ss`, UTC.
     pub(crate) fn to_dashed_seconds(self) -> String {
         dashed(self.civil(&TimeZone::UTC))

@@ -226,6 +226,7 @@ fn outcome(outcome: &CheckVerdict, file: &str, normalizer: &Normalizer) -> Check
         got: normalizer.text(&outcome.got),
         exchange: outcome.exchange,
         consequence_of: outcome.consequence_of.as_ref().map(ToString::to_string),
+        advisory: outcome.check.advisory(),
         detail: None,
     }
 }

@@ -55,6 +55,7 @@ pub(crate) fn report(calls: &[MerchantCall]) -> Option<ScenarioReport> {
             got,
             exchange: None,
             consequence_of: None,
+            advisory: check.advisory(),
             detail: Some(format!("e.g. {example}")),
         })
         .collect();

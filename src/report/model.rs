@@ -167,6 +167,11 @@ impl ScenarioReport {
         self.all_outcomes().filter(|(_, o)| o.counts())
     }
 
+    /// Advisory checks that did not pass, in step order.
+    pub(crate) fn advice(&self) -> impl Iterator<Item = (Option<&StepReport>, &CheckReport)> {
+        self.all_outcomes().filter(|(_, o)| o.is_advice())
+    }
+
     /// Failures that are consequences of an earlier one, in step order.
     pub(crate) fn consequences(&self) -> impl Iterator<Item = (Option<&StepReport>, &CheckReport)> {
         self.all_outcomes()
@@ -274,6 +279,8 @@ pub struct CheckReport {
     pub(crate) exchange: Option<usize>,
     /// The earlier failure this one follows from; such failures do not count.
     pub(crate) consequence_of: Option<String>,
+    /// A check whose failure only advises: reported, never counted.
+    pub(crate) advisory: bool,
     /// Further detail (the unified diff of a changed transcript).
     pub(crate) detail: Option<String>,
 }
@@ -281,7 +288,12 @@ pub struct CheckReport {
 impl CheckReport {
     /// Whether this is a failure of its own.
     pub(crate) fn counts(&self) -> bool {
-        !self.passed && self.consequence_of.is_none()
+        !self.passed && self.consequence_of.is_none() && !self.advisory
+    }
+
+    /// Whether this is advice not taken (an advisory check that did not pass).
+    pub(crate) fn is_advice(&self) -> bool {
+        !self.passed && self.advisory
     }
 }
 

@@ -251,6 +251,7 @@ impl Compared<'_> {
             },
             exchange: None,
             consequence_of: if passed { None } else { root_cause },
+            advisory: false,
             detail,
         }
     }

@@ -172,6 +172,15 @@ fn scenario(
         }
     }
     failures(out, report, colour);
+    for (_, advice) in report.advice() {
+        let _ = writeln!(
+            out,
+            "      {} {} — {} (advisory: not counted)",
+            colour.paint("33", "!"),
+            colour.paint("1", &advice.check),
+            advice.message
+        );
+    }
     let consequences = report.consequences().count();
     if consequences > 0 {
         let _ = writeln!(

@@ -138,6 +138,9 @@ pub enum Tamper {
     Parameter,
     /// V2: a timestamp this far in the past, correctly signed.
     StaleTimestamp(Span),
+    /// The signed request sent twice as it is, the second a replay of the first: the same
+    /// nonce, timestamp and signature within the freshness window.
+    ReplayedNonce,
 }
 
 impl std::fmt::Display for Tamper {
@@ -147,6 +150,7 @@ impl std::fmt::Display for Tamper {
             Self::MissingSignature => f.write_str("missing-signature"),
             Self::Parameter => f.write_str("parameter"),
             Self::StaleTimestamp(age) => write!(f, "stale-timestamp ({age} old)"),
+            Self::ReplayedNonce => f.write_str("replayed-nonce"),
         }
     }
 }

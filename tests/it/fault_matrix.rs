@@ -21,7 +21,7 @@ pub(crate) fn failing_checks(report: &Value) -> BTreeSet<String> {
                 .flat_map(|step| step["outcomes"].as_array().unwrap().iter())
                 .chain(s["outcomes"].as_array().unwrap().iter())
         })
-        .filter(|o| o["passed"] == false && o["consequence_of"].is_null())
+        .filter(|o| o["passed"] == false && o["consequence_of"].is_null() && o["advisory"] != true)
         .map(|o| o["check"].as_str().unwrap().to_owned())
         .collect()
 }

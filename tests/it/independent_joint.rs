@@ -42,6 +42,8 @@ struct Books {
     orgs: HashSet<(String, String, String)>,
     /// License codes the software activated.
     codes: HashSet<String>,
+    /// instanceId → the devices holding its Licenses.
+    devices: HashMap<String, HashSet<String>>,
 }
 
 struct Joint {
@@ -89,12 +91,23 @@ fn query_params(query: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The key a basic-shaped call's activity is signed with (spec §1.2).
-fn key_for(activity: &str) -> &'static str {
+/// The key a basic-shaped call's activity is signed with (spec §1.2); none for an activity
+/// the merchant does not know.
+fn key_for(activity: &str) -> Option<&'static str> {
     match activity {
-        "refreshLicenseCode" | "updateLicenseCodeStatus" | "releaseLicenseCode" => LICENSE_KEY,
-        "orderNotify" => NOTIFY_KEY,
-        _ => BASIC_KEY,
+        "refreshLicenseCode" | "updateLicenseCodeStatus" | "releaseLicenseCode" => {
+            Some(LICENSE_KEY)
+        }
+        "orderNotify" => Some(NOTIFY_KEY),
+        "newInstance"
+        | "queryInstance"
+        | "refreshInstance"
+        | "updateInstanceStatus"
+        | "releaseInstance"
+        | "upgradeInstance"
+        | "changeInstanceCheck"
+        | "getLicenseAsync" => Some(BASIC_KEY),
+        _ => None,
     }
 }
 
@@ -124,14 +137,24 @@ impl Joint {
         let payload = canonical(object.clone());
         let object = Value::Object(object);
         let activity = object["activity"].as_str().unwrap_or_default().to_owned();
-        let key = key_for(&activity);
-        let inner = hex::encode(hmac(key.as_bytes(), payload.as_bytes()));
         let nonce = &params["nonce"];
-        let expected = hex::encode(hmac(
-            key.as_bytes(),
-            format!("{key}{nonce}{ts}{inner}").as_bytes(),
-        ));
-        if !expected.eq_ignore_ascii_case(sig) {
+        let signed_with = |key: &str| {
+            let inner = hex::encode(hmac(key.as_bytes(), payload.as_bytes()));
+            let expected = hex::encode(hmac(
+                key.as_bytes(),
+                format!("{key}{nonce}{ts}{inner}").as_bytes(),
+            ));
+            expected.eq_ignore_ascii_case(sig)
+        };
+        // An activity it does not know names no key: any key bound to this address will do,
+        // so that it can answer 000002 as the docs require.
+        let valid = match key_for(&activity) {
+            Some(key) => signed_with(key),
+            None => [BASIC_KEY, LICENSE_KEY, NOTIFY_KEY]
+                .iter()
+                .any(|k| signed_with(k)),
+        };
+        if !valid {
             return code("000001");
         }
         let field = |name: &str| object[name].as_str().unwrap_or_default().to_owned();
@@ -140,10 +163,14 @@ impl Joint {
             "newInstance" => self.new_instance(&field("orderId"), &field("orderLineId")),
             "queryInstance" => self.query(&field("instanceId")),
             "refreshLicenseCode" | "updateLicenseCodeStatus" | "releaseLicenseCode" => {
-                let known = self.books.lock().unwrap().codes.contains(&field("license"));
+                let license = field("license");
+                if license.is_empty() {
+                    return code("000002");
+                }
+                let known = self.books.lock().unwrap().codes.contains(&license);
                 code(if known || debug { "000000" } else { "000003" })
             }
-            "getLicenseAsync" => self.license(&object, debug),
+            "getLicenseAsync" => self.license(&object, debug).await,
             "orderNotify" => {
                 if !debug {
                     let access = self.access.clone();
@@ -184,32 +211,61 @@ impl Joint {
         answer
     }
 
-    /// getLicenseAsync: a License derived from instance, event and fingerprint (the same
-    /// application always gets the same one), uploaded under the event.
-    fn license(&self, object: &Value, debug: bool) -> Map<String, Value> {
+    /// getLicenseAsync, as its page reads: the order's terms from query-order, then the
+    /// refusals 000902 (a period License without expiry), 000903 (no device), 000901 (past
+    /// the order's validity), 000900 (a second device: one License per order); otherwise
+    /// "000004 资源异步开通" — answered at once — and the License, derived from instance,
+    /// event and fingerprint, uploaded under the event afterwards.
+    async fn license(&self, object: &Value, debug: bool) -> Map<String, Value> {
         if debug {
             return code("000000");
         }
-        if object.get("expireTime").is_none() {
+        let part = |name: &str| object[name].as_str().unwrap_or_default().to_owned();
+        let instance = part("instanceId");
+        let order = {
+            let books = self.books.lock().unwrap();
+            books
+                .purchases
+                .iter()
+                .find(|(_, id)| **id == instance)
+                .map(|(key, _)| key.clone())
+        };
+        let Some((order, line)) = order else {
+            return code("000003");
+        };
+        let terms = self
+            .access
+            .query_order(&order, &line)
+            .await
+            .unwrap_or_default();
+        let terms = &terms["orderInfo"]["orderLine"][0];
+        let period = terms["chargingMode"].as_str() != Some("ONE_TIME");
+        let digits = |text: &str| -> String { text.chars().filter(char::is_ascii_digit).collect() };
+        let asked = object.get("expireTime").and_then(Value::as_str).map(digits);
+        if period && asked.is_none() {
             return code("000902");
         }
-        let part = |name: &str| object[name].as_str().unwrap_or_default();
-        let digest = Sha256::digest(
-            format!(
-                "{}/{}/{}",
-                part("instanceId"),
-                part("eventId"),
-                part("deviceFingerprint")
-            )
-            .as_bytes(),
-        );
+        let device = part("deviceFingerprint");
+        if device.is_empty() {
+            return code("000903");
+        }
+        if let (Some(asked), Some(ends)) = (&asked, terms["expireTime"].as_str().map(digits)) {
+            if asked[..14.min(asked.len())] > ends[..14.min(ends.len())] {
+                return code("000901");
+            }
+        }
+        {
+            let mut books = self.books.lock().unwrap();
+            let devices = books.devices.entry(instance.clone()).or_default();
+            if !devices.contains(&device) && !devices.is_empty() {
+                return code("000900");
+            }
+            devices.insert(device.clone());
+        }
+        let digest = Sha256::digest(format!("{instance}/{}/{device}", part("eventId")).as_bytes());
         let license = format!("JOINT-{}", hex::encode(&digest[..12]));
-        tokio::spawn(
-            self.access
-                .clone()
-                .upload_license(part("eventId").to_owned(), license),
-        );
-        code("000000")
+        tokio::spawn(self.access.clone().upload_license(part("eventId"), license));
+        code("000004")
     }
 
     /// A Kit sync: x-sign with the Kit key over the canonical body (no inner HMAC, §1.4).

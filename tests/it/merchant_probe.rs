@@ -274,7 +274,8 @@ async fn v2(url: &str, body: &str, timestamp: i64, key: &str) -> Answer {
     let map: BTreeMap<String, Value> = serde_json::from_str(body).unwrap();
     let payload = serde_json::to_string(&map).unwrap();
     let inner = hex::encode(hmac(key.as_bytes(), payload.as_bytes()));
-    let nonce = "ABCDEF0123456789";
+    // A fresh nonce per request: replays are refused.
+    let nonce = format!("{:032X}", rand::random::<u128>());
     let signature = hex::encode_upper(hmac(
         key.as_bytes(),
         format!("{key}{nonce}{timestamp}{inner}").as_bytes(),

@@ -322,10 +322,18 @@ async fn usage_pushes_are_checked_signature_and_size_first_then_record_by_record
     // Record anomalies are not refused at the interface (the usage page): the push is
     // answered MKT.0000 and each abnormal record is reported with its code.
     let (status, again) = push(&server, std::slice::from_ref(&good), ACCESS_KEY).await;
-    assert_eq!((status, &again["error_code"]), (200, &json!("MKT.0000")), "{again}");
+    assert_eq!(
+        (status, &again["error_code"]),
+        (200, &json!("MKT.0000")),
+        "{again}"
+    );
     let package = record(&begin, &end, "sn-pkg", "MOCKONDEMANDPKG-instance");
     let (status, answer) = push(&server, &[package], ACCESS_KEY).await;
-    assert_eq!((status, &answer["error_code"]), (200, &json!("MKT.0000")), "{answer}");
+    assert_eq!(
+        (status, &answer["error_code"]),
+        (200, &json!("MKT.0000")),
+        "{answer}"
+    );
     let printed = server.printed_until("record 0: 012");
     assert!(printed.contains("record 0: 005"), "{printed}");
     assert!(printed.contains("record 0: 012"), "{printed}");

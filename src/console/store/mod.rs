@@ -13,11 +13,11 @@ mod migrations;
 mod read;
 mod write;
 
+pub(crate) use read::UsageRecordRow;
 pub use read::{
     AttemptRow, Counted, DebugCaseRow, DialRunRow, EnterpriseRow, InstanceRow, MerchantCallRow,
     NoticeRow, OrderRow, Page, ProductRow, Reader, StoredFinding,
 };
-pub(crate) use read::UsageRecordRow;
 pub use write::{Changes, Mirror, Writer};
 
 use std::path::Path;

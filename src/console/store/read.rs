@@ -464,7 +464,12 @@ impl Reader {
                 begin_time: row.get(5)?,
                 end_time: row.get(6)?,
                 usage_value: row.get(7)?,
-                status: if code.is_some() { "abnormal" } else { "accepted" }.to_owned(),
+                status: if code.is_some() {
+                    "abnormal"
+                } else {
+                    "accepted"
+                }
+                .to_owned(),
                 code,
                 message: row.get(9)?,
             })

@@ -154,8 +154,12 @@ pub fn classify(transport: &Transport, context: &Context<'_>) -> Judgement {
 /// accepted V2 asynchronous provisioning (000004 to newInstance).
 fn judge_fields(answer: &mut Answer, context: &Context<'_>, findings: &mut Vec<Finding>) -> bool {
     let code = answer.result_code.clone().unwrap_or_default();
-    let async_allowed =
-        context.protocol == Protocol::V2 && context.activity == Activity::NewInstance;
+    // "000000 资源同步开通, 000004 资源异步开通": newInstance (V2 §2.1) and getLicenseAsync (§4.5).
+    let async_allowed = context.protocol == Protocol::V2
+        && matches!(
+            context.activity,
+            Activity::NewInstance | Activity::GetLicenseAsync
+        );
     let provisioning = async_allowed && code == ResultCode::Processing.as_str();
     let success = code == ResultCode::Success.as_str();
     if !success && !provisioning {

@@ -122,7 +122,12 @@ fn abnormal(
 }
 
 /// A record as 话单管理 lists it.
-fn entry(index: usize, record: &UsageRecord, code: Option<String>, message: String) -> UsageRecordEntry {
+fn entry(
+    index: usize,
+    record: &UsageRecord,
+    code: Option<String>,
+    message: String,
+) -> UsageRecordEntry {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     UsageRecordEntry {
         index,

@@ -100,6 +100,10 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../../scenarios/license/retry.yaml"),
     ),
     (
+        "scenarios/license/security.yaml",
+        include_str!("../../../scenarios/license/security.yaml"),
+    ),
+    (
         "scenarios/license/unknown-code.yaml",
         include_str!("../../../scenarios/license/unknown-code.yaml"),
     ),
@@ -184,8 +188,20 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../../scenarios/online-license/expiry-required.yaml"),
     ),
     (
+        "scenarios/online-license/fingerprint-required.yaml",
+        include_str!("../../../scenarios/online-license/fingerprint-required.yaml"),
+    ),
+    (
+        "scenarios/online-license/quota.yaml",
+        include_str!("../../../scenarios/online-license/quota.yaml"),
+    ),
+    (
         "scenarios/online-license/same-application.yaml",
         include_str!("../../../scenarios/online-license/same-application.yaml"),
+    ),
+    (
+        "scenarios/online-license/validity.yaml",
+        include_str!("../../../scenarios/online-license/validity.yaml"),
     ),
     (
         "scenarios/openapi/license-activation.yaml",
@@ -250,6 +266,10 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     (
         "scenarios/security/missing-signature.yaml",
         include_str!("../../../scenarios/security/missing-signature.yaml"),
+    ),
+    (
+        "scenarios/security/replayed-nonce.yaml",
+        include_str!("../../../scenarios/security/replayed-nonce.yaml"),
     ),
     (
         "scenarios/security/stale-timestamp.yaml",

@@ -150,6 +150,7 @@ pub(crate) const TAMPERS: &[&str] = &[
     "missing-signature",
     "parameter",
     "stale-timestamp",
+    "replayed-nonce",
 ];
 /// Order states.
 pub(crate) const ORDER_STATES: &[&str] =
@@ -531,7 +532,7 @@ pub(crate) static FAULTS: Shape = Shape {
         key(
             "tamper",
             Kind::Choice(TAMPERS),
-            "Change every attempt after signing: signature, missing-signature, parameter, stale-timestamp.",
+            "Change every attempt after signing: signature, missing-signature, parameter, stale-timestamp; or replayed-nonce: send the signed request twice, the second with the first's nonce, timestamp and signature, and judge the second.",
         ),
         key(
             "edit",

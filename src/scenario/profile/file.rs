@@ -119,6 +119,7 @@ pub(crate) struct ProfileFile {
     pub(crate) extend_params: Option<Vec<ExtendParam>>,
     #[serde(default, deserialize_with = "parsed")]
     pub(crate) wire_bodies: Option<BodyForm>,
+    pub(crate) license_quota: Option<u32>,
     #[serde(default)]
     pub(crate) v1: V1Section,
     #[serde(default)]

@@ -263,6 +263,14 @@ impl Profile {
         if !applies.billing.is_empty() && !applies.billing.contains(&self.billing) {
             return Some(format!("not for {} billing", self.billing));
         }
+        // Written for kgsim's catalogue, one License per online-License order
+        // [I:online-license-quota].
+        let quota = self.file.license_quota.unwrap_or(1);
+        if scenario.tags.iter().any(|t| t == "license-quota") && quota != 1 {
+            return Some(format!(
+                "written for one License per order; the profile's license-quota is {quota}"
+            ));
+        }
         let interfaces = self.implemented();
         if let Some(missing) = applies.requires.iter().find_map(|a| interfaces.missing(*a)) {
             return Some(missing);

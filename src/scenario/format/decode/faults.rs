@@ -20,6 +20,7 @@ impl Decoder<'_> {
                 "signature" => Tamper::Signature,
                 "missing-signature" => Tamper::MissingSignature,
                 "parameter" => Tamper::Parameter,
+                "replayed-nonce" => Tamper::ReplayedNonce,
                 _ => Tamper::StaleTimestamp(STALE_BY),
             })
         });
