@@ -36,6 +36,61 @@ impl Merchant {
         self.respond(&reply).await
     }
 
+    /// Checks the request's freshness, signature and nonce (V2 §1.2) with the key of
+    /// its interface type.
+    fn authenticate<'a>(
+        &self,
+        get: &impl Fn(&str) -> Option<&'a str>,
+        body: &[u8],
+    ) -> Result<(), Reply> {
+        let invalid = || Reply::Code(ResultCode::InvalidParam);
+        let (Some(timestamp), Some(nonce)) = (get(TIMESTAMP), get(NONCE)) else {
+            return Err(invalid());
+        };
+        if !self.faults.has(Fault::AcceptStale) {
+            signature::check_freshness(timestamp, (self.clock)(), self.freshness)
+                .map_err(|_| invalid())?;
+        }
+        // The key bound to the call's interface type: License codes and the order
+        // notification have keys of their own (§1.2).
+        // An activity it does not know names no key: any key bound to this address will
+        // do, so that it can answer 000002 as the docs require.
+        use crate::protocol::InterfaceType;
+        let keys: Vec<_> = match interface_of(body) {
+            Some(interface) => vec![self.key_for(interface)],
+            None => [
+                InterfaceType::Basic,
+                InterfaceType::LicenseCode,
+                InterfaceType::Notify,
+            ]
+            .into_iter()
+            .map(|t| self.key_for(t))
+            .collect(),
+        };
+        let valid = keys.into_iter().any(|key| {
+            get(SIGNATURE).is_some_and(|sig| {
+                if self.faults.has(Fault::RawBodySign) {
+                    // The bytes as received, not their canonical form.
+                    let raw = String::from_utf8_lossy(body);
+                    signature::hex_eq_ignore_case(
+                        &signature::signature(key, nonce, timestamp, &raw),
+                        sig,
+                    )
+                } else {
+                    signature::verify(key, nonce, timestamp, body, sig)
+                }
+            })
+        });
+        if !valid {
+            return Err(Reply::Code(ResultCode::AuthFailed));
+        }
+        if !self.fresh_nonce(nonce) {
+            // A replay of a request already taken.
+            return Err(invalid());
+        }
+        Ok(())
+    }
+
     async fn v2_reply(&self, query: &str, body: &[u8]) -> Result<Reply, Reply> {
         let invalid = || Reply::Code(ResultCode::InvalidParam);
         let params = parse_query(query, PlusHandling::AsSpace).map_err(|_| invalid())?;
@@ -46,50 +101,7 @@ impl Merchant {
                 .map(|(_, v)| v.as_str())
         };
         if !self.faults.has(Fault::SkipAuth) {
-            let (Some(timestamp), Some(nonce)) = (get(TIMESTAMP), get(NONCE)) else {
-                return Err(invalid());
-            };
-            if !self.faults.has(Fault::AcceptStale) {
-                signature::check_freshness(timestamp, (self.clock)(), self.freshness)
-                    .map_err(|_| invalid())?;
-            }
-            // The key bound to the call's interface type: License codes and the order
-            // notification have keys of their own (§1.2).
-            // An activity it does not know names no key: any key bound to this address will
-            // do, so that it can answer 000002 as the docs require.
-            use crate::protocol::InterfaceType;
-            let keys: Vec<_> = match interface_of(body) {
-                Some(interface) => vec![self.key_for(interface)],
-                None => [
-                    InterfaceType::Basic,
-                    InterfaceType::LicenseCode,
-                    InterfaceType::Notify,
-                ]
-                .into_iter()
-                .map(|t| self.key_for(t))
-                .collect(),
-            };
-            let valid = keys.into_iter().any(|key| {
-                get(SIGNATURE).is_some_and(|sig| {
-                    if self.faults.has(Fault::RawBodySign) {
-                        // The bytes as received, not their canonical form.
-                        let raw = String::from_utf8_lossy(body);
-                        signature::hex_eq_ignore_case(
-                            &signature::signature(key, nonce, timestamp, &raw),
-                            sig,
-                        )
-                    } else {
-                        signature::verify(key, nonce, timestamp, body, sig)
-                    }
-                })
-            });
-            if !valid {
-                return Err(Reply::Code(ResultCode::AuthFailed));
-            }
-            if !self.fresh_nonce(nonce) {
-                // A replay of a request already taken.
-                return Err(invalid());
-            }
+            self.authenticate(&get, body)?;
         }
         let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| invalid())?;
         let request = match Request::from_body(&value) {

@@ -122,6 +122,10 @@ fn scrub_upload(text: &str) -> String {
     out
 }
 
+/// How far from the scenario's start a time must lie to be a literal of the scenario: no
+/// order the engine opens runs for more than a few years.
+const LITERAL_BEYOND_MS: i64 = 20 * 366 * 24 * 3600 * 1000;
+
 /// The online License's `yyyy-MM-dd HH:mm:ss z` as 14 digits, for showing it relative.
 fn license_time_digits(value: &str) -> Option<String> {
     let digits: String = value.chars().filter(char::is_ascii_digit).collect();
@@ -166,6 +170,12 @@ impl Normalizer {
         } else {
             self.start
         };
+        // A time decades away was written into the scenario, not computed from its clock
+        // (`expireTime: 2099-12-31 …` to provoke 000901): relative to a start that follows
+        // the wall clock it would change every run, so it is shown as written.
+        if (at.0 - start.0).abs() > LITERAL_BEYOND_MS {
+            return None;
+        }
         Some(format!("[start{}]", since(start, at)))
     }
 
@@ -379,6 +389,11 @@ mod tests {
         assert_eq!(n.field("authToken", "x+y="), "[authToken]");
         assert_eq!(n.field("expireTime", "20260201000000"), "[start+1mo]");
         assert_eq!(n.field("expireTime", "20260216000000"), "[start+1mo15d]");
+        assert_eq!(
+            n.field("expireTime", "2099-12-31 23:59:59 z"),
+            "2099-12-31 23:59:59 z",
+            "a literal of the scenario, shown as written"
+        );
         assert_eq!(n.field("instanceId", "abcdef-123"), "instance#1");
         assert_eq!(n.field("orderLineId", "CS1-000001"), "order#1-000001");
         let phone = crypto::encrypt(
