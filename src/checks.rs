@@ -87,7 +87,7 @@ macro_rules! checks {
             }
 
             /// Whether a failure only advises (the docs recommend, they do not require): it is
-            /// reported, never counted, and never fails a run.
+            /// reported, never counted, and never fails a run [I:replayed-nonce].
             pub fn advisory(self) -> bool {
                 matches!(self, Self::SecurityReplayedNonce)
             }

@@ -5,14 +5,14 @@
 //!
 //! | protocol | billing | required | optional | source |
 //! |---|---|---|---|---|
-//! | V1 | period | newInstance, refreshInstance, expireInstance, releaseInstance | upgrade, queryInstance, instanceStatus | V1 §1 table; §4.7 (query optional); §4.6 CN page (period freeze for violations) [I: optional] |
+//! | V1 | period | newInstance, refreshInstance, expireInstance, releaseInstance | upgrade, queryInstance, instanceStatus | V1 §1 table; §4.7 (query optional); §4.6 CN page (period freeze for violations; optional) [I:v1-period-instance-status] |
 //! | V1 | one-time | newInstance, releaseInstance | queryInstance | V1 §1 table; §4.7 |
 //! | V1 | on-demand | newInstance, queryInstance, instanceStatus, releaseInstance | — | V1 §1 table; V2 §7.1 (V1.0 rows) |
 //! | V1 | package | newInstance, queryInstance, instanceStatus, releaseInstance | — | V1 §1 table; V2 §7.1 (V1.0 rows) |
 //! | V2 | one-time | newInstance, queryInstance, releaseInstance | — | V2 §2.9 matrix (the two "x" of 更新实例/更新实例状态 read as one-time) |
 //! | V2 | period | newInstance, queryInstance, refreshInstance, updateInstanceStatus, releaseInstance | upgradeInstance, changeInstanceCheck | V2 §2.9 |
-//! | V2 | on-demand | newInstance, queryInstance, refreshInstance, updateInstanceStatus, releaseInstance | — | V2 §2.9 [I for status], §7.1 |
-//! | V2 | package | newInstance, queryInstance, refreshInstance, updateInstanceStatus, releaseInstance | — | V2 §2.9 [I for status], §7.1 |
+//! | V2 | on-demand | newInstance, queryInstance, refreshInstance, updateInstanceStatus, releaseInstance | — | V2 §2.9, §7.1 (updateInstanceStatus) [I:v2-on-demand-status] |
+//! | V2 | package | newInstance, queryInstance, refreshInstance, updateInstanceStatus, releaseInstance | — | V2 §2.9, §7.1 (updateInstanceStatus) [I:v2-on-demand-status] |
 //!
 //! Where the matrix lost its ✓ marks (V2 §9 item 9) the reading that makes the lifecycles
 //! possible is taken: on-demand freezes need a status interface.

@@ -3,17 +3,17 @@
 //!
 //! | protocol | activity | cadence | window | when exhausted | source |
 //! |---|---|---|---|---|---|
-//! | V1, V2 | newInstance | hourly | 3 h | order failed and refunded | V1 §6 ("每小时1次" for 3 h); V2 §2.10 assumes the same [I] |
-//! | V1, V2 | upgrade / upgradeInstance | hourly | 3 h | upgrade order failed and refunded | V1 §6; V2 §8.5 [I for V2] |
-//! | V1 | refreshInstance, expireInstance, releaseInstance | hourly | 1 h | stop; manual restart | V1 §6 (window 1 h; the cadence is not given, hourly is the only one documented [I]) |
-//! | V1 | instanceStatus | hourly | 1 h | stop; manual restart | not documented (V1 §11 q2); as its siblings [I] |
-//! | V2 | refreshInstance, updateInstanceStatus, releaseInstance | every 2 min | 2 h | stop; manual restart | unknown for V2 (§10 q1); the spec suggests the online-License values [I] |
+//! | V1, V2 | newInstance | hourly | 3 h | order failed and refunded | V1 §6 ("每小时1次" for 3 h); V2 §2.10 assumes the same [I:retry-new-instance] |
+//! | V1, V2 | upgrade / upgradeInstance | hourly | 3 h | upgrade order failed and refunded | V1 §6; V2 §8.5 [I:retry-v2-upgrade] |
+//! | V1 | refreshInstance, expireInstance, releaseInstance | hourly | 1 h | stop; manual restart | V1 §6 (window 1 h; the cadence is not given, hourly is the only one documented [I:retry-v1-cadence]) |
+//! | V1 | instanceStatus | hourly | 1 h | stop; manual restart | not documented (V1 §11 q2); as its siblings [I:retry-v1-instance-status] |
+//! | V2 | refreshInstance, updateInstanceStatus, releaseInstance | every 2 min | 2 h | stop; manual restart | unknown for V2 (§10 q1); the spec suggests the online-License values [I:retry-v2-notices] |
 //! | V1, V2 | queryInstance, changeInstanceCheck | none | – | – | synchronous reads/checks (V1 §6, V2 §2.7) |
-//! | V2 | queryInstance after newInstance | every 2 min | 3 h | provisioning order failed and refunded | polled "until success", interval not documented (V2 §2.2, §10 q9) [I] |
+//! | V2 | queryInstance after newInstance | every 2 min | 3 h | provisioning order failed and refunded | polled "until success", interval not documented (V2 §2.2, §10 q9) [I:retry-provisioning-poll] |
 //! | V2 | refreshLicenseCode, updateLicenseCodeStatus, releaseLicenseCode | every 2 min | 2 h (60 retries) | stop; manual re-call | §4.2, §8.5 |
 //! | V2 online License | newInstance | every 2 min | 2 h | order failed and refunded | §4.5 (the same paragraph also says 3 h, §9 item 4: a `[retry.new-instance]` setting) |
-//! | V2 online License | refreshInstance, updateInstanceStatus, releaseInstance, getLicenseAsync | every 2 min | 2 h | stop; manual restart | §4.5, §8.5 (getLicenseAsync: as its siblings [I]) |
-//! | V2 | orderNotify | every 10 min | 3 h | stop; manual restart | §5 ("continuously for 3 hours"; the interval is not given [I]) |
+//! | V2 online License | refreshInstance, updateInstanceStatus, releaseInstance, getLicenseAsync | every 2 min | 2 h | stop; manual restart | §4.5, §8.5 (getLicenseAsync: as its siblings [I:online-license-retries]) |
+//! | V2 | orderNotify | every 10 min | 3 h | stop; manual restart | §5 ("continuously for 3 hours"; the interval is not given [I:retry-order-notify]) |
 //! | V2 | the five Kit syncs | none | – | the buyer or admin decides whether to retry | §3, §8.5 |
 //!
 //! Attempt `k` (from 0) is due `k × cadence` after the first; an attempt is made while that

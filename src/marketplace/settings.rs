@@ -60,7 +60,7 @@ impl CustomerLevel {
     /// general table "V5 7 15 7 15 | V4 | V3 7 7 1 7 | V2 1 7 0 7 | V1 | V0 1 1 0 1").
     ///
     /// V4 and V1 are merged cells in the source; a merged cell's values sit in its first row,
-    /// so V4 reads as V5 and V1 as V2 [I].
+    /// so V4 reads as V5 and V1 as V2 [I:grace-merged-cells].
     pub(crate) fn periods(self, billing: BillingMode) -> GraceRetention {
         let (grace, retention) = match (self, billing.is_on_demand_family()) {
             (Self::V5 | Self::V4, _) => (7, 15),
@@ -234,7 +234,7 @@ pub struct Settings {
     pub(crate) rules: Rules,
     /// V2: whether newInstance is followed by queryInstance polling (V2 §2.2).
     pub(crate) v2_poll_after_create: bool,
-    /// Length of a trial (MOCKPERIODDAYTRIAL suggests days; 7 days [I]).
+    /// Length of a trial (MOCKPERIODDAYTRIAL suggests days; 7 days [I:trial-length]).
     pub(crate) trial_period: crate::protocol::Period,
     /// V2 `expireTime` with milliseconds (17 digits, as the example shows) rather than the
     /// documented 14 (spec V2 §2.3, §9 item 2).

@@ -197,8 +197,8 @@ fn sdk_date<'a>(headers: &'a [(&'a str, &'a str)]) -> Option<&'a str> {
         .map(|(_, value)| value.trim())
 }
 
-/// How far `X-Sdk-Date` may be from the gateway's clock: 15 minutes [I: API Gateway's
-/// documented skew for app authentication; the spec names a skew limit, not its value].
+/// How far `X-Sdk-Date` may be from the gateway's clock: 15 minutes, API Gateway's
+/// documented skew for app authentication [I:apigw-date-skew].
 pub(crate) const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
 
 /// A parsed `Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`.

@@ -122,7 +122,7 @@ impl Period {
         }
     }
 
-    /// V1 `periodType` (`year`/`month`; days have no documented value, `day` [I]).
+    /// V1 `periodType` (`year`/`month`; days have no documented value, `day` [I:v1-period-type-day]).
     pub(crate) fn v1_period_type(self) -> &'static str {
         match self.unit {
             PeriodUnit::Day => "day",

@@ -29,8 +29,8 @@ pub(crate) const SCOPE: &str = "get_user_info";
 pub(crate) const ACCESS_TOKEN_SECONDS: i64 = 7200;
 /// Refresh-token lifetime: 30 days.
 pub(crate) const REFRESH_TOKEN_SECONDS: i64 = 30 * 86_400;
-/// How long an authorization code or a CAS ticket stays usable [I: undocumented; 5 minutes,
-/// the common choice].
+/// How long an authorization code or a CAS ticket stays usable: undocumented; 5 minutes,
+/// the common choice [I:identity-code-lifetime].
 pub(crate) const CODE_SECONDS: i64 = 300;
 
 /// A successful token answer (§3.9, AG/zh-cn_topic_0070649448).
@@ -131,7 +131,7 @@ impl OAuthError {
     }
 }
 
-/// CAS failure codes (CAS 3.0; the failure format follows Huawei OneAccess [I]).
+/// CAS failure codes (CAS 3.0; the failure format follows Huawei OneAccess [I:cas-failure-format]).
 pub(crate) mod cas_code {
     /// Unknown, used or expired ticket.
     pub(crate) const INVALID_TICKET: &str = "INVALID_TICKET";

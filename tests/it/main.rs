@@ -15,6 +15,7 @@ mod independent;
 mod independent_client;
 mod independent_joint;
 mod independent_merchant;
+mod inferences;
 mod lifecycle;
 mod load;
 mod merchant_probe;

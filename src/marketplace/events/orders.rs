@@ -47,7 +47,7 @@ impl Marketplace {
         self.extend(instance, Refresh::Renewal(period), new_expiry, options)
     }
 
-    /// A trial converts to a paid subscription for `period`, starting now [I].
+    /// A trial converts to a paid subscription for `period`, starting now [I:trial-conversion].
     pub(crate) fn convert_trial(
         &mut self,
         instance: InstanceRef,
@@ -101,7 +101,7 @@ impl Marketplace {
     }
 
     /// The buyer unsubscribes the latest renewal before it starts (退续费): refreshInstance
-    /// with the earlier expiry — V1 with a negative orderAmount under a new order [I], V2
+    /// with the earlier expiry — V1 with a negative orderAmount under a new order [I:v1-renewal-refund], V2
     /// with scene UNSUBSCRIBE_RENEWAL_PERIOD under the renewal's own order (V2 §2.3).
     pub(crate) fn refund_renewal(
         &mut self,

@@ -94,8 +94,8 @@ pub(crate) struct HeartbeatInfo {
     pub(crate) ip: Option<String>,
 }
 
-/// `heartbeat` v2 body: a batch [I: the v2 table was not retrieved; `license_list` as for
-/// activate v2].
+/// `heartbeat` v2 body: a batch: the v2 table was not retrieved; `license_list` as for
+/// activate v2 [I:heartbeat-v2-body].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct HeartbeatV2 {
     /// At most 100 codes.
@@ -144,7 +144,7 @@ pub(crate) enum LicenseStatus {
 }
 
 /// What heartbeat answers about a code (`LicenseInfo`; fields beyond the first three not
-/// retrieved, `expire_time` expected from the page intro [I]).
+/// retrieved, `expire_time` expected from the page intro [I:heartbeat-license-info]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct LicenseInfo {
     /// The code.
@@ -153,13 +153,13 @@ pub(crate) struct LicenseInfo {
     pub(crate) status: LicenseStatus,
     /// When it was activated, `yyyyMMddHHmmss` UTC.
     pub(crate) activate_time: String,
-    /// When its period ends, `yyyyMMddHHmmss` UTC, for codes that expire [I].
+    /// When its period ends, `yyyyMMddHHmmss` UTC, for codes that expire [I:heartbeat-license-info].
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub(crate) expire_time: Option<String>,
 }
 
-/// Whether a string is a well-formed code: `PL` and up to 62 more letters or digits [I: the
-/// spec shows `PL…` codes of unknown length].
+/// Whether a string is a well-formed code: `PL` and up to 62 more letters or digits (the
+/// spec shows `PL…` codes of unknown length) [I:license-code-format].
 #[cfg(test)]
 pub(crate) fn is_code(text: &str) -> bool {
     text.len() <= 64 && text.starts_with("PL") && text.bytes().all(|b| b.is_ascii_alphanumeric())

@@ -2,7 +2,7 @@
 //! answers about an order, and the nine debug MOCK orders that always exist.
 //!
 //! The OrderLine table beyond `orderLineId`, `chargingMode` and `expireTime` was not retrieved;
-//! the further fields follow the saascenter newInstance example the spec quotes [I].
+//! the further fields follow the saascenter newInstance example the spec quotes [I:query-order-line-fields].
 
 use serde::{Deserialize, Serialize};
 
@@ -77,23 +77,23 @@ pub(crate) struct OrderLine {
     pub(crate) order_line_id: String,
     /// `ON_DEMAND`, `ONE_TIME`, `PERIOD`, `ON_DEMAND_PKG`.
     pub(crate) charging_mode: String,
-    /// `year`, `month`, … for period billing [I].
+    /// `year`, `month`, … for period billing [I:query-order-line-fields].
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub(crate) period_type: Option<String>,
-    /// How many periods [I].
+    /// How many periods [I:query-order-line-fields].
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub(crate) period_number: Option<u32>,
-    /// What was bought [I].
+    /// What was bought [I:query-order-line-fields].
     pub(crate) product_info: Vec<ProductInfo>,
     /// When the line's resource expires, `yyyyMMddHHmmss` UTC, for kinds that expire.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub(crate) expire_time: Option<String>,
-    /// `1` for a trial [I].
+    /// `1` for a trial [I:query-order-line-fields].
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub(crate) trial_flag: Option<String>,
 }
 
-/// A product of an order line [I].
+/// A product of an order line [I:query-order-line-fields].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ProductInfo {
@@ -103,7 +103,7 @@ pub(crate) struct ProductInfo {
     pub(crate) product_id: String,
 }
 
-/// The buyer [I].
+/// The buyer [I:query-order-line-fields].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BuyerInfo {

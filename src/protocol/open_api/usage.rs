@@ -5,7 +5,7 @@
 //! The order of the checks is the gateway's: signature and size before anything about the
 //! records' instances, then each record on its own. The exact structure that carries the
 //! record-level codes was not retrieved; kgsim answers them in `data.records` as
-//! `{index, metering_sn, code, message}` [I].
+//! `{index, metering_sn, code, message}` [I:usage-record-errors].
 
 use std::collections::BTreeSet;
 
@@ -19,9 +19,9 @@ pub(crate) const MAX_RECORDS: usize = 1000;
 /// `begin_time` must be within this many days of the report (§7.5, MKT.9004).
 pub(crate) const MAX_AGE_DAYS: i64 = 21;
 /// How far the merchant's clock may be from the marketplace's when a record's range is
-/// judged against the resource's start and end [I: the spec gives no tolerance; two clocks
+/// judged against the resource's start and end: the spec gives no tolerance; two clocks
 /// always differ a little, and a reference merchant reporting the second its resource stops
-/// must not be refused for it].
+/// must not be refused for it [I:usage-clock-tolerance].
 pub(crate) const CLOCK_SKEW_MS: i64 = 60_000;
 
 /// The usage push's answers (§7.4), the whole published table.
@@ -133,7 +133,7 @@ pub(crate) struct UsageRecord {
     /// > 0, at most 4 decimals: a string (new) or a number (international pages).
     #[serde(default)]
     pub(crate) usage_value: Option<Value>,
-    /// The merchant's unique record id (M [I] 64; new push only).
+    /// The merchant's unique record id (mandatory, 64; new push only) [I:metering-sn-required].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) metering_sn: Option<String>,
     /// For stop-when-used-up packages: the package being deducted (§7.1).
@@ -276,7 +276,8 @@ pub(crate) fn check_record(
         return Err(RecordCode::InstanceState);
     }
     // Usage that began while the package paid for the instance is deducted from it, so the
-    // record names it [I: for a record that began before the package, nothing is required].
+    // record names it — for a record that began before the package,
+    // nothing is required [I:usage-package-relation].
     if let Some((package, since)) = &view.stop_package {
         if begin >= *since && record.relate_pkg_instance.as_deref() != Some(package.as_str()) {
             return Err(RecordCode::AbnormalUsage);

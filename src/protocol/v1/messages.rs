@@ -4,7 +4,7 @@
 //! Every V1 request is a GET whose query carries `activity`, `timeStamp`, `authToken` and the
 //! activity's own parameters, all strings. Responses are JSON with `resultCode`/`resultMsg`
 //! and the `Body-Sign` header. Maximum lengths are the tables'; where a table is silent the
-//! limit chosen here is marked `[I]`.
+//! limit chosen here is tagged `[I:…]` (docs/inferences.md).
 
 use serde_json::{Map, Value};
 
@@ -46,9 +46,9 @@ wire_message! {
         user_id: Option<String> = "userId", Optional, text(64);
         /// IAM user name.
         user_name: Option<String> = "userName", Optional, text(64);
-        /// Encrypted mobile number (§3); maximum not recovered, 256 [I].
+        /// Encrypted mobile number (§3); maximum not recovered, 256 [I:v1-encrypted-field-length].
         mobile_phone: Option<String> = "mobilePhone", Optional, text(256);
-        /// Encrypted e-mail (§3); maximum not recovered, 256 [I].
+        /// Encrypted e-mail (§3); maximum not recovered, 256 [I:v1-encrypted-field-length].
         email: Option<String> = "email", Optional, text(256);
         /// Different on every request, resends included.
         business_id: String = "businessId", Mandatory, text(64);
@@ -177,7 +177,7 @@ wire_message! {
     /// `queryInstance` request parameters (§4.7).
     pub struct QueryInstance {
         /// Comma-separated batch of up to 100 ids (the table's 64 is per id, so the whole
-        /// value may reach 100 × 65 characters [I]).
+        /// value may reach 100 × 65 characters [I:query-batch-length]).
         instance_id: String = "instanceId", Mandatory, text(6500);
         /// `1` for a debug request.
         test_flag: Option<String> = "testFlag", Optional, text(2);

@@ -50,7 +50,7 @@ pub(crate) fn canonical_object(map: &Map<String, Value>) -> String {
 /// the sorted order, when there are two keys or more), `": "` after each top-level key as the
 /// published examples write it, nested values in their canonical (sorted, compact) form —
 /// Huawei's sample verifier sorts the top level only, so nested objects must arrive in the
-/// order they were signed in.
+/// order they were signed in [I:production-body-form].
 pub(crate) fn production_form(map: &Map<String, Value>, seed: u64) -> String {
     let mut entries: Vec<(&String, &Value)> = map.iter().filter(|(_, v)| !v.is_null()).collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));

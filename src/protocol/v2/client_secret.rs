@@ -5,7 +5,7 @@
 //! marketplace encrypts each tenant's OAuth client secret with it, OAEP padded, and the
 //! merchant decrypts with its private key. The docs name neither the OAEP digest nor the MGF1
 //! digest nor the text encoding (§10 q7), so the digest is a setting ([`OaepDigest`]) and the
-//! ciphertext is Base64 [I]. SHA-256 with MGF1-SHA-1 is what Java's
+//! ciphertext is Base64 [I:client-secret-oaep]. SHA-256 with MGF1-SHA-1 is what Java's
 //! `OAEPWithSHA-256AndMGF1Padding` actually does — the common interoperability trap, and so
 //! the default here; SHA-1 (`OAEPWithSHA-1AndMGF1Padding`) and SHA-256 throughout are the
 //! other readings.

@@ -161,7 +161,7 @@ wire_message! {
 }
 
 wire_message! {
-    /// `allOrgSync` body (§3.6): every department, no flag — a full replacement [I].
+    /// `allOrgSync` body (§3.6): every department, no flag — a full replacement [I:all-org-sync-flag].
     pub struct AllOrgSync {
         /// The instance (empty for a seller's credential application).
         instance_id: String = "instanceId", Mandatory, text(64);
@@ -176,7 +176,7 @@ wire_message! {
     }
 }
 
-/// The most users one authSync carries (V1 page; assumed for V2, §3.4 [I]).
+/// The most users one authSync carries (V1 page; assumed for V2, §3.4 [I:auth-sync-user-limit]).
 pub(crate) const MAX_USERS_PER_SYNC: usize = 500;
 
 /// A typed Kit sync: one variant per sub-path.

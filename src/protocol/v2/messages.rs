@@ -36,7 +36,7 @@ wire_message! {
     /// `queryInstance` body (§2.2).
     pub struct QueryInstance {
         /// Comma-separated batch of up to 100 ids; the table says String 100, which cannot
-        /// hold 100 ids, so 100 × 65 characters is accepted [I].
+        /// hold 100 ids, so 100 × 65 characters is accepted [I:query-batch-length].
         instance_id: String = "instanceId", Mandatory, text(6500);
         /// `"1"` for a debug request.
         test_flag: Option<String> = "testFlag", Optional, text(2);
@@ -105,7 +105,7 @@ wire_message! {
 
 wire_message! {
     /// The target product of a changeInstanceCheck; the exact shape is an open question
-    /// (§2.7), this is the V1/saascenter ProductInfo [I].
+    /// (§2.7), this is the V1/saascenter ProductInfo [I:change-check-product-info].
     pub struct ProductInfo {
         /// Target product id.
         product_id: String = "productId", Mandatory, text(64);
