@@ -2,7 +2,9 @@
 //! the rest), then the console checks of its exchanges, then its state expectations — each
 //! failure attributed by [`crate::conformance::attribute`].
 
-use crate::checks::CheckId;
+use std::collections::HashMap;
+
+use crate::checks::{CheckId, Family};
 use crate::conformance::attribute::{Cause, StepCauses};
 use crate::conformance::console::{StepExpectations, judge_exchanges};
 use crate::conformance::verdict::{CheckVerdict, StepVerdict};
@@ -50,18 +52,32 @@ fn is_content(expect: &Expect) -> bool {
     }
 }
 
-/// Judges every step of a run.
+/// Judges every step of a run. A capture is spoiled by the first failure of a step that made
+/// it or acted on it; a later step that needs a spoiled capture follows from that failure.
 pub(crate) fn evaluate(run: &ScenarioRun) -> Vec<StepVerdict> {
     let mut verdicts: Vec<StepVerdict> = Vec::new();
     let mut root: Option<Cause> = None;
+    let mut spoiled: HashMap<&str, Cause> = HashMap::new();
     for (index, (step, step_run)) in run.scenario.steps.iter().zip(&run.steps).enumerate() {
-        let verdict = evaluate_step(step, step_run, StepCauses::new(index + 1, root.clone()));
+        let needs = step.references();
+        let withheld = needs.iter().find_map(|name| spoiled.get(name)).cloned();
+        let probe = step.check.is_some_and(|c| c.family() == Family::Security);
+        let causes = StepCauses::new(index + 1, withheld.clone(), root.clone(), probe);
+        let verdict = evaluate_step(step, step_run, causes);
+        let failed_here = verdict.failures().next().map(|o| Cause {
+            check: o.check,
+            step: index + 1,
+            note: None,
+        });
+        // A step that failed spoils what it touched; a step that acted on something spoiled
+        // captures something spoiled.
+        if let Some(cause) = failed_here.clone().or(withheld) {
+            for name in needs.into_iter().chain(step.capture.as_deref()) {
+                spoiled.entry(name).or_insert_with(|| cause.clone());
+            }
+        }
         if root.is_none() {
-            root = verdict.failures().next().map(|o| Cause {
-                check: o.check,
-                step: index + 1,
-                note: None,
-            });
+            root = failed_here;
         }
         verdicts.push(verdict);
     }
@@ -108,7 +124,7 @@ fn blocked(step: &Step, reason: &str, causes: &StepCauses) -> StepVerdict {
             expected: "the step runs".into(),
             got: reason.to_owned(),
             exchange: None,
-            consequence_of: causes.earlier(),
+            consequence_of: causes.blocked(),
         }],
         judged: 0,
     }
@@ -159,7 +175,7 @@ fn evaluate_step(step: &Step, run: &StepRun, mut causes: StepCauses) -> StepVerd
     outcomes.extend(crate::conformance::open_api::judge(
         step,
         run,
-        causes.earlier().as_ref(),
+        causes.withheld().as_ref(),
     ));
     StepVerdict {
         outcomes,

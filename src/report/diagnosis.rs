@@ -70,23 +70,131 @@ pub(crate) fn diagnose(report: &Report) -> Option<Diagnosis> {
         .iter()
         .filter(|s| s.result_code.as_deref() == Some("000001"))
         .count();
-    let (checks, summary, likely, next) = if share(count(CheckId::ConsoleTimeout), total) {
-        timeouts(count(CheckId::ConsoleTimeout), total)
+    let ((checks, summary, likely, next), symptom) = if share(count(CheckId::ConsoleTimeout), total)
+    {
+        (
+            timeouts(count(CheckId::ConsoleTimeout), total),
+            Symptom::Finding(CheckId::ConsoleTimeout.id().to_owned()),
+        )
     } else if share(refused, total) {
-        refused_everywhere(refused, total, v1, count(CheckId::ConsoleBodySign))
+        (
+            refused_everywhere(refused, total, v1, count(CheckId::ConsoleBodySign)),
+            Symptom::Code("000001".to_owned()),
+        )
     } else if let Some(broken) = RULES.iter().find(|(check, ..)| share(count(*check), total)) {
-        one_rule(broken, count(broken.0), total)
+        (
+            specific_cause(report, broken.0)
+                .unwrap_or_else(|| one_rule(broken, count(broken.0), total)),
+            Symptom::Finding(broken.0.id().to_owned()),
+        )
     } else {
-        same_code_everywhere(&seen)?
+        let (found, code) = same_code_everywhere(&seen)?;
+        (found, Symptom::Code(code))
     };
     let checks: Vec<String> = checks.iter().map(|c| c.id().to_owned()).collect();
-    Some(Diagnosis {
-        scenarios: explained(report, &checks),
+    let mut diagnosis = Diagnosis {
+        scenarios: 0,
         checks,
         summary,
         likely_cause: likely,
         next_step: next,
-    })
+        symptom,
+    };
+    diagnosis.scenarios = explained(report, &diagnosis);
+    Some(diagnosis)
+}
+
+/// What every exchange of an explained scenario shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Symptom {
+    /// Nothing in particular.
+    #[default]
+    None,
+    /// This resultCode.
+    Code(String),
+    /// This console check's finding.
+    Finding(String),
+}
+
+impl Symptom {
+    fn shown_by(&self, seen: &Seen<'_>) -> bool {
+        match self {
+            Self::None => false,
+            Self::Code(code) => seen.result_code.as_deref() == Some(code.as_str()),
+            Self::Finding(check) => seen.findings.contains(check),
+        }
+    }
+}
+
+/// When nearly every finding of `check` names the same specific cause — a header spelt
+/// `Body-sign`, a Content-Type missing rather than wrong, one field missing — the diagnosis
+/// leads with it rather than with the rule's usual suspects.
+fn specific_cause(report: &Report, check: CheckId) -> Option<Found> {
+    let findings: Vec<(&str, &str)> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.status != Status::Skipped)
+        .flat_map(|s| &s.steps)
+        .flat_map(|s| &s.outcomes)
+        .filter(|o| !o.passed && o.exchange.is_some() && o.check == check.id())
+        .map(|o| (o.got.as_str(), without_attempt(&o.message)))
+        .collect();
+    let mut counts: std::collections::BTreeMap<(&str, &str), usize> =
+        std::collections::BTreeMap::new();
+    for finding in &findings {
+        *counts.entry(*finding).or_default() += 1;
+    }
+    let ((got, message), n) = counts.into_iter().max_by_key(|(_, n)| *n)?;
+    let m = findings.len();
+    if !share(n, m) {
+        return None;
+    }
+    let (summary, likely, next) = match check {
+        CheckId::ConsoleBodySign if got.starts_with("header `") => (
+            format!(
+                "{n} of {m} answers named the {}; the console requires exactly `Body-Sign`",
+                got
+            ),
+            "an HTTP server or framework that normalises header names: com.sun.net.httpserver              sends `Body-sign`; Servlet containers, Spring, Express and Go's net/http keep what              you write or canonicalise to `Body-Sign`"
+                .to_owned(),
+            "set the header through an API that keeps its case (or put a proxy that writes              `Body-Sign` in front); `kgsim run --filter purchase/period --verbose` shows one              answer's headers as received"
+                .to_owned(),
+        ),
+        CheckId::ConsoleBodySign if got.starts_with("(no ") => (
+            format!("{n} of {m} answers carried no Body-Sign header"),
+            "the answers are not signed at all (spec V1 §2.3: every answer carries `Body-Sign`)"
+                .to_owned(),
+            "sign the exact bytes you send: HMAC-SHA256 with the access key,              `sign_type=\"HMAC-SHA256\", signature= \"<Base64>\"`; `kgsim sign v1-body`              computes one"
+                .to_owned(),
+        ),
+        CheckId::ConsoleContentType if got == "(none)" => (
+            format!("{n} of {m} answers carried no Content-Type"),
+            "the body is written as raw bytes without a Content-Type (some frameworks add none              then)"
+                .to_owned(),
+            "set `Content-Type: application/json;charset=UTF-8` on every answer (spec V1 §1)"
+                .to_owned(),
+        ),
+        CheckId::ConsoleContentType => (
+            format!("{n} of {m} answers said Content-Type `{got}`"),
+            "the framework's default Content-Type is sent, not application/json".to_owned(),
+            "set `Content-Type: application/json;charset=UTF-8` on every answer (spec V1 §1)"
+                .to_owned(),
+        ),
+        _ => (
+            format!("{n} of {m} answers: {message}"),
+            "every answer is built the same way, with this one defect".to_owned(),
+            "compare one answer with the response table of the activity (`kgsim checks` names              the spec section)"
+                .to_owned(),
+        ),
+    };
+    Some((vec![check], summary, likely, next))
+}
+
+/// A finding's message without its `(attempt N of activity)` suffix.
+fn without_attempt(message: &str) -> &str {
+    message
+        .rfind(" (attempt ")
+        .map_or(message, |at| &message[..at])
 }
 
 type Found = (Vec<CheckId>, String, String, String);
@@ -134,7 +242,7 @@ fn refused_everywhere(refused: usize, total: usize, v1: bool, body_sign: usize) 
 
 /// The same unsuccessful resultCode on nearly every answer: the merchant fails before the
 /// business logic (a configuration, a database, a dependency it cannot reach).
-fn same_code_everywhere(seen: &[Seen<'_>]) -> Option<Found> {
+fn same_code_everywhere(seen: &[Seen<'_>]) -> Option<(Found, String)> {
     let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for code in seen.iter().filter_map(|s| s.result_code.as_deref()) {
         *counts.entry(code).or_default() += 1;
@@ -147,14 +255,17 @@ fn same_code_everywhere(seen: &[Seen<'_>]) -> Option<Found> {
         .parse::<ResultCode>()
         .map_or("an undocumented code", ResultCode::meaning);
     Some((
-        vec![CheckId::ConsoleResultCode],
-        format!("{count} of {} answers said {code} ({meaning})", seen.len()),
-        "the merchant fails every call of this run in the same way before its business logic \
+        (
+            vec![CheckId::ConsoleResultCode],
+            format!("{count} of {} answers said {code} ({meaning})", seen.len()),
+            "the merchant fails every call of this run in the same way before its business logic \
          runs (configuration, database, a dependency it cannot reach)"
-            .to_owned(),
-        "look at the merchant's log for the first call; `kgsim run --filter purchase/period \
+                .to_owned(),
+            "look at the merchant's log for the first call; `kgsim run --filter purchase/period \
          --verbose` sends just one purchase"
-            .to_owned(),
+                .to_owned(),
+        ),
+        code.to_owned(),
     ))
 }
 
@@ -204,19 +315,31 @@ fn one_rule(rule: &(CheckId, &str, &str), count: usize, total: usize) -> Found {
 }
 
 /// How many failed scenarios the diagnosis explains.
-fn explained(report: &Report, checks: &[String]) -> usize {
+fn explained(report: &Report, diagnosis: &Diagnosis) -> usize {
     report
         .scenarios
         .iter()
-        .filter(|s| is_explained(s, checks))
+        .filter(|s| is_explained(s, diagnosis))
         .count()
 }
 
-/// Whether a failed scenario's first counting failure is one of the diagnosed checks.
-pub(crate) fn is_explained(scenario: &ScenarioReport, checks: &[String]) -> bool {
-    scenario.status == Status::Failed
-        && scenario
-            .failures()
-            .next()
-            .is_some_and(|(_, o)| checks.contains(&o.check))
+/// Whether the diagnosis explains a failed scenario: its first counting failure is one of
+/// the diagnosed checks, or every exchange it sent as the marketplace would shows the
+/// diagnosed symptom (then whatever else failed had no chance to be judged otherwise).
+pub(crate) fn is_explained(scenario: &ScenarioReport, diagnosis: &Diagnosis) -> bool {
+    if scenario.status != Status::Failed {
+        return false;
+    }
+    let first = scenario
+        .failures()
+        .next()
+        .is_some_and(|(_, o)| diagnosis.checks.contains(&o.check));
+    let mut plain = scenario
+        .steps
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .filter(|e| e.fault.is_none())
+        .map(seen)
+        .peekable();
+    first || (plain.peek().is_some() && plain.all(|e| diagnosis.symptom.shown_by(&e)))
 }

@@ -361,8 +361,11 @@ pub(crate) struct Diagnosis {
     pub(crate) likely_cause: String,
     /// What to run or change to pin it down.
     pub(crate) next_step: String,
-    /// The failed scenarios whose first failure is this check.
+    /// The failed scenarios it explains.
     pub(crate) scenarios: usize,
+    /// What every exchange of an explained scenario shows.
+    #[serde(skip)]
+    pub(crate) symptom: crate::report::diagnosis::Symptom,
 }
 
 impl Report {

@@ -268,7 +268,7 @@ pub(crate) fn render(report: &Report, colour: Colour, verbose: bool) -> String {
             && report
                 .diagnosis
                 .as_ref()
-                .is_some_and(|d| is_explained(s, &d.checks));
+                .is_some_and(|d| is_explained(s, d));
         scenario(&mut out, s, colour, folded, verbose);
     }
     let pending = report

@@ -391,8 +391,8 @@ const MATRIX: &[Row] = &[
     },
     // Production's body form (keys in another order, a space after `:`): a merchant that
     // verifies the bytes as received refuses every correctly signed request with 000001 —
-    // including the debug calls and the forged-request probes, which it answers 000001 where
-    // 000002/000003 are due.
+    // including the debug calls and the probes, which it answers 000001 where 000002/000003
+    // are due.
     Row {
         fault: "raw-body-sign",
         protocols: &["v2"],
@@ -402,6 +402,7 @@ const MATRIX: &[Row] = &[
             "console.result-code",
             "idempotency.debug-any-order",
             "lifecycle.accepted",
+            "security.missing-parameter",
             "security.unknown-activity",
             "security.unknown-instance",
         ],
@@ -416,6 +417,7 @@ const MATRIX: &[Row] = &[
             "console.result-code",
             "idempotency.debug-any-order",
             "lifecycle.accepted",
+            "security.missing-parameter",
             "security.unknown-activity",
             "security.unknown-instance",
         ],
@@ -479,7 +481,14 @@ const MATRIX: &[Row] = &[
         protocols: &["v2"],
         billings: &["period"],
         flags: &["--kit"],
-        expected: &["security.forged-signature"],
+        // Each probe is judged on its own answer: a forged, unsigned, stale or tampered sync
+        // accepted is each a finding (none follows from another).
+        expected: &[
+            "security.forged-signature",
+            "security.missing-signature",
+            "security.stale-timestamp",
+            "security.tampered-parameter",
+        ],
     },
     // Undecryptable secrets make applicationSync fail wherever it is sent: the credential
     // and binding syncs (kit.accepted), a binding step without expectations (the console's

@@ -54,6 +54,8 @@ pub(crate) struct Conduct {
     pub(crate) bare_query: bool,
     /// Hostile: two `Body-Sign` headers, the correct one first (`Some(true)`) or second.
     pub(crate) body_sign_twice: Option<bool>,
+    /// Answer a request that lacks a mandatory parameter as if it were complete.
+    pub(crate) ignore_missing: bool,
     /// Hostile: echo the access key (as is, Base64, hex) in every `resultMsg`.
     pub(crate) echo_key: bool,
     /// Hostile: pad every `resultMsg` to this many bytes.
@@ -164,7 +166,7 @@ impl Independent {
         let mut books = self.books.lock().unwrap();
         let known = |books: &Books, id: Option<&str>| id.is_some_and(|id| books.live.contains(id));
         macro_rules! need {
-            ($($name:literal),*) => { $( if get($name).is_none() { return code("000002"); } )* };
+            ($($name:literal),*) => { $( if get($name).is_none() && !self.conduct.ignore_missing { return code("000002"); } )* };
         }
         macro_rules! instance_or_unknown {
             () => {{
@@ -199,13 +201,13 @@ impl Independent {
                     );
                 }
                 let item = if self.v2 {
-                    get("orderLineId").unwrap().to_owned()
+                    get("orderLineId").unwrap_or_default().to_owned()
                 } else if get("chargingMode") == Some("0") {
-                    get("productId").unwrap().to_owned()
+                    get("productId").unwrap_or_default().to_owned()
                 } else {
                     String::new()
                 };
-                let key = (get("orderId").unwrap().to_owned(), item);
+                let key = (get("orderId").unwrap_or_default().to_owned(), item);
                 let id = match books.purchases.get(&key) {
                     Some(id) => id.clone(),
                     None => {
@@ -280,7 +282,7 @@ impl Independent {
             }
             "releaseInstance" => {
                 need!("instanceId");
-                let id = get("instanceId").unwrap().to_owned();
+                let id = get("instanceId").unwrap_or_default().to_owned();
                 if books.released.contains(&id) {
                     return code("000000");
                 }
@@ -447,6 +449,96 @@ pub(crate) enum HeaderCase {
     AsWritten,
     /// `body-sign`: what a server that lowercases every name sends (axum's default).
     Lowercase,
+    /// `Body-sign`, `Content-type`: what com.sun.net.httpserver sends (the first letter
+    /// upper case, the rest lower case), whatever the code set.
+    FirstLetterOnly,
+}
+
+/// A connection whose answer heads are rewritten as com.sun.net.httpserver writes them: each
+/// header name's first letter upper case, the rest as hyper wrote it (lower case). The
+/// rewrite keeps every length, so what hyper counts as written stays true.
+struct FirstLetterHeads<S> {
+    inner: S,
+    /// Bytes of the head's end (`\r\n\r\n`) matched so far; 4 once in the body.
+    matched: u8,
+    /// Whether the next byte starts a header line.
+    line_start: bool,
+}
+
+impl<S> FirstLetterHeads<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            matched: 0,
+            line_start: false,
+        }
+    }
+
+    /// The bytes as they go out, and the state after them.
+    fn rewrite(&self, buf: &[u8]) -> (Vec<u8>, u8, bool) {
+        let (mut matched, mut line_start) = (self.matched, self.line_start);
+        let mut out = buf.to_vec();
+        for byte in &mut out {
+            if matched == 4 {
+                break;
+            }
+            if line_start && *byte != b'\r' {
+                byte.make_ascii_uppercase();
+            }
+            line_start = false;
+            matched = match (*byte, matched) {
+                (b'\r', 0 | 2) => matched + 1,
+                (b'\n', 1) => {
+                    line_start = true;
+                    2
+                }
+                (b'\n', 3) => 4,
+                _ => 0,
+            };
+        }
+        (out, matched, line_start)
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FirstLetterHeads<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for FirstLetterHeads<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let (out, _, _) = self.rewrite(buf);
+        let written = std::pin::Pin::new(&mut self.inner).poll_write(cx, &out);
+        if let std::task::Poll::Ready(Ok(n)) = &written {
+            let (_, matched, line_start) = self.rewrite(&buf[..*n]);
+            self.matched = matched;
+            self.line_start = line_start;
+        }
+        written
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 pub(crate) async fn start_with(v2: bool, case: HeaderCase, conduct: Conduct) -> String {
@@ -501,10 +593,20 @@ pub(crate) async fn serve_app(app: axum::Router, case: HeaderCase) -> std::net::
         while let Ok((stream, _)) = listener.accept().await {
             let service = TowerToHyperService::new(app.clone());
             tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .title_case_headers(case == HeaderCase::AsWritten)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let mut builder = hyper::server::conn::http1::Builder::new();
+                builder.title_case_headers(case == HeaderCase::AsWritten);
+                if case == HeaderCase::FirstLetterOnly {
+                    // One answer per connection: the rewrite follows one head.
+                    builder.keep_alive(false);
+                    let stream = FirstLetterHeads::new(stream);
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                } else {
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                }
             });
         }
     });
@@ -673,6 +775,50 @@ async fn a_lowercased_body_sign_header_fails_the_body_sign_check() {
         stdout.contains("the header is named `body-sign`"),
         "{stdout}"
     );
+}
+
+/// The Java merchant: com.sun.net.httpserver names the header `Body-sign`, and the code
+/// answers a newInstance that lacks a mandatory parameter with 000000. Two independent
+/// defects, two root failures — the second is not hidden as a consequence of the first —
+/// and the diagnosis names the header as received.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_java_merchant_gets_both_of_its_defects_and_a_diagnosis_naming_the_header() {
+    let conduct = Conduct {
+        ignore_missing: true,
+        ..Conduct::default()
+    };
+    let url = start_with(false, HeaderCase::FirstLetterOnly, conduct).await;
+    let (code, failing, stdout) = failing_against(&url, &[]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(
+        failing,
+        BTreeSet::from([
+            "console.body-sign".to_owned(),
+            "security.missing-parameter".to_owned()
+        ]),
+        "{stdout}"
+    );
+    let diagnosis = stdout.lines().nth(2).unwrap_or_default();
+    assert!(
+        diagnosis.starts_with("DIAGNOSIS")
+            && diagnosis.contains(
+                "answers named the header `Body-sign`; the console requires exactly `Body-Sign`"
+            ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("com.sun.net.httpserver"), "{stdout}");
+}
+
+#[test]
+fn first_letter_heads_rewrite_header_names_only() {
+    let heads = FirstLetterHeads::new(());
+    let (out, matched, _) =
+        heads.rewrite(b"HTTP/1.1 200 OK\r\nbody-sign: x\r\ncontent-type: a\r\n\r\nbody-sign");
+    assert_eq!(
+        out,
+        b"HTTP/1.1 200 OK\r\nBody-sign: x\r\nContent-type: a\r\n\r\nbody-sign".to_vec()
+    );
+    assert_eq!(matched, 4);
 }
 
 /// A free loopback port for the open APIs (bound and released: the merchant is told the

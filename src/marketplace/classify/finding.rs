@@ -71,6 +71,15 @@ impl Rule {
         }
     }
 
+    /// Whether breaking the rule withholds what the answer's content is judged on: nothing
+    /// arrived, the connection broke, the status was not 200, the body was no JSON object,
+    /// the merchant refused (a wrong `resultCode`), or the instance, credentials or listing
+    /// are missing. A readable answer with a wrong Content-Type, a badly named `Body-Sign` or
+    /// an over-long field still says everything the merchant decided.
+    pub(crate) fn withholds_content(self) -> bool {
+        !matches!(self, Self::ContentType | Self::BodySign | Self::FieldLength)
+    }
+
     /// Whether the rule judges the fields of an answer that parsed (rather than whether a
     /// usable answer arrived at all): such a finding on an answer that said 000000 where an
     /// error was due follows from accepting the request.

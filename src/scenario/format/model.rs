@@ -311,6 +311,38 @@ impl Action {
             Self::ApplyLicense { .. } => "apply-license",
         }
     }
+
+    /// The earlier steps it acts on.
+    pub(crate) fn references(&self) -> Vec<&Ref> {
+        match self {
+            Self::Purchase { package_for, .. } => package_for.iter().collect(),
+            Self::Resend(r)
+            | Self::EnterLicense(r)
+            | Self::RefundRenewal(r)
+            | Self::Upgrade(r)
+            | Self::Freeze(r)
+            | Self::Unfreeze(r)
+            | Self::Arrears(r)
+            | Self::Recharge(r)
+            | Self::ExhaustQuota(r)
+            | Self::Expire(r)
+            | Self::Unsubscribe(r)
+            | Self::ChangeCheck(r)
+            | Self::Restart(r)
+            | Self::BindEnterprise(r)
+            | Self::Renew { instance: r, .. }
+            | Self::ConvertTrial { instance: r, .. }
+            | Self::AuthorizeUsers { enterprise: r, .. }
+            | Self::ChangeDepartment { enterprise: r, .. }
+            | Self::Login { enterprise: r, .. }
+            | Self::ApplyLicense { instance: r, .. } => vec![r],
+            Self::Await(awaited) => vec![awaited.call.subject()],
+            Self::Query { instances, .. } => instances.iter().collect(),
+            Self::Send { instance, .. } => instance.iter().collect(),
+            Self::KitSync { enterprise, .. } => enterprise.iter().collect(),
+            Self::Debug(_) | Self::Advance(_) | Self::ApplyCredential => Vec::new(),
+        }
+    }
 }
 
 /// Which attempts a fault applies to.
@@ -422,6 +454,26 @@ pub(crate) struct Step {
 }
 
 impl Step {
+    /// The names of the earlier steps it needs: those its action acts on, its subject and
+    /// those its expectations compare with.
+    pub(crate) fn references(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .action
+            .references()
+            .into_iter()
+            .chain(&self.subject)
+            .chain(self.expect.iter().filter_map(|e| match &e.expect {
+                Expect::SameInstance(r) | Expect::DifferentInstance(r) | Expect::SameAppInfo(r) => {
+                    Some(r)
+                }
+                _ => None,
+            }))
+            .map(|r| r.name.as_str())
+            .collect();
+        names.dedup();
+        names
+    }
+
     /// A step that does `action` with no faults, expectations or name (written by code, so
     /// it has no place in a file).
     #[cfg(test)]
