@@ -1,8 +1,9 @@
 //! Files kgsim reads from and writes for its users: every read is capped, so that a key file
 //! pointing at `/dev/zero` or a runaway scenario is refused with a clear message instead of
-//! exhausting memory; every write is atomic (a temporary file beside the target, then a
-//! rename), so that a full disk or a killed process never leaves a truncated report or
-//! snapshot behind — least of all one that a later run would accept.
+//! exhausting memory; every write of a regular file is atomic (a temporary file beside the
+//! target, then a rename), so that a full disk or a killed process never leaves a truncated
+//! report or snapshot behind — least of all one that a later run would accept; and no write
+//! replaces what is not a regular file (a device, a FIFO, `/dev/stdout`) or a symlink.
 
 use std::fmt;
 use std::io::{Read as _, Write as _};
@@ -91,10 +92,91 @@ pub(crate) fn read_text_capped(path: &Path, cap: u64) -> Result<String, ReadErro
     })
 }
 
-/// Writes a file atomically: the bytes go to a temporary file in the same directory, which
-/// is flushed to disk and then renamed over the target. Missing parent directories are
-/// created. Either the whole new content is there afterwards, or the old file is untouched.
+/// Whether an output path is `-`: standard output.
+pub(crate) fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Where the bytes for an output path go, decided by the path's final target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Destination {
+    /// A regular file (or none yet): written to a temporary file in this file's folder,
+    /// then renamed over it. A symlink is followed, so the link stays and its target is
+    /// written.
+    Replace(PathBuf),
+    /// Not a regular file — a device, a FIFO, a socket, `/dev/stdout`, `/dev/fd/N` —:
+    /// opened and written in place, never renamed over.
+    InPlace(PathBuf),
+}
+
+/// The paths that always name an open descriptor, whatever they resolve to.
+fn names_a_descriptor(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    matches!(text.as_ref(), "/dev/stdout" | "/dev/stderr" | "/dev/stdin")
+        || text.starts_with("/dev/fd/")
+        || text.starts_with("/proc/self/fd/")
+}
+
+/// Follows a chain of symlinks to the path it finally names (which may not exist yet).
+fn final_target(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_owned();
+    // A loop of links would never end; the kernel gives up after 40 as well.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(current),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+/// Decides how an output path is written.
+pub(crate) fn destination(path: &Path) -> std::io::Result<Destination> {
+    if names_a_descriptor(path) {
+        return Ok(Destination::InPlace(path.to_owned()));
+    }
+    let target = final_target(path)?;
+    match std::fs::metadata(&target) {
+        Ok(meta) if meta.is_dir() => Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory",
+        )),
+        Ok(meta) if !meta.is_file() => Ok(Destination::InPlace(target)),
+        _ => Ok(Destination::Replace(target)),
+    }
+}
+
+/// Writes an output file without ever destroying what the path names: a regular file is
+/// replaced atomically (a temporary file in the same folder, flushed, then renamed over it:
+/// either the whole new content is there afterwards or the old file is untouched; missing
+/// parent folders are created); a symlink is followed and its target written the same way;
+/// a device, FIFO or descriptor path is written in place. A failed write (a full disk,
+/// `/dev/full`) is an error naming the OS's reason.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match destination(path)? {
+        Destination::InPlace(target) => {
+            let mut file = std::fs::OpenOptions::new().append(true).open(&target)?;
+            file.write_all(bytes)?;
+            file.flush()
+        }
+        Destination::Replace(target) => replace(&target, bytes),
+    }
+}
+
+fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -120,12 +202,18 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Checks, before a run starts, that an output file can be written where the user asked:
 /// its directory exists (or can be created) and accepts a new file. Nothing is left behind.
 pub(crate) fn check_writable(path: &Path) -> std::io::Result<()> {
-    if path.is_dir() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
-            "it is a directory",
-        ));
-    }
+    let path = match destination(path)? {
+        // Opening a FIFO waits for its reader and would hand it an end of file: it is
+        // opened once, when the report is written.
+        Destination::InPlace(target) if is_fifo(&target) => return Ok(()),
+        Destination::InPlace(target) => {
+            return std::fs::OpenOptions::new()
+                .append(true)
+                .open(target)
+                .map(drop);
+        }
+        Destination::Replace(target) => target,
+    };
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

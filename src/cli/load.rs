@@ -81,7 +81,7 @@ pub(crate) fn run(args: &LoadArgs, out: &mut dyn Write) -> Exit {
         }
         return Ok(exit::OK);
     }
-    if let Some(path) = &args.json {
+    if let Some(path) = args.json.as_deref().filter(|p| !fsio::is_stdout(p)) {
         fsio::check_writable(path)
             .with_context(|| format!("cannot write {}", path.display()))
             .could_not_run()?;
@@ -90,12 +90,15 @@ pub(crate) fn run(args: &LoadArgs, out: &mut dyn Write) -> Exit {
         .context("cannot start the async runtime")
         .could_not_run()?;
     let outcome = runtime.block_on(run_load(args, key, out))?;
-    write_summary(&outcome, out)?;
+    if args.json.as_deref().is_some_and(fsio::is_stdout) {
+        // The JSON takes standard output; the summary goes to standard error.
+        write_summary(&outcome, &mut std::io::stderr())?;
+    } else {
+        write_summary(&outcome, out)?;
+    }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&summary_json(&outcome)).could_not_run()? + "\n";
-        fsio::write_atomic(path, json.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))
-            .could_not_run()?;
+        crate::cli::run::write_output(path, json.as_bytes(), "JSON summary", out)?;
     }
     Ok(if outcome.conformant() {
         exit::OK

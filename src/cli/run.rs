@@ -77,10 +77,11 @@ pub(crate) struct RunArgs {
     /// Seed for order and business ids (random by default, so reruns never collide).
     #[arg(long)]
     pub(crate) seed: Option<u64>,
-    /// Write the JSON report here (schema: docs/report-format.md).
+    /// Write the JSON report here (schema: docs/report-format.md); `-` for standard output
+    /// (the human report then goes to standard error).
     #[arg(long, value_name = "PATH")]
     pub(crate) json: Option<PathBuf>,
-    /// Write a JUnit XML report here (one test case per scenario).
+    /// Write a JUnit XML report here (one test case per scenario); `-` for standard output.
     #[arg(long, value_name = "PATH")]
     pub(crate) junit: Option<PathBuf>,
     /// Where transcripts are kept and compared.
@@ -228,8 +229,16 @@ fn snapshots(args: &RunArgs) -> Option<Snapshots> {
 /// Checks every output path before the run, so that a run is never lost for want of a
 /// writable report file.
 fn check_outputs(args: &RunArgs, snapshots: Option<&Snapshots>) -> Result<(), Failure> {
+    if args.junit.as_deref().is_some_and(fsio::is_stdout)
+        && args.json.as_deref().is_some_and(fsio::is_stdout)
+    {
+        return Err(anyhow::anyhow!(
+            "--junit and --json cannot both go to standard output (`-`): give one a file"
+        ))
+        .usage();
+    }
     for (flag, path) in [("--junit", &args.junit), ("--json", &args.json)] {
-        if let Some(path) = path {
+        if let Some(path) = path.as_deref().filter(|p| !fsio::is_stdout(p)) {
             fsio::check_writable(path)
                 .with_context(|| format!("cannot write the {flag} report to {}", path.display()))
                 .could_not_run()?;
@@ -367,22 +376,44 @@ async fn prepare(
     Ok((run, served))
 }
 
-/// The terminal report, then the JUnit and JSON files, each written atomically.
+/// The terminal report, then the JUnit and JSON files (see [`fsio::write_atomic`]); a report
+/// written to standard output (`-`) moves the terminal report to standard error.
 fn write_reports(report: &Report, args: &RunArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let colour = Colour::detect(std::io::stdout().is_terminal());
-    write!(out, "{}", terminal::render(report, colour, args.verbose))?;
+    let to_stdout = [&args.junit, &args.json]
+        .into_iter()
+        .any(|p| p.as_deref().is_some_and(fsio::is_stdout));
+    if to_stdout {
+        let colour = Colour::detect(std::io::stderr().is_terminal());
+        eprint!("{}", terminal::render(report, colour, args.verbose));
+    } else {
+        let colour = Colour::detect(std::io::stdout().is_terminal());
+        write!(out, "{}", terminal::render(report, colour, args.verbose))?;
+    }
     if let Some(path) = &args.junit {
         let xml = junit::render(report).could_not_run()?;
-        write_output(path, xml.as_bytes(), "JUnit report")?;
+        write_output(path, xml.as_bytes(), "JUnit report", out)?;
     }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(report).could_not_run()? + "\n";
-        write_output(path, json.as_bytes(), "JSON report")?;
+        write_output(path, json.as_bytes(), "JSON report", out)?;
     }
     Ok(())
 }
 
-fn write_output(path: &Path, bytes: &[u8], what: &str) -> Result<(), Failure> {
+/// Writes an output to its path, or to `out` for `-`.
+pub(crate) fn write_output(
+    path: &Path,
+    bytes: &[u8],
+    what: &str,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    if fsio::is_stdout(path) {
+        return out
+            .write_all(bytes)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("cannot write the {what} to standard output"))
+            .could_not_run();
+    }
     fsio::write_atomic(path, bytes)
         .with_context(|| format!("cannot write the {what} to {}", path.display()))
         .could_not_run()
