@@ -87,5 +87,67 @@ pub(crate) fn judge_exchanges(
             });
         }
     }
+    if step.faults.copies > 1 {
+        name_lost_copies(&mut outcomes, run.exchanges.len(), step.faults.copies);
+    }
     outcomes
+}
+
+/// When some of the copies sent at once were refused or reset while the others were
+/// answered, the first transport finding says so with the count — a capacity limit, not an
+/// idempotency failure (the copies that were answered are judged for idempotency).
+fn name_lost_copies(outcomes: &mut [CheckVerdict], sent: usize, copies: u32) {
+    let lost = |o: &&mut CheckVerdict| {
+        matches!(
+            o.check,
+            CheckId::ConsoleTransport | CheckId::ConsoleReachable
+        )
+    };
+    let count = outcomes.iter_mut().filter(|o| lost(o)).count();
+    if count == 0 || count >= sent {
+        return;
+    }
+    if let Some(first) = outcomes.iter_mut().find(|o| lost(o)) {
+        first.message = format!(
+            "{count} of {sent} simultaneous connections were refused or reset while the others \
+             were answered: the listen backlog or worker pool is smaller than {copies} — {}",
+            first.message
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(index: usize) -> CheckVerdict {
+        CheckVerdict {
+            check: CheckId::ConsoleTransport,
+            passed: false,
+            at: Default::default(),
+            message: "the connection broke: reset".into(),
+            expected: String::new(),
+            got: String::new(),
+            exchange: Some(index),
+            consequence_of: None,
+        }
+    }
+
+    #[test]
+    fn copies_partly_reset_are_named_with_their_count() {
+        let mut outcomes: Vec<CheckVerdict> = (0..7).map(transport).collect();
+        name_lost_copies(&mut outcomes, 20, 20);
+        assert!(
+            outcomes[0].message.starts_with(
+                "7 of 20 simultaneous connections were refused or reset while the others were answered: the listen backlog or worker pool is smaller than 20"
+            ),
+            "{}",
+            outcomes[0].message
+        );
+        assert_eq!(outcomes[1].message, "the connection broke: reset");
+        // All of them lost: a transport failure, not a capacity limit.
+        let mut all: Vec<CheckVerdict> = (0..20).map(transport).collect();
+        name_lost_copies(&mut all, 20, 20);
+        assert_eq!(all[0].message, "the connection broke: reset");
+    }
 }

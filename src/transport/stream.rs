@@ -111,7 +111,13 @@ impl Stream {
             (None, Some(Host::Domain(name))) => TcpStream::connect((name, target.port())).await,
             (None, _) => Err(io::Error::other("no host")),
         }
-        .map_err(|e| ConnectError::Refused(format!("cannot connect to {label}: {e}")))?;
+        .map_err(|e| {
+            ConnectError::Refused(if e.kind() == io::ErrorKind::ConnectionRefused {
+                format!("nothing listens on {label} (connection refused)")
+            } else {
+                format!("cannot connect to {label}: {e}")
+            })
+        })?;
         // Requests are written whole; waiting to coalesce them only adds latency.
         let _ = tcp.set_nodelay(true);
         if !target.is_https() {
@@ -124,10 +130,16 @@ impl Stream {
             None => return Err(ConnectError::Refused("no host".into())),
         }
         .map_err(|e| ConnectError::Tls(e.to_string()))?;
-        let tls =
-            trust.connector.connect(name, tcp).await.map_err(|e| {
-                ConnectError::Tls(format!("TLS handshake with {label} failed: {e}"))
-            })?;
+        let tls = trust.connector.connect(name, tcp).await.map_err(|e| {
+            ConnectError::Tls(if speaks_plain_http(&e) {
+                format!(
+                    "the merchant speaks plain HTTP on this https:// address — use {}",
+                    target.as_str().replacen("https://", "http://", 1)
+                )
+            } else {
+                format!("TLS handshake with {label} failed: {e}")
+            })
+        })?;
         Ok(Self::Tls(Box::new(tls)))
     }
 
@@ -141,6 +153,23 @@ impl Stream {
         // Ready means closed, broken, or bytes nobody asked for: never reuse it.
         Pin::new(self).poll_read(&mut cx, &mut buf).is_pending()
     }
+}
+
+/// Whether a failed handshake met a plain HTTP server: rustls finds no TLS record where the
+/// server's hello should be (an HTTP answer's first bytes, `HTTP/1.1 400`, are no record type).
+fn speaks_plain_http(error: &io::Error) -> bool {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|e| {
+            matches!(
+                e,
+                rustls::Error::InvalidMessage(
+                    rustls::InvalidMessage::InvalidContentType
+                        | rustls::InvalidMessage::UnknownProtocolVersion
+                )
+            )
+        })
 }
 
 impl AsyncRead for Stream {

@@ -120,7 +120,7 @@ fn an_unreachable_target_is_reported_once_before_any_request() {
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains(
-            "the target is unreachable before any request started: cannot connect to 127.0.0.1:"
+            "the target is unreachable before any request started: nothing listens on 127.0.0.1:"
         ),
         "{}",
         run.stderr

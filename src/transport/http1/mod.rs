@@ -316,6 +316,13 @@ impl Connection {
                     )));
                 }
                 Ok(httparse::Status::Partial) => {}
+                Err(_) if is_tls_record(self.unread()) => {
+                    return Err(Failure::Broken(format!(
+                        "the merchant speaks TLS: the answer is a TLS record, not HTTP — use \
+                         {}",
+                        self.target.as_str().replacen("http://", "https://", 1)
+                    )));
+                }
                 Err(error) => {
                     return Err(Failure::Broken(format!(
                         "the answer is not HTTP/1.x: {error}"
@@ -490,6 +497,12 @@ fn framing(status: u16, headers: &[(String, String)]) -> Result<Framing, Failure
         .parse()
         .map(Framing::Length)
         .map_err(|_| Failure::Broken(format!("bad Content-Length `{first}`")))
+}
+
+/// Whether bytes start like a TLS record: a handshake (22) or an alert (21), then major
+/// version 3 — what a TLS server sends to a client that spoke plain HTTP to it.
+fn is_tls_record(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x15 | 0x16, 0x03, ..])
 }
 
 #[cfg(test)]

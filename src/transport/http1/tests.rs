@@ -280,10 +280,43 @@ async fn a_refused_connection_is_unreachable() {
     drop(listener);
     let sent = connection(&url, 1024).send(&get()).await;
     assert!(
-        matches!(sent.transport, Transport::Unreachable(ref why) if why.contains("cannot connect")),
+        matches!(sent.transport, Transport::Unreachable(ref why) if why.starts_with("nothing listens on 127.0.0.1:")),
         "{:?}",
         sent.transport
     );
+}
+
+#[tokio::test]
+async fn tls_on_an_http_address_is_named_with_the_https_hint() {
+    // A TLS server's answer to plain HTTP: an alert record (21, version 3.1).
+    let alert: &'static [u8] = b"\x15\x03\x01\x00\x02\x02\x46";
+    let server = server(vec![vec![alert]], false).await;
+    let sent = connection(&server.url, 1024).send(&get()).await;
+    let why = broken(&sent);
+    assert!(why.starts_with("the merchant speaks TLS"), "{why}");
+    assert!(why.contains("use https://127.0.0.1:"), "{why}");
+}
+
+#[tokio::test]
+async fn plain_http_on_an_https_address_is_named_with_the_http_hint() {
+    // A plain HTTP server answers the ClientHello as a bad request.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}/saasproduce", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut hello = [0u8; 512];
+        let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut hello).await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await;
+    });
+    let sent = connection(&url, 1024).send(&get()).await;
+    let why = broken(&sent);
+    assert!(
+        why.contains("speaks plain HTTP on this https:// address"),
+        "{why}"
+    );
+    assert!(why.contains("use http://127.0.0.1:"), "{why}");
 }
 
 #[tokio::test(start_paused = true)]
