@@ -255,7 +255,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_4_content_follows_a_call_whose_answer_never_arrived_usable() {
+    fn rule_4_content_follows_a_call_whose_answer_withheld_it() {
         let mut causes = step(2, None, None);
         causes.console(Rule::Timeout, CheckId::ConsoleTimeout, 7, None);
         assert_eq!(

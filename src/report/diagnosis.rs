@@ -155,21 +155,28 @@ fn specific_cause(report: &Report, check: CheckId) -> Option<Found> {
                 "{n} of {m} answers named the {}; the console requires exactly `Body-Sign`",
                 got
             ),
-            "an HTTP server or framework that normalises header names: com.sun.net.httpserver              sends `Body-sign`; Servlet containers, Spring, Express and Go's net/http keep what              you write or canonicalise to `Body-Sign`"
+            "an HTTP server or framework that normalises header names: com.sun.net.httpserver \
+             sends `Body-sign`; Servlet containers, Spring, Express and Go's net/http keep what \
+             you write or canonicalise to `Body-Sign`"
                 .to_owned(),
-            "set the header through an API that keeps its case (or put a proxy that writes              `Body-Sign` in front); `kgsim run --filter purchase/period --verbose` shows one              answer's headers as received"
+            "set the header through an API that keeps its case (or put a proxy that writes \
+             `Body-Sign` in front); `kgsim run --filter purchase/period --verbose` shows one \
+             answer's headers as received"
                 .to_owned(),
         ),
         CheckId::ConsoleBodySign if got.starts_with("(no ") => (
             format!("{n} of {m} answers carried no Body-Sign header"),
             "the answers are not signed at all (spec V1 §2.3: every answer carries `Body-Sign`)"
                 .to_owned(),
-            "sign the exact bytes you send: HMAC-SHA256 with the access key,              `sign_type=\"HMAC-SHA256\", signature= \"<Base64>\"`; `kgsim sign v1-body`              computes one"
+            "sign the exact bytes you send: HMAC-SHA256 with the access key, \
+             `sign_type=\"HMAC-SHA256\", signature= \"<Base64>\"`; `kgsim sign body-sign` \
+             computes one"
                 .to_owned(),
         ),
         CheckId::ConsoleContentType if got == "(none)" => (
             format!("{n} of {m} answers carried no Content-Type"),
-            "the body is written as raw bytes without a Content-Type (some frameworks add none              then)"
+            "the body is written as raw bytes without a Content-Type (some frameworks add none \
+             then)"
                 .to_owned(),
             "set `Content-Type: application/json;charset=UTF-8` on every answer (spec V1 §1)"
                 .to_owned(),
@@ -183,7 +190,8 @@ fn specific_cause(report: &Report, check: CheckId) -> Option<Found> {
         _ => (
             format!("{n} of {m} answers: {message}"),
             "every answer is built the same way, with this one defect".to_owned(),
-            "compare one answer with the response table of the activity (`kgsim checks` names              the spec section)"
+            "compare one answer with the response table of the activity (`kgsim checks` names \
+             the spec section)"
                 .to_owned(),
         ),
     };

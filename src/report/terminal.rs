@@ -173,12 +173,13 @@ fn scenario(
     }
     failures(out, report, colour);
     for (_, advice) in report.advice() {
-        let _ = writeln!(
+        let message = format!("{} (advisory: not counted)", advice.message);
+        check_line(
             out,
-            "      {} {} — {} (advisory: not counted)",
-            colour.paint("33", "!"),
-            colour.paint("1", &advice.check),
-            advice.message
+            colour,
+            &colour.paint("33", "!"),
+            &advice.check,
+            &message,
         );
     }
     let consequences = report.consequences().count();
@@ -194,6 +195,11 @@ fn scenario(
             )
         );
     }
+}
+
+/// One check's line under a scenario: its mark, its id, what happened.
+fn check_line(out: &mut String, colour: Colour, mark: &str, check: &str, message: &str) {
+    let _ = writeln!(out, "      {mark} {} — {message}", colour.paint("1", check));
 }
 
 /// The diagnosis, as the report opens with it.
@@ -217,12 +223,12 @@ fn diagnosis(out: &mut String, diagnosis: &Diagnosis, colour: Colour) {
 /// any diff.
 fn failures(out: &mut String, report: &ScenarioReport, colour: Colour) {
     for (step, failure) in report.failures() {
-        let _ = writeln!(
+        check_line(
             out,
-            "      {} {} — {}",
-            colour.paint("31", "✗"),
-            colour.paint("1", &failure.check),
-            failure.message
+            colour,
+            &colour.paint("31", "✗"),
+            &failure.check,
+            &failure.message,
         );
         let check = crate::checks::CheckId::parse(&failure.check);
         let spec = check

@@ -457,8 +457,7 @@ impl Step {
     /// The names of the earlier steps it needs: those its action acts on, its subject and
     /// those its expectations compare with.
     pub(crate) fn references(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self
-            .action
+        self.action
             .references()
             .into_iter()
             .chain(&self.subject)
@@ -469,9 +468,7 @@ impl Step {
                 _ => None,
             }))
             .map(|r| r.name.as_str())
-            .collect();
-        names.dedup();
-        names
+            .collect()
     }
 
     /// A step that does `action` with no faults, expectations or name (written by code, so
