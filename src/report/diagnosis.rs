@@ -9,7 +9,7 @@
 
 use crate::checks::CheckId;
 use crate::protocol::ResultCode;
-use crate::report::model::{Diagnosis, ExchangeReport, Report, ScenarioReport, Status};
+use crate::report::model::{Diagnosis, ExchangeReport, Report, ScenarioReport, Status, Symptom};
 
 /// The share of exchanges that must show the same cause, in percent.
 pub(crate) const SHARE: usize = 90;
@@ -104,25 +104,12 @@ pub(crate) fn diagnose(report: &Report) -> Option<Diagnosis> {
     Some(diagnosis)
 }
 
-/// What every exchange of an explained scenario shows.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) enum Symptom {
-    /// Nothing in particular.
-    #[default]
-    None,
-    /// This resultCode.
-    Code(String),
-    /// This console check's finding.
-    Finding(String),
-}
-
-impl Symptom {
-    fn shown_by(&self, seen: &Seen<'_>) -> bool {
-        match self {
-            Self::None => false,
-            Self::Code(code) => seen.result_code.as_deref() == Some(code.as_str()),
-            Self::Finding(check) => seen.findings.contains(check),
-        }
+/// Whether an exchange shows the diagnosed symptom.
+fn shows(symptom: &Symptom, seen: &Seen<'_>) -> bool {
+    match symptom {
+        Symptom::None => false,
+        Symptom::Code(code) => seen.result_code.as_deref() == Some(code.as_str()),
+        Symptom::Finding(check) => seen.findings.contains(check),
     }
 }
 
@@ -349,5 +336,5 @@ pub(crate) fn is_explained(scenario: &ScenarioReport, diagnosis: &Diagnosis) -> 
         .filter(|e| e.fault.is_none())
         .map(seen)
         .peekable();
-    first || (plain.peek().is_some() && plain.all(|e| diagnosis.symptom.shown_by(&e)))
+    first || (plain.peek().is_some() && plain.all(|e| shows(&diagnosis.symptom, &e)))
 }

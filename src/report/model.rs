@@ -365,7 +365,19 @@ pub(crate) struct Diagnosis {
     pub(crate) scenarios: usize,
     /// What every exchange of an explained scenario shows.
     #[serde(skip)]
-    pub(crate) symptom: crate::report::diagnosis::Symptom,
+    pub(crate) symptom: Symptom,
+}
+
+/// What every exchange of a scenario the diagnosis explains shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Symptom {
+    /// Nothing in particular.
+    #[default]
+    None,
+    /// This resultCode.
+    Code(String),
+    /// This console check's finding.
+    Finding(String),
 }
 
 impl Report {
