@@ -52,6 +52,22 @@ for _ in $(seq "$RUNS"); do
     cat "$WORK/rss" >>"$WORK/rss-all"
 done
 
+# A merchant padding resultMsg to 900 KB in every answer: the process's own high-water mark
+# (VmHWM), exit 1 expected (console.field-length).
+echo "== peak memory, 900 KB answers"
+"$KGSIM" merchant --protocol v2 --listen "127.0.0.1:$PORT" \
+    --fault padded-result-msg=900000 >"$WORK/padded.log" 2>&1 &
+MERCHANT_PID=$!
+wait_for_port "$PORT"
+for _ in $(seq "$RUNS"); do
+    KGSIM_PEAK_MEMORY_FILE="$WORK/hwm" "$KGSIM" run --protocol v2 --no-snapshots \
+        --target "http://127.0.0.1:$PORT/saasproduce" >/dev/null || true
+    cat "$WORK/hwm" >>"$WORK/hwm-all"
+done
+kill "$MERCHANT_PID"
+wait "$MERCHANT_PID" 2>/dev/null || true
+MERCHANT_PID=
+
 # --- 2. kgsim load against wrk ----------------------------------------------------------------
 echo "== load vs wrk ($RUNS rounds, $THREADS threads, concurrency $CONCURRENCY)"
 "$KGSIM" merchant --listen "127.0.0.1:$PORT" >"$WORK/merchant.log" 2>&1 &
@@ -225,6 +241,12 @@ w("")
 w(f"Peak resident set of `kgsim run --protocol v1` (suite, embedded merchant, snapshots compared): "
   f"**{median(rss) / 1024:.1f} MiB** (median; {min(rss) / 1024:.1f} – {max(rss) / 1024:.1f} MiB), "
   f"measured with `/usr/bin/time -f %M`.")
+w("")
+hwm = [int(x) for x in open(f"{work}/hwm-all").read().split()]
+w(f"Peak resident set of `kgsim run --protocol v2 --no-snapshots` against a merchant padding "
+  f"`resultMsg` to 900 KB in every answer (`kgsim merchant --fault padded-result-msg=900000`): "
+  f"**{median(hwm) / 1024:.1f} MiB** (median; {min(hwm) / 1024:.1f} – {max(hwm) / 1024:.1f} MiB; "
+  f"goal < 50 MiB), the process's own VmHWM (`KGSIM_PEAK_MEMORY_FILE`).")
 w("")
 
 # The figures go between the markers; what follows the end marker (the analysis, written by

@@ -175,18 +175,24 @@ pub(crate) async fn perform_together(
     group: Vec<(usize, Delivery, AttemptFault)>,
     keep_received: bool,
 ) -> Vec<(usize, Done)> {
-    let wires: Vec<Wire> = group.iter().map(|(_, d, f)| view.sign(d, f)).collect();
-    let together = client.send_together(&wires).await;
-    group
+    let copies: Vec<(Wire, (usize, Delivery, AttemptFault))> = group
         .into_iter()
-        .zip(wires)
-        .zip(together.sent)
-        .map(|(((index, delivery, fault), wire), sent)| {
-            let attempt = (delivery, fault, wire);
-            let done = judged(view, client, attempt, sent, together.spread, keep_received);
+        .map(|(index, delivery, fault)| (view.sign(&delivery, &fault), (index, delivery, fault)))
+        .collect();
+    // Each copy is judged, and its answer cut, as soon as the answer is read.
+    client
+        .send_together(copies, |wire, (index, delivery, fault), sent, spread| {
+            let done = judged(
+                view,
+                client,
+                (delivery, fault, wire),
+                sent,
+                spread,
+                keep_received,
+            );
             (index, done)
         })
-        .collect()
+        .await
 }
 
 /// Judges what came back, as the console would — or as a timeout, when the scenario drops
@@ -201,13 +207,15 @@ fn judged(
     keep_received: bool,
 ) -> Done {
     // A dropped answer is judged as the marketplace saw it: a timeout.
-    let judgement = if fault.drop_response {
+    let mut judgement = if fault.drop_response {
         view.judge(&delivery, &Transport::Dropped)
     } else {
         view.judge(&delivery, &sent.transport)
     };
     let facts = cut::facts_of(&sent.transport, judgement.answer.as_ref());
     let received = keep_received.then(|| sent.transport.clone());
+    // The parse first, then the body: a large answer is held at most twice at any moment.
+    cut::cut_judgement(&mut judgement);
     cut::cut_transport(&mut sent.transport);
     Done {
         performed: Performed {

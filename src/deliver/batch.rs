@@ -170,13 +170,10 @@ fn complete_batch<O: Observer>(
             },
         };
         let Done {
-            mut performed,
+            performed,
             received,
         } = done;
         engine.complete(&performed.delivery, &performed.judgement);
-        if let Some(answer) = performed.judgement.answer.as_mut() {
-            cut::cut_answer(answer);
-        }
         observer.completed(
             engine,
             Completed {
@@ -226,7 +223,8 @@ async fn perform_batch(
 
 /// A lost attempt judged as the observer said.
 fn lost(view: &EngineView, delivery: Delivery, fault: AttemptFault, transport: Transport) -> Done {
-    let judgement = view.judge(&delivery, &transport);
+    let mut judgement = view.judge(&delivery, &transport);
+    cut::cut_judgement(&mut judgement);
     Done {
         performed: Performed {
             judgement,

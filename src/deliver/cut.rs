@@ -12,9 +12,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::marketplace::Transport;
 use crate::marketplace::classify::Answer;
 use crate::marketplace::classify::answer;
+use crate::marketplace::{Judgement, Transport};
 
 /// How many bytes of an answer's body a report keeps.
 pub(crate) const BODY_BUDGET: usize = 64 * 1024;
@@ -45,10 +45,18 @@ pub(crate) fn facts_of(transport: &Transport, judged: Option<&Answer>) -> Answer
         Transport::Answered(raw) => Some(raw),
         _ => None,
     };
-    let instance_id = raw
-        .and_then(|raw| answer::parse(&raw.body).ok())
-        .filter(Answer::succeeded)
-        .and_then(|answer| answer.instance_id().map(str::to_owned));
+    // The console's parse when it made one; the body parsed here only when it did not look
+    // (an answer the scenario dropped), so that a large body is not parsed twice.
+    let instance_id = match judged {
+        Some(answer) => answer
+            .succeeded()
+            .then(|| answer.instance_id().map(str::to_owned))
+            .flatten(),
+        None => raw
+            .and_then(|raw| answer::parse(&raw.body).ok())
+            .filter(Answer::succeeded)
+            .and_then(|answer| answer.instance_id().map(str::to_owned)),
+    };
     AnswerFacts {
         body_bytes: raw.map_or(0, |raw| raw.body.len()),
         instance_id,
@@ -110,14 +118,22 @@ fn cut_body(body: &mut Vec<u8>) {
             let elided = body.len() - BODY_BUDGET;
             body.truncate(BODY_BUDGET);
             body.extend_from_slice(marker(elided).as_bytes());
+            body.shrink_to_fit();
         }
         Err(_) => {}
     }
 }
 
-/// Cuts the console's parse of an answer down to size, once the engine has taken what it
-/// needs from it.
-pub(crate) fn cut_answer(answer: &mut Answer) {
+/// Cuts the console's parse of an answer down to size. What the engine reads of it (the
+/// instanceId, the instances listed, the credentials decrypted) lies within the cut: ids
+/// are far shorter than [`STRING_CAP`], and the decrypted credentials are kept apart.
+pub(crate) fn cut_judgement(judgement: &mut Judgement) {
+    if let Some(answer) = judgement.answer.as_mut() {
+        cut_answer(answer);
+    }
+}
+
+fn cut_answer(answer: &mut Answer) {
     let mut budget = BODY_BUDGET;
     for (_, value) in answer.body.iter_mut() {
         cut_value(value, &mut budget);
@@ -147,6 +163,7 @@ pub(crate) fn cut_value(value: &mut Value, budget: &mut usize) -> usize {
                     let rest: usize = items[index..].iter().map(size_of).sum();
                     items.truncate(index);
                     items.push(Value::String(marker(rest)));
+                    items.shrink_to_fit();
                     return elided + rest;
                 }
                 elided += cut_value(item, budget);
@@ -210,6 +227,8 @@ fn cut_string(text: &mut String, budget: &mut usize) -> usize {
     let elided = text.len() - cut;
     text.truncate(cut);
     text.push_str(&marker(elided));
+    // Truncating keeps the allocation: give the cut string back its own size.
+    text.shrink_to_fit();
     spend(budget, text.len() + 2);
     elided
 }

@@ -27,7 +27,15 @@ fn message(code: ResultCode) -> String {
 
 impl Merchant {
     fn result_msg(&self, code: ResultCode) -> Option<String> {
-        (!self.faults.has(Fault::NoResultMsg)).then(|| message(code))
+        if self.faults.has(Fault::NoResultMsg) {
+            return None;
+        }
+        let mut text = message(code);
+        if let Some(bytes) = self.faults.result_msg_padding() {
+            text.push(' ');
+            text.extend(std::iter::repeat_n('x', bytes.saturating_sub(text.len())));
+        }
+        Some(text)
     }
 
     fn front_end_url(&self, credentials: &Credentials) -> String {

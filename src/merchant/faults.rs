@@ -39,6 +39,9 @@ pub enum Fault {
     NotJson,
     /// resultMsg left out.
     NoResultMsg,
+    /// resultMsg padded to N bytes (over its 255-character limit; N = 900000 sends the
+    /// 900 KB answers a merchant with a stack trace in its message sends).
+    PaddedResultMsg(u32),
     /// newInstance answered without instanceId.
     MissingInstanceId,
     /// appInfo.frontEndUrl of 600 characters (over 512).
@@ -122,9 +125,9 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// Every fault (with `fail-first=2` and `race-window=5` as the representatives of their
-    /// families).
-    pub(crate) const ALL: [Fault; 52] = [
+    /// Every fault (with `fail-first=2`, `race-window=5` and `padded-result-msg=1000` as the
+    /// representatives of their families).
+    pub(crate) const ALL: [Fault; 53] = [
         Self::NonIdempotentNew,
         Self::OnDemandIgnoresProduct,
         Self::SharedInstanceId,
@@ -140,6 +143,7 @@ impl Fault {
         Self::Http500,
         Self::NotJson,
         Self::NoResultMsg,
+        Self::PaddedResultMsg(1000),
         Self::MissingInstanceId,
         Self::LongFrontEndUrl,
         Self::UndecryptableAppInfo,
@@ -181,7 +185,10 @@ impl Fault {
 
     /// Whether the switch takes a number (`name=N`).
     fn is_parametric(self) -> bool {
-        matches!(self, Self::FailFirst(_) | Self::RaceWindow(_))
+        matches!(
+            self,
+            Self::FailFirst(_) | Self::RaceWindow(_) | Self::PaddedResultMsg(_)
+        )
     }
 
     /// The switch's name on the command line.
@@ -201,6 +208,7 @@ impl Fault {
             Self::Http500 => "http-500",
             Self::NotJson => "not-json",
             Self::NoResultMsg => "no-result-msg",
+            Self::PaddedResultMsg(_) => "padded-result-msg",
             Self::MissingInstanceId => "missing-instance-id",
             Self::LongFrontEndUrl => "long-front-end-url",
             Self::UndecryptableAppInfo => "undecryptable-app-info",
@@ -259,6 +267,7 @@ impl Fault {
             Self::Http500 => "HTTP status 500",
             Self::NotJson => "a body that is not JSON",
             Self::NoResultMsg => "resultMsg left out",
+            Self::PaddedResultMsg(_) => "padded-result-msg=BYTES: resultMsg padded to BYTES",
             Self::MissingInstanceId => "newInstance answered without instanceId",
             Self::LongFrontEndUrl => "frontEndUrl over 512 characters",
             Self::UndecryptableAppInfo => "V1 credentials encrypted with the other encryptType",
@@ -314,6 +323,7 @@ impl fmt::Display for Fault {
         match self {
             Self::FailFirst(n) => write!(f, "fail-first={n}"),
             Self::RaceWindow(ms) => write!(f, "race-window={ms}"),
+            Self::PaddedResultMsg(bytes) => write!(f, "padded-result-msg={bytes}"),
             other => f.write_str(other.slug()),
         }
     }
@@ -329,9 +339,10 @@ impl FromStr for Fault {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         type Make = fn(u32) -> Fault;
-        let parametric: [(&str, Make); 2] = [
+        let parametric: [(&str, Make); 3] = [
             ("fail-first=", Self::FailFirst),
             ("race-window=", Self::RaceWindow),
+            ("padded-result-msg=", Self::PaddedResultMsg),
         ];
         for (prefix, make) in parametric {
             if let Some(n) = s.strip_prefix(prefix) {
@@ -369,6 +380,14 @@ impl Faults {
     pub(crate) fn race_window(&self) -> Option<std::time::Duration> {
         self.0.iter().find_map(|f| match f {
             Fault::RaceWindow(ms) => Some(std::time::Duration::from_millis(u64::from(*ms))),
+            _ => None,
+        })
+    }
+
+    /// `padded-result-msg=N`'s N, if on.
+    pub(crate) fn result_msg_padding(&self) -> Option<usize> {
+        self.0.iter().find_map(|f| match f {
+            Fault::PaddedResultMsg(bytes) => usize::try_from(*bytes).ok(),
             _ => None,
         })
     }

@@ -342,6 +342,7 @@ async fn answer_faults_break_their_console_rule() {
         (Fault::NoResultMsg, &["mandatory-fields"]),
         (Fault::MissingInstanceId, &["mandatory-fields"]),
         (Fault::LongFrontEndUrl, &["field-length"]),
+        (Fault::PaddedResultMsg(1000), &["field-length"]),
         (
             Fault::UndecryptableAppInfo,
             &["app-info-decrypt", "app-info-decrypt"],

@@ -28,16 +28,6 @@ pub struct Client {
     body_cap: usize,
 }
 
-/// Copies sent together ([`Client::send_together`]) and how close together they left.
-#[derive(Debug, Clone)]
-pub struct Together {
-    /// Each copy's exchange, in the order given.
-    pub(crate) sent: Vec<Sent>,
-    /// The time between the first and the last copy's final byte leaving, when every copy
-    /// was staged (none when some could not even be sent).
-    pub(crate) spread: Option<Duration>,
-}
-
 impl Client {
     /// A client for a target with a per-call timeout and the default body cap; `trust`
     /// decides which HTTPS certificates are accepted.
@@ -131,11 +121,20 @@ impl Client {
     /// every answer read. This is how KooGallery's concurrent resends look to a merchant, made
     /// as tight as the network allows, so that a check-then-insert race is caught every time
     /// rather than when the scheduler happens to line the copies up.
-    pub(crate) async fn send_together(&self, wires: &[Wire]) -> Together {
+    ///
+    /// Each copy is a request and what its caller keeps beside it; `settle` gets both back
+    /// with the copy's exchange as soon as its answer is read, and the time between the first
+    /// and the last copy's final byte leaving (none when some could not even be sent) — so
+    /// that copies answered together need not hold their bodies together.
+    pub(crate) async fn send_together<A, T>(
+        &self,
+        copies: Vec<(Wire, A)>,
+        settle: impl Fn(Wire, A, Sent, Option<Duration>) -> T,
+    ) -> Vec<T> {
         let started = Instant::now();
-        let mut connections: Vec<Connection> = wires
+        let mut connections: Vec<Connection> = copies
             .iter()
-            .map(|wire| {
+            .map(|(wire, _)| {
                 self.connection_for(wire)
                     .unwrap_or_else(|_| self.connection())
             })
@@ -143,11 +142,11 @@ impl Client {
         let staged = join_all(
             connections
                 .iter_mut()
-                .zip(wires)
-                .map(|(connection, wire)| connection.stage(wire)),
+                .zip(&copies)
+                .map(|(connection, (wire, _))| connection.stage(wire)),
         )
         .await;
-        let mut released: Vec<Result<Instant, Transport>> = Vec::with_capacity(wires.len());
+        let mut released: Vec<Result<Instant, Transport>> = Vec::with_capacity(copies.len());
         for (connection, stage) in connections.iter_mut().zip(&staged) {
             released.push(match stage {
                 Ok(()) => connection.release().await,
@@ -163,22 +162,21 @@ impl Client {
                 let last = times.iter().max()?;
                 Some(last.duration_since(*first))
             });
-        let finished = join_all(connections.iter_mut().zip(released).map(
-            |(connection, released)| async move {
-                match released {
+        let settle = &settle;
+        join_all(connections.into_iter().zip(released).zip(copies).map(
+            |((mut connection, released), (wire, kept))| async move {
+                let sent = match released {
                     Ok(_) => connection.finish(started).await,
                     Err(transport) => Sent {
                         transport,
                         elapsed: started.elapsed(),
                     },
-                }
+                };
+                drop(connection);
+                settle(wire, kept, sent, spread)
             },
         ))
-        .await;
-        Together {
-            sent: finished,
-            spread,
-        }
+        .await
     }
 
     /// Whether the target accepts connections at all, so that "unreachable" is reported once

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::marketplace::Transport;
 
-pub use client::{Client, Together};
+pub use client::Client;
 pub use target::{TargetError, TargetUrl};
 
 /// The largest answer body kgsim reads (1 MiB): every documented answer is a few hundred

@@ -229,6 +229,13 @@ const MATRIX: &[Row] = &[
         expected: &["console.field-length"],
     },
     Row {
+        fault: "padded-result-msg=1000",
+        protocols: &["v1", "v2"],
+        billings: &["period"],
+        flags: &[],
+        expected: &["console.field-length"],
+    },
+    Row {
         fault: "undecryptable-app-info",
         protocols: &["v1"],
         billings: &["period"],
@@ -629,7 +636,8 @@ fn every_fault_switch_is_in_the_matrix() {
             .next()
             .unwrap()
             .replace("fail-first=N", "fail-first=2")
-            .replace("race-window=MS", "race-window=5");
+            .replace("race-window=MS", "race-window=5")
+            .replace("padded-result-msg=BYTES", "padded-result-msg=1000");
         assert!(
             MATRIX.iter().any(|row| row.fault == name),
             "{name} has no row"

@@ -17,6 +17,9 @@ use crate::support::{kgsim, kgsim_env, kgsim_measured, temp_file};
 
 /// Memory any of these runs may use: a normal suite run peaks near 15 MiB.
 const MEMORY_BOUND_MIB: u64 = 150;
+/// The bound for 900 KB answers in a debug build (46 MiB measured; the release figure, under
+/// 50 MiB, is in bench/RESULTS.md).
+const PADDED_BOUND_MIB: u64 = 80;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = temp_file(name, b"").with_extension("d");
@@ -281,7 +284,7 @@ async fn padded_answers_do_not_grow_memory_or_reports() {
         report.contains("\"body_bytes\": 9000"),
         "the size received is kept"
     );
-    assert!(m.peak_mib < MEMORY_BOUND_MIB, "{} MiB", m.peak_mib);
+    assert!(m.peak_mib < PADDED_BOUND_MIB, "{} MiB", m.peak_mib);
 }
 
 /// A merchant that reads each request and closes the connection without answering.

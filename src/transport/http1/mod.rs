@@ -390,15 +390,31 @@ impl Connection {
         if len > self.body_cap {
             return Err(self.too_large());
         }
-        while self.unread().len() < len {
-            if self.fill().await? == 0 {
-                return Err(Failure::Broken(
-                    "the connection closed in the middle of the body".into(),
-                ));
+        // What is already buffered is moved out; the rest is read straight into the body, so
+        // a large answer is held once, not once in the read buffer and again as the body.
+        let buffered = self.unread().len().min(len);
+        let mut body = Vec::with_capacity(len);
+        body.extend_from_slice(&self.unread()[..buffered]);
+        self.read_pos += buffered;
+        while body.len() < len {
+            let Some(stream) = &mut self.stream else {
+                break;
+            };
+            let missing = (len - body.len()) as u64;
+            let read = (&mut *stream)
+                .take(missing)
+                .read_buf(&mut body)
+                .await
+                .map_err(|e| Failure::Broken(format!("the connection broke: {e}")))?;
+            if read == 0 {
+                break;
             }
         }
-        let body = self.unread()[..len].to_vec();
-        self.read_pos += len;
+        if body.len() < len {
+            return Err(Failure::Broken(
+                "the connection closed in the middle of the body".into(),
+            ));
+        }
         Ok(body)
     }
 
