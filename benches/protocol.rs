@@ -174,6 +174,7 @@ fn judge(c: &mut Criterion) {
             timeout: Span::seconds(20),
             rules: Rules::Console,
             must_list: &[],
+            oaep_digest: None,
         };
         let judged = classify(&transport, &context);
         assert!(judged.accepted(), "{name}: {:?}", judged.findings);

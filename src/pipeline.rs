@@ -135,7 +135,7 @@ pub async fn run_suite(
         wall_ms: started.elapsed().as_millis() as u64,
     };
     let mut report = build(&runs, &verdicts, &report_context);
-    if let Some(entry) = crate::report::leftovers::report(&leftovers) {
+    if let Some(entry) = crate::report::leftovers::report(&leftovers, &runs) {
         report.scenarios.push(entry);
         report.settle();
         report.summary.scenarios = report.scenarios.len();

@@ -109,4 +109,4 @@ impl OpenApiFlags {
 }
 
 /// Why the open APIs are not served, for a run whose product calls them.
-pub(crate) const NOT_SERVED: &str = "note: the open APIs are not served: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK to the AK/SK your merchant signs open-API calls with; the scenarios that need them are skipped";
+pub(crate) const NOT_SERVED: &str = "note: the open APIs are not served: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK to the AK/SK your merchant signs open-API calls with; the scenarios that need them are skipped, and a run that needs them is incomplete";

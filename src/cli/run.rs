@@ -22,9 +22,10 @@ use crate::marketplace::kind::Interfaces;
 use crate::marketplace::settings::{InterfaceKeys, KitSettings};
 use crate::pipeline::{SuiteRun, run_suite};
 use crate::protocol::{Activity, BillingMode, Protocol, UnixMillis};
+use crate::report::junit;
+use crate::report::model::{Report, RunVerdict};
 use crate::report::snapshot::{Mode, Snapshots};
 use crate::report::terminal::{self, Colour};
-use crate::report::{junit, model::Report};
 use crate::scenario::format::diagnostics::{Style, render};
 use crate::scenario::format::model::Scenario;
 use crate::scenario::profile::redactions::Redactions;
@@ -100,6 +101,11 @@ pub(crate) struct RunArgs {
     /// Show every failed scenario's timeline, also those the run's diagnosis explains.
     #[arg(long, short)]
     pub(crate) verbose: bool,
+    /// Exit 0 when nothing failed although scenarios the product's kind requires did not run
+    /// for want of configuration (the verdict still says "incomplete"): for local use, never
+    /// for a gate.
+    #[arg(long)]
+    pub(crate) allow_incomplete: bool,
     /// Start every scenario's virtual clock here (`yyyyMMddHHmmss`, UTC) instead of now, for
     /// reports that are identical from run to run.
     #[arg(long, value_name = "TIME", value_parser = parse_start)]
@@ -294,10 +300,10 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Exit {
             .could_not_run()
     })?;
     write_reports(&report, args, out)?;
-    Ok(if report.conformant() {
-        exit::OK
-    } else {
-        exit::MISMATCH
+    Ok(match report.verdict {
+        RunVerdict::Conformant => exit::OK,
+        RunVerdict::Incomplete if args.allow_incomplete => exit::OK,
+        RunVerdict::Incomplete | RunVerdict::NotConformant => exit::MISMATCH,
     })
 }
 

@@ -282,6 +282,7 @@ impl Settings {
             timeout: self.timeout,
             rules: self.rules,
             must_list: &[],
+            oaep_digest: self.kit.as_ref().map(|kit| kit.digest),
         }
     }
 

@@ -106,6 +106,7 @@ fn judge(protocol: Protocol, activity: Activity, response: &RawResponse) -> Vec<
         timeout: Span::seconds(20),
         rules: Rules::Console,
         must_list: &[],
+        oaep_digest: None,
     };
     classify(&Transport::Answered(response.clone()), &context)
         .findings

@@ -14,7 +14,7 @@ use crate::protocol::{AccessKey, UnixMillis};
 use crate::report::diagnosis::diagnose;
 use crate::report::model::{
     CheckReport, ExchangeReport, MerchantCallReport, ProfileSummary, REPORT_VERSION, Report,
-    ResponseReport, ScenarioReport, Status, StepReport, Summary, TogetherReport,
+    ResponseReport, RunVerdict, ScenarioReport, Status, StepReport, Summary, TogetherReport,
 };
 use crate::report::normalize::Normalizer;
 use crate::scenario::format::model::Step;
@@ -283,7 +283,8 @@ pub(crate) fn build(
             } else {
                 Status::Passed
             },
-            skip_reason: run.skipped.clone(),
+            skip_reason: run.skipped.as_ref().map(|s| s.reason.clone()),
+            incomplete: run.skipped.as_ref().is_some_and(|s| s.incomplete),
             virtual_ms: run.virtual_span.as_millis(),
             wall_ms: run.wall.as_millis() as u64,
             steps,
@@ -297,6 +298,7 @@ pub(crate) fn build(
         passed: count(Status::Passed),
         failed: count(Status::Failed),
         skipped: count(Status::Skipped),
+        incomplete: scenarios.iter().filter(|s| s.incomplete).count(),
         failed_checks: scenarios.iter().map(|s| s.failures().count()).sum(),
         exchanges: scenarios
             .iter()
@@ -311,10 +313,12 @@ pub(crate) fn build(
         kgsim: env!("CARGO_PKG_VERSION").to_owned(),
         target: context.target.clone(),
         profile: context.profile.clone(),
+        verdict: RunVerdict::Conformant,
         diagnosis: None,
         scenarios,
         summary,
     };
+    report.verdict = RunVerdict::of(&report.summary);
     report.diagnosis = diagnose(&report);
     report
 }
@@ -330,6 +334,7 @@ impl Report {
         self.summary.failed = count(Status::Failed);
         self.summary.skipped = count(Status::Skipped);
         self.summary.failed_checks = self.scenarios.iter().map(|s| s.failures().count()).sum();
+        self.verdict = RunVerdict::of(&self.summary);
         self.diagnosis = diagnose(self);
     }
 }

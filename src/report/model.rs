@@ -19,6 +19,8 @@ pub struct Report {
     pub(crate) target: String,
     /// The product profile the run used.
     pub(crate) profile: ProfileSummary,
+    /// The run's verdict.
+    pub(crate) verdict: RunVerdict,
     /// One cause that explains most failures, when there is one.
     pub(crate) diagnosis: Option<Diagnosis>,
     /// Every scenario, in file order.
@@ -93,8 +95,11 @@ pub(crate) struct Summary {
     pub(crate) passed: usize,
     /// Failed.
     pub(crate) failed: usize,
-    /// Skipped (not applicable to the profile).
+    /// Skipped (not applicable to the profile, or not configured).
     pub(crate) skipped: usize,
+    /// Skipped although the product's kind requires them, for want of configuration: the
+    /// run is incomplete.
+    pub(crate) incomplete: usize,
     /// Failed check outcomes.
     pub(crate) failed_checks: usize,
     /// Exchanges judged.
@@ -130,6 +135,8 @@ pub struct ScenarioReport {
     pub(crate) status: Status,
     /// Why it was skipped.
     pub(crate) skip_reason: Option<String>,
+    /// Skipped although the product's kind requires it (configuration missing).
+    pub(crate) incomplete: bool,
     /// Virtual time covered, in milliseconds.
     pub(crate) virtual_ms: i64,
     /// Wall time taken, in milliseconds (varies from run to run).
@@ -380,9 +387,30 @@ pub(crate) enum Symptom {
     Finding(String),
 }
 
-impl Report {
-    /// Whether every applicable scenario passed.
-    pub(crate) fn conformant(&self) -> bool {
-        self.summary.failed == 0
+/// What a run concludes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) enum RunVerdict {
+    /// Every scenario the product's kind requires ran, and every one that ran passed.
+    #[serde(rename = "conformant")]
+    Conformant,
+    /// Nothing failed, but scenarios the product's kind requires did not run for want of
+    /// configuration: no verdict on what they check.
+    #[serde(rename = "incomplete")]
+    Incomplete,
+    /// At least one scenario failed.
+    #[serde(rename = "not conformant")]
+    NotConformant,
+}
+
+impl RunVerdict {
+    /// The verdict of these totals.
+    pub(crate) fn of(summary: &Summary) -> Self {
+        if summary.failed > 0 {
+            Self::NotConformant
+        } else if summary.incomplete > 0 {
+            Self::Incomplete
+        } else {
+            Self::Conformant
+        }
     }
 }

@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use crate::marketplace::Span;
 use crate::report::diagnosis::is_explained;
 use crate::report::model::Diagnosis;
-use crate::report::model::{ExchangeReport, Report, ScenarioReport, Status};
+use crate::report::model::{
+    CheckReport, ExchangeReport, Report, RunVerdict, ScenarioReport, Status, StepReport,
+};
 
 /// Whether to colour the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,41 +78,43 @@ pub(crate) fn timeline_line(exchange: &ExchangeReport) -> String {
 /// How many alike exchanges in a row are shown before the rest are counted.
 const ALIKE_SHOWN: usize = 3;
 
-/// A step's exchanges, one line each; without `verbose`, a run of exchanges that differ only
-/// in their call and attempt numbers shows its first [`ALIKE_SHOWN`] and counts the rest.
-fn timeline(out: &mut String, exchanges: &[ExchangeReport], verbose: bool) {
+/// A step's exchanges, one line each; a run of exchanges that differ only in their time,
+/// call and attempt numbers (a retry schedule's 60 attempts) shows its first
+/// [`ALIKE_SHOWN`] and counts the rest — even with `verbose`, whose point is the timelines
+/// folded under a diagnosis, not sixty identical lines.
+fn timeline(out: &mut String, exchanges: &[ExchangeReport]) {
     let shape = |e: &ExchangeReport| {
         let mut alike = e.clone();
-        (alike.call, alike.attempt) = (0, 0);
+        (alike.call, alike.attempt, alike.at) = (0, 0, String::new());
         timeline_line(&alike)
+    };
+    let fold_line = |folded: usize, last: &ExchangeReport| {
+        format!(
+            "          … {folded} more like the above, the last at {} (attempt {})",
+            last.at, last.attempt
+        )
     };
     let mut run = 0;
     let mut folded = 0;
     for (index, exchange) in exchanges.iter().enumerate() {
         let same = index > 0 && shape(exchange) == shape(&exchanges[index - 1]);
         run = if same { run + 1 } else { 0 };
-        if !verbose && run >= ALIKE_SHOWN {
+        if run >= ALIKE_SHOWN {
             folded += 1;
             continue;
         }
         if folded > 0 {
-            let _ = writeln!(out, "          … {folded} more like the above");
+            let _ = writeln!(out, "{}", fold_line(folded, &exchanges[index - 1]));
             folded = 0;
         }
         let _ = writeln!(out, "        {}", timeline_line(exchange));
     }
-    if folded > 0 {
-        let _ = writeln!(out, "          … {folded} more like the above");
+    if let (true, Some(last)) = (folded > 0, exchanges.last()) {
+        let _ = writeln!(out, "{}", fold_line(folded, last));
     }
 }
 
-fn scenario(
-    out: &mut String,
-    report: &ScenarioReport,
-    colour: Colour,
-    folded: bool,
-    verbose: bool,
-) {
+fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour, folded: bool) {
     let (label, code) = match report.status {
         Status::Passed => ("PASS", "32"),
         Status::Failed => ("FAIL", "31;1"),
@@ -161,7 +165,7 @@ fn scenario(
         if let Some(together) = &step.together {
             let _ = writeln!(out, "        {}", together.describe());
         }
-        timeline(out, &step.exchanges, verbose);
+        timeline(out, &step.exchanges);
         for call in &step.merchant_calls {
             let code = crate::protocol::open_api::answer_code(&call.answer).unwrap_or_default();
             let _ = writeln!(
@@ -219,10 +223,46 @@ fn diagnosis(out: &mut String, diagnosis: &Diagnosis, colour: Colour) {
     );
 }
 
+/// A failure as far as folding cares: the same check at the same step, expecting and getting
+/// the same, on another attempt of the same call or another call like it.
+fn failure_shape(step: Option<&StepReport>, failure: &CheckReport) -> String {
+    let message = match failure.message.find(" (attempt ") {
+        Some(start) => {
+            let rest = &failure.message[start + " (attempt ".len()..];
+            let after = rest.find(" of ").map_or("", |of| &rest[of..]);
+            format!("{}{after}", &failure.message[..start])
+        }
+        None => failure.message.clone(),
+    };
+    format!(
+        "{}|{:?}|{message}|{}|{}",
+        failure.check,
+        step.map(|s| s.number),
+        failure.expected,
+        failure.got
+    )
+}
+
 /// Each failure that counts: its check, rule and spec section, place, expected and got, and
-/// any diff.
+/// any diff. A run of alike failures (a retry schedule's sixty attempts answered the same
+/// way) shows its first and counts the rest.
 fn failures(out: &mut String, report: &ScenarioReport, colour: Colour) {
+    let mut previous: Option<String> = None;
+    let mut folded = 0;
+    let fold = |out: &mut String, folded: usize| {
+        if folded > 0 {
+            let _ = writeln!(out, "          … {folded} more alike, on later attempts");
+        }
+    };
     for (step, failure) in report.failures() {
+        let shape = failure_shape(step, failure);
+        if previous.as_ref() == Some(&shape) {
+            folded += 1;
+            continue;
+        }
+        fold(out, folded);
+        folded = 0;
+        previous = Some(shape);
         check_line(
             out,
             colour,
@@ -252,6 +292,7 @@ fn failures(out: &mut String, report: &ScenarioReport, colour: Colour) {
             let _ = writeln!(out, "          {}", colour.paint(code, line));
         }
     }
+    fold(out, folded);
 }
 
 /// Renders the whole report; `verbose` shows every failed scenario's timeline even when the
@@ -275,7 +316,7 @@ pub(crate) fn render(report: &Report, colour: Colour, verbose: bool) -> String {
                 .diagnosis
                 .as_ref()
                 .is_some_and(|d| is_explained(s, d));
-        scenario(&mut out, s, colour, folded, verbose);
+        scenario(&mut out, s, colour, folded);
     }
     let pending = report
         .scenarios
@@ -292,20 +333,42 @@ pub(crate) fn render(report: &Report, colour: Colour, verbose: bool) -> String {
     out
 }
 
+/// ` (3 of them required for this product: set …)`: what made the run incomplete, each
+/// reason once.
+fn not_run(report: &Report) -> String {
+    if report.summary.incomplete == 0 {
+        return String::new();
+    }
+    let mut reasons: Vec<&str> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.incomplete)
+        .filter_map(|s| s.skip_reason.as_deref())
+        .collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    format!(
+        " ({} of them required for this product: {})",
+        report.summary.incomplete,
+        reasons.join("; ")
+    )
+}
+
 /// `36 scenarios: 31 passed, 0 failed, 5 skipped · 0 failed checks · 212 exchanges · …`.
 pub(crate) fn summary_line(report: &Report, colour: Colour) -> String {
     let s = &report.summary;
-    let verdict = if report.conformant() {
-        colour.paint("32;1", "conformant")
-    } else {
-        colour.paint("31;1", "NOT conformant")
+    let verdict = match report.verdict {
+        RunVerdict::Conformant => colour.paint("32;1", "conformant"),
+        RunVerdict::Incomplete => colour.paint("33;1", "incomplete"),
+        RunVerdict::NotConformant => colour.paint("31;1", "NOT conformant"),
     };
     format!(
-        "{verdict}: {} scenarios: {} passed, {} failed, {} skipped · {} failed checks · {} exchanges · {} of virtual time in {:.2}s",
+        "{verdict}: {} scenarios: {} passed, {} failed, {} skipped{} · {} failed checks · {} exchanges · {} of virtual time in {:.2}s",
         s.scenarios,
         s.passed,
         s.failed,
         s.skipped,
+        not_run(report),
         s.failed_checks,
         s.exchanges,
         Span(s.virtual_ms),

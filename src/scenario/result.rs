@@ -19,7 +19,7 @@ pub struct ScenarioRun {
     /// The scenario.
     pub(crate) scenario: Arc<Scenario>,
     /// Why it did not run, when it did not.
-    pub(crate) skipped: Option<String>,
+    pub(crate) skipped: Option<Skip>,
     /// Its steps.
     pub(crate) steps: Vec<StepRun>,
     /// Virtual time it covered.
@@ -28,6 +28,36 @@ pub struct ScenarioRun {
     pub(crate) start: UnixMillis,
     /// Wall time it took.
     pub(crate) wall: Duration,
+}
+
+/// Why a scenario did not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Skip {
+    /// What the user reads: the reason, and the flag or setting that would run it.
+    pub(crate) reason: String,
+    /// Whether the run is incomplete without it: the product's kind requires what the
+    /// scenario checks and only configuration the user did not give kept it from running (or
+    /// kgsim failed). A scenario that does not apply to the product, or that checks a
+    /// feature the user did not enable, is skipped and the run can still be conformant.
+    pub(crate) incomplete: bool,
+}
+
+impl Skip {
+    /// Does not apply to the product, or checks a feature not enabled.
+    pub(crate) fn not_applicable(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            incomplete: false,
+        }
+    }
+
+    /// Required for the product, not run for want of configuration (or by kgsim's fault).
+    pub(crate) fn incomplete(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            incomplete: true,
+        }
+    }
 }
 
 /// One step's run.

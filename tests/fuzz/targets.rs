@@ -131,6 +131,7 @@ pub(crate) fn classify(input: &[u8]) {
         } else {
             &[]
         },
+        oaep_digest: (choice % 3 == 0).then(Default::default),
     };
     let response = RawResponse {
         status: 200,

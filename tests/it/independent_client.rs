@@ -92,6 +92,7 @@ impl OpenApiAccess {
         instance: String,
         on_demand: Option<bool>,
         created: u64,
+        pushes_usage: bool,
     ) {
         let on_demand = match on_demand {
             Some(known) => known,
@@ -109,7 +110,7 @@ impl OpenApiAccess {
                     .is_some_and(|a| a["orderInfo"]["orderLine"][0]["chargingMode"] == "ON_DEMAND")
             }
         };
-        if on_demand {
+        if on_demand && pushes_usage {
             self.push_usage(&instance, created).await;
         }
     }

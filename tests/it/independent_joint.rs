@@ -512,9 +512,13 @@ async fn start(access: OpenApiAccess) -> (String, Arc<Joint>) {
     (format!("http://{address}/produce"), joint)
 }
 
-/// Runs the scenarios `filter` selects against the merchant, with `extra` flags; asserts the
-/// run is conformant and ran at least `at_least` scenarios. Returns the merchant's state.
-async fn passes(filter: &str, extra: &[&str], at_least: u64) -> Arc<Joint> {
+/// Runs the scenarios `filter` selects against the merchant with `extra` flags and every
+/// address and key the merchant has, but the flags named in `omit` (each with its value).
+async fn run_joint(
+    filter: &str,
+    extra: &[&str],
+    omit: &[&str],
+) -> (crate::support::Run, Value, Arc<Joint>) {
     let port = crate::independent_merchant::free_port();
     let access = OpenApiAccess {
         base: format!("http://127.0.0.1:{port}"),
@@ -525,27 +529,23 @@ async fn passes(filter: &str, extra: &[&str], at_least: u64) -> Arc<Joint> {
     let (url, joint) = start(access).await;
     let origin = url.trim_end_matches("/produce").to_owned();
     let listen = format!("127.0.0.1:{port}");
-    let mut args: Vec<String> = [
-        "run",
-        "--no-snapshots",
-        "--target",
-        &url,
-        "--protocol",
-        "v2",
-        "--filter",
-        filter,
-        "--openapi-listen",
-        &listen,
-        "--software-url",
-        &format!("{origin}/software"),
-        "--login-url",
-        &format!("{origin}/sso"),
-        "--kit-public-key",
-        "fixtures/kit/test-merchant-public.pem",
-    ]
-    .iter()
-    .map(|a| (*a).to_owned())
-    .collect();
+    let software = format!("{origin}/software");
+    let login = format!("{origin}/sso");
+    let flags: [(&str, &str); 6] = [
+        ("--target", &url),
+        ("--filter", filter),
+        ("--openapi-listen", &listen),
+        ("--software-url", &software),
+        ("--login-url", &login),
+        ("--kit-public-key", "fixtures/kit/test-merchant-public.pem"),
+    ];
+    let mut args: Vec<String> = ["run", "--no-snapshots", "--protocol", "v2"]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    for (flag, value) in flags.iter().filter(|(flag, _)| !omit.contains(flag)) {
+        args.extend([(*flag).to_owned(), (*value).to_owned()]);
+    }
     args.extend(extra.iter().map(|a| (*a).to_owned()));
     let (run, report) = tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -563,6 +563,13 @@ async fn passes(filter: &str, extra: &[&str], at_least: u64) -> Arc<Joint> {
     })
     .await
     .unwrap();
+    (run, report, joint)
+}
+
+/// Runs the scenarios `filter` selects against the merchant, with `extra` flags; asserts the
+/// run is conformant and ran at least `at_least` scenarios. Returns the merchant's state.
+async fn passes(filter: &str, extra: &[&str], at_least: u64) -> Arc<Joint> {
+    let (run, report, joint) = run_joint(filter, extra, &[]).await;
     assert_eq!(
         run.code, 0,
         "{filter} {extra:?}:\n{}\n{}",
@@ -575,6 +582,68 @@ async fn passes(filter: &str, extra: &[&str], at_least: u64) -> Arc<Joint> {
         run.stdout
     );
     joint
+}
+
+/// The scenarios of `report` skipped, with their reasons and whether each makes the run
+/// incomplete.
+fn skipped(report: &Value) -> Vec<(String, String, bool)> {
+    report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "skipped")
+        .map(|s| {
+            (
+                s["file"].as_str().unwrap().to_owned(),
+                s["skip_reason"].as_str().unwrap().to_owned(),
+                s["incomplete"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Without `--login-url` the login scenarios are skipped like any feature not declared,
+/// naming the flag; the rest of the Kit suite passes and the run is conformant.
+#[tokio::test(flavor = "multi_thread")]
+async fn login_scenarios_skip_without_a_login_url() {
+    let (run, report, _) = run_joint("tag:kit", &["--kit"], &["--login-url"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(report["verdict"], "conformant");
+    let logins: Vec<_> = skipped(&report)
+        .into_iter()
+        .filter(|(file, _, _)| file.contains("login"))
+        .collect();
+    assert_eq!(logins.len(), 2, "{logins:?}");
+    for (file, reason, incomplete) in logins {
+        assert!(reason.contains("--login-url"), "{file}: {reason}");
+        assert!(!incomplete, "{file}");
+    }
+}
+
+/// Without `--software-url`, the License-code scenarios that enter a code into the software
+/// are not run — and not failed: the run is incomplete, exit 1, and nothing blames the
+/// merchant for a code it was never told of.
+#[tokio::test(flavor = "multi_thread")]
+async fn license_code_without_a_software_url_is_incomplete_not_failed() {
+    let (run, report, _) = run_joint(
+        "tag:license",
+        &["--product", "license-code"],
+        &["--software-url"],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(report["verdict"], "incomplete", "{}", run.stdout);
+    assert_eq!(report["summary"]["failed"], 0, "{}", run.stdout);
+    assert!(report["diagnosis"].is_null());
+    let not_run: Vec<_> = skipped(&report)
+        .into_iter()
+        .filter(|(_, _, incomplete)| *incomplete)
+        .collect();
+    assert!(not_run.len() >= 5, "{not_run:?}");
+    for (file, reason, _) in &not_run {
+        assert!(reason.contains("--software-url"), "{file}: {reason}");
+    }
+    assert!(run.stdout.contains("incomplete: "), "{}", run.stdout);
 }
 
 /// The Kit syncs (x-sign checked, clientSecret decrypted with its own OAEP decoder) and both

@@ -65,6 +65,8 @@ pub(crate) struct Conduct {
     /// V1: on a package purchase, push usage for the latest on-demand instance against the
     /// package (`relate_pkg_instance`), as a merchant that links the two would.
     pub(crate) package_usage: bool,
+    /// Query the order, never push usage: a merchant whose metering is not built yet.
+    pub(crate) no_usage: bool,
 }
 
 /// The activities (wire names) a product of this kind must implement: spec V1 §1 "Which
@@ -247,6 +249,7 @@ impl Independent {
                                 id.clone(),
                                 on_demand,
                                 crate::independent::now_secs(),
+                                !self.conduct.no_usage,
                             ));
                         }
                         id
@@ -659,7 +662,15 @@ async fn the_suite_passes_against_an_independent_correct_merchant() {
     for (protocol, v2) in [("v1", false), ("v2", true)] {
         let url = start(v2).await;
         for billing in ["period", "one-time", "on-demand", "package"] {
-            let mut extra = vec!["--protocol", protocol, "--billing", billing];
+            // The basic interfaces only: this merchant calls no open API (another test
+            // covers them), so a V2 or on-demand run is incomplete without failing.
+            let mut extra = vec![
+                "--protocol",
+                protocol,
+                "--billing",
+                billing,
+                "--allow-incomplete",
+            ];
             if billing == "period" {
                 let optional: &[&str] = if v2 {
                     &["upgrade", "change-instance-check"]
@@ -692,7 +703,14 @@ async fn a_merchant_implementing_exactly_its_kinds_interfaces_passes_in_every_ki
                 ..Conduct::default()
             };
             let url = start_with(v2, HeaderCase::AsWritten, conduct).await;
-            let run = run_against(&url, &["--protocol", protocol, "--billing", billing]).await;
+            let basic = [
+                "--protocol",
+                protocol,
+                "--billing",
+                billing,
+                "--allow-incomplete",
+            ];
+            let run = run_against(&url, &basic).await;
             assert_eq!(
                 run.code, 0,
                 "{protocol} {billing}:\n{}\n{}",
@@ -834,6 +852,37 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// A merchant that calls the open APIs kgsim will serve on a port of its own: its production
+/// address and the `--openapi-listen` address.
+async fn start_calling_open_apis(v2: bool, conduct: Conduct) -> (String, String) {
+    let port = free_port();
+    let access = OpenApiAccess {
+        base: format!("http://127.0.0.1:{port}"),
+        ak: "independent-ak".into(),
+        sk: "independent-sk".into(),
+        key: KEY.into(),
+    };
+    let url = start_calling(v2, HeaderCase::AsWritten, conduct, Some(access)).await;
+    (url, format!("127.0.0.1:{port}"))
+}
+
+/// `kgsim run --json` with the open-API AK/SK the calling merchant signs with.
+async fn run_with_open_apis(args: Vec<String>) -> (crate::support::Run, Value) {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::support::kgsim_json_env(
+            &args,
+            Some(KEY),
+            &[
+                ("KGSIM_OPENAPI_AK", "independent-ak"),
+                ("KGSIM_OPENAPI_SK", "independent-sk"),
+            ],
+        )
+    })
+    .await
+    .unwrap()
+}
+
 /// The open-API scenarios pass against a merchant that signs its calls with its own code:
 /// query-order (V2), usage push (on-demand, V1 and V2), License activation.
 #[tokio::test(flavor = "multi_thread")]
@@ -845,16 +894,8 @@ async fn an_independent_merchant_passes_the_open_api_scenarios() {
         (true, "period", &["--open-api", "license"]),
     ];
     for (v2, billing, extra) in cases {
-        let port = free_port();
-        let access = OpenApiAccess {
-            base: format!("http://127.0.0.1:{port}"),
-            ak: "independent-ak".into(),
-            sk: "independent-sk".into(),
-            key: KEY.into(),
-        };
-        let url = start_calling(v2, HeaderCase::AsWritten, Conduct::default(), Some(access)).await;
+        let (url, listen) = start_calling_open_apis(v2, Conduct::default()).await;
         let software = url.replace("/produce", "/software/license");
-        let listen = format!("127.0.0.1:{port}");
         let protocol = if v2 { "v2" } else { "v1" };
         let mut args = run_args(
             &url,
@@ -872,19 +913,7 @@ async fn an_independent_merchant_passes_the_open_api_scenarios() {
             ],
         );
         args.extend(extra.iter().map(|a| (*a).to_owned()));
-        let (run, report) = tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            crate::support::kgsim_json_env(
-                &args,
-                Some(KEY),
-                &[
-                    ("KGSIM_OPENAPI_AK", "independent-ak"),
-                    ("KGSIM_OPENAPI_SK", "independent-sk"),
-                ],
-            )
-        })
-        .await
-        .unwrap();
+        let (run, report) = run_with_open_apis(args).await;
         assert_eq!(
             run.code, 0,
             "{protocol} {billing} {extra:?}:\n{}\n{}",
@@ -903,19 +932,11 @@ async fn an_independent_merchant_passes_the_open_api_scenarios() {
 /// marketplace stops the on-demand instance it pays for.
 #[tokio::test(flavor = "multi_thread")]
 async fn usage_against_a_package_stops_its_instance_when_the_quota_is_used_up() {
-    let port = free_port();
-    let access = OpenApiAccess {
-        base: format!("http://127.0.0.1:{port}"),
-        ak: "independent-ak".into(),
-        sk: "independent-sk".into(),
-        key: KEY.into(),
-    };
     let conduct = Conduct {
         package_usage: true,
         ..Conduct::default()
     };
-    let url = start_calling(false, HeaderCase::AsWritten, conduct, Some(access)).await;
-    let listen = format!("127.0.0.1:{port}");
+    let (url, listen) = start_calling_open_apis(false, conduct).await;
     let args = run_args(
         &url,
         &[
@@ -926,20 +947,95 @@ async fn usage_against_a_package_stops_its_instance_when_the_quota_is_used_up() 
             &listen,
         ],
     );
-    let run = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        crate::support::kgsim_env(
-            &args,
-            Some(KEY),
-            None,
-            &[
-                ("KGSIM_OPENAPI_AK", "independent-ak"),
-                ("KGSIM_OPENAPI_SK", "independent-sk"),
-            ],
-        )
-    })
-    .await
-    .unwrap();
+    let (run, _) = run_with_open_apis(args).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("1 passed"), "{}", run.stdout);
+}
+
+/// Found by an independent Node merchant: a V2 on-demand run without the open-API AK/SK
+/// skipped query-order and usage push, which that kind requires, and still ended
+/// "conformant". It is "incomplete", exit 1, the JUnit shows both cases skipped with the
+/// reason; `--allow-incomplete` keeps exit 0 for local use.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_demand_without_open_api_credentials_is_incomplete() {
+    let url = start_with(true, HeaderCase::AsWritten, Conduct::default()).await;
+    let junit = crate::support::temp_file("incomplete.xml", b"");
+    let base = [
+        "--protocol",
+        "v2",
+        "--billing",
+        "on-demand",
+        "--junit",
+        junit.to_str().unwrap(),
+    ];
+    let run = run_against(&url, &base).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let summary = run.stdout.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("incomplete: "), "{summary}");
+    assert!(
+        summary.contains("2 of them required for this product")
+            && summary.contains("KGSIM_OPENAPI_AK"),
+        "{summary}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    for case in ["openapi/query-order.yaml", "openapi/usage-push.yaml"] {
+        let at = xml.find(case).unwrap_or_else(|| panic!("{case} in {xml}"));
+        let after = &xml[at..];
+        let case_xml = &after[..after.find("</testcase>").unwrap()];
+        assert!(
+            case_xml.contains("<skipped message=\"the open APIs are not served"),
+            "{case_xml}"
+        );
+    }
+    let mut allowed = base.to_vec();
+    allowed.push("--allow-incomplete");
+    let run = run_against(&url, &allowed).await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("incomplete: ")
+    );
+}
+
+/// With the open APIs served, the same merchant that queries its orders but pushes no usage
+/// is not conformant — and since its query-order arrived, the finding does not send it to
+/// check its base URL and AK/SK, which work.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_merchant_that_pushes_no_usage_fails_without_the_base_url_hint() {
+    let conduct = Conduct {
+        no_usage: true,
+        ..Conduct::default()
+    };
+    let (url, listen) = start_calling_open_apis(true, conduct).await;
+    let args = run_args(
+        &url,
+        &[
+            "--protocol",
+            "v2",
+            "--billing",
+            "on-demand",
+            "--filter",
+            "openapi",
+            "--openapi-listen",
+            &listen,
+            "--await-within",
+            "2s",
+        ],
+    );
+    let (run, report) = run_with_open_apis(args).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(report["verdict"], "not conformant");
+    let usage = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("did not make 1 usage record(s)"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(usage.contains("reached the open APIs 1 time(s)"), "{usage}");
+    assert!(
+        !usage.contains("base URL at the one kgsim serves"),
+        "{usage}"
+    );
 }

@@ -8,6 +8,7 @@ use crate::marketplace::clock::Span;
 use crate::protocol::ResultCode;
 use crate::protocol::v1::body_sign::BodySignFormatError;
 use crate::protocol::v1::crypto::EncryptType;
+use crate::protocol::v2::client_secret::OaepDigest;
 
 /// A value the merchant sent, as a finding quotes it: at most 64 characters, so that a padded
 /// `resultCode` cannot make every message it appears in as large as the answer.
@@ -163,6 +164,14 @@ pub enum Finding {
         /// Why.
         reason: String,
     },
+    /// applicationSync refused with a result code: the merchant could not use the
+    /// clientSecret, encrypted with this OAEP digest — which the docs do not name (§10 q7).
+    ClientSecretRefused {
+        /// The resultCode answered.
+        code: String,
+        /// The digest kgsim encrypted with.
+        digest: OaepDigest,
+    },
     /// queryInstance did not list an instance it was asked about (`instanceId` is mandatory
     /// in every answer entry; spec V1 §1 FAQ, V2 §8.3).
     NotListed(String),
@@ -185,7 +194,7 @@ impl Finding {
             | Self::BodySignDuplicate(_)
             | Self::BodySignMalformed(_)
             | Self::BodySignWrong { .. } => Rule::BodySign,
-            Self::ResultCode(_) => Rule::ResultCode,
+            Self::ResultCode(_) | Self::ClientSecretRefused { .. } => Rule::ResultCode,
             Self::MissingField(_) | Self::FieldWrongType { .. } => Rule::MandatoryFields,
             Self::FieldTooLong { .. } => Rule::FieldLength,
             Self::EncryptTypeInvalid(_) | Self::NotDecryptable { .. } => Rule::AppInfoDecrypt,
@@ -220,7 +229,9 @@ impl Finding {
             | Self::BodySignDuplicate(_)
             | Self::BodySignMalformed(_) => BODY_SIGN.to_owned(),
             Self::BodySignWrong { .. } => "响应Http Body签名校验失败,预期的签名值:**********".to_owned(),
-            Self::ResultCode(_) => "调用失败,生产接口resultCode返回错误.".to_owned(),
+            Self::ResultCode(_) | Self::ClientSecretRefused { .. } => {
+                "调用失败,生产接口resultCode返回错误.".to_owned()
+            }
             Self::MissingField(path) => format!("调测失败,接口响应缺少{path}."),
             Self::NotListed(_) => "调测失败,接口响应缺少instanceId.".to_owned(),
             Self::FieldTooLong { path, .. } => format!("调测失败,字段{path}长度不合法."),
@@ -264,6 +275,20 @@ impl Finding {
                     .unwrap_or("undocumented code");
                 format!("resultCode {code} ({meaning}), not 000000")
             }
+            Self::ClientSecretRefused { code, digest } => {
+                let others: Vec<String> = OaepDigest::ALL
+                    .iter()
+                    .filter(|d| *d != digest)
+                    .map(|d| format!("`--kit-oaep-digest {d}`"))
+                    .collect();
+                format!(
+                    "applicationSync answered resultCode {code}, not 000000: the merchant could \
+                     not use the clientSecret. kgsim encrypted it with RSA-OAEP {digest}; the \
+                     docs do not name the digest, so a merchant decrypting with another one \
+                     fails here — run with {} to find the one your merchant uses",
+                    others.join(" or ")
+                )
+            }
             Self::MissingField(path) => format!("mandatory field `{path}` is missing"),
             Self::FieldTooLong { path, len, max } => {
                 format!("field `{path}` is {len} characters, over its maximum of {max}")
@@ -306,7 +331,7 @@ impl Finding {
                 r#"one Body-Sign: sign_type="HMAC-SHA256", signature= "<Base64>""#.to_owned()
             }
             Self::BodySignWrong { expected, .. } => format!("signature {expected}"),
-            Self::ResultCode(_) => "000000".to_owned(),
+            Self::ResultCode(_) | Self::ClientSecretRefused { .. } => "000000".to_owned(),
             Self::MissingField(path) => format!("`{path}` present"),
             Self::FieldTooLong { max, .. } => format!("at most {max} characters"),
             Self::FieldWrongType { expected, .. } => format!("a {expected}"),
@@ -330,7 +355,7 @@ impl Finding {
             Self::BodySignDuplicate(count) => format!("{count} Body-Sign headers"),
             Self::BodySignMalformed(why) => why.to_string(),
             Self::BodySignWrong { got, .. } => format!("signature {got}"),
-            Self::ResultCode(code) => code.clone(),
+            Self::ResultCode(code) | Self::ClientSecretRefused { code, .. } => code.clone(),
             Self::MissingField(_) => "(absent)".to_owned(),
             Self::FieldTooLong { len, .. } => format!("{len} characters"),
             Self::FieldWrongType { .. } => "another JSON type".to_owned(),

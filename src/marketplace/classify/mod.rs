@@ -15,6 +15,7 @@ pub(crate) mod finding;
 
 use crate::marketplace::clock::Span;
 use crate::protocol::fields::{Rules, Violation, validate};
+use crate::protocol::v2::client_secret::OaepDigest;
 use crate::protocol::{AccessKey, Activity, Protocol, ResultCode, v1, v2};
 
 pub(crate) use answer::Answer;
@@ -75,6 +76,8 @@ pub struct Context<'a> {
     pub rules: Rules,
     /// queryInstance: the instance ids a successful answer must list.
     pub must_list: &'a [String],
+    /// The OAEP digest applicationSync's clientSecret was encrypted with (Kit products).
+    pub oaep_digest: Option<OaepDigest>,
 }
 
 impl<'a> Context<'a> {
@@ -163,7 +166,15 @@ fn judge_fields(answer: &mut Answer, context: &Context<'_>, findings: &mut Vec<F
     let provisioning = async_allowed && code == ResultCode::Processing.as_str();
     let success = code == ResultCode::Success.as_str();
     if !success && !provisioning {
-        findings.push(Finding::ResultCode(finding::clip(&code)));
+        let code = finding::clip(&code);
+        // The code table is newInstance's: a refused applicationSync says the clientSecret
+        // could not be used (§3.3), whatever the code.
+        findings.push(match (context.activity, context.oaep_digest) {
+            (Activity::ApplicationSync, Some(digest)) => {
+                Finding::ClientSecretRefused { code, digest }
+            }
+            _ => Finding::ResultCode(code),
+        });
     }
     // An error answer is judged against the bare result table only.
     let table = match (success || provisioning, context.protocol) {

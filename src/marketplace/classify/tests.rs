@@ -22,6 +22,7 @@ fn judge(protocol: Protocol, activity: Activity, transport: &Transport) -> Judge
             timeout: Span::seconds(20),
             rules: Rules::Console,
             must_list: &[],
+            oaep_digest: None,
         },
     )
 }
@@ -351,6 +352,7 @@ fn a_successful_query_must_list_every_instance_asked_about() {
         timeout: Span::seconds(20),
         rules: Rules::Console,
         must_list: &wanted,
+        oaep_digest: None,
     };
     let bare = v1_answer(r#"{"resultCode":"000000","resultMsg":"ok"}"#);
     let j = classify(&bare, &context);
@@ -387,4 +389,36 @@ fn injected_faults_are_their_own_outcomes() {
         vec![Finding::Injected(Injection::AnswerDropped)]
     );
     assert!(!j.accepted(), "the marketplace saw no answer");
+}
+
+/// A refused applicationSync names the clientSecret and the OAEP digests to try, not the
+/// newInstance table's meaning of the code ("mobile number empty or duplicate").
+#[test]
+fn a_refused_application_sync_names_the_oaep_digest() {
+    let key = AccessKey::new(KEY);
+    let context = Context {
+        protocol: Protocol::V2,
+        activity: Activity::ApplicationSync,
+        key: &key,
+        timeout: Span::seconds(20),
+        rules: Rules::Console,
+        must_list: &[],
+        oaep_digest: Some(OaepDigest::Sha256Mgf1Sha1),
+    };
+    let refused = v1_answer(r#"{"resultCode":"000101","resultMsg":"decrypt failed"}"#);
+    let judgement = classify(&refused, &context);
+    let finding = judgement
+        .findings
+        .iter()
+        .find(|f| f.rule() == Rule::ResultCode)
+        .unwrap();
+    let message = finding.message();
+    assert!(message.contains("clientSecret"), "{message}");
+    assert!(message.contains("RSA-OAEP sha256-mgf1-sha1"), "{message}");
+    assert!(
+        message.contains("`--kit-oaep-digest sha1` or `--kit-oaep-digest sha256`"),
+        "{message}"
+    );
+    assert!(!message.contains("mobile"), "{message}");
+    assert_eq!(finding.got(), "000101");
 }

@@ -246,6 +246,20 @@ impl Run<'_> {
         .await;
         let settlement = settled(&book.lock(), scope, &awaited.call, &subjects);
         let came = settlement.came;
+        // The base-URL and AK/SK hint only fits a merchant none of whose calls arrived.
+        let reached = book
+            .lock()
+            .calls
+            .iter()
+            .filter(|c| c.scope == scope)
+            .count();
+        let note = (!came && reached > 0).then(|| {
+            format!(
+                "it reached the open APIs {reached} time(s) in this scenario, so its base URL \
+                 and AK/SK work: it does not make this call, or names another order or instance \
+                 in it"
+            )
+        });
         let mut step = self.empty_step(index, None);
         step.merchant_calls =
             self.unreported_calls(scope, &awaited.call, &subjects, settlement.upto);
@@ -258,7 +272,7 @@ impl Run<'_> {
             came,
             within,
             facts,
-            note: None,
+            note,
         });
         step
     }

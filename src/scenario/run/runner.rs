@@ -17,7 +17,7 @@ use crate::protocol::{Activity, UnixMillis};
 use crate::scenario::format::model::{Action, Faults, Scenario, Step};
 
 use crate::scenario::publish::Publisher;
-use crate::scenario::result::{Exchange, ScenarioRun, StepRun};
+use crate::scenario::result::{Exchange, ScenarioRun, Skip, StepRun};
 use crate::scenario::run::facts::about_notification;
 use crate::scenario::run::state::{Acted, Capture, Run};
 
@@ -45,28 +45,55 @@ fn seed_for(run_seed: u64, scenario: &Scenario) -> u64 {
     stable_seed(scenario) ^ run_seed
 }
 
+/// Why a scenario that applies to the product cannot run with the configuration given, if
+/// it cannot. Its calls to the open APIs are ones the product's kind makes (the profile
+/// checked that), and a License code is what License-code software is for: without them the
+/// run is incomplete. The login is a feature the merchant opts into: without its callback
+/// address the scenario is skipped like any undeclared feature.
+fn unconfigured(scenario: &Scenario, context: &RunContext) -> Option<Skip> {
+    let does = |wanted: fn(&Action) -> bool| scenario.steps.iter().any(|s| wanted(&s.action));
+    let logs_in = does(|a| matches!(a, Action::Login { .. }));
+    if logs_in && context.login_url.is_none() {
+        return Some(Skip::not_applicable(
+            "tests the login: pass --login-url URL (the merchant's OAuth redirect_uri)",
+        ));
+    }
+    let Some(link) = &context.open_api else {
+        if logs_in && scenario.applies.calls.is_empty() {
+            return Some(Skip::not_applicable(
+                "tests the login, and the identity centre is served with the open APIs: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK",
+            ));
+        }
+        return (!scenario.applies.calls.is_empty()).then(|| {
+            Skip::incomplete(
+                "the open APIs are not served: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK",
+            )
+        });
+    };
+    let enters_code = does(|a| matches!(a, Action::EnterLicense(_)));
+    (enters_code && link.software_url.is_none()).then(|| {
+        Skip::incomplete(
+            "enters a License code into the software: pass --software-url URL (where your software takes a License code)",
+        )
+    })
+}
+
 /// Runs one scenario against the context's target.
 pub(crate) async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> ScenarioRun {
     let started = Instant::now();
-    let skipped = |reason: String, scenario: Arc<Scenario>| ScenarioRun {
+    let skipped = |skip: Skip, scenario: Arc<Scenario>| ScenarioRun {
         scenario,
-        skipped: Some(reason),
+        skipped: Some(skip),
         steps: Vec::new(),
         virtual_span: Span::ZERO,
         start: UnixMillis(0),
         wall: Duration::ZERO,
     };
     if let Some(reason) = context.profile.skip_reason(&scenario) {
-        return skipped(reason, scenario);
+        return skipped(Skip::not_applicable(reason), scenario);
     }
-    let logs_in = scenario
-        .steps
-        .iter()
-        .any(|s| matches!(s.action, Action::Login { .. }));
-    if (!scenario.applies.calls.is_empty() || logs_in) && context.open_api.is_none() {
-        let reason =
-            "the open APIs are not served: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK".to_owned();
-        return skipped(reason, scenario);
+    if let Some(skip) = unconfigured(&scenario, context) {
+        return skipped(skip, scenario);
     }
     let mut settings = context.profile.settings(context.key.clone());
     settings.wire.stable_seed = stable_seed(&scenario);

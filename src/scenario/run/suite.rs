@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::scenario::format::model::Scenario;
-use crate::scenario::result::ScenarioRun;
+use crate::scenario::result::{ScenarioRun, Skip};
 use crate::scenario::run::runner::{RunContext, run_scenario};
 
 /// The default number of scenarios run at once: enough to keep a slow merchant busy, since
@@ -65,7 +65,9 @@ pub(crate) async fn run_all(
         .map(|(run, scenario)| {
             run.unwrap_or_else(|| ScenarioRun {
                 scenario: scenario.clone(),
-                skipped: Some("internal error: the scenario's task ended abnormally".into()),
+                skipped: Some(Skip::incomplete(
+                    "internal error: the scenario's task ended abnormally",
+                )),
                 steps: Vec::new(),
                 virtual_span: crate::marketplace::Span::ZERO,
                 start: crate::protocol::UnixMillis(0),
