@@ -32,6 +32,8 @@ pub mod conformance;
 pub mod console;
 pub mod deliver;
 pub mod fsio;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod load;
 pub mod marketplace;
 pub mod merchant;

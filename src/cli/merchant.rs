@@ -123,6 +123,7 @@ pub(crate) fn run(args: MerchantArgs, out: &mut dyn Write) -> Exit {
             app_key,
             app_secret: secrets::app_secret(None)?,
             ca_pem,
+            outstanding: merchant::owed::Outstanding::default(),
         });
     }
     let runtime = tokio::runtime::Runtime::new()

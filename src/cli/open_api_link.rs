@@ -13,6 +13,7 @@ use crate::cli::secrets::{self, OPENAPI_AK_ENV};
 use crate::fsio;
 use crate::marketplace::Span;
 use crate::merchant::client::OpenApiClientConfig;
+use crate::merchant::owed::Outstanding;
 use crate::open_api::{self, Book, Keys, Running};
 use crate::protocol::AccessKey;
 use crate::protocol::open_api::OpenApiUse;
@@ -103,6 +104,7 @@ impl OpenApiFlags {
             app_key,
             app_secret,
             ca_pem: running.ca_pem.clone(),
+            outstanding: Outstanding::default(),
         };
         Ok(Some(Served { running, client }))
     }

@@ -15,6 +15,11 @@ use crate::protocol::v2::client_secret::{MerchantPrivateKey, MerchantPublicKey, 
 use crate::scenario::profile::Profile;
 use crate::transport::TargetUrl;
 
+/// The embedded reference merchant's Kit key (RSA 3072, PKCS#8): only ever the embedded
+/// merchant's, whose clientSecret is kgsim's own test data.
+const EMBEDDED_MERCHANT_KIT_KEY: &str =
+    include_str!("../../fixtures/kit/embedded-merchant-private.pem");
+
 /// The product flags of `kgsim run`.
 #[derive(Debug, Args)]
 pub(crate) struct ProductFlags {
@@ -76,10 +81,12 @@ impl ProductFlags {
                 "a Kit run needs the merchant's RSA public key: pass --kit-public-key PEM (or kit-public-key in the profile)"
             )));
         }
-        let private =
-            MerchantPrivateKey::generate(crate::protocol::v2::client_secret::MIN_KEY_BITS)
-                .context("cannot generate the embedded merchant's RSA key")
-                .could_not_run()?;
+        // The embedded reference merchant's own fixed key: generating a 3072-bit key cost
+        // 0.27 s of every Kit run, and this key guards nothing (the merchant is kgsim's own,
+        // on a loopback port for one run). A user's merchant always brings its own key.
+        let private = MerchantPrivateKey::parse(EMBEDDED_MERCHANT_KIT_KEY)
+            .context("the embedded merchant's RSA key")
+            .could_not_run()?;
         Ok(Some(KitKeys {
             public: private.public_key(),
             private: Some(private),

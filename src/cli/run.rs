@@ -371,6 +371,7 @@ async fn prepare(
     let link = served.as_ref().map(|s| {
         let mut link = OpenApiLink::new(s.running.book.clone(), software_url);
         link.await_within = args.open_api.await_within;
+        link.merchant_owes = embedded.then(|| s.client.outstanding.watch());
         link
     });
     let mut run = SuiteRun::new(profile, key, client, scenarios);

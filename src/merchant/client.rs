@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::merchant::faults::{Fault, Faults};
+use crate::merchant::owed::{Busy, Outstanding};
 use crate::protocol::open_api::Endpoint;
 use crate::protocol::{AccessKey, BillingMode, UnixMillis, apigw, usage_push};
 
@@ -26,6 +27,8 @@ pub(crate) struct OpenApiClientConfig {
     pub(crate) app_secret: AccessKey,
     /// The CA to trust for HTTPS (kgsim's generated one).
     pub(crate) ca_pem: Option<String>,
+    /// The calls owed and not yet made, which the run of an embedded merchant waits on.
+    pub(crate) outstanding: Outstanding,
 }
 
 /// A purchase the merchant follows up on.
@@ -168,7 +171,9 @@ impl OpenApiClient {
     }
 
     /// Follows a purchase up: query-order (V2), then usage for on-demand instances.
-    pub(crate) async fn follow_up(self: Arc<Self>, purchase: FollowUp) {
+    /// What is owed now is the query and the first push: `owed` is dropped after them,
+    /// and the hourly pushes that follow are the merchant's own schedule.
+    pub(crate) async fn follow_up(self: Arc<Self>, purchase: FollowUp, owed: Busy) {
         let billing = match purchase.billing {
             Some(billing) => Some(billing),
             None if self.faults.has(Fault::NoQueryOrder) => None,
@@ -184,10 +189,12 @@ impl OpenApiClient {
         }
         let mut hourly = tokio::time::interval(Duration::from_secs(3600));
         let mut from = purchase.created;
+        let mut owed = Some(owed);
         loop {
             hourly.tick().await;
             let to = (self.clock)();
             self.push_usage(&purchase.instance_id, from, to).await;
+            owed.take();
             from = to;
         }
     }
@@ -215,9 +222,20 @@ impl OpenApiClient {
         Some(OrderTerms { billing, expires })
     }
 
+    /// An obligation to call, open until the returned guard is dropped: taken before the
+    /// merchant answers the request that obliges it.
+    pub(crate) fn owe(&self) -> Busy {
+        self.config.outstanding.begin()
+    }
+
     /// Uploads a License as characters for a marketplace event (§4.6), as
     /// `multipart/form-data` with the `isvUpdateFileReq` part.
-    pub(crate) async fn upload_license(self: Arc<Self>, event_id: String, license: String) {
+    pub(crate) async fn upload_license(
+        self: Arc<Self>,
+        event_id: String,
+        license: String,
+        owed: Busy,
+    ) {
         let boundary = format!("kgsim{}", hex::encode(rand::random::<[u8; 8]>()));
         let request = json!({"type": "CHARACTERS", "characters": license}).to_string();
         let body = format!(
@@ -226,6 +244,7 @@ impl OpenApiClient {
         let endpoint = Endpoint::Upload { event_id };
         let content_type = format!("multipart/form-data; boundary={boundary}");
         let _ = self.signed_as(&endpoint, "", &body, &content_type).await;
+        drop(owed);
     }
 
     /// The identity centre's token endpoint (§3.9): the access token for a login code.
@@ -339,12 +358,13 @@ impl OpenApiClient {
 
     /// The shipped software was given a License code: activate it (once — or twice under the
     /// fault), then check it with a heartbeat.
-    pub(crate) async fn use_license(self: Arc<Self>, code: String) {
+    pub(crate) async fn use_license(self: Arc<Self>, code: String, owed: Busy) {
         let body = json!({ "license": code }).to_string();
         let _ = self.signed(&Endpoint::ActivateV1, "", &body).await;
         if self.faults.has(Fault::ActivateTwice) {
             let _ = self.signed(&Endpoint::ActivateV1, "", &body).await;
         }
         let _ = self.signed(&Endpoint::HeartbeatV1, "", &body).await;
+        drop(owed);
     }
 }

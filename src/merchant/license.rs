@@ -208,7 +208,12 @@ impl Merchant {
         let fingerprint = r.device_fingerprint.as_deref().unwrap_or_default();
         let license = license_text(&r.instance_id, &r.event_id, fingerprint, salt);
         if let (Some(open_api), false) = (&self.open_api, self.faults.has(Fault::LicenseNoUpload)) {
-            tokio::spawn(open_api.clone().upload_license(r.event_id.clone(), license));
+            let owed = open_api.owe();
+            tokio::spawn(
+                open_api
+                    .clone()
+                    .upload_license(r.event_id.clone(), license, owed),
+            );
         }
         Reply::Code(ResultCode::Success)
     }
@@ -220,8 +225,10 @@ impl Merchant {
         if let (Some(open_api), true) = (&self.open_api, query) {
             let open_api = open_api.clone();
             let (order, line) = (r.order_id.clone(), r.order_line_id.clone());
+            let owed = open_api.owe();
             tokio::spawn(async move {
                 let _ = open_api.query_order(&order, &line).await;
+                drop(owed);
             });
         }
         Reply::Code(ResultCode::Success)

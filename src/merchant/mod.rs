@@ -15,6 +15,7 @@ pub(crate) mod client;
 pub(crate) mod faults;
 mod kit;
 mod license;
+pub(crate) mod owed;
 mod sso;
 mod store;
 mod v1;
@@ -240,7 +241,8 @@ impl Merchant {
             instance_id: instance_id.clone(),
             created: (self.clock)(),
         };
-        tokio::spawn(open_api.clone().follow_up(follow_up));
+        let owed = open_api.owe();
+        tokio::spawn(open_api.clone().follow_up(follow_up, owed));
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -388,7 +390,8 @@ async fn software(State(merchant): State<Arc<Merchant>>, body: Bytes) -> Respons
     match (code, &merchant.open_api) {
         (Some(code), Some(open_api)) => {
             merchant.licenses().learn_code(&code);
-            tokio::spawn(open_api.clone().use_license(code));
+            let owed = open_api.owe();
+            tokio::spawn(open_api.clone().use_license(code, owed));
             (axum::http::StatusCode::ACCEPTED, "activating").into_response()
         }
         (None, _) => (axum::http::StatusCode::BAD_REQUEST, "no license").into_response(),

@@ -361,14 +361,17 @@ impl Book {
         mine
     }
 
-    /// Every call no step reported, once the merchant has been quiet for `quiet` (or `most`
-    /// has passed): what it did outside the awaited flows.
+    /// Every call no step reported, once the merchant has been quiet for a while (or `most`
+    /// has passed): what it did outside the awaited flows. The quiet span starts at `quiet`
+    /// and doubles each time a call arrives within it — it grows only for a merchant that
+    /// actually makes late calls, so a prompt one costs `quiet` once.
     pub(crate) async fn leftovers(
         &self,
         quiet: std::time::Duration,
         most: std::time::Duration,
     ) -> Vec<MerchantCall> {
         let end = tokio::time::Instant::now() + most;
+        let mut quiet = quiet;
         loop {
             let seen = self.lock().calls.len();
             let until = (tokio::time::Instant::now() + quiet).min(end);
@@ -376,6 +379,7 @@ impl Book {
             if !more || tokio::time::Instant::now() >= end {
                 break;
             }
+            quiet = quiet.saturating_mul(2);
         }
         self.lock()
             .calls

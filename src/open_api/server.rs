@@ -165,6 +165,18 @@ impl OpenApi {
         }
     }
 
+    /// What [`Self::handle`] does with a call the gateway let through: the operation alone,
+    /// reading the body (usage records, License bodies, identity requests, multipart). The
+    /// fuzzer's way past the signature to the body parsers; `None` for a path that is no API.
+    pub(crate) async fn operate_trusted(
+        &self,
+        received: &Received,
+        now: UnixMillis,
+    ) -> Option<Reply> {
+        let endpoint = Endpoint::route(&received.path)?;
+        Some(self.operate(&endpoint, received, now).await)
+    }
+
     async fn operate(&self, endpoint: &Endpoint, received: &Received, now: UnixMillis) -> Reply {
         let body = &received.body;
         if let Endpoint::Upload { event_id } = endpoint {

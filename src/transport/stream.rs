@@ -82,6 +82,9 @@ pub(crate) enum Stream {
     Tcp(TcpStream),
     /// `https://`.
     Tls(Box<TlsStream<TcpStream>>),
+    /// Bytes an answer is replayed from, read as a socket's would be: how the fuzzer drives
+    /// the HTTP/1.1 framing without a network ([`super::http1::Connection::replay`]).
+    Replay(io::Cursor<Vec<u8>>),
 }
 
 impl std::fmt::Debug for Stream {
@@ -89,6 +92,7 @@ impl std::fmt::Debug for Stream {
         f.write_str(match self {
             Self::Tcp(_) => "Stream::Tcp",
             Self::Tls(_) => "Stream::Tls",
+            Self::Replay(_) => "Stream::Replay",
         })
     }
 }
@@ -181,6 +185,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Self::Tcp(stream) => Pin::new(stream).poll_read(cx, buf),
             Self::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+            Self::Replay(bytes) => Pin::new(bytes).poll_read(cx, buf),
         }
     }
 }
@@ -194,6 +199,8 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Self::Tcp(stream) => Pin::new(stream).poll_write(cx, buf),
             Self::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+            // A replayed answer was never asked for: what is written goes nowhere.
+            Self::Replay(_) => Poll::Ready(Ok(buf.len())),
         }
     }
 
@@ -201,6 +208,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Self::Tcp(stream) => Pin::new(stream).poll_flush(cx),
             Self::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+            Self::Replay(_) => Poll::Ready(Ok(())),
         }
     }
 
@@ -208,6 +216,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Self::Tcp(stream) => Pin::new(stream).poll_shutdown(cx),
             Self::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
+            Self::Replay(_) => Poll::Ready(Ok(())),
         }
     }
 }

@@ -125,6 +125,26 @@ fn profile_loader() {
     fuzz("profile", targets::profile);
 }
 
+#[test]
+fn http1_answer_framing() {
+    fuzz("http1", targets::http1);
+}
+
+#[test]
+fn open_api_server_inputs() {
+    fuzz("open_api", targets::open_api);
+}
+
+#[test]
+fn kit_answers() {
+    fuzz("kit_answer", targets::kit_answer);
+}
+
+#[test]
+fn console_api_bodies() {
+    fuzz("console_api", targets::console_api);
+}
+
 /// The harness can fail: a target with a planted bug (it panics on a NUL byte after a brace)
 /// is caught within the suite's executions.
 #[test]

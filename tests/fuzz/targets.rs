@@ -89,6 +89,62 @@ pub(crate) fn dictionary(target: &str) -> &'static [&'static str] {
             "[[",
             "]]",
         ],
+        "http1" => &[
+            "HTTP/1.1 200 OK\r\n",
+            "HTTP/1.0 ",
+            "Content-Length: ",
+            "Transfer-Encoding: chunked\r\n",
+            "Connection: close\r\n",
+            "\r\n",
+            "\r\n\r\n",
+            "0\r\n\r\n",
+            "ffffffffffffffff",
+            ";ext=1",
+            "18446744073709551616",
+            "HTTP/1.1 100 Continue\r\n\r\n",
+        ],
+        "open_api" => &[
+            "/api/mkp-openapi-public/global",
+            "/v1/order/query",
+            "/v1/isv/usage-data",
+            "/v2/license/activate",
+            "/v1/market-event/e/file",
+            "/api/v1/oauth2/token",
+            "Authorization: SDK-HMAC-SHA256 Access=",
+            "SignedHeaders=",
+            "Signature=",
+            "X-Sdk-Date: 20231114T221320Z",
+            "Content-Type: multipart/form-data; boundary=",
+            "\"usage_records\":[",
+            "\"usage_value\":",
+            "\"license\":",
+            "--XyZ",
+            "%",
+            "1e999",
+        ],
+        "kit_answer" => &[
+            "\"resultCode\"",
+            "\"000000\"",
+            "\"000101\"",
+            "\"resultMsg\"",
+            "application/json",
+            "charset=",
+            "\\u0000",
+        ],
+        "console_api" => &[
+            "\"product_id\":",
+            "\"production_address\":",
+            "\"kit_public_key\":",
+            "\"timeout_seconds\":",
+            "\"protocol\":\"v2\"",
+            "\"billing\":",
+            "\"action\":",
+            "\"by\":\"",
+            "9223372036854775807",
+            "-1",
+            "https://",
+            "null",
+        ],
         _ => &[],
     }
 }
@@ -173,4 +229,24 @@ pub(crate) fn profile(input: &[u8]) {
     if let Ok(profile) = Profile::load("fuzz.toml", &text(input), &Overrides::default()) {
         let _ = profile.settings(key());
     }
+}
+
+/// An answer's bytes as a merchant sends them, through the HTTP/1.1 answer framing.
+pub(crate) fn http1(input: &[u8]) {
+    kgsim::fuzzing::http1_answer(input);
+}
+
+/// A call to the open-API server, through the gateway or straight to the operation.
+pub(crate) fn open_api(input: &[u8]) {
+    kgsim::fuzzing::open_api_call(input);
+}
+
+/// A merchant's answer to a Kit sync.
+pub(crate) fn kit_answer(input: &[u8]) {
+    kgsim::fuzzing::kit_answer(input);
+}
+
+/// A JSON body to one of the console's API routes.
+pub(crate) fn console_api(input: &[u8]) {
+    kgsim::fuzzing::console_body(input);
 }

@@ -505,7 +505,16 @@ const MATRIX: &[Row] = &[
         protocols: &["v2"],
         billings: &["period"],
         flags: &["--kit", "--await-within", "1s"],
-        expected: &["console.result-code", "kit.accepted", "kit.idempotent"],
+        // PKCS#1 v1.5 unpadding of an OAEP block finds the 0x00 it wants first and the 0x02
+        // it wants second one time in 256: then it "decrypts" garbage, the sync is accepted
+        // and the login fails at the token endpoint, as a Java merchant's would. With the
+        // embedded merchant's fixed key and seed 7 that happens in the OAuth login scenario.
+        expected: &[
+            "console.result-code",
+            "kit.accepted",
+            "kit.idempotent",
+            "sso.exchange",
+        ],
     },
     Row {
         fault: "login-no-exchange",

@@ -43,6 +43,9 @@ pub(crate) struct OpenApiLink {
     pub(crate) software_url: Option<String>,
     /// Every `await` waits at most this long, whatever its `within` says.
     pub(crate) await_within: Option<Span>,
+    /// How many calls the merchant still owes, when it is kgsim's own (the embedded
+    /// merchant): then a wait ends as soon as it owes none, instead of at its bound.
+    pub(crate) merchant_owes: Option<tokio::sync::watch::Receiver<usize>>,
     next_scope: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -54,7 +57,20 @@ impl OpenApiLink {
             book,
             software_url,
             await_within: None,
+            merchant_owes: None,
             next_scope: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        }
+    }
+
+    /// Returns once the merchant owes no call — at once for a merchant kgsim cannot see
+    /// into ([`Self::merchant_owes`] none), which the caller bounds by its own wait.
+    pub(crate) async fn merchant_done(&self) {
+        match &self.merchant_owes {
+            Some(owes) => {
+                // The sender lives as long as the merchant; closed means it is gone.
+                let _ = owes.clone().wait_for(|open| *open == 0).await;
+            }
+            None => std::future::pending().await,
         }
     }
 

@@ -194,6 +194,16 @@ impl Connection {
         Ok(response)
     }
 
+    /// Reads one answer from `bytes` as if the merchant had sent them on this connection:
+    /// the same head, Content-Length, chunked and until-close framing, the same caps. What
+    /// the fuzzer drives; the connection is left closed.
+    pub(crate) async fn replay(&mut self, bytes: Vec<u8>) -> Result<RawResponse, Transport> {
+        self.stream = Some(Stream::Replay(std::io::Cursor::new(bytes)));
+        let outcome = self.receive().await.map_err(Failure::into_transport);
+        self.stream = None;
+        outcome
+    }
+
     /// Opens the connection and writes all of `wire` but its last byte, so that several
     /// copies can then be completed at the same instant ([`Self::release`]): the way to make
     /// concurrent copies arrive together whatever the network does.

@@ -135,3 +135,55 @@ impl Paging {
         }
     }
 }
+
+/// Parses a JSON body as the route `route` picks (of the eight that take one) parses it —
+/// the same extractor, the same 400 or 415 — and checks it as far as its handler does before
+/// the service acts: a product's spec resolved into settings (addresses, timeout, the Kit's
+/// RSA key), a clock advance's duration. What the fuzzer drives; returns whether the body
+/// was taken.
+pub(crate) async fn check_body(route: u8, content_type: &str, body: Vec<u8>) -> bool {
+    async fn taken<T>(content_type: &str, body: Vec<u8>) -> Option<T>
+    where
+        Json<T>: FromRequest<(), Rejection = JsonRejection>,
+    {
+        let request = Request::builder()
+            .method("POST")
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(body))
+            .ok()?;
+        match ApiJson::<T>::from_request(request, &()).await {
+            Ok(ApiJson(value)) => Some(value),
+            Err(refused) => {
+                let _ = refused.into_response();
+                None
+            }
+        }
+    }
+    match route % 8 {
+        0 => taken::<crate::console::product::ProductSpec>(content_type, body)
+            .await
+            .is_some_and(|spec| {
+                let key = crate::protocol::AccessKey::new("fuzz-console-key");
+                let keys = crate::marketplace::settings::InterfaceKeys::default();
+                let _ = spec.display_name();
+                spec.resolve(&key, &keys, "http://127.0.0.1:9").is_ok()
+            }),
+        1 => taken::<orders::PurchaseRequest>(content_type, body)
+            .await
+            .is_some(),
+        2 => taken::<orders::ActRequest>(content_type, body)
+            .await
+            .is_some(),
+        3 => taken::<orders::KitRequest>(content_type, body)
+            .await
+            .is_some(),
+        4 => taken::<clock::Advance>(content_type, body)
+            .await
+            .is_some_and(|advance| advance.by.parse::<crate::marketplace::Span>().is_ok()),
+        5 => taken::<clock::Freeze>(content_type, body).await.is_some(),
+        6 => taken::<debug::DebugRequest>(content_type, body)
+            .await
+            .is_some(),
+        _ => taken::<debug::RunCases>(content_type, body).await.is_some(),
+    }
+}
