@@ -33,6 +33,24 @@ fn block_on<F: Future>(future: F) -> F::Output {
     RUNTIME.with(|runtime| runtime.block_on(future))
 }
 
+/// `head`, a blank line, `body`: the input cut at its first blank line. Without one, it is
+/// all head (`head_only`) or all body.
+fn head_and_body(input: &[u8], head_only: bool) -> (&[u8], &[u8]) {
+    match input.windows(2).position(|w| w == b"\n\n") {
+        Some(at) => (&input[..at], &input[at + 2..]),
+        None if head_only => (input, &input[..0]),
+        None => (&input[..0], input),
+    }
+}
+
+/// `Name: value` lines as header pairs; lines without a colon are left out.
+fn header_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
+    lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect()
+}
+
 /// The bytes of one answer as a merchant would send them, read through the answer framing
 /// (head, Content-Length, chunked, until close) with a 64 KiB body cap; the status read, when
 /// the answer was acceptable HTTP.
@@ -76,11 +94,7 @@ fn open_api() -> Arc<OpenApi> {
 /// Returns the answer's status (none for a path that is no API, taken straight).
 pub fn open_api_call(input: &[u8]) -> Option<u16> {
     let (choice, rest) = input.split_first().unwrap_or((&0, &[]));
-    let split = rest.windows(2).position(|w| w == b"\n\n");
-    let (head, body) = match split {
-        Some(at) => (&rest[..at], &rest[at + 2..]),
-        None => (rest, &rest[..0]),
-    };
+    let (head, body) = head_and_body(rest, true);
     let head = String::from_utf8_lossy(head);
     let mut lines = head.lines();
     let request_line = lines.next().unwrap_or_default();
@@ -92,10 +106,7 @@ pub fn open_api_call(input: &[u8]) -> Option<u16> {
         method: method.to_owned(),
         path: path.to_owned(),
         query: query.to_owned(),
-        headers: lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-            .collect(),
+        headers: header_lines(lines),
         body: Bytes::copy_from_slice(body),
     };
     let now = UnixMillis(1_700_000_000_000);
@@ -140,16 +151,8 @@ pub fn kit_answer(input: &[u8]) -> Vec<&'static str> {
         .collect();
     let activity = syncs[usize::from(*choice) % syncs.len()];
     let digest = OaepDigest::ALL[usize::from(choice / 8) % OaepDigest::ALL.len()];
-    let split = rest.windows(2).position(|w| w == b"\n\n");
-    let (head, body) = match split {
-        Some(at) => (&rest[..at], &rest[at + 2..]),
-        None => (&rest[..0], rest),
-    };
-    let headers = String::from_utf8_lossy(head)
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.to_owned(), v.trim().to_owned()))
-        .collect();
+    let (head, body) = head_and_body(rest, false);
+    let headers = header_lines(String::from_utf8_lossy(head).lines());
     let key = AccessKey::new("fuzz-kit-key");
     let context = Context {
         protocol: Protocol::V2,

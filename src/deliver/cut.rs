@@ -47,16 +47,14 @@ pub(crate) fn facts_of(transport: &Transport, judged: Option<&Answer>) -> Answer
     };
     // The console's parse when it made one; the body parsed here only when it did not look
     // (an answer the scenario dropped), so that a large body is not parsed twice.
-    let instance_id = match judged {
-        Some(answer) => answer
-            .succeeded()
-            .then(|| answer.instance_id().map(str::to_owned))
-            .flatten(),
-        None => raw
-            .and_then(|raw| answer::parse(&raw.body).ok())
-            .filter(Answer::succeeded)
-            .and_then(|answer| answer.instance_id().map(str::to_owned)),
+    let own_parse = match judged {
+        Some(_) => None,
+        None => raw.and_then(|raw| answer::parse(&raw.body).ok()),
     };
+    let instance_id = judged
+        .or(own_parse.as_ref())
+        .filter(|answer| answer.succeeded())
+        .and_then(|answer| answer.instance_id().map(str::to_owned));
     AnswerFacts {
         body_bytes: raw.map_or(0, |raw| raw.body.len()),
         instance_id,

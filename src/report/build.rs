@@ -313,12 +313,11 @@ pub(crate) fn build(
         kgsim: env!("CARGO_PKG_VERSION").to_owned(),
         target: context.target.clone(),
         profile: context.profile.clone(),
-        verdict: RunVerdict::Conformant,
+        verdict: RunVerdict::of(&summary),
         diagnosis: None,
         scenarios,
         summary,
     };
-    report.verdict = RunVerdict::of(&report.summary);
     report.diagnosis = diagnose(&report);
     report
 }

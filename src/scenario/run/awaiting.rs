@@ -256,15 +256,13 @@ impl Run<'_> {
                 arrived.await;
             }
         }
-        let settlement = settled(&book.lock(), scope, &awaited.call, &subjects);
+        let (settlement, reached) = {
+            let state = book.lock();
+            let reached = state.calls.iter().filter(|c| c.scope == scope).count();
+            (settled(&state, scope, &awaited.call, &subjects), reached)
+        };
         let came = settlement.came;
         // The base-URL and AK/SK hint only fits a merchant none of whose calls arrived.
-        let reached = book
-            .lock()
-            .calls
-            .iter()
-            .filter(|c| c.scope == scope)
-            .count();
         let note = (!came && reached > 0).then(|| {
             format!(
                 "it reached the open APIs {reached} time(s) in this scenario, so its base URL \

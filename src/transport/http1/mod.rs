@@ -39,6 +39,11 @@ enum Failure {
 }
 
 impl Failure {
+    /// A read from the merchant failed.
+    fn broke(error: &std::io::Error) -> Self {
+        Self::Broken(format!("the connection broke: {error}"))
+    }
+
     fn into_transport(self) -> Transport {
         match self {
             Self::Unreachable(why) => Transport::Unreachable(why),
@@ -288,7 +293,7 @@ impl Connection {
         stream
             .read_buf(&mut self.read)
             .await
-            .map_err(|e| Failure::Broken(format!("the connection broke: {e}")))
+            .map_err(|e| Failure::broke(&e))
     }
 
     fn unread(&self) -> &[u8] {
@@ -415,7 +420,7 @@ impl Connection {
                 .take(missing)
                 .read_buf(&mut body)
                 .await
-                .map_err(|e| Failure::Broken(format!("the connection broke: {e}")))?;
+                .map_err(|e| Failure::broke(&e))?;
             if read == 0 {
                 break;
             }
