@@ -32,6 +32,29 @@ pub(crate) struct TimeFormatError {
     pub(crate) expected: &'static str,
 }
 
+/// `yyyyMMddHHmmssSSS`, written digit by digit: every signed request carries one, and the
+/// general formatter costs more than the rest of the signing (load mode).
+fn compact_millis(civil: DateTime) -> String {
+    let fields = [
+        (i64::from(civil.year()), 4),
+        (i64::from(civil.month()), 2),
+        (i64::from(civil.day()), 2),
+        (i64::from(civil.hour()), 2),
+        (i64::from(civil.minute()), 2),
+        (i64::from(civil.second()), 2),
+        (i64::from(civil.millisecond()), 3),
+    ];
+    let mut text = String::with_capacity(17);
+    for (value, width) in fields {
+        let value = value.clamp(0, 10_i64.pow(width) - 1);
+        for place in (0..width).rev() {
+            let digit = (value / 10_i64.pow(place)) % 10;
+            text.push(char::from(b'0' + digit as u8));
+        }
+    }
+    text
+}
+
 impl UnixMillis {
     /// The instant `ms` milliseconds after this one.
     pub fn plus_ms(self, ms: i64) -> Self {
@@ -40,15 +63,13 @@ impl UnixMillis {
 
     /// V1 `timeStamp`: `yyyyMMddHHmmssSSS` (17 digits).
     pub(crate) fn to_v1_timestamp(self) -> String {
-        self.civil(&TimeZone::UTC)
-            .strftime("%Y%m%d%H%M%S%3f")
-            .to_string()
+        compact_millis(self.civil(&TimeZone::UTC))
     }
 
     /// The Kit's `timeStamp`: `yyyyMMddHHmmssSSS` in UTC+8 (Beijing time), 17 digits (spec:
     /// koogallery-v2-kit-license.md §3, example `20220413093539534`).
     pub(crate) fn to_kit_timestamp(self) -> String {
-        self.civil(&BEIJING).strftime("%Y%m%d%H%M%S%3f").to_string()
+        compact_millis(self.civil(&BEIJING))
     }
 
     /// The online License's `effectiveTime`/`expireTime`: `yyyy-MM-dd HH:mm:ss z`, UTC, as

@@ -132,17 +132,25 @@ impl TargetUrl {
 
     /// The request target of the request line: the path, the address's own query, then the
     /// signed query.
+    #[cfg(test)]
     pub(crate) fn request_target(&self, query: &str) -> String {
-        let mut target = self.url.path().to_owned();
+        let mut target = Vec::with_capacity(self.url.path().len() + query.len() + 1);
+        self.push_request_target(query, &mut target);
+        String::from_utf8_lossy(&target).into_owned()
+    }
+
+    /// Appends the request target for `query` to `out`: what the HTTP client writes into
+    /// each request without an intermediate string.
+    pub(crate) fn push_request_target(&self, query: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.url.path().as_bytes());
         if let Some(own) = self.url.query() {
-            target.push('?');
-            target.push_str(own);
+            out.push(b'?');
+            out.extend_from_slice(own.as_bytes());
         }
         if !query.is_empty() {
-            target.push_str(self.separator());
-            target.push_str(query);
+            out.extend_from_slice(self.separator().as_bytes());
+            out.extend_from_slice(query.as_bytes());
         }
-        target
     }
 
     /// The full URL of a signed request.

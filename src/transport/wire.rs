@@ -327,7 +327,7 @@ pub fn sign(
             }
             Wire {
                 method: Method::Get,
-                query: build_query(params),
+                query: build_query(&params),
                 headers: Vec::new(),
                 body: None,
                 content_type: None,
@@ -350,7 +350,7 @@ pub fn sign(
                 signed.signature = flip(&signed.signature);
             }
             let query = if tamper == Some(Tamper::MissingSignature) {
-                build_query([
+                build_query(&[
                     (signature::TIMESTAMP, signed.timestamp.as_str()),
                     (signature::NONCE, signed.nonce.as_str()),
                 ])

@@ -110,7 +110,7 @@ pub(crate) fn signed_query(
     let token = compute(key, params)?;
     let mut pairs = params.to_vec();
     pairs.push((AUTH_TOKEN, &token));
-    Ok(build_query(pairs))
+    Ok(build_query(&pairs))
 }
 
 /// A captured query read three ways: decoded as a servlet would (`+` is a space), decoded
@@ -425,7 +425,7 @@ mod tests {
         let query_with = |token: &str| {
             let mut list = params.to_vec();
             list.push((AUTH_TOKEN, token));
-            build_query(list)
+            build_query(&list)
         };
 
         // Signed the still-encoded values.
@@ -461,7 +461,7 @@ mod tests {
 
         // Correct token, but sent without percent-encoding: '+' becomes ' '.
         let good = token_for(&full_key, &string_to_sign(params));
-        let raw = format!("{}&authToken={good}", build_query(params.to_vec()));
+        let raw = format!("{}&authToken={good}", build_query(&params));
         let expected = if good.contains('+') {
             "token-plus-became-space"
         } else {

@@ -41,7 +41,7 @@ pub(crate) struct SignedQuery {
 impl SignedQuery {
     /// `signature=…&timestamp=…&nonce=…`, in the documented order.
     pub(crate) fn to_query(&self) -> String {
-        build_query([
+        build_query(&[
             (SIGNATURE, self.signature.as_str()),
             (TIMESTAMP, self.timestamp.as_str()),
             (NONCE, self.nonce.as_str()),

@@ -77,6 +77,8 @@ enum Framing {
 #[derive(Debug)]
 pub(crate) struct Connection {
     target: Arc<TargetUrl>,
+    /// `host:port` for the `Host` header, made once.
+    authority: String,
     trust: Trust,
     timeout: Duration,
     body_cap: usize,
@@ -99,6 +101,7 @@ impl Connection {
         body_cap: usize,
     ) -> Self {
         Self {
+            authority: target.authority(),
             target,
             trust,
             timeout,
@@ -245,20 +248,21 @@ impl Connection {
         self.written = 0;
         let request = &mut self.request;
         request.clear();
-        let target = self.target.request_target(&wire.query);
-        let authority = self.target.authority();
+        // Written piece by piece into the reused buffer: no string is formatted per request.
+        request.extend_from_slice(wire.method.as_str().as_bytes());
+        request.push(b' ');
+        self.target.push_request_target(&wire.query, request);
         for part in [
-            wire.method.as_str(),
-            " ",
-            &target,
             " HTTP/1.1\r\nHost: ",
-            &authority,
+            &self.authority,
             concat!("\r\nUser-Agent: kgsim/", env!("CARGO_PKG_VERSION"), "\r\n"),
         ] {
             request.extend_from_slice(part.as_bytes());
         }
         for (name, value) in &wire.headers {
-            request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+            for part in [name.as_str(), ": ", value, "\r\n"] {
+                request.extend_from_slice(part.as_bytes());
+            }
         }
         match (wire.method, &wire.body) {
             (Method::Post, body) => {
@@ -267,13 +271,12 @@ impl Connection {
                 for part in [
                     "Content-Type: ",
                     content_type,
-                    "\r\nAccept: application/json\r\n",
+                    "\r\nAccept: application/json\r\nContent-Length: ",
                 ] {
                     request.extend_from_slice(part.as_bytes());
                 }
-                request.extend_from_slice(
-                    format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
-                );
+                push_decimal(request, body.len());
+                request.extend_from_slice(b"\r\n\r\n");
                 request.extend_from_slice(body.as_bytes());
             }
             (Method::Get, _) => request.extend_from_slice(b"Accept: */*\r\n\r\n"),
@@ -486,6 +489,21 @@ impl Connection {
         self.read_pos = self.read.len();
         Ok(body)
     }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// The first header of a name, compared case-insensitively.
