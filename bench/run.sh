@@ -6,7 +6,9 @@
 #      sending one fixed pre-signed V1 newInstance to the same merchant, threads and
 #      concurrency matched; the ratio of the two;
 #   3. criterion micro-benchmarks of sign, verify, encrypt, decrypt and classify;
-#   4. peak memory of a suite run.
+#   4. peak memory of a suite run;
+#   5. kgsim explore: steps per second per kind, and finding and shrinking the planted
+#      sequence faults.
 # Installs what it needs (wrk, hyperfine, GNU time, python3) from Debian packages, then
 # writes bench/RESULTS.md. Medians of RUNS runs (default 5).
 #
@@ -84,6 +86,35 @@ done
 kill "$MERCHANT_PID"
 wait "$MERCHANT_PID" 2>/dev/null || true
 MERCHANT_PID=
+
+# --- 5. kgsim explore: throughput against the embedded merchant, and shrinking ---------------
+EXPLORE_STEPS=${EXPLORE_STEPS:-10000}
+for kind in "${KINDS[@]}"; do
+    name=${kind%%:*} options=${kind#*:}
+    [ "$name" = v2-license-code ] && continue
+    echo "== explore $name"
+    for seed in 1 2 3; do
+        # shellcheck disable=SC2086
+        "$KGSIM" explore $options --seed "$seed" --steps "$EXPLORE_STEPS" --out "$WORK/explore" \
+            --json "$WORK/explore-$name-$seed.json" >/dev/null || true
+    done
+done
+# The planted sequence faults: found, then shrunk; the shrinking's candidates and time.
+SEQUENCE=(
+    "third-renewal-refused:--protocol v1 --billing period"
+    "renewal-after-upgrade-refused:--protocol v2 --billing period --interface upgrade"
+    "purchase-after-release-refused:--protocol v1 --billing one-time"
+    "second-unfreeze-refused:--protocol v2 --billing on-demand"
+    "resend-after-freeze-new-instance:--protocol v2 --billing period"
+    "expiry-after-conversion-refused:--protocol v1 --billing period"
+)
+for entry in "${SEQUENCE[@]}"; do
+    fault=${entry%%:*} options=${entry#*:}
+    echo "== explore --merchant-fault $fault"
+    # shellcheck disable=SC2086
+    "$KGSIM" explore $options --merchant-fault "$fault" --seed 1 --out "$WORK/explore" \
+        --json "$WORK/shrink-$fault.json" >/dev/null || true
+done
 
 # --- 2. kgsim load against wrk ----------------------------------------------------------------
 echo "== load vs wrk ($RUNS rounds, $THREADS threads, concurrency $CONCURRENCY)"
@@ -192,6 +223,42 @@ w("")
 w(f"Goal: the eleven together ≤ 500 ms wall on 2 cores — {'met' if total <= 0.5 else 'NOT met'}. "
   f"Each command timed with `hyperfine --warmup 2 --runs {runs * 2}`, then run once with `--json` for the counts "
   "and the virtual time.")
+w("")
+
+# 5. explore
+w("## 5. `kgsim explore` against the embedded merchant")
+w("")
+w("| Kind | Steps per exploration | Walks | Steps/s (median of 3 seeds) | Min – max | Findings | Transitions exercised |")
+w("|---|---|---|---|---|---|---|")
+all_rates = []
+for line in open(f"{work}/kinds").read().splitlines():
+    name, options = line.split(":", 1)
+    summaries = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/explore-{name}-*.json"))]
+    if not summaries:
+        continue
+    rates = [s["events_per_second"] for s in summaries]
+    all_rates.extend(rates)
+    findings = sum(1 for s in summaries if s["finding"] is not None)
+    cov = summaries[0]["coverage"]
+    w(f"| {name} | {summaries[0]['steps']} | {summaries[0]['walks']} | {median(rates):,.0f} | {min(rates):,.0f} – {max(rates):,.0f} "
+      f"| {findings} | {cov['exercised']} of {cov['total']} |")
+w("")
+w(f"Goal: ≥ 2,000 marketplace events per second on 2 cores — {'met' if all_rates and min(all_rates) >= 2000 else 'NOT met'} "
+  f"(slowest exploration {min(all_rates) if all_rates else 0:,.0f}/s). Findings against the correct merchant must be 0.")
+w("")
+w("| Planted fault | Found by | Walk length | Shrunk to | Candidate walks | Shrink time |")
+w("|---|---|---|---|---|---|")
+for path in sorted(glob.glob(f"{work}/shrink-*.json")):
+    fault = os.path.basename(path)[len("shrink-"):-len(".json")]
+    finding = json.load(open(path))["finding"]
+    if finding is None:
+        w(f"| `{fault}` | NOT FOUND | | | | |")
+        continue
+    w(f"| `{fault}` | {finding['check']} | {finding['walk_length']} | {finding['shrunk_length']} "
+      f"| {finding['shrink_runs']} | {finding['shrink_ms']} ms |")
+w("")
+w("Commands: `kgsim explore <kind options> --seed N --steps N --json FILE`; the faults with "
+  "`--merchant-fault NAME --seed 1` and the default budget.")
 w("")
 
 # 2. load vs wrk

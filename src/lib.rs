@@ -31,6 +31,7 @@ pub mod checks;
 pub mod conformance;
 pub mod console;
 pub mod deliver;
+pub mod explore;
 pub mod fsio;
 #[doc(hidden)]
 pub mod fuzzing;

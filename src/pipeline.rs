@@ -7,8 +7,10 @@ use std::time::Instant;
 
 use crate::conformance::evaluate;
 use crate::marketplace::settings::{InterfaceKeys, KitSettings};
+use crate::marketplace::transitions::Lifecycle;
 use crate::protocol::{AccessKey, UnixMillis};
 use crate::report::build::{ReportContext, build};
+use crate::report::coverage::Coverage;
 use crate::report::model::{ProfileSummary, Report};
 use crate::report::snapshot::Snapshots;
 use crate::scenario::format::model::Scenario;
@@ -80,6 +82,28 @@ impl SuiteRun {
     }
 }
 
+impl SuiteRun {
+    /// What every scenario of the run shares.
+    pub(crate) fn context(&self) -> RunContext {
+        RunContext {
+            profile: self.profile.clone(),
+            key: self.key.clone(),
+            client: self.client.clone(),
+            seed: self.seed,
+            start: self.start,
+            open_api: self.open_api.clone(),
+            keys: self.keys.clone(),
+            kit: self.kit.clone(),
+            login_url: self.login_url.clone(),
+        }
+    }
+
+    /// What the product may be sent, by its kind and the interfaces it implements.
+    pub(crate) fn lifecycle(&self) -> Lifecycle {
+        Lifecycle::new(self.profile.kind(), self.profile.implemented())
+    }
+}
+
 /// How long a merchant kgsim cannot see into must first have made no open-API call before
 /// the run ends (doubled each time it makes one within the span: [`crate::open_api::Book::leftovers`]).
 const LEFTOVER_QUIET: std::time::Duration = std::time::Duration::from_millis(50);
@@ -93,17 +117,7 @@ pub async fn run_suite(
     on_done: &(dyn Fn(&ScenarioRun) + Sync),
 ) -> std::io::Result<Report> {
     let started = Instant::now();
-    let context = RunContext {
-        profile: run.profile.clone(),
-        key: run.key.clone(),
-        client: run.client,
-        seed: run.seed,
-        start: run.start,
-        open_api: run.open_api.clone(),
-        keys: run.keys.clone(),
-        kit: run.kit.clone(),
-        login_url: run.login_url.clone(),
-    };
+    let context = run.context();
     let runs = suite::run_all(&run.scenarios, &context, run.jobs, on_done).await;
     let leftovers = match &run.open_api {
         // kgsim's own merchant says when it owes no call: nothing to wait out.
@@ -142,6 +156,12 @@ pub async fn run_suite(
         wall_ms: started.elapsed().as_millis() as u64,
     };
     let mut report = build(&runs, &verdicts, &report_context);
+    report.coverage = Coverage::of(
+        &Lifecycle::new(profile.kind(), profile.implemented()),
+        runs.iter()
+            .flat_map(|r| &r.steps)
+            .flat_map(|s| &s.transitions),
+    );
     if let Some(entry) = crate::report::leftovers::report(&leftovers, &runs) {
         report.scenarios.push(entry);
         report.settle();

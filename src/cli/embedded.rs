@@ -33,7 +33,7 @@ pub(crate) struct Embedded {
 }
 
 /// The flags that say where the merchant is (`kgsim run`, `kgsim load`).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct TargetArgs {
     /// The merchant's production address, e.g. http://localhost:8080/saasproduce; the embedded
     /// reference merchant when omitted. (Checked after parsing, so that no message ever echoes

@@ -4,6 +4,7 @@
 mod crypt;
 mod embedded;
 mod exit;
+mod explore;
 mod info;
 mod input;
 mod load;
@@ -61,6 +62,9 @@ enum Command {
     Merchant(merchant::MerchantArgs),
     /// Send a burst of purchases (optionally resent) and judge every answer under load.
     Load(load::LoadArgs),
+    /// Walk the product's lifecycle at random (seeded), judged by the suite's checks; shrink
+    /// the first failure to a scenario `kgsim run FILE` replays.
+    Explore(Box<explore::ExploreArgs>),
     /// Serve the marketplace's open APIs (query-order, usage push, License) with the MOCK
     /// data, and print every call the merchant makes with what it broke.
     #[command(name = "openapi")]
@@ -82,6 +86,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> exit::Exit {
         Command::Crypt(command) => crypt::run(command, out),
         Command::Merchant(args) => merchant::run(args, out),
         Command::Load(args) => load::run(&args, out),
+        Command::Explore(args) => explore::run(&args, out),
         Command::OpenApi(args) => open_api::run(&args, out),
         Command::Serve(args) => serve::run(&args, out),
     }

@@ -19,7 +19,7 @@ use crate::protocol::AccessKey;
 use crate::protocol::open_api::OpenApiUse;
 
 /// The flags about the open APIs (`kgsim run`).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct OpenApiFlags {
     /// An open API the product's systems call (repeatable): query-order, usage-push, license.
     /// Replaces the profile's list (by default: query-order for V2, usage-push for on-demand).

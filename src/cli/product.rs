@@ -21,7 +21,7 @@ const EMBEDDED_MERCHANT_KIT_KEY: &str =
     include_str!("../../fixtures/kit/embedded-merchant-private.pem");
 
 /// The product flags of `kgsim run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct ProductFlags {
     /// What is sold: saas (the default), license-code (License 2.0 codes, spec §4.2) or
     /// online-license (§4.5). License products need --protocol v2.

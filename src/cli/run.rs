@@ -34,11 +34,9 @@ use crate::scenario::run::runner::OpenApiLink;
 use crate::scenario::run::suite;
 use crate::scenario::sources::{self, Loaded};
 
-/// Flags of `kgsim run`.
-#[derive(Debug, Args)]
-pub(crate) struct RunArgs {
-    /// Scenario files or directories (recursively); the built-in suite when none.
-    pub(crate) paths: Vec<PathBuf>,
+/// The merchant and the product: what `kgsim run` and `kgsim explore` share.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SetupArgs {
     /// Where the merchant is, and its key.
     #[command(flatten)]
     pub(crate) target: TargetArgs,
@@ -68,6 +66,16 @@ pub(crate) struct RunArgs {
     /// Per-call timeout (default 20s, the console's).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub(crate) timeout: Option<Span>,
+}
+
+/// Flags of `kgsim run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Scenario files or directories (recursively); the built-in suite when none.
+    pub(crate) paths: Vec<PathBuf>,
+    /// The merchant and the product.
+    #[command(flatten)]
+    pub(crate) setup: SetupArgs,
     /// Scenarios run at once (I/O-bound: not the core count).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) jobs: u16,
@@ -154,7 +162,7 @@ pub(crate) fn report_problems(loaded: &Loaded) -> bool {
     !loaded.problems.is_empty()
 }
 
-fn resolve_profile(args: &RunArgs) -> Result<Profile, Failure> {
+pub(crate) fn resolve_profile(args: &SetupArgs) -> Result<Profile, Failure> {
     let overrides = Overrides {
         protocol: args.protocol,
         billing: args.billing,
@@ -260,8 +268,8 @@ fn check_outputs(args: &RunArgs, snapshots: Option<&Snapshots>) -> Result<(), Fa
 
 /// Runs `kgsim run`.
 pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Exit {
-    args.target.target()?;
-    let profile = resolve_profile(args)?;
+    args.setup.target.target()?;
+    let profile = resolve_profile(&args.setup)?;
     for note in Interfaces::ignored_notes(profile.kind(), &profile.interfaces) {
         eprintln!("{note}");
     }
@@ -271,15 +279,16 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Exit {
         .merged(profile.redactions());
     let snapshots = snapshots(args);
     check_outputs(args, snapshots.as_ref())?;
-    let key = args.target.access_key()?;
+    let key = args.setup.target.access_key()?;
     let keys = crate::cli::secrets::interface_keys()?;
-    let embedded = args.target.target_text.is_none();
+    let embedded = args.setup.target.target_text.is_none();
     let kit_keys = ProductFlags::kit_keys(&profile, embedded)?;
     let runtime = tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")
         .could_not_run()?;
     let report = runtime.block_on(async {
-        let (mut run, _served) = prepare(args, profile, key, scenarios, (keys, kit_keys)).await?;
+        let (mut run, _served) =
+            prepare(&args.setup, profile, key, scenarios, (keys, kit_keys)).await?;
         run.seed = args.seed.unwrap_or(run.seed);
         run.start = args.virtual_start;
         run.jobs = usize::from(args.jobs);
@@ -310,8 +319,8 @@ pub(crate) fn run(args: &RunArgs, out: &mut dyn Write) -> Exit {
 /// Everything before the first scenario: the open APIs served, the merchant reached (or the
 /// embedded one started), the notification address, the Kit's settings. The open APIs stop
 /// when the returned handle is dropped.
-async fn prepare(
-    args: &RunArgs,
+pub(crate) async fn prepare(
+    args: &SetupArgs,
     profile: Profile,
     key: crate::protocol::AccessKey,
     scenarios: Vec<Arc<Scenario>>,

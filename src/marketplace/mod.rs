@@ -19,6 +19,7 @@ pub(crate) mod requests;
 pub(crate) mod retry;
 pub(crate) mod sample;
 pub mod settings;
+pub(crate) mod transitions;
 
 pub use classify::{
     Context, Finding, Injection, Judgement, RawResponse, Rule, Transport, classify,

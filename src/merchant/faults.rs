@@ -122,12 +122,30 @@ pub enum Fault {
     /// V2: `Content-Type: application/json;charset=utf8` refused with 415, as stock Express
     /// (`express.json()`) does.
     StrictCharset,
+    // Faults that need a particular sequence of events: the built-in suite's fixed stories
+    // miss them; `kgsim explore` finds them.
+    /// The third renewal of one instance is refused (a counter that was meant for trials).
+    ThirdRenewalRefused,
+    /// A renewal after an upgrade is refused as for an unknown instance (the upgrade moved the
+    /// instance to a new key).
+    RenewalAfterUpgradeRefused,
+    /// V1: a buyer one of whose instances was released cannot buy again (a unique tenant key
+    /// kept after the release).
+    PurchaseAfterReleaseRefused,
+    /// The second unfreeze of one instance is refused (an "unfrozen once" flag never reset).
+    SecondUnfreezeRefused,
+    /// A resent newInstance whose instance is frozen creates a new instance (the lookup
+    /// only searches live instances).
+    ResendAfterFreezeNewInstance,
+    /// V1: after a trial is converted, its expiry is refused (the merchant still keys the
+    /// instance as a trial, which it believes never expires by notice).
+    ExpiryAfterConversionRefused,
 }
 
 impl Fault {
     /// Every fault (with `fail-first=2`, `race-window=5` and `padded-result-msg=1000` as the
     /// representatives of their families).
-    pub(crate) const ALL: [Fault; 53] = [
+    pub(crate) const ALL: [Fault; 59] = [
         Self::NonIdempotentNew,
         Self::OnDemandIgnoresProduct,
         Self::SharedInstanceId,
@@ -181,6 +199,12 @@ impl Fault {
         Self::KitHtmlEscape,
         Self::KitLowercaseXsign,
         Self::StrictCharset,
+        Self::ThirdRenewalRefused,
+        Self::RenewalAfterUpgradeRefused,
+        Self::PurchaseAfterReleaseRefused,
+        Self::SecondUnfreezeRefused,
+        Self::ResendAfterFreezeNewInstance,
+        Self::ExpiryAfterConversionRefused,
     ];
 
     /// Whether the switch takes a number (`name=N`).
@@ -247,6 +271,12 @@ impl Fault {
             Self::KitHtmlEscape => "kit-html-escape",
             Self::KitLowercaseXsign => "kit-lowercase-x-sign",
             Self::StrictCharset => "strict-charset",
+            Self::ThirdRenewalRefused => "third-renewal-refused",
+            Self::RenewalAfterUpgradeRefused => "renewal-after-upgrade-refused",
+            Self::PurchaseAfterReleaseRefused => "purchase-after-release-refused",
+            Self::SecondUnfreezeRefused => "second-unfreeze-refused",
+            Self::ResendAfterFreezeNewInstance => "resend-after-freeze-new-instance",
+            Self::ExpiryAfterConversionRefused => "expiry-after-conversion-refused",
         }
     }
 
@@ -314,6 +344,20 @@ impl Fault {
             Self::KitHtmlEscape => "Kit: <>&=' escaped before signing",
             Self::KitLowercaseXsign => "Kit: x-sign compared case-sensitively in lowercase",
             Self::StrictCharset => "V2: charset=utf8 refused with HTTP 415 (stock Express)",
+            Self::ThirdRenewalRefused => "sequence: the third renewal of an instance refused",
+            Self::RenewalAfterUpgradeRefused => {
+                "sequence: a renewal after an upgrade answered 000003"
+            }
+            Self::PurchaseAfterReleaseRefused => {
+                "sequence: V1: a purchase after the buyer's release refused"
+            }
+            Self::SecondUnfreezeRefused => "sequence: the second unfreeze of an instance refused",
+            Self::ResendAfterFreezeNewInstance => {
+                "sequence: a resent purchase of a frozen instance gets a new instance"
+            }
+            Self::ExpiryAfterConversionRefused => {
+                "sequence: V1: the expiry of a converted trial refused"
+            }
         }
     }
 }

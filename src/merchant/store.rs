@@ -32,6 +32,16 @@ struct Stored {
     released: bool,
     /// V2 asynchronous provisioning: queryInstance answers 000004 this many more times.
     provisioning_polls: u32,
+    /// The buyer, for V1 real traffic.
+    customer: Option<String>,
+    /// Renewals applied (what `third-renewal-refused` counts).
+    renewed: u32,
+    /// Whether an upgrade was applied (`renewal-after-upgrade-refused`).
+    upgraded: bool,
+    /// Whether it was ever unfrozen (`second-unfreeze-refused`).
+    unfrozen: bool,
+    /// Whether it is a converted trial (`expiry-after-conversion-refused`).
+    converted: bool,
 }
 
 /// What the merchant answers, before rendering.
@@ -58,6 +68,15 @@ pub(crate) struct Listed {
     pub(crate) on_demand: bool,
 }
 
+/// How a refreshInstance changes the instance.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Refresh {
+    /// V1: the renewal unfreezes by itself (V1 §9; V2 sends UNFREEZE after it).
+    pub(crate) unfreezes: bool,
+    /// V1 `trialToFormal=1`: a trial converted.
+    pub(crate) converts: bool,
+}
+
 /// A newInstance request, protocol-neutral.
 #[derive(Debug, Clone)]
 pub(crate) struct Purchase {
@@ -80,6 +99,8 @@ pub(crate) struct Store {
     upgrades: HashMap<String, String>,
     new_attempts: HashMap<String, u32>,
     by_customer: HashMap<String, String>,
+    /// Buyers one of whose instances was released (`purchase-after-release-refused`).
+    released_customers: std::collections::HashSet<String>,
 }
 
 fn random_password() -> String {
@@ -145,7 +166,20 @@ impl Store {
             }
         }
         if let Some(existing) = self.existing_purchase(purchase, faults) {
-            return self.instance_reply(&existing);
+            let frozen = self.instances.get(&existing).is_some_and(|s| s.frozen);
+            if !(frozen && faults.has(Fault::ResendAfterFreezeNewInstance)) {
+                return self.instance_reply(&existing);
+            }
+            let mut again = purchase.clone();
+            again.business_id = format!("{}-again", purchase.business_id);
+            return self.insert_purchase(&again, faults, async_provisioning);
+        }
+        let released_before = purchase
+            .customer
+            .as_ref()
+            .is_some_and(|c| self.released_customers.contains(c));
+        if released_before && !purchase.debug && faults.has(Fault::PurchaseAfterReleaseRefused) {
+            return Reply::Code(ResultCode::InternalError);
         }
         self.insert_purchase(purchase, faults, async_provisioning)
     }
@@ -186,6 +220,11 @@ impl Store {
                 expired: false,
                 released: false,
                 provisioning_polls: u32::from(async_provisioning),
+                customer: purchase.customer.clone().filter(|_| !purchase.debug),
+                renewed: 0,
+                upgraded: false,
+                unfrozen: false,
+                converted: false,
             });
         self.purchases
             .insert(Self::purchase_key(purchase, faults), instance_id.clone());
@@ -231,7 +270,7 @@ impl Store {
         &mut self,
         order_id: &str,
         instance_id: &str,
-        unfreezes: bool,
+        how: Refresh,
         debug: bool,
         faults: &Faults,
     ) -> Reply {
@@ -249,9 +288,17 @@ impl Store {
                 ResultCode::Success
             });
         }
+        if stored.upgraded && faults.has(Fault::RenewalAfterUpgradeRefused) {
+            return Reply::Code(ResultCode::InstanceNotFound);
+        }
+        if stored.renewed >= 2 && faults.has(Fault::ThirdRenewalRefused) {
+            return Reply::Code(ResultCode::InternalError);
+        }
+        stored.renewed += 1;
+        stored.converted |= how.converts;
         // V1 unfreezes by refreshInstance alone (V1 §9); V2 follows the renewal with
         // updateInstanceStatus UNFREEZE (V2 §2.4), so there the refresh only extends.
-        if unfreezes {
+        if how.unfreezes {
             stored.frozen = false;
             stored.expired = false;
         }
@@ -264,6 +311,11 @@ impl Store {
     pub(crate) fn expire(&mut self, instance_id: &str, debug: bool, faults: &Faults) -> Reply {
         match self.live(instance_id, debug, faults) {
             Ok(Some(stored)) if stored.expired && faults.has(Fault::ExpireNotIdempotent) => {
+                Reply::Code(ResultCode::InternalError)
+            }
+            Ok(Some(stored))
+                if stored.converted && faults.has(Fault::ExpiryAfterConversionRefused) =>
+            {
                 Reply::Code(ResultCode::InternalError)
             }
             Ok(Some(stored)) => {
@@ -290,6 +342,9 @@ impl Store {
         match self.live(instance_id, debug, faults) {
             Ok(Some(stored)) => {
                 stored.released = true;
+                if let Some(customer) = stored.customer.clone() {
+                    self.released_customers.insert(customer);
+                }
                 Reply::Code(ResultCode::Success)
             }
             Ok(None) => Reply::Code(ResultCode::Success),
@@ -310,7 +365,8 @@ impl Store {
             Ok(Some(_)) if repeat && faults.has(Fault::UpgradeNotIdempotent) => {
                 Reply::Code(ResultCode::InternalError)
             }
-            Ok(Some(_)) => {
+            Ok(Some(stored)) => {
+                stored.upgraded = true;
                 self.upgrades
                     .insert(order_id.to_owned(), instance_id.to_owned());
                 Reply::Code(ResultCode::Success)
@@ -337,7 +393,18 @@ impl Store {
             {
                 Reply::Code(ResultCode::InternalError)
             }
+            Ok(Some(stored))
+                if !freeze
+                    && stored.frozen
+                    && stored.unfrozen
+                    && faults.has(Fault::SecondUnfreezeRefused) =>
+            {
+                Reply::Code(ResultCode::InternalError)
+            }
             Ok(Some(stored)) => {
+                if !freeze && stored.frozen {
+                    stored.unfrozen = true;
+                }
                 stored.frozen = freeze;
                 if !freeze {
                     stored.expired = false;
@@ -420,6 +487,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const V1_RENEWAL: Refresh = Refresh {
+        unfreezes: true,
+        converts: false,
+    };
 
     fn purchase(order: &str, item: Option<&str>, business: &str) -> Purchase {
         Purchase {
@@ -504,7 +576,7 @@ mod tests {
                 Reply::Code(ResultCode::Success)
             );
             assert_eq!(
-                store.refresh("r1", "i", true, false, &none),
+                store.refresh("r1", "i", V1_RENEWAL, false, &none),
                 Reply::Code(ResultCode::Success)
             );
             assert_eq!(
@@ -525,7 +597,7 @@ mod tests {
             Reply::Code(ResultCode::Success)
         );
         assert_eq!(
-            store.refresh("r2", "i", true, false, &none),
+            store.refresh("r2", "i", V1_RENEWAL, false, &none),
             Reply::Code(ResultCode::InstanceNotFound)
         );
     }

@@ -5,7 +5,7 @@ use axum::response::Response;
 
 use crate::merchant::Merchant;
 use crate::merchant::faults::Fault;
-use crate::merchant::store::{Purchase, Reply};
+use crate::merchant::store::{Purchase, Refresh, Reply};
 use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::v1::auth_token::{self, AUTH_TOKEN};
 use crate::protocol::v1::extend_params;
@@ -76,8 +76,12 @@ impl Merchant {
                 reply
             }
             Request::RefreshInstance(r) => {
+                let how = Refresh {
+                    unfreezes: true,
+                    converts: r.trial_to_formal.as_deref() == Some("1"),
+                };
                 self.store()
-                    .refresh(&r.order_id, &r.instance_id, true, debug, faults)
+                    .refresh(&r.order_id, &r.instance_id, how, debug, faults)
             }
             Request::ExpireInstance(r) => self.store().expire(&r.instance_id, debug, faults),
             Request::ReleaseInstance(r) => self.store().release(&r.instance_id, debug, faults),

@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use crate::merchant::Merchant;
 use crate::merchant::faults::Fault;
-use crate::merchant::store::{Purchase, Reply};
+use crate::merchant::store::{Purchase, Refresh, Reply};
 use crate::protocol::ResultCode;
 use crate::protocol::encoding::{PlusHandling, parse_query};
 use crate::protocol::v2::messages::{Request, status};
@@ -133,7 +133,7 @@ impl Merchant {
             Request::RefreshInstance(r) => self.store().refresh(
                 &format!("{}/{}", r.order_id, r.scene),
                 &r.instance_id,
-                false,
+                Refresh::default(),
                 debug,
                 faults,
             ),

@@ -317,6 +317,7 @@ pub(crate) fn build(
         diagnosis: None,
         scenarios,
         summary,
+        coverage: Default::default(),
     };
     report.diagnosis = diagnose(&report);
     report

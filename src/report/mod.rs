@@ -6,6 +6,7 @@
 
 mod aliases;
 pub(crate) mod build;
+pub(crate) mod coverage;
 pub(crate) mod diagnosis;
 mod fields;
 pub(crate) mod junit;

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 /// The version of the JSON report's schema (`docs/report-format.md`).
-pub(crate) const REPORT_VERSION: u32 = 1;
+pub(crate) const REPORT_VERSION: u32 = 2;
 
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,6 +27,8 @@ pub struct Report {
     pub scenarios: Vec<ScenarioReport>,
     /// Totals.
     pub(crate) summary: Summary,
+    /// Which transitions of the product's lifecycle the scenarios exercised.
+    pub(crate) coverage: crate::report::coverage::Coverage,
 }
 
 /// The profile, as far as a reader needs it.

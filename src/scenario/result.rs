@@ -77,6 +77,21 @@ pub(crate) struct StepRun {
     pub(crate) merchant_calls: Vec<MerchantCall>,
     /// What an `await` step waited for, and whether it came.
     pub(crate) awaited: Option<AwaitOutcome>,
+    /// The lifecycle transitions the step made: one per instance it acted on, and one per
+    /// instance whose state a timer changed meanwhile.
+    pub(crate) transitions: Vec<Transition>,
+}
+
+/// One instance's move through the lifecycle table
+/// ([`crate::marketplace::transitions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Transition {
+    /// The state before (`none` for a purchase).
+    pub(crate) from: &'static str,
+    /// What happened.
+    pub(crate) event: crate::marketplace::transitions::Event,
+    /// The state after.
+    pub(crate) to: &'static str,
 }
 
 /// How an `await` step ended.

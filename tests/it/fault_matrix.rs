@@ -647,8 +647,13 @@ fn every_fault_switch_is_in_the_matrix() {
             .replace("fail-first=N", "fail-first=2")
             .replace("race-window=MS", "race-window=5")
             .replace("padded-result-msg=BYTES", "padded-result-msg=1000");
+        // The sequence-dependent faults pass the suite by design: the explore tests show
+        // `kgsim explore` finds each.
+        let sequence = crate::explore::SEQUENCE_FAULTS
+            .iter()
+            .any(|(fault, _)| *fault == name);
         assert!(
-            MATRIX.iter().any(|row| row.fault == name),
+            sequence || MATRIX.iter().any(|row| row.fault == name),
             "{name} has no row"
         );
     }

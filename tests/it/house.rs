@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("report", 7),
     ("load", 7),
     ("pipeline", 8),
+    ("explore", 8),
     ("console", 8),
     ("cli", 9),
     // Entry points for the fuzz harness into every layer's parsers; nothing imports it.

@@ -616,6 +616,15 @@ pub(crate) async fn serve_app(app: axum::Router, case: HeaderCase) -> std::net::
     address
 }
 
+/// The optional interfaces of a period product, every one declared.
+pub(crate) fn optional_interfaces(v2: bool) -> &'static [&'static str] {
+    if v2 {
+        &["upgrade", "change-instance-check"]
+    } else {
+        &["upgrade", "query-instance", "instance-status"]
+    }
+}
+
 async fn start(v2: bool) -> String {
     start_with(v2, HeaderCase::AsWritten, Conduct::default()).await
 }
@@ -672,12 +681,7 @@ async fn the_suite_passes_against_an_independent_correct_merchant() {
                 "--allow-incomplete",
             ];
             if billing == "period" {
-                let optional: &[&str] = if v2 {
-                    &["upgrade", "change-instance-check"]
-                } else {
-                    &["upgrade", "query-instance", "instance-status"]
-                };
-                for interface in optional {
+                for interface in optional_interfaces(v2) {
                     extra.extend(["--interface", interface]);
                 }
             }

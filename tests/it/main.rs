@@ -8,6 +8,7 @@ mod console_browser;
 mod diagnostics;
 mod differential;
 mod exit_codes;
+mod explore;
 mod fault_matrix;
 mod hostile;
 mod house;

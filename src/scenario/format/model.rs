@@ -473,7 +473,6 @@ impl Step {
 
     /// A step that does `action` with no faults, expectations or name (written by code, so
     /// it has no place in a file).
-    #[cfg(test)]
     pub(crate) fn of(action: Action) -> Self {
         Self {
             at: Location::default(),

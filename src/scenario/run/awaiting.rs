@@ -215,6 +215,7 @@ impl Run<'_> {
             blocked,
             merchant_calls: Vec::new(),
             awaited: None,
+            transitions: Vec::new(),
         }
     }
 

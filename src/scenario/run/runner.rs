@@ -16,8 +16,10 @@ use crate::protocol::open_api::OpenApiUse;
 use crate::protocol::{Activity, UnixMillis};
 use crate::scenario::format::model::{Action, Faults, Scenario, Step};
 
+use crate::marketplace::lifecycle::{Instance, InstanceRef, InstanceState};
+use crate::marketplace::transitions::{Event, NO_INSTANCE};
 use crate::scenario::publish::Publisher;
-use crate::scenario::result::{Exchange, ScenarioRun, Skip, StepRun};
+use crate::scenario::result::{Exchange, ScenarioRun, Skip, StepRun, Transition};
 use crate::scenario::run::facts::about_notification;
 use crate::scenario::run::state::{Acted, Capture, Run};
 
@@ -80,7 +82,6 @@ fn unconfigured(scenario: &Scenario, context: &RunContext) -> Option<Skip> {
 
 /// Runs one scenario against the context's target.
 pub(crate) async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) -> ScenarioRun {
-    let started = Instant::now();
     let skipped = |skip: Skip, scenario: Arc<Scenario>| ScenarioRun {
         scenario,
         skipped: Some(skip),
@@ -95,44 +96,140 @@ pub(crate) async fn run_scenario(scenario: Arc<Scenario>, context: &RunContext) 
     if let Some(skip) = unconfigured(&scenario, context) {
         return skipped(skip, scenario);
     }
-    let mut settings = context.profile.settings(context.key.clone());
-    settings.wire.stable_seed = stable_seed(&scenario);
-    settings.keys = context.keys.clone();
-    settings.kit = context.kit.clone();
-    let mut run = Run {
-        engine: Marketplace::new(
-            settings,
-            context
-                .start
-                .unwrap_or_else(|| crate::marketplace::clock::business_start(wall_clock())),
-            seed_for(context.seed, &scenario),
-        ),
-        context,
-        captures: HashMap::new(),
-        plans: HashMap::new(),
-        exchanges: Vec::new(),
-        publisher: context.open_api.as_ref().map(|link| {
-            let licenses = context.profile.open_apis().contains(&OpenApiUse::License);
-            Publisher::new(link.book.clone(), link.scope(), licenses)
-        }),
-    };
-    let mut steps = Vec::new();
-    for (index, step) in scenario.steps.iter().enumerate() {
-        steps.push(run.step(index, step).await);
+    let mut session = Session::start(&scenario, context);
+    for step in &scenario.steps {
+        session.push(step).await;
     }
-    ScenarioRun {
-        virtual_span: run.engine.elapsed(),
-        start: run.engine.start(),
-        scenario,
-        skipped: None,
-        steps,
-        wall: started.elapsed(),
+    session.finish(scenario)
+}
+
+/// A scenario run one step at a time: what [`run_scenario`] does in one go, and what
+/// `kgsim explore` does while it decides each next step from the marketplace's state.
+pub(crate) struct Session<'a> {
+    run: Run<'a>,
+    steps: Vec<StepRun>,
+    started: Instant,
+}
+
+impl<'a> Session<'a> {
+    /// A fresh marketplace for `scenario` (whose file and name seed its ids with the run's
+    /// seed), nothing done yet.
+    pub(crate) fn start(scenario: &Scenario, context: &'a RunContext) -> Self {
+        let mut settings = context.profile.settings(context.key.clone());
+        settings.wire.stable_seed = stable_seed(scenario);
+        settings.keys = context.keys.clone();
+        settings.kit = context.kit.clone();
+        let run = Run {
+            engine: Marketplace::new(
+                settings,
+                context
+                    .start
+                    .unwrap_or_else(|| crate::marketplace::clock::business_start(wall_clock())),
+                seed_for(context.seed, scenario),
+            ),
+            context,
+            captures: HashMap::new(),
+            plans: HashMap::new(),
+            exchanges: Vec::new(),
+            publisher: context.open_api.as_ref().map(|link| {
+                let licenses = context.profile.open_apis().contains(&OpenApiUse::License);
+                Publisher::new(link.book.clone(), link.scope(), licenses)
+            }),
+        };
+        Self {
+            run,
+            steps: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Performs the next step and records the lifecycle transitions it made.
+    pub(crate) async fn push(&mut self, step: &Step) -> &StepRun {
+        let before: Vec<InstanceState> = self
+            .run
+            .engine
+            .all_instances()
+            .map(|(_, i)| i.state)
+            .collect();
+        let mut step_run = self.run.step(self.steps.len(), step).await;
+        step_run.transitions = self.transitions(step, &before);
+        self.steps.push(step_run);
+        &self.steps[self.steps.len() - 1]
+    }
+
+    /// The transitions of a step: the event on each instance its action names (a purchase's
+    /// new instances from `none`), and a timer's on every other instance that changed.
+    fn transitions(&self, step: &Step, before: &[InstanceState]) -> Vec<Transition> {
+        let event = Event::of_keyword(step.action.keyword());
+        let named: Vec<InstanceRef> = step
+            .action
+            .references()
+            .iter()
+            .filter_map(|r| self.run.instance(&r.name))
+            .collect();
+        let mut transitions = Vec::new();
+        for (instance, now) in self.run.engine.all_instances() {
+            let was = before.get(instance.0).copied();
+            let (from, event) = match (was, event) {
+                (None, Some(Event::Purchase)) => (NO_INSTANCE, Event::Purchase),
+                (None, _) => continue,
+                (Some(was), Some(event)) if named.contains(&instance) => (was.slug(), event),
+                (Some(was), _) if was != now.state => (was.slug(), Event::Advance),
+                _ => continue,
+            };
+            transitions.push(Transition {
+                from,
+                event,
+                to: now.state.slug(),
+            });
+        }
+        transitions
+    }
+
+    /// The next instant a timer of the marketplace is due, if one is.
+    pub(crate) fn next_due(&mut self) -> Option<UnixMillis> {
+        self.run.engine.next_due()
+    }
+
+    /// Whether a call about the instance an `as:` name stands for is still being delivered
+    /// (a lost answer's retries): KooGallery sends nothing else about an instance with an
+    /// unsettled order or notice.
+    pub(crate) fn unsettled(&self, name: &str) -> bool {
+        let Some(instance) = self.run.instance(name) else {
+            return false;
+        };
+        self.run.engine.calls().iter().any(|call| {
+            call.instance == Some(instance)
+                && call.state == crate::marketplace::engine::CallState::Scheduled
+        })
+    }
+
+    /// The marketplace as it stands.
+    pub(crate) fn engine(&self) -> &Marketplace {
+        &self.run.engine
+    }
+
+    /// The first instance an `as:` name stands for.
+    pub(crate) fn instance_named(&self, name: &str) -> Option<&Instance> {
+        self.run.instance(name).map(|i| self.run.engine.instance(i))
+    }
+
+    /// The run of `scenario`, whose steps are those pushed.
+    pub(crate) fn finish(self, scenario: Arc<Scenario>) -> ScenarioRun {
+        ScenarioRun {
+            virtual_span: self.run.engine.elapsed(),
+            start: self.run.engine.start(),
+            scenario,
+            skipped: None,
+            steps: self.steps,
+            wall: self.started.elapsed(),
+        }
     }
 }
 
 impl Run<'_> {
     /// The first instance of a capture.
-    pub(crate) fn instance(&self, name: &str) -> Option<crate::marketplace::InstanceRef> {
+    pub(crate) fn instance(&self, name: &str) -> Option<InstanceRef> {
         self.captures
             .get(name)
             .and_then(|c| c.instances.first().copied())
@@ -194,6 +291,7 @@ impl Run<'_> {
             blocked,
             merchant_calls: Vec::new(),
             awaited: None,
+            transitions: Vec::new(),
         }
     }
 
