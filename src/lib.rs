@@ -42,6 +42,7 @@ pub mod open_api;
 pub mod pipeline;
 pub mod protocol;
 pub mod report;
+pub mod reproduce;
 pub mod scenario;
 pub mod slug;
 pub mod transport;

@@ -12,6 +12,7 @@ mod merchant;
 mod open_api;
 mod open_api_link;
 mod product;
+mod reproduce;
 mod run;
 mod secrets;
 mod serve;
@@ -65,6 +66,9 @@ enum Command {
     /// Walk the product's lifecycle at random (seeded), judged by the suite's checks; shrink
     /// the first failure to a scenario `kgsim run FILE` replays.
     Explore(Box<explore::ExploreArgs>),
+    /// Re-sign a request from production's logs (a V1 URL, a V2 URL and body, or a curl
+    /// command) with the local key, send it to the merchant and judge the answer.
+    Reproduce(Box<reproduce::ReproduceArgs>),
     /// Serve the marketplace's open APIs (query-order, usage push, License) with the MOCK
     /// data, and print every call the merchant makes with what it broke.
     #[command(name = "openapi")]
@@ -87,6 +91,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> exit::Exit {
         Command::Merchant(args) => merchant::run(args, out),
         Command::Load(args) => load::run(&args, out),
         Command::Explore(args) => explore::run(&args, out),
+        Command::Reproduce(args) => reproduce::run(&args, out),
         Command::OpenApi(args) => open_api::run(&args, out),
         Command::Serve(args) => serve::run(&args, out),
     }

@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("conformance", 6),
     ("report", 7),
     ("load", 7),
+    ("reproduce", 7),
     ("pipeline", 8),
     ("explore", 8),
     ("console", 8),

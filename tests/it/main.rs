@@ -23,4 +23,5 @@ mod merchant_probe;
 mod open_api;
 mod readme;
 mod reports;
+mod reproduce;
 mod support;

@@ -1,0 +1,107 @@
+//! `kgsim reproduce` end to end: a V1 production URL whose `authToken` only production could
+//! verify is re-signed with the local key and accepted by the independent merchant (its own
+//! verification, none of kgsim's protocol code); the same as a curl command; a merchant with
+//! a broken `Body-Sign` is named as such (exit 1); a paste that is no request is exit 2 with
+//! what could not be read.
+
+use crate::independent_merchant::{Conduct, HeaderCase, KEY, start_with};
+use crate::support::kgsim;
+
+/// A V1 newInstance as production logs it, with a token this key never made.
+fn production_url(target: &str) -> String {
+    let signed = kgsim(
+        &["load", "--target", target, "--print-request"],
+        Some(KEY),
+        None,
+    );
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    let url = signed.stdout.trim().to_owned();
+    let start = url.find("authToken=").expect("a token") + "authToken=".len();
+    let end = url[start..].find('&').map_or(url.len(), |i| start + i);
+    format!("{}forged%2BToken%3D{}", &url[..start], &url[end..])
+}
+
+async fn reproduce(args: Vec<String>) -> crate::support::Run {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        kgsim(&args, Some(KEY), None)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_production_url_with_a_foreign_token_is_re_signed_and_accepted() {
+    let target = start_with(false, HeaderCase::AsWritten, Conduct::default()).await;
+    let url = {
+        let target = target.clone();
+        tokio::task::spawn_blocking(move || production_url(&target))
+            .await
+            .unwrap()
+    };
+    for request in [url.clone(), format!("curl -s '{url}' -H 'Accept: */*'")] {
+        let run = reproduce(vec![
+            "reproduce".into(),
+            "--target".into(),
+            target.clone(),
+            request,
+        ])
+        .await;
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("newInstance → HTTP 200"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.trim_end().ends_with("accepted"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_answer_is_rejected_under_its_check() {
+    let target = start_with(false, HeaderCase::AsWritten, Conduct::default()).await;
+    let url = tokio::task::spawn_blocking(move || production_url(&target))
+        .await
+        .unwrap();
+    let run = reproduce(vec![
+        "reproduce".into(),
+        "--merchant-fault".into(),
+        "bad-body-sign".into(),
+        url,
+    ])
+    .await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("rejected: console.body-sign"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_paste_that_is_no_request_says_what_could_not_be_read() {
+    for (paste, says) in [
+        ("", "the request is empty"),
+        (
+            "GET /produce?activity=newInstance",
+            "no http:// or https:// URL",
+        ),
+        (
+            "https://m.example.com/produce?instanceId=1",
+            "no `activity`",
+        ),
+        ("curl 'https://m.example.com/produce", "unclosed ' quote"),
+        (
+            "https://m.example.com/produce?activity=refreshInstance",
+            "not a valid V1 request",
+        ),
+    ] {
+        let run = kgsim(&["reproduce", paste], Some(KEY), None);
+        assert_eq!(run.code, 2, "{paste}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{paste}: {}", run.stderr);
+    }
+}
