@@ -81,7 +81,8 @@ wait_for_port "$PORT"
 for _ in $(seq "$RUNS"); do
     KGSIM_PEAK_MEMORY_FILE="$WORK/hwm" "$KGSIM" run --protocol v2 --no-snapshots \
         --target "http://127.0.0.1:$PORT/saasproduce" >/dev/null || true
-    cat "$WORK/hwm" >>"$WORK/hwm-all"
+    # One figure per line, whether or not the file ends with a newline.
+    echo "$(cat "$WORK/hwm")" >>"$WORK/hwm-all"
 done
 kill "$MERCHANT_PID"
 wait "$MERCHANT_PID" 2>/dev/null || true
@@ -225,42 +226,6 @@ w(f"Goal: the eleven together ≤ 500 ms wall on 2 cores — {'met' if total <= 
   "and the virtual time.")
 w("")
 
-# 5. explore
-w("## 5. `kgsim explore` against the embedded merchant")
-w("")
-w("| Kind | Steps per exploration | Walks | Steps/s (median of 3 seeds) | Min – max | Findings | Transitions exercised |")
-w("|---|---|---|---|---|---|---|")
-all_rates = []
-for line in open(f"{work}/kinds").read().splitlines():
-    name, options = line.split(":", 1)
-    summaries = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/explore-{name}-*.json"))]
-    if not summaries:
-        continue
-    rates = [s["events_per_second"] for s in summaries]
-    all_rates.extend(rates)
-    findings = sum(1 for s in summaries if s["finding"] is not None)
-    cov = summaries[0]["coverage"]
-    w(f"| {name} | {summaries[0]['steps']} | {summaries[0]['walks']} | {median(rates):,.0f} | {min(rates):,.0f} – {max(rates):,.0f} "
-      f"| {findings} | {cov['exercised']} of {cov['total']} |")
-w("")
-w(f"Goal: ≥ 2,000 marketplace events per second on 2 cores — {'met' if all_rates and min(all_rates) >= 2000 else 'NOT met'} "
-  f"(slowest exploration {min(all_rates) if all_rates else 0:,.0f}/s). Findings against the correct merchant must be 0.")
-w("")
-w("| Planted fault | Found by | Walk length | Shrunk to | Candidate walks | Shrink time |")
-w("|---|---|---|---|---|---|")
-for path in sorted(glob.glob(f"{work}/shrink-*.json")):
-    fault = os.path.basename(path)[len("shrink-"):-len(".json")]
-    finding = json.load(open(path))["finding"]
-    if finding is None:
-        w(f"| `{fault}` | NOT FOUND | | | | |")
-        continue
-    w(f"| `{fault}` | {finding['check']} | {finding['walk_length']} | {finding['shrunk_length']} "
-      f"| {finding['shrink_runs']} | {finding['shrink_ms']} ms |")
-w("")
-w("Commands: `kgsim explore <kind options> --seed N --steps N --json FILE`; the faults with "
-  "`--merchant-fault NAME --seed 1` and the default budget.")
-w("")
-
 # 2. load vs wrk
 load = [json.load(open(f"{work}/load-{r}.json")) for r in range(1, runs + 1)]
 load_rps = [l["requests_per_second"] for l in load]
@@ -346,6 +311,42 @@ w(f"Peak resident set of `kgsim run --protocol v2 --no-snapshots` against a merc
   f"`resultMsg` to 900 KB in every answer (`kgsim merchant --fault padded-result-msg=900000`): "
   f"**{median(hwm) / 1024:.1f} MiB** (median; {min(hwm) / 1024:.1f} – {max(hwm) / 1024:.1f} MiB; "
   f"goal < 50 MiB), the process's own VmHWM (`KGSIM_PEAK_MEMORY_FILE`).")
+w("")
+
+# 5. explore
+w("## 5. `kgsim explore` against the embedded merchant")
+w("")
+w("| Kind | Steps per exploration | Walks | Steps/s (median of 3 seeds) | Min – max | Findings | Transitions exercised |")
+w("|---|---|---|---|---|---|---|")
+all_rates = []
+for line in open(f"{work}/kinds").read().splitlines():
+    name, options = line.split(":", 1)
+    summaries = [json.load(open(p)) for p in sorted(glob.glob(f"{work}/explore-{name}-*.json"))]
+    if not summaries:
+        continue
+    rates = [s["events_per_second"] for s in summaries]
+    all_rates.extend(rates)
+    findings = sum(1 for s in summaries if s["finding"] is not None)
+    cov = summaries[0]["coverage"]
+    w(f"| {name} | {summaries[0]['steps']} | {summaries[0]['walks']} | {median(rates):,.0f} | {min(rates):,.0f} – {max(rates):,.0f} "
+      f"| {findings} | {cov['exercised']} of {cov['total']} |")
+w("")
+w(f"Goal: ≥ 2,000 marketplace events per second on 2 cores — {'met' if all_rates and min(all_rates) >= 2000 else 'NOT met'} "
+  f"(slowest exploration {min(all_rates) if all_rates else 0:,.0f}/s). Findings against the correct merchant must be 0.")
+w("")
+w("| Planted fault | Found by | Walk length | Shrunk to | Candidate walks | Shrink time |")
+w("|---|---|---|---|---|---|")
+for path in sorted(glob.glob(f"{work}/shrink-*.json")):
+    fault = os.path.basename(path)[len("shrink-"):-len(".json")]
+    finding = json.load(open(path))["finding"]
+    if finding is None:
+        w(f"| `{fault}` | NOT FOUND | | | | |")
+        continue
+    w(f"| `{fault}` | {finding['check']} | {finding['walk_length']} | {finding['shrunk_length']} "
+      f"| {finding['shrink_runs']} | {finding['shrink_ms']} ms |")
+w("")
+w("Commands: `kgsim explore <kind options> --seed N --steps N --json FILE`; the faults with "
+  "`--merchant-fault NAME --seed 1` and the default budget.")
 w("")
 
 # The figures go between the markers; what follows the end marker (the analysis, written by

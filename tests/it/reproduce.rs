@@ -105,3 +105,55 @@ fn a_paste_that_is_no_request_says_what_could_not_be_read() {
         assert!(run.stderr.contains(says), "{paste}: {}", run.stderr);
     }
 }
+
+/// `POST /api/products/{id}/reproduce`: the same through the console — a production URL with
+/// a foreign token re-signed with the product's key and accepted; a paste it cannot read, or
+/// of the other protocol, a 400 naming what was wrong; the product's orders untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_reproduces_a_pasted_request_against_a_product() {
+    let merchant = crate::console::Switched::start(false).await;
+    let config = kgsim::console::ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: crate::console::fresh_db("reproduce.db"),
+        key: kgsim::protocol::AccessKey::new(KEY),
+        keys: kgsim::marketplace::settings::InterfaceKeys::default(),
+        allow_hosts: Vec::new(),
+        tick: std::time::Duration::from_secs(3600),
+        open_api: None,
+    };
+    let console = kgsim::console::start(config).await.unwrap();
+    let api = crate::console::Api::new(&format!("http://{}", console.address));
+    let product = api.create_product(&merchant.url, "v1").await;
+    let url = {
+        let target = merchant.url.clone();
+        tokio::task::spawn_blocking(move || production_url(&target))
+            .await
+            .unwrap()
+    };
+    let path = format!("/api/products/{product}/reproduce");
+    let (status, outcome) = api
+        .try_post(&path, serde_json::json!({"request": url}))
+        .await;
+    assert_eq!(status, 200, "{outcome}");
+    assert_eq!(outcome["attempt"]["verdict"], "accepted", "{outcome}");
+    assert_eq!(outcome["attempt"]["exchange"]["activity"], "newInstance");
+    assert_eq!(outcome["attempt"]["exchange"]["status"], 200);
+
+    let (status, refused) = api
+        .try_post(&path, serde_json::json!({"request": "curl 'https://m/p"}))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("unclosed"), "{refused}");
+    let v2 = "https://m.example.com/produce?signature=x\n{\"activity\":\"newInstance\"}";
+    let (status, refused) = api
+        .try_post(&path, serde_json::json!({"request": v2}))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("is a v2 request"), "{refused}");
+    let orders = api.get(&format!("/api/products/{product}/orders")).await;
+    assert_eq!(
+        orders,
+        serde_json::json!([]),
+        "nothing was bought: {orders}"
+    );
+}

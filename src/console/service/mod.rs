@@ -10,6 +10,7 @@
 
 mod dial;
 mod open_api;
+mod reproduce;
 mod settle;
 mod time;
 
@@ -30,6 +31,7 @@ use crate::transport::wire;
 use dial::next_dial_slot;
 
 pub(crate) use dial::{DebugOutcome, DialOutcome};
+pub(crate) use reproduce::ReproduceOutcome;
 pub(crate) use settle::AttemptOutcome;
 
 /// A change the console refuses, or could not make.

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::console::http::App;
 use crate::console::http::api::{ApiError, ApiJson, ApiResult};
-use crate::console::service::{DebugOutcome, DialOutcome};
+use crate::console::service::{DebugOutcome, DialOutcome, ReproduceOutcome};
 use crate::console::vocab::DialReason;
 
 /// `POST /api/debug-cases`.
@@ -53,6 +53,29 @@ pub(crate) async fn debug_case(
         )
         .await?;
     Ok(Json(outcome))
+}
+
+/// `POST /api/products/{id}/reproduce`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReproduceRequest {
+    /// What the logs hold: a V1 request URL, a V2 URL with its JSON body on the following
+    /// lines, or a curl command.
+    pub(crate) request: String,
+}
+
+/// A production request re-signed with the product's local key, sent to its production
+/// address and judged; a paste that cannot be read is a 400 naming what was wrong.
+#[utoipa::path(post, path = "/api/products/{id}/reproduce", request_body = ReproduceRequest,
+    params(("id" = i64, Path, description = "The product.")),
+    responses((status = 200, body = ReproduceOutcome), (status = 400, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub(crate) async fn reproduce(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+    ApiJson(request): ApiJson<ReproduceRequest>,
+) -> ApiResult<ReproduceOutcome> {
+    Ok(Json(app.service.reproduce(id, &request.request).await?))
 }
 
 /// `POST /api/debug-cases/run`.

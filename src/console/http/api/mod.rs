@@ -50,6 +50,7 @@ pub(crate) fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(products::product_orders))
         .routes(routes!(products::enterprises))
         .routes(routes!(products::export))
+        .routes(routes!(debug::reproduce))
         .routes(routes!(orders::purchase))
         .routes(routes!(orders::order))
         .routes(routes!(orders::act))
