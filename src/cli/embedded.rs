@@ -141,7 +141,8 @@ impl TargetArgs {
                 .await
                 .context("cannot start the embedded merchant")
                 .could_not_run()?;
-            return Ok((Client::new(url, trust, timeout), self.embedded_name()));
+            let client = Client::new(url, trust, timeout).keeping_connections();
+            return Ok((client, self.embedded_name()));
         };
         let name = target.to_string();
         let client = Client::new(target, trust, timeout);

@@ -5,8 +5,11 @@
 //! marketplace arrives on a connection of its own: a verdict never depends on whether the
 //! merchant's server had quietly closed an idle kept-alive connection a moment before (which
 //! a correct server may do, and which would otherwise make a run flip). Load mode keeps its
-//! connections alive ([`Client::connection`]), as a burst does.
+//! connections alive ([`Client::connection`]), as a burst does, and so does a client of
+//! kgsim's own embedded merchant ([`Client::keeping_connections`]), whose server is known to
+//! keep them: there a connection per exchange only costs the kernel's connect and close.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +20,9 @@ use crate::transport::target::TargetUrl;
 use crate::transport::wire::{Destination, Wire};
 use crate::transport::{DEFAULT_BODY_CAP, Sent, join_all};
 
+/// Idle kept-alive connections by the address they reach.
+type Idle = HashMap<String, Vec<Connection>>;
+
 /// How to reach a merchant.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -26,6 +32,8 @@ pub struct Client {
     trust: Trust,
     timeout: Duration,
     body_cap: usize,
+    /// Idle kept-alive connections, when this client keeps them.
+    kept: Option<Arc<std::sync::Mutex<Idle>>>,
 }
 
 impl Client {
@@ -38,7 +46,15 @@ impl Client {
             trust,
             timeout,
             body_cap: DEFAULT_BODY_CAP,
+            kept: None,
         }
+    }
+
+    /// The same client, keeping its connections alive between exchanges: only for kgsim's
+    /// own embedded merchant (see the module's note).
+    pub(crate) fn keeping_connections(mut self) -> Self {
+        self.kept = Some(Arc::default());
+        self
     }
 
     /// A client with the same trust, timeout and cap for another target (a login callback).
@@ -49,6 +65,7 @@ impl Client {
             trust: self.trust.clone(),
             timeout: self.timeout,
             body_cap: self.body_cap,
+            kept: None,
         }
     }
 
@@ -105,15 +122,39 @@ impl Client {
         ))
     }
 
-    /// Sends one signed request on a connection of its own.
+    /// Sends one signed request on a connection of its own (or, for a client that keeps
+    /// them, on an idle kept-alive one to the same place, checked before reuse).
     pub(crate) async fn send(&self, wire: &Wire) -> Sent {
-        match self.connection_for(wire) {
-            Ok(mut connection) => connection.send(wire).await,
-            Err(transport) => Sent {
-                transport,
-                elapsed: Duration::ZERO,
-            },
+        let mut connection = match self.connection_for(wire) {
+            Ok(connection) => connection,
+            Err(transport) => {
+                return Sent {
+                    transport,
+                    elapsed: Duration::ZERO,
+                };
+            }
+        };
+        let Some(kept) = &self.kept else {
+            return connection.send(wire).await;
+        };
+        let place = self
+            .target_for(wire)
+            .map(|target| target.as_str().to_owned())
+            .unwrap_or_default();
+        let idle = kept
+            .lock()
+            .ok()
+            .and_then(|mut idle| idle.get_mut(&place).and_then(Vec::pop));
+        if let Some(idle) = idle {
+            connection = idle;
         }
+        let sent = connection.send(wire).await;
+        if connection.is_reusable() {
+            if let Ok(mut idle) = kept.lock() {
+                idle.entry(place).or_default().push(connection);
+            }
+        }
+        sent
     }
 
     /// Sends several requests so that they arrive together: each on a fresh connection of

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use rustls::pki_types::pem::PemObject as _;
@@ -19,7 +19,11 @@ use crate::transport::target::TargetUrl;
 /// Which certificates an HTTPS target may present.
 #[derive(Clone)]
 pub(crate) struct Trust {
-    connector: TlsConnector,
+    /// Built on the first `https://` connection: loading the platform's trust store costs a
+    /// few milliseconds a run against an `http://` merchant never needs.
+    connector: Arc<OnceLock<Result<TlsConnector, String>>>,
+    /// The certificates of `--target-ca`, read (and checked) at once.
+    extra_roots: Arc<Vec<CertificateDer<'static>>>,
 }
 
 impl std::fmt::Debug for Trust {
@@ -45,11 +49,11 @@ pub enum TrustError {
 }
 
 impl Trust {
-    /// The platform's trust store, plus the certificates of `extra_ca` (a PEM file).
+    /// The platform's trust store, plus the certificates of `extra_ca` (a PEM file, read
+    /// now so that a bad one is reported before anything runs).
     pub(crate) fn new(extra_ca: Option<&std::path::Path>) -> Result<Self, TrustError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = match extra_ca {
-            None => rustls_platform_verifier::Verifier::new(provider.clone())?,
+        let extra_roots = match extra_ca {
+            None => Vec::new(),
             Some(path) => {
                 let ca_error = |why: String| TrustError::CaFile {
                     path: path.display().to_string(),
@@ -62,17 +66,39 @@ impl Trust {
                 if roots.is_empty() {
                     return Err(ca_error("no certificate in it".into()));
                 }
-                rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider.clone())?
+                roots
             }
         };
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
         Ok(Self {
-            connector: TlsConnector::from(Arc::new(config)),
+            connector: Arc::new(OnceLock::new()),
+            extra_roots: Arc::new(extra_roots),
         })
+    }
+
+    /// The TLS connector, built on first use.
+    fn connector(&self) -> Result<&TlsConnector, String> {
+        self.connector
+            .get_or_init(|| {
+                let provider = Arc::new(rustls::crypto::ring::default_provider());
+                let verifier = if self.extra_roots.is_empty() {
+                    rustls_platform_verifier::Verifier::new(provider.clone())
+                } else {
+                    rustls_platform_verifier::Verifier::new_with_extra_roots(
+                        self.extra_roots.iter().cloned(),
+                        provider.clone(),
+                    )
+                }
+                .map_err(|e| format!("cannot set up TLS: {e}"))?;
+                let config = rustls::ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| format!("cannot set up TLS: {e}"))?
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(verifier))
+                    .with_no_client_auth();
+                Ok(TlsConnector::from(Arc::new(config)))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -134,7 +160,8 @@ impl Stream {
             None => return Err(ConnectError::Refused("no host".into())),
         }
         .map_err(|e| ConnectError::Tls(e.to_string()))?;
-        let tls = trust.connector.connect(name, tcp).await.map_err(|e| {
+        let connector = trust.connector().map_err(ConnectError::Tls)?;
+        let tls = connector.connect(name, tcp).await.map_err(|e| {
             ConnectError::Tls(if speaks_plain_http(&e) {
                 format!(
                     "the merchant speaks plain HTTP on this https:// address — use {}",

@@ -338,3 +338,28 @@ async fn a_silent_merchant_times_out_on_the_virtual_clock() {
         "a timed-out connection is never reused"
     );
 }
+
+/// A client of the embedded merchant keeps its connection between exchanges; any other
+/// client opens one per exchange.
+#[tokio::test]
+async fn only_a_keeping_client_reuses_its_connection() {
+    for (keeping, connections) in [(true, 1), (false, 2)] {
+        let served = server(vec![vec![OK, OK], vec![OK, OK]], false).await;
+        let target = TargetUrl::parse(&served.url).unwrap();
+        let client = crate::transport::Client::new(target, trust(), Duration::from_secs(5));
+        let client = if keeping {
+            client.keeping_connections()
+        } else {
+            client
+        };
+        for _ in 0..2 {
+            let sent = client.send(&get()).await;
+            assert!(matches!(sent.transport, Transport::Answered(_)), "{sent:?}");
+        }
+        assert_eq!(
+            served.accepted.load(Ordering::SeqCst),
+            connections,
+            "keeping: {keeping}"
+        );
+    }
+}
