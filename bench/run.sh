@@ -92,7 +92,6 @@ MERCHANT_PID=
 EXPLORE_STEPS=${EXPLORE_STEPS:-10000}
 for kind in "${KINDS[@]}"; do
     name=${kind%%:*} options=${kind#*:}
-    [ "$name" = v2-license-code ] && continue
     echo "== explore $name"
     for seed in 1 2 3; do
         # shellcheck disable=SC2086

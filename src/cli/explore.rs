@@ -120,13 +120,6 @@ pub(crate) fn run(args: &ExploreArgs, out: &mut dyn Write) -> Exit {
     let setup = &args.setup;
     setup.target.target()?;
     let profile = resolve_profile(setup)?;
-    if profile.product == crate::marketplace::kind::ProductType::LicenseCode {
-        return Err(Failure::Usage(anyhow::anyhow!(
-            "kgsim explore walks products bought through newInstance; a License-code product's \
-             notices need its codes entered into the software first, which walks do not model \
-             yet: run its built-in suite with `kgsim run --product license-code`"
-        )));
-    }
     let key = setup.target.access_key()?;
     let keys = crate::cli::secrets::interface_keys()?;
     let kit_keys = ProductFlags::kit_keys(&profile, setup.target.target_text.is_none())?;
@@ -138,6 +131,18 @@ pub(crate) fn run(args: &ExploreArgs, out: &mut dyn Write) -> Exit {
     let outcome = runtime.block_on(async {
         let (suite, _served) =
             prepare(setup, profile.clone(), key, Vec::new(), (keys, kit_keys)).await?;
+        let codes_enterable = suite
+            .open_api
+            .as_ref()
+            .is_some_and(|link| link.software_url.is_some());
+        if profile.product == crate::marketplace::kind::ProductType::LicenseCode && !codes_enterable
+        {
+            return Err(Failure::Usage(anyhow::anyhow!(
+                "a License-code product's walks enter each code into the merchant's software: \
+                 pass --software-url URL, and serve the open APIs (KGSIM_OPENAPI_AK and \
+                 KGSIM_OPENAPI_SK) so that the software can activate it"
+            )));
+        }
         let exploration = Exploration {
             context: suite.context(),
             lifecycle: suite.lifecycle(),

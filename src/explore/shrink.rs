@@ -23,17 +23,33 @@ const CANDIDATE_IDS: u64 = 1 << 40;
 /// The steps with what no longer holds taken out: expectations about a purchase that was
 /// dropped, and the instance states (stated again at the end). `None` when a step acts on a
 /// purchase that is no longer there.
+///
+/// A License code must stay entered and activated before anything is sent about it: without
+/// that the merchant rightly answers 000003, which would pass for the failure being shrunk.
 fn repaired(steps: &[Step]) -> Option<Vec<Step>> {
+    let entering = steps
+        .iter()
+        .any(|s| matches!(s.action, Action::EnterLicense(_)));
     let mut named: HashSet<String> = HashSet::new();
+    let (mut entered, mut activated) = (HashSet::new(), HashSet::new());
     let mut repaired = Vec::with_capacity(steps.len());
     for step in steps {
-        if step
-            .action
-            .references()
-            .iter()
-            .any(|r| !named.contains(r.name.as_str()))
-        {
+        let refs = step.action.references();
+        if refs.iter().any(|r| !named.contains(r.name.as_str())) {
             return None;
+        }
+        match &step.action {
+            Action::EnterLicense(r) => {
+                entered.insert(r.name.clone());
+            }
+            Action::Await(awaited) if !entered.contains(&awaited.call.subject().name) => {
+                return None;
+            }
+            Action::Await(awaited) => {
+                activated.insert(awaited.call.subject().name.clone());
+            }
+            _ if entering && refs.iter().any(|r| !activated.contains(&r.name)) => return None,
+            _ => {}
         }
         let mut step = step.clone();
         step.expect.retain(|e| match &e.expect {

@@ -15,7 +15,8 @@ use crate::marketplace::kind::ProductType;
 use crate::marketplace::transitions::{Event, Lifecycle};
 use crate::protocol::{Activity, ResultCode};
 use crate::scenario::format::model::{
-    Action, Advance, Attempts, Expect, Expectation, Location, Ref, ResultExpectation, Step,
+    Action, Advance, Attempts, Awaited, AwaitedCall, Expect, Expectation, Location, Ref,
+    ResultExpectation, Step,
 };
 use crate::scenario::run::runner::Session;
 
@@ -86,6 +87,12 @@ pub(crate) struct Walker<'a> {
     lifecycle: &'a Lifecycle,
     rng: StdRng,
     purchases: usize,
+    /// Steps that must come next, in order: a License code's entry into the software and
+    /// the wait for its activation, after its purchase.
+    queued: std::collections::VecDeque<Step>,
+    /// License-code purchases whose code the software activated: only those get notices
+    /// (the merchant knows no other code).
+    activated: Vec<String>,
 }
 
 impl<'a> Walker<'a> {
@@ -95,11 +102,20 @@ impl<'a> Walker<'a> {
             lifecycle,
             rng: StdRng::seed_from_u64(seed),
             purchases: 0,
+            queued: std::collections::VecDeque::new(),
+            activated: Vec::new(),
         }
+    }
+
+    fn license_codes(&self) -> bool {
+        self.lifecycle.kind().product == ProductType::LicenseCode
     }
 
     /// The next step, chosen among what the marketplace may do now.
     pub(crate) fn next(&mut self, session: &mut Session<'_>) -> Step {
+        if let Some(step) = self.queued.pop_front() {
+            return step;
+        }
         let now = session.engine().now();
         let mut events: Vec<(Event, String)> = Vec::new();
         for n in 1..=self.purchases {
@@ -107,6 +123,9 @@ impl<'a> Walker<'a> {
             let Some(instance) = session.instance_named(&name) else {
                 continue;
             };
+            if self.license_codes() && !self.activated.contains(&name) {
+                continue;
+            }
             let unsettled = session.unsettled(&name);
             for event in Event::ALL {
                 if unsettled && event != Event::Query {
@@ -126,7 +145,7 @@ impl<'a> Walker<'a> {
             return self.advance(session);
         }
         let (event, name) = events.swap_remove(self.rng.random_range(0..events.len()));
-        if roll < 34 && self.lifecycle.kind().product != ProductType::LicenseCode {
+        if roll < 34 && !self.license_codes() {
             return forged(&name);
         }
         let Some(action) = lifecycle_action(event, &name) else {
@@ -155,7 +174,20 @@ impl<'a> Walker<'a> {
             stop_when_used_up: false,
             quota: None,
         });
-        step.capture = Some(purchase_name(self.purchases));
+        let name = purchase_name(self.purchases);
+        step.capture = Some(name.clone());
+        if self.license_codes() {
+            // The buyer enters the code into the software, which activates it (V2 §4.1);
+            // only then does the merchant know the code its notices name.
+            self.queued
+                .push_back(Step::of(Action::EnterLicense(reference(&name))));
+            self.queued.push_back(Step::of(Action::Await(Awaited {
+                call: AwaitedCall::LicenseActivate(reference(&name)),
+                within: Span::seconds(30),
+            })));
+            self.activated.push(name);
+            return step;
+        }
         if self.purchases > 1 {
             let previous = purchase_name(self.purchases - 1);
             step.expect
@@ -216,7 +248,12 @@ fn forged(name: &str) -> Step {
 pub(crate) fn state_expectation(step: &Step, session: &Session<'_>) -> Option<Expectation> {
     if matches!(
         step.action,
-        Action::Purchase { .. } | Action::Advance(_) | Action::Send { .. } | Action::Resend(_)
+        Action::Purchase { .. }
+            | Action::Advance(_)
+            | Action::Send { .. }
+            | Action::Resend(_)
+            | Action::EnterLicense(_)
+            | Action::Await(_)
     ) {
         return None;
     }

@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 
 use crate::marketplace::kind::ProductKind;
 use crate::protocol::Activity;
-use crate::scenario::format::model::{Action, Advance, Attempts, Expect, ResultExpectation, Step};
+use crate::scenario::format::model::{
+    Action, Advance, Attempts, Awaited, AwaitedCall, Expect, ResultExpectation, Step,
+};
 
 /// What the header and the name say about the finding.
 pub(crate) struct Header<'a> {
@@ -46,6 +48,10 @@ fn action(action: &Action) -> String {
             format!("query: {{instances: {}}}", reference_list(&names))
         }
         Action::Advance(Advance::Span(span)) => format!("advance: {span}"),
+        Action::Await(Awaited {
+            call: AwaitedCall::LicenseActivate(purchase),
+            ..
+        }) => format!("await: {{license-activate: {}}}", r(purchase)),
         Action::Advance(Advance::Period(period)) => format!("advance: {period}"),
         Action::Send { activity, instance } => match instance {
             Some(instance) => format!(

@@ -233,7 +233,10 @@ impl Lifecycle {
             InstanceState::Frozen(FreezeReason::Arrears) => {
                 self.permits(InstanceState::Active, Event::Arrears)
             }
-            InstanceState::Pending => self.purchasable(),
+            // A License code is issued by the marketplace itself: it is never pending.
+            InstanceState::Pending => {
+                self.purchasable() && self.kind.product != ProductType::LicenseCode
+            }
             _ => true,
         }
     }
