@@ -160,11 +160,37 @@ fn actions(product: i64, instance: &InstanceRow, kit: bool, token: &str) -> Mark
         ]
     };
     html! {
-        @for action in BuyerAction::ALL {
+        @for action in BuyerAction::ALL.iter().filter(|a| offered(**a, instance)) {
             (button_form("/ui/act", token, &fields(action.slug()), action.slug(), &format!("act-{}-{}", action.slug(), instance.reference)))
         }
         @if kit {
             (button_form("/ui/kit", token, &fields("bind-enterprise"), "bind-enterprise", &format!("kit-bind-{}", instance.reference)))
+        }
+    }
+}
+
+/// Whether the page offers a buyer action for an instance in its state: what the marketplace
+/// allows (`marketplace/lifecycle.rs`) — a renewal of a subscription that is not a trial,
+/// active or in its freeze window; a trial's conversion; an upgrade or a violation freeze of
+/// an active instance; lifting a violation; unsubscribing anything not yet released — so that
+/// no button leads only to a refusal.
+fn offered(action: BuyerAction, instance: &InstanceRow) -> bool {
+    let state = instance.state.as_str();
+    let renewable = matches!(state, "active" | "frozen");
+    match action {
+        BuyerAction::Renew => {
+            renewable
+                && !instance.trial
+                && matches!(instance.billing.as_str(), "period" | "package")
+        }
+        BuyerAction::ConvertTrial => renewable && instance.trial,
+        BuyerAction::Upgrade | BuyerAction::Freeze => state == "active",
+        BuyerAction::Unfreeze => state == "suspended",
+        BuyerAction::Unsubscribe => {
+            matches!(
+                state,
+                "active" | "frozen" | "suspended" | "in-arrears" | "stopped"
+            )
         }
     }
 }
@@ -210,6 +236,54 @@ fn kit_section(product: i64, enterprises: &[EnterpriseRow], token: &str) -> Mark
 mod tests {
     use super::*;
     use crate::console::http::pages::fixtures;
+
+    fn instance(state: &str, billing: &str, trial: bool) -> InstanceRow {
+        InstanceRow {
+            product_id: 1,
+            reference: 0,
+            order_id: "CS1".into(),
+            instance_id: Some("i".into()),
+            state: state.into(),
+            billing: billing.into(),
+            trial,
+            expire_at: None,
+            license_code: None,
+        }
+    }
+
+    fn offers(row: &InstanceRow) -> Vec<&'static str> {
+        BuyerAction::ALL
+            .iter()
+            .filter(|a| offered(**a, row))
+            .map(|a| a.slug())
+            .collect()
+    }
+
+    #[test]
+    fn only_the_actions_the_marketplace_allows_are_offered() {
+        assert_eq!(
+            offers(&instance("active", "period", false)),
+            ["renew", "upgrade", "unsubscribe", "freeze"]
+        );
+        assert_eq!(
+            offers(&instance("active", "period", true)),
+            ["convert-trial", "upgrade", "unsubscribe", "freeze"]
+        );
+        assert_eq!(
+            offers(&instance("frozen", "period", false)),
+            ["renew", "unsubscribe"]
+        );
+        assert_eq!(
+            offers(&instance("suspended", "on-demand", false)),
+            ["unsubscribe", "unfreeze"]
+        );
+        assert_eq!(
+            offers(&instance("active", "on-demand", false)),
+            ["upgrade", "unsubscribe", "freeze"]
+        );
+        assert!(offers(&instance("released", "period", false)).is_empty());
+        assert!(offers(&instance("pending", "period", false)).is_empty());
+    }
 
     #[test]
     fn product_page() {
