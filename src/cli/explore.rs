@@ -3,7 +3,7 @@
 //! as a scenario that `kgsim run FILE` replays. Exit 0: nothing found within the budget;
 //! 1: a failure found and written; 2: invalid command line; 3: could not run.
 
-use std::io::{IsTerminal as _, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::cli::exit::{self, Exit, Failure, Kind as _};
 use crate::cli::product::ProductFlags;
-use crate::cli::run::{SetupArgs, prepare, resolve_profile, write_output};
+use crate::cli::run::{SetupArgs, bar_on_terminal, prepare, resolve_profile, write_output};
 use crate::explore::write::{Header, scenario};
 use crate::explore::{Budget, Exploration, Outcome, Progress};
 use crate::marketplace::Span;
@@ -103,18 +103,6 @@ struct FindingSummary {
     replay: String,
 }
 
-fn progress_bar(steps: u32) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(u64::from(steps));
-    let style =
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps · {msg} · {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    Some(bar)
-}
-
 /// Runs `kgsim explore`.
 pub(crate) fn run(args: &ExploreArgs, out: &mut dyn Write) -> Exit {
     let setup = &args.setup;
@@ -127,7 +115,10 @@ pub(crate) fn run(args: &ExploreArgs, out: &mut dyn Write) -> Exit {
     let runtime = tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")
         .could_not_run()?;
-    let progress = progress_bar(args.steps);
+    let progress = bar_on_terminal(
+        u64::from(args.steps),
+        "{bar:30} {pos}/{len} steps · {msg} · {elapsed}",
+    );
     let outcome = runtime.block_on(async {
         let (suite, _served) =
             prepare(setup, profile.clone(), key, Vec::new(), (keys, kit_keys)).await?;

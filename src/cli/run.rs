@@ -436,11 +436,20 @@ pub(crate) fn write_output(
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() || len < 2 {
+    if len < 2 {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    let style = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} scenarios {elapsed}")
+    bar_on_terminal(len as u64, "{bar:30} {pos}/{len} scenarios {elapsed}")
+}
+
+/// A progress bar of `len` in `template`, on standard error when it is a terminal (never in
+/// a log or a pipe).
+pub(crate) fn bar_on_terminal(len: u64, template: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template(template)
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     Some(bar)

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crate::checks::CheckId;
 use crate::conformance::evaluate;
 use crate::marketplace::transitions::Lifecycle;
-use crate::report::coverage::Coverage;
+use crate::report::coverage::{Coverage, Tally};
 use crate::scenario::format::model::Scenario;
 use crate::scenario::result::Transition;
 use crate::scenario::run::runner::{RunContext, Session};
@@ -210,12 +210,12 @@ impl Exploration {
     /// Explores until the budget is spent or a check fails; a failure is shrunk.
     pub(crate) async fn run(&self, on_progress: &(dyn Fn(Progress) + Sync)) -> Outcome {
         let started = Instant::now();
-        let mut transitions = Vec::new();
+        let mut tally = Tally::default();
         let mut outcome = Outcome {
             walks: 0,
             steps: 0,
             exchanges: 0,
-            coverage: Coverage::default(),
+            coverage: tally.coverage(&self.lifecycle),
             finding: None,
             model_errors: Vec::new(),
             walk_wall: Duration::ZERO,
@@ -226,8 +226,8 @@ impl Exploration {
             let walked = self.walk(outcome.walks, length).await;
             outcome.steps += walked.steps.len();
             outcome.exchanges += walked.exchanges;
-            transitions.extend(walked.transitions);
-            outcome.coverage = Coverage::of(&self.lifecycle, &transitions);
+            tally.add(&walked.transitions);
+            outcome.coverage = tally.coverage(&self.lifecycle);
             on_progress(Progress {
                 steps: outcome.steps,
                 exchanges: outcome.exchanges,
@@ -256,7 +256,6 @@ impl Exploration {
                 return outcome;
             }
         }
-        outcome.coverage = Coverage::of(&self.lifecycle, &transitions);
         outcome.walk_wall = started.elapsed();
         outcome
     }

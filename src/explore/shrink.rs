@@ -75,6 +75,27 @@ struct Trials<'a> {
 }
 
 impl Trials<'_> {
+    /// Runs `steps` (already repaired) as a fresh walk with ids of its own, stating each
+    /// step's instance-state expectation when `state` says so; its first failure, or `None`
+    /// when the engine refused a step.
+    async fn walk_again(&mut self, steps: &mut [Step], state: bool) -> Option<Option<Failure>> {
+        self.runs += 1;
+        let context = self
+            .exploration
+            .context_for(CANDIDATE_IDS + self.runs as u64);
+        let mut session = Session::start(&scenario_of(Vec::new()), &context);
+        for step in steps.iter_mut() {
+            if session.push(step).await.blocked.is_some() {
+                return None;
+            }
+            if state {
+                step.expect.extend(walk::state_expectation(step, &session));
+            }
+        }
+        let run = session.finish(Arc::new(scenario_of(steps.to_vec())));
+        Some(first_failure(&run))
+    }
+
     /// Runs `steps`; when they fail `check` first, the steps up to the failure and the
     /// failure.
     async fn reproduce(&mut self, steps: &[Step]) -> Option<(Vec<Step>, Failure)> {
@@ -82,18 +103,11 @@ impl Trials<'_> {
             return None;
         }
         let mut steps = repaired(steps)?;
-        self.runs += 1;
-        let context = self
-            .exploration
-            .context_for(CANDIDATE_IDS + self.runs as u64);
-        let mut session = Session::start(&scenario_of(Vec::new()), &context);
-        for step in &steps {
-            if session.push(step).await.blocked.is_some() {
-                return None;
-            }
-        }
-        let run = session.finish(Arc::new(scenario_of(steps.clone())));
-        let failure = first_failure(&run).filter(|f| f.check == self.check)?;
+        let failure = self
+            .walk_again(&mut steps, false)
+            .await
+            .flatten()
+            .filter(|f| f.check == self.check)?;
         steps.truncate(failure.step + 1);
         Some((steps, failure))
     }
@@ -216,19 +230,7 @@ async fn with_states(
     let Some(mut stated) = repaired(&steps) else {
         return (steps, failure);
     };
-    trials.runs += 1;
-    let context = trials
-        .exploration
-        .context_for(CANDIDATE_IDS + trials.runs as u64);
-    let mut session = Session::start(&scenario_of(Vec::new()), &context);
-    for step in &mut stated {
-        if session.push(step).await.blocked.is_some() {
-            return (steps, failure);
-        }
-        step.expect.extend(walk::state_expectation(step, &session));
-    }
-    let run = session.finish(Arc::new(scenario_of(stated.clone())));
-    match first_failure(&run) {
+    match trials.walk_again(&mut stated, true).await.flatten() {
         Some(again) if again.check == failure.check && again.step + 1 == stated.len() => {
             (stated, again)
         }

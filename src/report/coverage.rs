@@ -37,46 +37,63 @@ pub(crate) struct Coverage {
     pub(crate) transitions: Vec<CoveredTransition>,
 }
 
+/// Transitions counted so far: how often each (state, event) pair happened and the states it
+/// led to. An exploration adds each walk's as it goes, so that its running coverage is not
+/// recounted from the first walk every time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tally(BTreeMap<(&'static str, Event), (u64, Vec<&'static str>)>);
+
+impl Tally {
+    /// Counts `transitions` too.
+    pub(crate) fn add<'a>(&mut self, transitions: impl IntoIterator<Item = &'a Transition>) {
+        for t in transitions {
+            let entry = self.0.entry((t.from, t.event)).or_default();
+            entry.0 += 1;
+            if !entry.1.contains(&t.to) {
+                entry.1.push(t.to);
+            }
+        }
+    }
+
+    /// The coverage of what was counted against the product's lifecycle table.
+    pub(crate) fn coverage(&self, lifecycle: &Lifecycle) -> Coverage {
+        let table = lifecycle.table();
+        let row = |(from, event): (&str, Event), in_table: bool| {
+            let (count, to) = self.0.get(&(from, event)).cloned().unwrap_or_default();
+            let mut to: Vec<String> = to.into_iter().map(str::to_owned).collect();
+            to.sort();
+            CoveredTransition {
+                from: from.to_owned(),
+                event: event.keyword().to_owned(),
+                count,
+                to,
+                in_table,
+            }
+        };
+        let mut rows: Vec<CoveredTransition> = table.iter().map(|pair| row(*pair, true)).collect();
+        rows.extend(
+            self.0
+                .keys()
+                .filter(|pair| !table.contains(pair))
+                .map(|pair| row(*pair, false)),
+        );
+        Coverage {
+            exercised: rows.iter().filter(|r| r.in_table && r.count > 0).count(),
+            total: table.len(),
+            transitions: rows,
+        }
+    }
+}
+
 impl Coverage {
     /// The coverage of `transitions` against the product's lifecycle table.
     pub(crate) fn of<'a>(
         lifecycle: &Lifecycle,
         transitions: impl IntoIterator<Item = &'a Transition>,
     ) -> Self {
-        let mut seen: BTreeMap<(&str, Event), (u64, Vec<&str>)> = BTreeMap::new();
-        for t in transitions {
-            let entry = seen.entry((t.from, t.event)).or_default();
-            entry.0 += 1;
-            if !entry.1.contains(&t.to) {
-                entry.1.push(t.to);
-            }
-        }
-        let table = lifecycle.table();
-        let row =
-            |(from, event): (&str, Event), in_table: bool, seen: &BTreeMap<_, (u64, Vec<&str>)>| {
-                let (count, to) = seen.get(&(from, event)).cloned().unwrap_or_default();
-                let mut to: Vec<String> = to.into_iter().map(str::to_owned).collect();
-                to.sort();
-                CoveredTransition {
-                    from: from.to_owned(),
-                    event: event.keyword().to_owned(),
-                    count,
-                    to,
-                    in_table,
-                }
-            };
-        let mut rows: Vec<CoveredTransition> =
-            table.iter().map(|pair| row(*pair, true, &seen)).collect();
-        rows.extend(
-            seen.keys()
-                .filter(|pair| !table.contains(pair))
-                .map(|pair| row(*pair, false, &seen)),
-        );
-        Self {
-            exercised: rows.iter().filter(|r| r.in_table && r.count > 0).count(),
-            total: table.len(),
-            transitions: rows,
-        }
+        let mut tally = Tally::default();
+        tally.add(transitions);
+        tally.coverage(lifecycle)
     }
 
     /// The pairs of the table never exercised.

@@ -95,7 +95,7 @@ pub(crate) async fn send(request: &Request, settings: &Settings, client: &Client
     let sent = client.send(&wire).await;
     let activity = request
         .activity()
-        .wire_name(request_protocol(request))
+        .wire_name(request.protocol())
         .unwrap_or("?");
     let judgement = classify(&sent.transport, &settings.context(request.activity()));
     let failed = judgement
@@ -115,13 +115,6 @@ pub(crate) async fn send(request: &Request, settings: &Settings, client: &Client
         failed,
         activity,
         answer,
-    }
-}
-
-fn request_protocol(request: &Request) -> Protocol {
-    match request {
-        Request::V1(_) => Protocol::V1,
-        Request::V2(_) | Request::Kit(_) => Protocol::V2,
     }
 }
 

@@ -103,30 +103,19 @@ impl Client {
 
     /// A connection of its own (load workers keep theirs), not shared with the pool.
     pub(crate) fn connection(&self) -> Connection {
-        Connection::new(
-            self.target.clone(),
-            self.trust.clone(),
-            self.timeout,
-            self.body_cap,
-        )
+        self.connection_to(self.target.clone())
     }
 
-    /// A connection of its own to where `wire` goes.
-    fn connection_for(&self, wire: &Wire) -> Result<Connection, Transport> {
-        let target = self.target_for(wire)?;
-        Ok(Connection::new(
-            target,
-            self.trust.clone(),
-            self.timeout,
-            self.body_cap,
-        ))
+    /// A connection of its own to `target`.
+    fn connection_to(&self, target: Arc<TargetUrl>) -> Connection {
+        Connection::new(target, self.trust.clone(), self.timeout, self.body_cap)
     }
 
     /// Sends one signed request on a connection of its own (or, for a client that keeps
     /// them, on an idle kept-alive one to the same place, checked before reuse).
     pub(crate) async fn send(&self, wire: &Wire) -> Sent {
-        let mut connection = match self.connection_for(wire) {
-            Ok(connection) => connection,
+        let target = match self.target_for(wire) {
+            Ok(target) => target,
             Err(transport) => {
                 return Sent {
                     transport,
@@ -135,19 +124,14 @@ impl Client {
             }
         };
         let Some(kept) = &self.kept else {
-            return connection.send(wire).await;
+            return self.connection_to(target).send(wire).await;
         };
-        let place = self
-            .target_for(wire)
-            .map(|target| target.as_str().to_owned())
-            .unwrap_or_default();
+        let place = target.as_str().to_owned();
         let idle = kept
             .lock()
             .ok()
             .and_then(|mut idle| idle.get_mut(&place).and_then(Vec::pop));
-        if let Some(idle) = idle {
-            connection = idle;
-        }
+        let mut connection = idle.unwrap_or_else(|| self.connection_to(target));
         let sent = connection.send(wire).await;
         if connection.is_reusable() {
             if let Ok(mut idle) = kept.lock() {
@@ -176,8 +160,8 @@ impl Client {
         let mut connections: Vec<Connection> = copies
             .iter()
             .map(|(wire, _)| {
-                self.connection_for(wire)
-                    .unwrap_or_else(|_| self.connection())
+                self.target_for(wire)
+                    .map_or_else(|_| self.connection(), |target| self.connection_to(target))
             })
             .collect();
         let staged = join_all(
