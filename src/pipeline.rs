@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::conformance::evaluate;
 use crate::marketplace::settings::{InterfaceKeys, KitSettings};
 use crate::marketplace::transitions::Lifecycle;
+use crate::open_api::{Book, Scope};
 use crate::protocol::{AccessKey, UnixMillis};
 use crate::report::build::{ReportContext, build};
 use crate::report::coverage::Coverage;
@@ -17,7 +18,7 @@ use crate::scenario::format::model::Scenario;
 use crate::scenario::profile::Profile;
 use crate::scenario::profile::redactions::Redactions;
 use crate::scenario::result::ScenarioRun;
-use crate::scenario::run::runner::{OpenApiLink, RunContext};
+use crate::scenario::run::runner::{OpenApiLink, RunContext, SERVE_OPEN_APIS};
 use crate::scenario::run::suite;
 use crate::transport::Client;
 
@@ -52,6 +53,8 @@ pub struct SuiteRun {
     pub(crate) kit: Option<KitSettings>,
     /// The merchant's login callback, for the login scenarios.
     pub(crate) login_url: Option<String>,
+    /// What a scenario skipped for want of the open APIs tells the user to do.
+    pub(crate) serve_open_apis: &'static str,
 }
 
 impl SuiteRun {
@@ -78,8 +81,38 @@ impl SuiteRun {
             keys: InterfaceKeys::default(),
             kit: None,
             login_url: None,
+            serve_open_apis: SERVE_OPEN_APIS,
         }
     }
+
+    /// Has the merchant's open-API calls answered from `book`, which other runs share (the
+    /// console's): this run publishes under scopes from `first_scope` on and counts only the
+    /// calls naming what it published.
+    pub(crate) fn share_open_apis(&mut self, book: Book, first_scope: Scope) {
+        self.open_api = Some(OpenApiLink::scoped(book, None, first_scope, true));
+    }
+}
+
+/// The scenarios matching any of `patterns` (all of them when there is none), in order; the
+/// message when none does.
+pub(crate) fn select(
+    scenarios: Vec<Arc<Scenario>>,
+    patterns: &[String],
+) -> Result<Vec<Arc<Scenario>>, String> {
+    let selected: Vec<_> = scenarios
+        .into_iter()
+        .filter(|s| patterns.is_empty() || patterns.iter().any(|p| suite::matches(s, p)))
+        .collect();
+    if selected.is_empty() {
+        let quoted: Vec<String> = patterns.iter().map(|p| format!("`{p}`")).collect();
+        let matching = if quoted.is_empty() {
+            String::new()
+        } else {
+            format!(" matches {}", quoted.join(", "))
+        };
+        return Err(format!("no scenario to run{matching}"));
+    }
+    Ok(selected)
 }
 
 impl SuiteRun {
@@ -95,6 +128,7 @@ impl SuiteRun {
             keys: self.keys.clone(),
             kit: self.kit.clone(),
             login_url: self.login_url.clone(),
+            serve_open_apis: self.serve_open_apis,
         }
     }
 
@@ -127,10 +161,18 @@ pub async fn run_suite(
             link.book.leftovers(now, now).await
         }
         // Only a merchant that called at all is waited for, until it has been quiet a while.
-        Some(link) if !link.book.lock().calls.is_empty() => {
+        Some(link) if link.book.lock().calls.iter().any(|c| link.owns(c.scope)) => {
             link.book.leftovers(LEFTOVER_QUIET, LEFTOVER_MOST).await
         }
         _ => Vec::new(),
+    };
+    // A shared book holds other runs' calls too.
+    let leftovers: Vec<_> = match &run.open_api {
+        Some(link) => leftovers
+            .into_iter()
+            .filter(|c| link.owns(c.scope))
+            .collect(),
+        None => leftovers,
     };
     let verdicts: Vec<_> = runs.iter().map(evaluate).collect();
     let profile = &run.profile;

@@ -31,7 +31,6 @@ use crate::scenario::format::model::Scenario;
 use crate::scenario::profile::redactions::Redactions;
 use crate::scenario::profile::{Overrides, Profile};
 use crate::scenario::run::runner::OpenApiLink;
-use crate::scenario::run::suite;
 use crate::scenario::sources::{self, Loaded};
 
 /// The merchant and the product: what `kgsim run` and `kgsim explore` share.
@@ -198,23 +197,8 @@ fn select_scenarios(args: &RunArgs) -> Result<Vec<Arc<Scenario>>, Failure> {
     if report_problems(&loaded) {
         return Err(Failure::Reported(exit::USAGE));
     }
-    let scenarios: Vec<_> = loaded
-        .scenarios
-        .into_iter()
-        .filter(|s| args.filter.is_empty() || args.filter.iter().any(|p| suite::matches(s, p)))
-        .collect();
-    if scenarios.is_empty() {
-        let patterns: Vec<String> = args.filter.iter().map(|f| format!("`{f}`")).collect();
-        let matching = if patterns.is_empty() {
-            String::new()
-        } else {
-            format!(" matches {}", patterns.join(", "))
-        };
-        return Err(Failure::Usage(anyhow::anyhow!(
-            "no scenario to run{matching}"
-        )));
-    }
-    Ok(scenarios)
+    crate::pipeline::select(loaded.scenarios, &args.filter)
+        .map_err(|message| Failure::Usage(anyhow::anyhow!(message)))
 }
 
 /// Whether this is a CI run (`CI=true`, as GitHub Actions, GitLab CI and most others set).

@@ -46,6 +46,10 @@ pub(crate) struct ProductSpec {
     /// The OAEP digests for `clientSecret` (`sha256-mgf1-sha1` when omitted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) kit_oaep_digest: Option<OaepDigest>,
+    /// A folder of the product's own scenarios (on the console's machine) that its suite
+    /// runs take instead of the built-in suite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) scenarios: Option<String>,
 }
 
 /// What is wrong with a product request.

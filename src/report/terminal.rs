@@ -114,6 +114,14 @@ fn timeline(out: &mut String, exchanges: &[ExchangeReport]) {
     }
 }
 
+/// One scenario as the terminal report shows it unfolded, without colour: its verdict line,
+/// and for a failure its timeline and failed checks (the console's run page).
+pub(crate) fn render_scenario(report: &ScenarioReport) -> String {
+    let mut out = String::new();
+    scenario(&mut out, report, Colour::Off, false);
+    out
+}
+
 fn scenario(out: &mut String, report: &ScenarioReport, colour: Colour, folded: bool) {
     let (label, code) = match report.status {
         Status::Passed => ("PASS", "32"),

@@ -73,6 +73,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .merge(api)
         // Not in the document: a stream, and the document itself.
         .route("/api/events", get(events))
+        .route("/api/runs/{run_id}/events", get(run_events))
         .route(
             "/api/openapi.json",
             get(move || {
@@ -136,6 +137,35 @@ async fn events(
             }
         }
     });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// `GET /api/runs/{run_id}/events`: a live run's scenarios as each finishes, then one event
+/// without a scenario when the run ends (server-sent events; nothing when it has ended).
+async fn run_events(
+    State(app): State<Arc<App>>,
+    axum::extract::Path(run_id): axum::extract::Path<i64>,
+) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {
+    // Subscribed before looking: a run that ends in between still sends its last event.
+    let receiver = app.service.run_events().subscribe();
+    let live = app.service.run_progress(run_id).is_some();
+    let stream =
+        futures_util::stream::unfold((receiver, live), move |(mut receiver, live)| async move {
+            if !live {
+                return None;
+            }
+            loop {
+                match receiver.recv().await {
+                    Ok(event) if event.run_id == run_id => {
+                        let last = event.scenario.is_none();
+                        let data = serde_json::to_string(&event).unwrap_or_default();
+                        return Some((Ok(Event::default().data(data)), (receiver, !last)));
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

@@ -32,8 +32,11 @@ pub(crate) fn beijing(ms: i64) -> String {
 /// A state or verdict as a coloured badge.
 pub(crate) fn badge(text: &str) -> Markup {
     let class = match text {
-        "accepted" | "opened" | "succeeded" | "active" | "passed" => "ok",
-        "rejected" | "failed" | "exhausted" | "refunded" => "bad",
+        "accepted" | "opened" | "succeeded" | "active" | "passed" | "conformant" | "matched" => {
+            "ok"
+        }
+        "rejected" | "failed" | "exhausted" | "refunded" | "not-conformant" | "changed"
+        | "interrupted" => "bad",
         _ => "wait",
     };
     html! { span class={"badge " (class)} { (text) } }

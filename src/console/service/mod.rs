@@ -11,6 +11,7 @@
 mod dial;
 mod open_api;
 mod reproduce;
+mod runs;
 mod settle;
 mod time;
 
@@ -32,6 +33,7 @@ use dial::next_dial_slot;
 
 pub(crate) use dial::{DebugOutcome, DialOutcome};
 pub(crate) use reproduce::ReproduceOutcome;
+pub(crate) use runs::product_of_scope;
 pub(crate) use settle::AttemptOutcome;
 
 /// A change the console refuses, or could not make.
@@ -93,6 +95,8 @@ pub struct Service {
     /// same slot.
     next_dial: tokio::sync::Mutex<i64>,
     book: Option<Book>,
+    /// Suite runs in progress.
+    runs: runs::LiveRuns,
 }
 
 impl Service {
@@ -111,6 +115,12 @@ impl Service {
             None => (None, None),
         };
         let mut warnings = key_warnings(&writer, &key, &keys)?;
+        let interrupted = writer.interrupt_suite_runs()?;
+        if interrupted > 0 {
+            warnings.push(format!(
+                "{interrupted} suite run(s) were cut short when the console stopped: they are shown as interrupted"
+            ));
+        }
         let clock = match writer.meta("clock")? {
             Some(text) => serde_json::from_str(&text).unwrap_or_default(),
             None => ConsoleClock::default(),
@@ -153,6 +163,7 @@ impl Service {
             events: broadcast::channel(256).0,
             next_dial: tokio::sync::Mutex::new(next_dial),
             book,
+            runs: runs::LiveRuns::default(),
         };
         Ok((service, warnings))
     }

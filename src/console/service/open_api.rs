@@ -49,7 +49,7 @@ fn row_of(call: &MerchantCall) -> MerchantCallRow {
         .collect();
     MerchantCallRow {
         id: 0,
-        product_id: (call.scope != 0).then_some(call.scope as i64),
+        product_id: super::product_of_scope(call.scope),
         at: call.at.0,
         endpoint: call
             .endpoint

@@ -145,6 +145,51 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX usage_records_by_id ON usage_records(id DESC);
     ",
+    // 5: suite runs started from the console, their scenarios and transcripts, and each
+    // product's accepted transcripts (its snapshots).
+    r"
+    CREATE TABLE suite_runs (
+        id          INTEGER PRIMARY KEY,
+        product_id  INTEGER NOT NULL REFERENCES products(id),
+        started_at  INTEGER NOT NULL,      -- wall time (Unix ms)
+        finished_at INTEGER,
+        status      TEXT NOT NULL,         -- running, finished, interrupted
+        verdict     TEXT,                  -- conformant, not-conformant, incomplete (finished)
+        patterns    TEXT NOT NULL,         -- JSON: the patterns asked for
+        source      TEXT NOT NULL,         -- the built-in suite, or the product's folder
+        scenarios   INTEGER NOT NULL,
+        passed      INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0,
+        skipped     INTEGER NOT NULL DEFAULT 0,
+        changed     INTEGER NOT NULL DEFAULT 0, -- transcripts differing from the accepted ones
+        note        TEXT,                  -- what the run could not do, and why
+        report      TEXT,                  -- the JSON report
+        junit       TEXT                   -- the JUnit report
+    );
+    CREATE INDEX suite_runs_by_product ON suite_runs(product_id, id DESC);
+    CREATE INDEX suite_runs_by_status ON suite_runs(status);
+    CREATE TABLE suite_run_scenarios (
+        run_id      INTEGER NOT NULL REFERENCES suite_runs(id),
+        position    INTEGER NOT NULL,
+        file        TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        status      TEXT NOT NULL,         -- passed, failed, skipped
+        skip_reason TEXT,
+        failed_checks INTEGER NOT NULL,
+        text        TEXT NOT NULL,         -- the scenario as the terminal report shows it
+        transcript  TEXT,                  -- its normalised transcript (none when skipped)
+        snapshot    TEXT,                  -- new, matched, changed, accepted, rejected
+        diff        TEXT,                  -- from the accepted transcript, when changed
+        PRIMARY KEY (run_id, position)
+    );
+    CREATE TABLE accepted_transcripts (
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        file       TEXT NOT NULL,
+        transcript TEXT NOT NULL,
+        run_id     INTEGER NOT NULL,       -- the run it was accepted from
+        PRIMARY KEY (product_id, file)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

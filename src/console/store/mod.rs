@@ -11,6 +11,7 @@
 
 mod migrations;
 mod read;
+mod runs;
 mod write;
 
 pub(crate) use read::UsageRecordRow;
@@ -18,6 +19,8 @@ pub use read::{
     AttemptRow, Counted, DebugCaseRow, DialRunRow, EnterpriseRow, InstanceRow, MerchantCallRow,
     NoticeRow, OrderRow, Page, ProductRow, Reader, StoredFinding,
 };
+pub(crate) use runs::{FinishedRun, RunFile};
+pub use runs::{RunCounts, RunScenarioRow, SuiteRunRow};
 pub use write::{Changes, Mirror, Writer};
 
 use std::path::Path;

@@ -258,7 +258,7 @@ pub(crate) struct UsageRecordRow {
 
 /// A read-only connection for pages and API reads.
 pub struct Reader {
-    connection: Connection,
+    pub(super) connection: Connection,
 }
 
 impl Reader {

@@ -91,7 +91,7 @@ fn changed_rows<T: Clone + PartialEq>(kept: &mut Vec<T>, fresh: Vec<T>, out: &mu
 
 /// The one connection that writes.
 pub struct Writer {
-    connection: Connection,
+    pub(super) connection: Connection,
 }
 
 impl Writer {

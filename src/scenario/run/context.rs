@@ -31,7 +31,13 @@ pub(crate) struct RunContext {
     pub(crate) kit: Option<crate::marketplace::settings::KitSettings>,
     /// The merchant's login callback (OAuth 2.0 redirect_uri, CAS service).
     pub(crate) login_url: Option<String>,
+    /// What a skipped scenario tells the user to do to have the open APIs served (the CLI's
+    /// environment variables, or the console's `--openapi-listen`).
+    pub(crate) serve_open_apis: &'static str,
 }
+
+/// How `kgsim run` is told to serve the open APIs.
+pub(crate) const SERVE_OPEN_APIS: &str = "set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK";
 
 /// The open APIs as a run sees them: their state, where they are, where the merchant's
 /// software takes License codes.
@@ -46,20 +52,45 @@ pub(crate) struct OpenApiLink {
     /// How many calls the merchant still owes, when it is kgsim's own (the embedded
     /// merchant): then a wait ends as soon as it owes none, instead of at its bound.
     pub(crate) merchant_owes: Option<tokio::sync::watch::Receiver<usize>>,
+    /// The run's first scope; the book may also hold other runs' (the console's products
+    /// and suite runs share one), whose calls are not this run's.
+    first_scope: Scope,
+    /// Whether other runs share the book: then a call naming nothing the run published
+    /// (scope 0) is not counted as this run's.
+    shared: bool,
     next_scope: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl OpenApiLink {
     /// A link to the open APIs serving `book`.
     pub(crate) fn new(book: Book, software_url: Option<String>) -> Self {
+        Self::scoped(book, software_url, 1, false)
+    }
+
+    /// A link for a run whose scopes start at `first_scope`; `shared` when other runs publish
+    /// into the same book.
+    pub(crate) fn scoped(
+        book: Book,
+        software_url: Option<String>,
+        first_scope: Scope,
+        shared: bool,
+    ) -> Self {
         book.lock().live = true;
         Self {
             book,
             software_url,
             await_within: None,
             merchant_owes: None,
-            next_scope: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+            first_scope,
+            shared,
+            next_scope: Arc::new(std::sync::atomic::AtomicU64::new(first_scope)),
         }
+    }
+
+    /// Whether a call of `scope` belongs to this run.
+    pub(crate) fn owns(&self, scope: Scope) -> bool {
+        let next = self.next_scope.load(std::sync::atomic::Ordering::Relaxed);
+        (self.first_scope..next).contains(&scope) || (scope == 0 && !self.shared)
     }
 
     /// Returns once the merchant owes no call — at once for a merchant kgsim cannot see

@@ -23,7 +23,7 @@ use crate::scenario::result::{Exchange, ScenarioRun, Skip, StepRun, Transition};
 use crate::scenario::run::facts::about_notification;
 use crate::scenario::run::state::{Acted, Capture, Run};
 
-pub(crate) use crate::scenario::run::context::{OpenApiLink, RunContext};
+pub(crate) use crate::scenario::run::context::{OpenApiLink, RunContext, SERVE_OPEN_APIS};
 
 use crate::transport::wire::wall_clock;
 
@@ -62,14 +62,16 @@ fn unconfigured(scenario: &Scenario, context: &RunContext) -> Option<Skip> {
     }
     let Some(link) = &context.open_api else {
         if logs_in && scenario.applies.calls.is_empty() {
-            return Some(Skip::not_applicable(
-                "tests the login, and the identity centre is served with the open APIs: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK",
-            ));
+            return Some(Skip::not_applicable(format!(
+                "tests the login, and the identity centre is served with the open APIs: {}",
+                context.serve_open_apis
+            )));
         }
         return (!scenario.applies.calls.is_empty()).then(|| {
-            Skip::incomplete(
-                "the open APIs are not served: set KGSIM_OPENAPI_AK and KGSIM_OPENAPI_SK",
-            )
+            Skip::incomplete(format!(
+                "the open APIs are not served: {}",
+                context.serve_open_apis
+            ))
         });
     };
     let enters_code = does(|a| matches!(a, Action::EnterLicense(_)));

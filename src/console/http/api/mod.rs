@@ -5,13 +5,15 @@
 //!
 //! One file per resource: [`products`], [`orders`] (purchases, orders, instance and Kit
 //! actions, notice restarts), [`clock`], [`debug`] (debug cases and dial tests), [`log`]
-//! (the call log and the merchant's open-API calls).
+//! (the call log and the merchant's open-API calls), [`runs`] (suite runs, their reports and
+//! transcripts).
 
 mod clock;
 mod debug;
 mod log;
 mod orders;
 mod products;
+pub(crate) mod runs;
 mod schema;
 
 use std::sync::Arc;
@@ -51,6 +53,11 @@ pub(crate) fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(products::enterprises))
         .routes(routes!(products::export))
         .routes(routes!(debug::reproduce))
+        .routes(routes!(runs::start_run, runs::product_runs))
+        .routes(routes!(runs::run))
+        .routes(routes!(runs::junit))
+        .routes(routes!(runs::report))
+        .routes(routes!(runs::decide))
         .routes(routes!(orders::purchase))
         .routes(routes!(orders::order))
         .routes(routes!(orders::act))

@@ -32,6 +32,8 @@ pub(super) struct CreateForm {
     order_notify: String,
     #[serde(default)]
     kit_public_key: String,
+    #[serde(default)]
+    scenarios: String,
 }
 
 /// Non-empty text, trimmed.
@@ -53,6 +55,7 @@ pub(super) async fn create_product(
         order_notify: given(&form.order_notify),
         kit_public_key: given(&form.kit_public_key),
         kit_oaep_digest: None,
+        scenarios: given(&form.scenarios),
     };
     let id = app.service.create_product(&spec)?;
     Ok(Redirect::to(&format!("/products/{id}")))
@@ -216,4 +219,50 @@ fn back(headers: &HeaderMap) -> String {
         .and_then(|r| r.find('/').map(|i| r[i..].to_owned()))
         .filter(|path| path.starts_with('/') && !path.starts_with("//"))
         .unwrap_or_else(|| "/".into())
+}
+
+#[derive(Deserialize)]
+pub(super) struct RunForm {
+    product_id: i64,
+    /// Scenario patterns, separated by spaces or commas.
+    #[serde(default)]
+    scenarios: String,
+}
+
+pub(super) async fn start_run(
+    State(app): State<Arc<App>>,
+    TokenForm(form): TokenForm<RunForm>,
+) -> Redirected {
+    let patterns: Vec<String> = form
+        .scenarios
+        .split([' ', ','])
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let run = app.service.start_run(form.product_id, &patterns)?;
+    Ok(Redirect::to(&format!("/runs/{run}")))
+}
+
+#[derive(Deserialize)]
+pub(super) struct TranscriptForm {
+    run_id: i64,
+    file: String,
+    decision: crate::console::http::api::runs::Decision,
+}
+
+pub(super) async fn decide_transcript(
+    State(app): State<Arc<App>>,
+    TokenForm(form): TokenForm<TranscriptForm>,
+) -> Redirected {
+    let accepted = matches!(
+        form.decision,
+        crate::console::http::api::runs::Decision::Accept
+    );
+    let row = app
+        .service
+        .decide_transcript(form.run_id, &form.file, accepted)?;
+    Ok(Redirect::to(&format!(
+        "/runs/{}#transcript-{}",
+        form.run_id, row.position
+    )))
 }

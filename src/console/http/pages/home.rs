@@ -97,6 +97,9 @@ fn create_form(token: &str) -> Markup {
             label { "Order notification address (V2, optional) " input type="text" name="order_notify" #order-notify size="40"; }
             br;
             label { "联营 Kit: the merchant's RSA public key, PEM (V2 SaaS, optional)" br; textarea name="kit_public_key" #kit-public-key rows="3" cols="64" {} }
+            br;
+            label { "The product's own scenario folder, run instead of the built-in suite (optional) " input type="text" name="scenarios" #scenario-folder size="40"; }
+            br;
             button type="submit" #create-product { "Add product" }
         }
     }

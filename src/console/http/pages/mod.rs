@@ -2,7 +2,8 @@
 //! a pure render function of it (snapshot-tested without a database): products ([`home`]),
 //! a product with its buyer actions ([`product`]), the debug page with saved cases and dial
 //! tests ([`debug`]), an order's timeline ([`order`]), 生产接口消息 ([`log`]), the
-//! merchant's open-API calls ([`calls`]), 话单管理 — the usage records pushed ([`usage`]). Forms post to `/ui/…` ([`actions`]) with the start
+//! merchant's open-API calls ([`calls`]), 话单管理 — the usage records pushed ([`usage`]), a
+//! suite run with its transcripts to review ([`run`]). Forms post to `/ui/…` ([`actions`]) with the start
 //! token, checked once by the [`TokenForm`] extractor, and come back to a page.
 
 mod actions;
@@ -12,6 +13,7 @@ mod home;
 mod log;
 mod order;
 mod product;
+mod run;
 mod usage;
 
 use std::sync::Arc;
@@ -38,6 +40,7 @@ pub(super) fn router() -> Router<Arc<App>> {
         .route("/products/{id}", get(product::page))
         .route("/products/{id}/debug", get(debug::page))
         .route("/orders/{order_id}", get(order::page))
+        .route("/runs/{run_id}", get(run::page))
         .route("/log", get(log::page))
         .route("/openapi", get(calls::page))
         .route("/usage-records", get(usage::page))
@@ -49,6 +52,8 @@ pub(super) fn router() -> Router<Arc<App>> {
         .route("/ui/clock", post(actions::clock))
         .route("/ui/debug", post(debug::send))
         .route("/ui/replay", post(actions::replay))
+        .route("/ui/runs", post(actions::start_run))
+        .route("/ui/transcripts", post(actions::decide_transcript))
 }
 
 /// A page, or the error page.

@@ -11,7 +11,7 @@ use crate::console::http::pages::{PageResult, frame, product_of, rendered};
 use crate::console::http::view::{badge, beijing, button_form, page as framed};
 use crate::console::journal::BuyerAction;
 use crate::console::product::ProductSpec;
-use crate::console::store::{EnterpriseRow, InstanceRow, OrderRow, Page, ProductRow};
+use crate::console::store::{EnterpriseRow, InstanceRow, OrderRow, Page, ProductRow, SuiteRunRow};
 use crate::marketplace::kind::ProductType;
 
 /// What a product's page shows.
@@ -24,6 +24,8 @@ pub(crate) struct ProductView {
     pub(crate) instances: Vec<InstanceRow>,
     pub(crate) enterprises: Vec<EnterpriseRow>,
     pub(crate) orders: Vec<OrderRow>,
+    /// The latest suite runs.
+    pub(crate) runs: Vec<SuiteRunRow>,
 }
 
 pub(super) async fn page(State(app): State<Arc<App>>, Path(id): Path<i64>) -> PageResult {
@@ -48,6 +50,7 @@ pub(super) async fn page(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Pa
             Vec::new()
         },
         orders: app.read(|r| r.orders(id, Page::first(50)))?,
+        runs: app.read(|r| r.suite_runs(id, Page::first(RUNS_SHOWN)))?,
         row,
         spec,
     };
@@ -63,6 +66,7 @@ pub(crate) fn content(view: &ProductView, token: &str) -> Markup {
             p.error #trading-frozen role="alert" { "Trading frozen and the product hidden: its dial tests failed five days running. Fix the interface, then replay all saved cases on the debug page." }
         }
         (panel(view))
+        (runs(view, token))
         h2 { "Buyer" }
         form method="post" action="/ui/purchase" .panel {
             input type="hidden" name="token" value=(token);
@@ -116,6 +120,48 @@ fn panel(view: &ProductView) -> Markup {
             br;
             a href={ "/products/" (id) "/debug" } { "接口调试 · Debug page" } " · "
             a href={ "/api/products/" (id) "/scenario" } #export { "Export as scenario" }
+        }
+    }
+}
+
+/// How many suite runs the page lists (the API pages through all of them).
+const RUNS_SHOWN: u32 = 20;
+
+/// The conformance suite: the form that starts a run, and the latest runs' verdicts.
+fn runs(view: &ProductView, token: &str) -> Markup {
+    let source = view.spec.scenarios.as_deref().map_or_else(
+        || "the built-in suite".to_owned(),
+        |folder| format!("the scenarios in {folder}"),
+    );
+    html! {
+        h2 { "Conformance suite" }
+        form method="post" action="/ui/runs" .panel {
+            input type="hidden" name="token" value=(token);
+            input type="hidden" name="product_id" value=(view.row.id);
+            "Runs " (source) " against the production address, on engines of its own (this page's orders are not touched). "
+            br;
+            label for="run-patterns" { "Only scenarios matching (optional, e.g. " code { "purchase tag:listing" } ") " }
+            input type="text" name="scenarios" #run-patterns size="30";
+            button type="submit" #start-run { "Run the suite" }
+        }
+        @if !view.runs.is_empty() {
+            div.scroll {
+                table #runs {
+                    tr { th { "Run" } th { "Started" } th { "Status" } th { "Verdict" } th { "Passed" } th { "Failed" } th { "Skipped" } th { "Transcripts changed" } }
+                    @for run in &view.runs {
+                        tr {
+                            td { a href={ "/runs/" (run.run_id) } { "#" (run.run_id) } }
+                            td { (beijing(run.started_at)) }
+                            td { (badge(&run.status)) }
+                            td { @if let Some(verdict) = &run.verdict { (badge(verdict)) } }
+                            td { (run.summary.passed) }
+                            td { (run.summary.failed) }
+                            td { (run.summary.skipped) }
+                            td { (run.summary.changed) }
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -333,6 +379,25 @@ mod tests {
                 status: "opened".into(),
                 placed_at: 1_795_000_000_000,
                 settled_at: Some(1_795_000_001_000),
+            }],
+            runs: vec![SuiteRunRow {
+                run_id: 2,
+                product_id: 3,
+                started_at: 1_795_000_002_000,
+                finished_at: Some(1_795_000_002_400),
+                status: "finished".into(),
+                verdict: Some("conformant".into()),
+                conformant: Some(true),
+                patterns: Vec::new(),
+                source: "the built-in suite".into(),
+                summary: crate::console::store::RunCounts {
+                    scenarios: 40,
+                    passed: 31,
+                    failed: 0,
+                    skipped: 9,
+                    changed: 0,
+                },
+                note: None,
             }],
         };
         insta::assert_snapshot!(fixtures::lines(content(&view, fixtures::TOKEN)));
