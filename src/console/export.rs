@@ -68,9 +68,18 @@ pub(crate) fn scenario(live: &Live, journal: &[(i64, String)]) -> String {
             }
             Entry::DebugCase { replay: true, .. } => continue,
             Entry::DebugCase {
-                activity, variant, ..
+                activity,
+                variant,
+                edits,
+                ..
             } => {
-                format!("  - debug: {{activities: [{activity}], variant: {variant}}}\n")
+                let edited = if edits.is_empty() {
+                    String::new()
+                } else {
+                    // The scenario format has no edited debug case: say what was changed.
+                    format!("  # sent with the form's changes: {}\n", edits.describe())
+                };
+                format!("{edited}  - debug: {{activities: [{activity}], variant: {variant}}}\n")
             }
             Entry::Kit { action } => kit_step(action, live, &mut enterprises),
             Entry::Restart { call } => {

@@ -7,6 +7,43 @@ use serde::{Deserialize, Serialize};
 
 use crate::marketplace::{RawResponse, Transport};
 
+/// The fields of a debug case the merchant changed on the debug page's form: set to a value,
+/// or left out (an optional field emptied). Applied to the request before it is signed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct FieldEdits {
+    /// `(field, value)` set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) set: Vec<(String, String)>,
+    /// Fields left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) remove: Vec<String>,
+}
+
+impl FieldEdits {
+    /// Whether nothing was changed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty()
+    }
+
+    /// The change to the request, as the signer applies it.
+    pub(crate) fn to_edit(&self) -> crate::transport::wire::Edit {
+        crate::transport::wire::Edit {
+            set: self.set.clone(),
+            remove: self.remove.clone(),
+        }
+    }
+
+    /// `scene=RENEWAL, -testFlag`: what was changed, for the pages.
+    pub(crate) fn describe(&self) -> String {
+        let set = self
+            .set
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"));
+        let removed = self.remove.iter().map(|name| format!("-{name}"));
+        set.chain(removed).collect::<Vec<_>>().join(", ")
+    }
+}
+
 /// One input of a product's engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -43,6 +80,9 @@ pub(crate) enum Entry {
         /// Sent by a dial test or "replay all" rather than from the debug page.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         replay: bool,
+        /// The fields the debug page's form changed from the case's.
+        #[serde(default, skip_serializing_if = "FieldEdits::is_empty")]
+        edits: FieldEdits,
     },
     /// The engine's clock moved to `until`, handing out what fell due on the way.
     Advance {

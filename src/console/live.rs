@@ -52,6 +52,8 @@ pub(crate) struct Live {
     pub(crate) publisher: Option<Publisher>,
     /// Each purchase's instances, by the name an exported scenario gives the purchase.
     pub(crate) aliases: HashMap<usize, String>,
+    /// The edited debug cases' changes to their requests, by call.
+    pub(crate) edits: HashMap<usize, crate::transport::wire::Edit>,
     purchases: usize,
 }
 
@@ -132,6 +134,7 @@ impl Live {
             pending: Vec::new(),
             mirror: Mirror::default(),
             aliases: HashMap::new(),
+            edits: HashMap::new(),
             purchases: 0,
         })
     }
@@ -189,10 +192,16 @@ impl Live {
                 applied.calls = vec![CallId(*call)];
             }
             Entry::DebugCase {
-                activity, variant, ..
+                activity,
+                variant,
+                edits,
+                ..
             } => {
                 let activity: Activity = activity.parse()?;
                 let call = engine.debug_case(activity, *variant, &options)?;
+                if !edits.is_empty() {
+                    self.edits.insert(call.0, edits.to_edit());
+                }
                 applied.calls = vec![call];
             }
             Entry::Advance { until } => {

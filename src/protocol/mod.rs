@@ -16,6 +16,7 @@ pub(crate) mod billing;
 pub(crate) mod codes;
 pub(crate) mod digest;
 pub mod encoding;
+pub(crate) mod enumerations;
 pub mod fields;
 pub(crate) mod identity;
 pub(crate) mod open_api;

@@ -164,6 +164,22 @@ impl Api {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     }
 
+    /// A page's HTML.
+    pub(crate) async fn page(&self, path: &str) -> String {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.text().await.unwrap()
+    }
+
     pub(crate) async fn post(&self, path: &str, body: Value) -> Value {
         let (status, value) = self.try_post(path, body).await;
         assert!(status < 300, "POST {path}: {status} {value}");

@@ -220,3 +220,163 @@ async fn a_merchant_works_the_console_in_chromium_and_finds_it_again_after_a_res
     assert_eq!(after.matches("opened").count(), 2, "{after}");
     client.close().await.unwrap();
 }
+
+/// axe-core (from its npm package; `scripts/fetch-axe.sh` fetches it and `.ci/run` sets
+/// `KGSIM_AXE_JS`), or why the accessibility check cannot run.
+fn axe_source() -> Option<String> {
+    let path = std::env::var_os("KGSIM_AXE_JS");
+    match path.map(std::fs::read_to_string) {
+        Some(Ok(source)) => Some(source),
+        other => {
+            let why = format!(
+                "axe-core is not available ({other:?}): run `scripts/fetch-axe.sh` and set KGSIM_AXE_JS to the path it prints"
+            );
+            assert!(
+                std::env::var("KGSIM_BROWSER_TESTS").as_deref() != Ok("required"),
+                "{why}"
+            );
+            eprintln!("accessibility check skipped: {why}");
+            None
+        }
+    }
+}
+
+/// Runs axe-core in the page: no violation of WCAG 2 A/AA rules with a serious or critical
+/// impact.
+async fn accessible(client: &Client, axe: Option<&str>, page: &str) {
+    let Some(axe) = axe else {
+        return;
+    };
+    client
+        .execute(&format!("{axe}\nreturn true;"), Vec::new())
+        .await
+        .unwrap();
+    let violations = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})
+               .then(r => done(r.violations
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' +
+                      v.nodes.map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        violations,
+        json!([]),
+        "{page}: serious accessibility violations"
+    );
+}
+
+/// Sets a text input's (or textarea's) value.
+async fn fill(client: &Client, css: &str, text: &str) {
+    let field = element(client, css).await;
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suite_runs_transcripts_the_debug_form_and_reproduce_work_in_chromium() {
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let axe = axe_source();
+    let merchant = Switched::start(false).await;
+    let served = Served::start(&fresh_db("browser-runs.db"));
+    let base = served.base.clone();
+    let api = Api::new(&base);
+    let product = api.create_product(&merchant.url, "v1").await;
+    let client = browser(&driver).await;
+
+    // A run of the correct merchant, started on the product page: conformant.
+    client
+        .goto(&format!("{base}/products/{product}"))
+        .await
+        .unwrap();
+    accessible(&client, axe.as_deref(), "the product page").await;
+    fill(&client, "#run-patterns", "purchase/period").await;
+    click(&client, "#start-run").await;
+    text_appears(&client, "//*[@id='run-verdict']", "conformant").await;
+    text_appears(&client, "//*[@id='run-scenarios']", "passed").await;
+    screenshot(&client, "run.png").await;
+    accessible(&client, axe.as_deref(), "a run").await;
+
+    // The merchant broken: not conformant, the failure as the terminal shows it, and the
+    // transcript's diff — accepted from the page.
+    merchant.set(Mode::Broken);
+    client
+        .goto(&format!("{base}/products/{product}"))
+        .await
+        .unwrap();
+    fill(&client, "#run-patterns", "purchase/period").await;
+    click(&client, "#start-run").await;
+    text_appears(&client, "//*[@id='run-verdict']", "not-conformant").await;
+    text_appears(&client, "//pre[@id='failure-0']", "FAIL").await;
+    text_appears(&client, "//pre[contains(@class, 'diff')]", "+++ this run").await;
+    screenshot(&client, "transcripts.png").await;
+    accessible(
+        &client,
+        axe.as_deref(),
+        "a failed run with a changed transcript",
+    )
+    .await;
+    click(&client, "#accept-0").await;
+    text_appears(&client, "//*[@id='transcript-0']", "accepted").await;
+    client
+        .goto(&format!("{base}/products/{product}"))
+        .await
+        .unwrap();
+    text_appears(&client, "//*[@id='runs']", "not-conformant").await;
+    merchant.set(Mode::Correct);
+
+    // The debug form: a value the table refuses is shown beside its field and nothing is
+    // sent; the corrected request is signed, sent and judged.
+    client
+        .goto(&format!(
+            "{base}/products/{product}/debug?activity=new-instance&variant=0"
+        ))
+        .await
+        .unwrap();
+    fill(&client, "#field-orderId", &"C".repeat(65)).await;
+    click(&client, "#generate").await;
+    text_appears(&client, "//*[@id='field-orderId-error']", "at most 64").await;
+    accessible(&client, axe.as_deref(), "the debug form with an error").await;
+    // Sent again as it stands, the refused value is still the one judged.
+    click(&client, "#generate").await;
+    text_appears(&client, "//*[@id='field-orderId-error']", "at most 64").await;
+    fill(&client, "#field-orderId", "CSEDITED0001").await;
+    click(&client, "#debug-save").await;
+    text_appears(&client, "//*[@id='debug-result']", "accepted").await;
+    text_appears(&client, "//*[@id='curl']", "orderId=CSEDITED0001").await;
+    text_appears(&client, "//*[@id='cases']", "edited: orderId=CSEDITED0001").await;
+    screenshot(&client, "debug-form.png").await;
+
+    // Reproduce a production request whose token only production could check.
+    let url = {
+        let target = merchant.url.clone();
+        tokio::task::spawn_blocking(move || crate::reproduce::production_url(&target))
+            .await
+            .unwrap()
+    };
+    fill(&client, "#reproduce-request", &url).await;
+    click(&client, "#reproduce").await;
+    text_appears(&client, "//*[@id='reproduce-result']", "accepted").await;
+    screenshot(&client, "reproduce.png").await;
+    accessible(
+        &client,
+        axe.as_deref(),
+        "the debug page after a reproduction",
+    )
+    .await;
+
+    // The other pages pass the same check.
+    for page in ["/", "/log", "/openapi", "/usage-records"] {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        element(&client, "main").await;
+        accessible(&client, axe.as_deref(), page).await;
+    }
+    client.close().await.unwrap();
+}

@@ -132,15 +132,7 @@ async fn a_suite_run_judges_the_product_and_keeps_its_transcripts() {
     assert_eq!(report["target"], merchant.url.as_str());
 
     // The page shows the run, its failure as the terminal shows it and the diff to review.
-    let page = api
-        .http
-        .get(format!("{}/runs/{run}", api.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = api.page(&format!("/runs/{run}")).await;
     assert!(
         page.contains("not-conformant") && page.contains("FAIL"),
         "{page}"

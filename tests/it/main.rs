@@ -5,6 +5,7 @@ mod check_failures;
 mod cli_signatures;
 mod console;
 mod console_browser;
+mod console_debug;
 mod console_runs;
 mod diagnostics;
 mod differential;

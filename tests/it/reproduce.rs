@@ -8,7 +8,7 @@ use crate::independent_merchant::{Conduct, HeaderCase, KEY, start_with};
 use crate::support::kgsim;
 
 /// A V1 newInstance as production logs it, with a token this key never made.
-fn production_url(target: &str) -> String {
+pub(crate) fn production_url(target: &str) -> String {
     let signed = kgsim(
         &["load", "--target", target, "--print-request"],
         Some(KEY),

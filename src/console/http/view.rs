@@ -219,6 +219,7 @@ const CSS: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d2129;background:#f6f7f9}
 header{background:#c7000b;color:#fff;padding:10px 24px;display:flex;gap:24px;align-items:baseline;flex-wrap:wrap}
 header nav a{color:#fff;margin-right:16px;text-decoration:none}
+header .muted{opacity:1}
 header nav a:focus-visible,a:focus-visible,button:focus-visible{outline:2px solid #1d2129;outline-offset:2px}
 .muted{opacity:.8;font-size:90%}
 .clock{background:#fff;border-bottom:1px solid #e5e6eb;padding:8px 24px;display:flex;gap:8px;align-items:center;flex-wrap:wrap}
@@ -242,6 +243,7 @@ pre{background:#1d2129;color:#e5e6eb;padding:10px;overflow-x:auto;font-size:12px
 .warn{background:#fff7e8;border:1px solid #ff9a2e;padding:8px 12px}
 .error{background:#ffece8;border:1px solid #cb2634;padding:8px 12px}
 .field-error{color:#a01b26;font-size:12px;display:block}
+.field{margin:4px 0}.field label{min-width:240px}
 @media (max-width:640px){main{padding:8px}header,.clock{padding:8px}}
 ";
 

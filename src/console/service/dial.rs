@@ -2,8 +2,9 @@
 //! and saved (调测并保存用例); every saved case replayed twice a day and after a product edit,
 //! and the rule that freezes trading after five failing days.
 
-use crate::console::journal::Entry;
+use crate::console::journal::{Entry, FieldEdits};
 use crate::console::live::Live;
+use crate::console::service::debug_form::case_request;
 use crate::console::service::{AttemptOutcome, ConsoleError, Service};
 use crate::console::vocab::{AttemptVerdict, DialReason};
 use crate::marketplace::CallState;
@@ -41,26 +42,27 @@ pub(crate) struct DialOutcome {
 }
 
 impl Service {
-    /// The debug page: one case of an interface, signed and shown as curl; sent and judged
-    /// when `send`, and saved as a dial-test case when `save`.
+    /// The debug page: one case of an interface with the form's `edits`, signed and shown
+    /// as curl; sent and judged when `send`, and saved as a dial-test case when `save`.
     pub(crate) async fn debug(
         &self,
         product: i64,
-        activity: &str,
-        variant: usize,
+        (activity, variant): (&str, usize),
+        edits: &FieldEdits,
         send: bool,
         save: bool,
     ) -> Result<DebugOutcome, ConsoleError> {
         let lock = self.product(product)?;
         let mut live = lock.lock().await;
         if !send {
-            return self.preview(&live, activity, variant);
+            return self.preview(&live, activity, variant, edits);
         }
         self.settle(&mut live).await?;
         let entry = Entry::DebugCase {
             activity: activity.to_owned(),
             variant,
             replay: false,
+            edits: edits.clone(),
         };
         let applied = self.record(&mut live, &entry, &[])?;
         let performed = self.settle_performed(&mut live).await?;
@@ -76,10 +78,15 @@ impl Service {
             let verdict = outcome
                 .as_ref()
                 .map_or(AttemptVerdict::Rejected, |o| o.verdict);
+            let stored = (!edits.is_empty())
+                .then(|| serde_json::to_string(edits))
+                .transpose()
+                .map_err(|e| ConsoleError::Encode("a debug case's edits", e))?;
             Some(self.writer().save_debug_case(
                 product,
                 activity,
                 variant as i64,
+                stored.as_deref(),
                 self.now().0,
                 verdict,
             )?)
@@ -99,26 +106,16 @@ impl Service {
         live: &Live,
         activity: &str,
         variant: usize,
+        edits: &FieldEdits,
     ) -> Result<DebugOutcome, ConsoleError> {
-        let parsed = activity
+        let parsed: crate::protocol::Activity = activity
             .parse()
             .map_err(|_| ConsoleError::Invalid(format!("unknown interface {activity}")))?;
-        let mut ids = crate::marketplace::ids::Ids::new(rand::random());
-        let request = crate::marketplace::requests::debug_request(
-            live.engine.settings(),
-            &mut ids,
-            parsed,
-            variant,
-            self.now(),
-        )
-        .ok_or_else(|| {
-            ConsoleError::Invalid(format!(
-                "{activity} has no debug case {variant} in this protocol"
-            ))
-        })?;
-        let key = live.engine.settings().key_for(parsed.interface_type());
-        let form = wire::WireForm::of(live.engine.settings(), live.engine.calls().len(), 1);
-        let wire = wire::sign_now(&request, key, &wire::Edit::default(), None, form);
+        let settings = live.engine.settings();
+        let request = case_request(settings, parsed, variant, self.now())?;
+        let key = settings.key_for(parsed.interface_type());
+        let form = wire::WireForm::of(settings, live.engine.calls().len(), 1);
+        let wire = wire::sign_now(&request, key, &edits.to_edit(), None, form);
         Ok(DebugOutcome {
             curl: curl(&live.client.url_of(&wire), &wire),
             outcome: None,
@@ -151,14 +148,19 @@ impl Service {
         let product = live.id();
         let cases = self.writer().debug_cases(product)?;
         let mut calls = Vec::new();
-        for (case, activity, variant) in &cases {
+        for case in &cases {
             let entry = Entry::DebugCase {
-                activity: activity.clone(),
-                variant: *variant as usize,
+                activity: case.activity.clone(),
+                variant: case.variant as usize,
                 replay: true,
+                edits: case
+                    .edits
+                    .as_deref()
+                    .and_then(|text| serde_json::from_str(text).ok())
+                    .unwrap_or_default(),
             };
             let applied = self.record(live, &entry, &[])?;
-            calls.push((*case, applied.calls.first().copied()));
+            calls.push((case.id, applied.calls.first().copied()));
         }
         self.settle(live).await?;
         let verdicts: Vec<(i64, AttemptVerdict)> = calls

@@ -8,6 +8,7 @@
 //! transaction; every delivery that falls due is performed at once through
 //! [`crate::deliver`] ([`settle`]), and its answer journalled before the next change.
 
+mod debug_form;
 mod dial;
 mod open_api;
 mod reproduce;
@@ -31,6 +32,7 @@ use crate::protocol::{AccessKey, UnixMillis};
 use crate::transport::wire;
 use dial::next_dial_slot;
 
+pub(crate) use debug_form::{DebugForm, FormField};
 pub(crate) use dial::{DebugOutcome, DialOutcome};
 pub(crate) use reproduce::ReproduceOutcome;
 pub(crate) use runs::product_of_scope;

@@ -61,6 +61,7 @@ impl Service {
             client,
             mirror,
             publisher,
+            edits,
             ..
         } = live;
         let mut observer = Journalled {
@@ -68,6 +69,7 @@ impl Service {
             product,
             mirror,
             publisher: publisher.as_mut(),
+            edits,
             done: Vec::new(),
         };
         let left = deliver::resume(engine, client, pending, until, &mut observer).await?;
@@ -83,6 +85,8 @@ struct Journalled<'a> {
     product: i64,
     mirror: &'a mut Mirror,
     publisher: Option<&'a mut Publisher>,
+    /// The edited debug cases' changes, by call.
+    edits: &'a std::collections::HashMap<usize, crate::transport::wire::Edit>,
     done: Vec<(Performed, AttemptOutcome)>,
 }
 
@@ -92,6 +96,18 @@ impl Observer for Journalled<'_> {
     fn keeps_received(&self) -> bool {
         // A replay at start judges the bytes as received, not as cut for display.
         true
+    }
+
+    fn fault(&mut self, delivery: &Delivery) -> deliver::AttemptFault {
+        // The debug page's edited fields, applied before signing (never any other fault).
+        deliver::AttemptFault {
+            edit: self
+                .edits
+                .get(&delivery.call.0)
+                .cloned()
+                .unwrap_or_default(),
+            ..deliver::AttemptFault::default()
+        }
     }
 
     fn batch_taken(
@@ -228,6 +244,7 @@ mod tests {
             product: 1,
             mirror: &mut mirror,
             publisher: None,
+            edits: &std::collections::HashMap::new(),
             done: Vec::new(),
         };
         assert_eq!(

@@ -146,8 +146,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX usage_records_by_id ON usage_records(id DESC);
     ",
     // 5: suite runs started from the console, their scenarios and transcripts, and each
-    // product's accepted transcripts (its snapshots).
+    // product's accepted transcripts (its snapshots); the fields a saved debug case changed.
     r"
+    ALTER TABLE debug_cases ADD COLUMN edits TEXT;  -- JSON {set, remove}; NULL: the case as is
     CREATE TABLE suite_runs (
         id          INTEGER PRIMARY KEY,
         product_id  INTEGER NOT NULL REFERENCES products(id),

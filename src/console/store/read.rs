@@ -151,6 +151,9 @@ pub struct DebugCaseRow {
     pub(crate) activity: String,
     /// Which of the interface's cases (trialFlag, scene, status …).
     pub(crate) variant: i64,
+    /// The fields the debug page's form changed, as JSON `{set, remove}`.
+    #[schema(value_type = Option<Object>)]
+    pub(crate) edits: Option<serde_json::Value>,
     /// When it was saved.
     pub(crate) created_at: i64,
     /// How its last run ended.
@@ -391,15 +394,17 @@ impl Reader {
     /// A product's saved debug cases.
     pub(crate) fn debug_cases(&self, product: i64) -> Result<Vec<DebugCaseRow>, StoreError> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT id, product_id, activity, variant, created_at, last_verdict FROM debug_cases
-             WHERE product_id = ?1 ORDER BY id",
+            "SELECT id, product_id, activity, variant, created_at, last_verdict, edits
+             FROM debug_cases WHERE product_id = ?1 ORDER BY id",
         )?;
         let rows = statement.query_map([product], |row| {
+            let edits: Option<String> = row.get(6)?;
             Ok(DebugCaseRow {
                 id: row.get(0)?,
                 product_id: row.get(1)?,
                 activity: row.get(2)?,
                 variant: row.get(3)?,
+                edits: edits.and_then(|text| serde_json::from_str(&text).ok()),
                 created_at: row.get(4)?,
                 last_verdict: row.get(5)?,
             })

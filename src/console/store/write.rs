@@ -89,6 +89,19 @@ fn changed_rows<T: Clone + PartialEq>(kept: &mut Vec<T>, fresh: Vec<T>, out: &mu
     }
 }
 
+/// A saved debug case, as a dial test replays it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SavedCase {
+    /// Its id.
+    pub(crate) id: i64,
+    /// The interface.
+    pub(crate) activity: String,
+    /// Which of its cases.
+    pub(crate) variant: i64,
+    /// The fields the form changed, as JSON `{set, remove}`.
+    pub(crate) edits: Option<String>,
+}
+
 /// The one connection that writes.
 pub struct Writer {
     pub(super) connection: Connection,
@@ -253,24 +266,31 @@ impl Writer {
         product: i64,
         activity: &str,
         variant: i64,
+        edits: Option<&str>,
         at: i64,
         verdict: AttemptVerdict,
     ) -> Result<i64, StoreError> {
         self.connection.execute(
-            "INSERT INTO debug_cases (product_id, activity, variant, created_at, last_verdict)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![product, activity, variant, at, verdict],
+            "INSERT INTO debug_cases (product_id, activity, variant, edits, created_at, last_verdict)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![product, activity, variant, edits, at, verdict],
         )?;
         Ok(self.connection.last_insert_rowid())
     }
 
-    /// A product's saved cases as `(id, activity, variant)`.
-    pub(crate) fn debug_cases(&self, product: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    /// A product's saved cases, oldest first.
+    pub(crate) fn debug_cases(&self, product: i64) -> Result<Vec<SavedCase>, StoreError> {
         let mut statement = self.connection.prepare(
-            "SELECT id, activity, variant FROM debug_cases WHERE product_id = ?1 ORDER BY id",
+            "SELECT id, activity, variant, edits FROM debug_cases WHERE product_id = ?1 ORDER BY id",
         )?;
-        let rows =
-            statement.query_map([product], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let rows = statement.query_map([product], |row| {
+            Ok(SavedCase {
+                id: row.get(0)?,
+                activity: row.get(1)?,
+                variant: row.get(2)?,
+                edits: row.get(3)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -67,6 +67,7 @@ pub(crate) fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(clock::next))
         .routes(routes!(clock::freeze))
         .routes(routes!(debug::debug_case))
+        .routes(routes!(debug::debug_form))
         .routes(routes!(debug::run_cases))
         .routes(routes!(log::log))
         .routes(routes!(log::merchant_calls))

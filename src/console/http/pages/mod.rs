@@ -51,6 +51,7 @@ pub(super) fn router() -> Router<Arc<App>> {
         .route("/ui/restart", post(actions::restart))
         .route("/ui/clock", post(actions::clock))
         .route("/ui/debug", post(debug::send))
+        .route("/ui/reproduce", post(debug::reproduce))
         .route("/ui/replay", post(actions::replay))
         .route("/ui/runs", post(actions::start_run))
         .route("/ui/transcripts", post(actions::decide_transcript))
