@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The console's benchmark (`kgsim serve`):
-#   1. every page and the main API reads, on a database holding 10,000 instances and 200,000
-#      recorded attempts (filled by benches/console_seed.rs through the console's own store);
+#   1. every page and the main API reads, on a database holding 10,000 instances, 200,000
+#      recorded attempts and 1,000 finished suite runs of one product (filled by
+#      benches/console_seed.rs through the console's own store);
 #   2. "replay all" of 100 saved debug cases against the reference merchant (a separate
 #      process), i.e. one dial test;
 #   3. the console's start on that database.
@@ -9,7 +10,7 @@
 # starting curl). Installs hyperfine, curl and python3 from Debian packages when missing, and
 # writes bench/CONSOLE.md.
 #
-# Usage: bash bench/console.sh          (RUNS=31 INSTANCES=20000 ATTEMPTS=400000 to change)
+# Usage: bash bench/console.sh          (RUNS=31 INSTANCES=20000 ATTEMPTS=400000 SUITE_RUNS=5000 to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,7 @@ RUNS=${RUNS:-15}
 INSTANCES=${INSTANCES:-10000}
 ATTEMPTS=${ATTEMPTS:-200000}
 CASES=${CASES:-100}
+SUITE_RUNS=${SUITE_RUNS:-1000}
 OUT=bench/CONSOLE.md
 WORK=$(mktemp -d)
 trap 'kill ${PIDS:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -29,8 +31,8 @@ cargo build --release --locked --quiet
 KGSIM=${CARGO_TARGET_DIR:-$PWD/target}/release/kgsim
 export KGSIM_ACCESS_KEY="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 
-echo "== seeding $INSTANCES instances, $ATTEMPTS attempts"
-cargo bench --locked --quiet --bench console_seed -- "$WORK/console.db" "$INSTANCES" "$ATTEMPTS"
+echo "== seeding $INSTANCES instances, $ATTEMPTS attempts, $SUITE_RUNS suite runs"
+cargo bench --locked --quiet --bench console_seed -- "$WORK/console.db" "$INSTANCES" "$ATTEMPTS" "$SUITE_RUNS"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -59,7 +61,7 @@ BASE="http://127.0.0.1:$CONSOLE_PORT"
 ORDER=$(curl -s "$BASE/api/products/1/orders?limit=1&offset=$((INSTANCES / 2))" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["order_id"])')
 
 echo "== pages"
-pages=(/ /products/1 /products/1/debug "/orders/$ORDER" /log "/log?offset=$((ATTEMPTS / 2))" "/api/orders/$ORDER" /api/log /api/products/1/orders /api/health)
+pages=(/ /products/1 /products/1/debug "/orders/$ORDER" /log "/log?offset=$((ATTEMPTS / 2))" "/api/orders/$ORDER" /api/log /api/products/1/orders /api/products/1/runs "/api/products/1/runs?offset=$((SUITE_RUNS - 50))" "/runs/$((SUITE_RUNS / 2))" "/api/runs/$((SUITE_RUNS / 2))" /api/health)
 for index in "${!pages[@]}"; do
     hyperfine --warmup 2 --runs "$RUNS" --style none -N --export-json "$WORK/page-$index.json" \
         "curl -s -o /dev/null --fail $BASE${pages[$index]}" >/dev/null
@@ -89,9 +91,9 @@ python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("sele
 hyperfine --runs 5 --style none --export-json "$WORK/restart.json" \
     "python3 $WORK/start.py $KGSIM serve --db $WORK/console.db --listen 127.0.0.1:$CONSOLE_PORT" >/dev/null
 
-python3 - "$WORK" "$OUT" "$INSTANCES" "$ATTEMPTS" "$CASES" "$RUNS" "${pages[@]}" <<'PY'
+python3 - "$WORK" "$OUT" "$INSTANCES" "$ATTEMPTS" "$CASES" "$RUNS" "$SUITE_RUNS" "${pages[@]}" <<'PY'
 import json, os, platform, statistics, sys
-work, out, instances, attempts, cases, runs, *pages = sys.argv[1:]
+work, out, instances, attempts, cases, runs, suite_runs, *pages = sys.argv[1:]
 def median_ms(name):
     with open(os.path.join(work, name)) as f:
         return statistics.median(json.load(f)["results"][0]["times"]) * 1000
@@ -102,7 +104,7 @@ lines = [
     f"`bash bench/console.sh` on {os.cpu_count()} × {cpu}; medians of {runs} runs (hyperfine, one",
     "`curl` per request: each figure includes starting curl). Release build.",
     "",
-    f"## Pages with {int(instances):,} instances and {int(attempts):,} recorded attempts",
+    f"## Pages with {int(instances):,} instances, {int(attempts):,} recorded attempts and {int(suite_runs):,} suite runs",
     "",
     "| page | median |",
     "|---|---:|",

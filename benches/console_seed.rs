@@ -4,13 +4,19 @@
 //! `ATTEMPTS` rows — the read model the pages query, written through the console's own store in
 //! batched transactions. (The journal stays empty: the pages never read it.)
 //!
-//! Usage: `cargo bench --bench console_seed -- DB [INSTANCES] [ATTEMPTS]`
+//! Then `SUITE_RUNS` finished suite runs of the product (40 scenarios each, with their text,
+//! transcripts and reports), as the product page and `GET /api/products/{id}/runs` list them.
+//!
+//! Usage: `cargo bench --bench console_seed -- DB [INSTANCES] [ATTEMPTS] [SUITE_RUNS]`
 #![expect(
     clippy::print_stdout,
     reason = "a command-line tool reports what it wrote"
 )]
 
-use kgsim::console::store::{self, AttemptRow, InstanceRow, Mirror, NoticeRow, OrderRow, Writer};
+use kgsim::console::store::{
+    self, AttemptRow, FinishedRun, InstanceRow, Mirror, NoticeRow, OrderRow, RunCounts,
+    RunScenarioRow, Writer,
+};
 use kgsim::console::vocab::AttemptVerdict;
 
 const BATCH: usize = 500;
@@ -26,6 +32,9 @@ fn main() {
     let attempts: usize = args
         .next()
         .map_or(200_000, |n| n.parse().expect("ATTEMPTS"));
+    let suite_runs: usize = args
+        .next()
+        .map_or(1_000, |n| n.parse().expect("SUITE_RUNS"));
     let _ = std::fs::remove_file(&db);
     let mut writer = Writer::new(store::open(std::path::Path::new(&db)).expect("open"));
     let spec = r#"{"production_address":"http://127.0.0.1:9/saasproduce","name":"Seeded","protocol":"v1","billing":"period","product":"saas"}"#;
@@ -105,7 +114,62 @@ fn main() {
             .commit(product, None, &changes, &log)
             .expect("commit");
     }
-    println!("{db}: {instances} instances, {written} attempts");
+    for n in 0..suite_runs {
+        seed_run(&mut writer, product, start + n as i64 * 60_000, n);
+    }
+    println!("{db}: {instances} instances, {written} attempts, {suite_runs} suite runs");
+}
+
+/// One finished suite run of 40 scenarios, every fifth run with a failure.
+fn seed_run(writer: &mut Writer, product: i64, at: i64, n: usize) {
+    const SCENARIOS: usize = 40;
+    let failing = n.is_multiple_of(5);
+    let run = writer
+        .start_suite_run(product, at, &[], "the built-in suite", SCENARIOS, None)
+        .expect("run");
+    let scenarios: Vec<RunScenarioRow> = (0..SCENARIOS)
+        .map(|position| {
+            let failed = failing && position == 3;
+            RunScenarioRow {
+                position: position as i64,
+                file: format!("scenarios/lifecycle/scenario-{position}.yaml"),
+                name: format!("scenario {position}"),
+                status: if failed { "failed" } else { "passed" }.into(),
+                skip_reason: None,
+                failed_checks: i64::from(failed),
+                snapshot: Some(if n == 0 { "new" } else { "matched" }.into()),
+                text: format!("PASS  scenario {position}  scenarios/lifecycle/scenario-{position}.yaml\n"),
+                transcript: Some("  > GET /saasproduce?activity=newInstance&…\n  < 200 {\"resultCode\":\"000000\"}\n".repeat(12)),
+                diff: None,
+            }
+        })
+        .collect();
+    let finished = FinishedRun {
+        finished_at: at + 400,
+        verdict: if failing {
+            "not-conformant"
+        } else {
+            "conformant"
+        }
+        .into(),
+        counts: RunCounts {
+            scenarios: SCENARIOS as i64,
+            passed: SCENARIOS as i64 - i64::from(failing),
+            failed: i64::from(failing),
+            skipped: 0,
+            changed: 0,
+        },
+        report: format!("{{\"version\":2,\"padding\":\"{}\"}}", "x".repeat(20_000)),
+        junit: format!(
+            "<testsuites>{}</testsuites>",
+            "<testcase/>".repeat(SCENARIOS)
+        ),
+        scenarios,
+        first_transcripts: Vec::new(),
+    };
+    writer
+        .finish_suite_run(run, product, &finished)
+        .expect("finish");
 }
 
 fn attempt(

@@ -372,6 +372,33 @@ async fn suite_runs_transcripts_the_debug_form_and_reproduce_work_in_chromium() 
     )
     .await;
 
+    // Readable on a narrow window: nothing wider than the screen but the tables, which scroll
+    // in their own box.
+    client.set_window_size(375, 800).await.unwrap();
+    for page in [
+        format!("/products/{product}"),
+        "/runs/2".to_owned(),
+        format!("/products/{product}/debug"),
+    ] {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        element(&client, "main").await;
+        // The page is no wider than the window (the tables scroll in their own box); if it
+        // is, the elements whose content sticks out.
+        let wide = client
+            .execute(
+                "const root = document.documentElement;
+                 if (root.scrollWidth <= root.clientWidth) return [];
+                 return Array.from(document.querySelectorAll('body *'))
+                   .filter(e => e.scrollWidth > e.clientWidth + 0.5 && getComputedStyle(e).overflowX !== 'auto')
+                   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' + e.scrollWidth + '/' + e.clientWidth);",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(wide, json!([]), "{page} is wider than a narrow window");
+    }
+    client.set_window_size(1280, 1000).await.unwrap();
+
     // The other pages pass the same check.
     for page in ["/", "/log", "/openapi", "/usage-records"] {
         client.goto(&format!("{base}{page}")).await.unwrap();

@@ -139,6 +139,25 @@ async fn the_console_reproduces_a_pasted_request_against_a_product() {
     assert_eq!(outcome["attempt"]["exchange"]["activity"], "newInstance");
     assert_eq!(outcome["attempt"]["exchange"]["status"], 200);
 
+    // Saved as a debug case: the dial tests replay it with every field the paste had.
+    let (status, saved) = api
+        .try_post(&path, serde_json::json!({"request": url, "save": true}))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert!(saved["saved_case"].is_i64(), "{saved}");
+    let replayed = api
+        .post(
+            "/api/debug-cases/run",
+            serde_json::json!({"product_id": product}),
+        )
+        .await;
+    assert_eq!(replayed["passed"], 1, "{replayed}");
+    let page = api.page(&format!("/products/{product}/debug")).await;
+    assert!(
+        page.contains("edited: "),
+        "the case keeps the pasted fields: {page}"
+    );
+
     let (status, refused) = api
         .try_post(&path, serde_json::json!({"request": "curl 'https://m/p"}))
         .await;

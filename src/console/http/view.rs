@@ -224,7 +224,8 @@ header nav a:focus-visible,a:focus-visible,button:focus-visible{outline:2px soli
 .muted{opacity:.8;font-size:90%}
 .clock{background:#fff;border-bottom:1px solid #e5e6eb;padding:8px 24px;display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 main{padding:8px 24px 40px}
-h1{font-size:22px}
+h1{font-size:22px;overflow-wrap:anywhere}
+.panel,label,p{overflow-wrap:anywhere}
 h2{font-size:17px;margin-top:28px}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}

@@ -157,6 +157,25 @@ pub(crate) fn form_of(request: &Request, variant: usize) -> DebugForm {
     }
 }
 
+/// The edits that turn a case's request into `wanted` (a reproduced production request): every
+/// parameter it sets that the case lacks or holds otherwise, and every one of the case's that
+/// it leaves out.
+pub(crate) fn edits_between(case: &Request, wanted: &Request) -> FieldEdits {
+    let (case, wanted) = (values_of(case), values_of(wanted));
+    FieldEdits {
+        set: wanted
+            .iter()
+            .filter(|(name, value)| case.get(*name) != Some(*value))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect(),
+        remove: case
+            .keys()
+            .filter(|name| !wanted.contains_key(*name))
+            .cloned()
+            .collect(),
+    }
+}
+
 /// What is wrong with a value of a field, if anything.
 fn problem(field: &FormField, value: &str) -> Option<String> {
     if value.is_empty() {

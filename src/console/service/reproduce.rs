@@ -3,7 +3,9 @@
 //! product's marketplace is not touched (no order, no instance, no journal entry): only its
 //! settings and client are used, under its own lock.
 
+use crate::console::service::debug_form::{case_request, edits_between};
 use crate::console::service::{ConsoleError, Service};
+use crate::console::vocab::AttemptVerdict;
 use crate::reproduce::{self, paste};
 
 /// How a reproduced request went.
@@ -11,6 +13,10 @@ use crate::reproduce::{self, paste};
 pub(crate) struct ReproduceOutcome {
     /// The attempt as judged.
     pub(crate) attempt: ReproducedAttempt,
+    /// The debug case it was saved as, when asked: the interface's first case with every
+    /// parameter as the paste has it, replayed by the dial tests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) saved_case: Option<i64>,
 }
 
 /// One reproduced attempt.
@@ -39,11 +45,13 @@ pub(crate) struct ReproducedExchange {
 
 impl Service {
     /// Reproduces `text` (a V1 URL, a V2 URL and body, or a curl command) against a
-    /// product; a paste that cannot be read, or is of the other protocol, is `Invalid`.
+    /// product, and saves it as a debug case when `save`; a paste that cannot be read, or is
+    /// of the other protocol, is `Invalid`.
     pub(crate) async fn reproduce(
         &self,
         product: i64,
         text: &str,
+        save: bool,
     ) -> Result<ReproduceOutcome, ConsoleError> {
         let lock = self.product(product)?;
         let live = lock.lock().await;
@@ -61,6 +69,11 @@ impl Service {
         let client = live.client.clone();
         drop(live);
         let reproduced = reproduce::send(&request, &settings, &client).await;
+        let saved_case = if save {
+            Some(self.save_reproduced(product, &request, &settings, reproduced.accepted)?)
+        } else {
+            None
+        };
         let (status, body) = match reproduced.answer {
             Some((status, body)) => (Some(status), Some(body)),
             None => (None, None),
@@ -80,6 +93,36 @@ impl Service {
                     body,
                 },
             },
+            saved_case,
         })
+    }
+
+    /// Saves a reproduced request as a debug case: the interface's case 0 with the edits
+    /// that make it the pasted request.
+    fn save_reproduced(
+        &self,
+        product: i64,
+        request: &crate::protocol::Request,
+        settings: &crate::marketplace::Settings,
+        accepted: bool,
+    ) -> Result<i64, ConsoleError> {
+        let activity = request.activity();
+        let case = case_request(settings, activity, 0, self.now())?;
+        let edits = edits_between(&case, request);
+        let stored = serde_json::to_string(&edits)
+            .map_err(|e| ConsoleError::Encode("a debug case's edits", e))?;
+        let verdict = if accepted {
+            AttemptVerdict::Accepted
+        } else {
+            AttemptVerdict::Rejected
+        };
+        Ok(self.writer().save_debug_case(
+            product,
+            activity.slug(),
+            0,
+            Some(&stored),
+            self.now().0,
+            verdict,
+        )?)
     }
 }

@@ -19,8 +19,8 @@ pub use read::{
     AttemptRow, Counted, DebugCaseRow, DialRunRow, EnterpriseRow, InstanceRow, MerchantCallRow,
     NoticeRow, OrderRow, Page, ProductRow, Reader, StoredFinding,
 };
-pub(crate) use runs::{FinishedRun, RunFile};
-pub use runs::{RunCounts, RunScenarioRow, SuiteRunRow};
+pub(crate) use runs::RunFile;
+pub use runs::{FinishedRun, RunCounts, RunScenarioRow, SuiteRunRow};
 pub use write::{Changes, Mirror, Writer};
 
 use std::path::Path;

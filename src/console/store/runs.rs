@@ -43,62 +43,62 @@ pub struct SuiteRunRow {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RunCounts {
     /// Scenarios in the run.
-    pub(crate) scenarios: i64,
+    pub scenarios: i64,
     /// Passed.
-    pub(crate) passed: i64,
+    pub passed: i64,
     /// Failed.
-    pub(crate) failed: i64,
+    pub failed: i64,
     /// Skipped.
-    pub(crate) skipped: i64,
+    pub skipped: i64,
     /// Transcripts that differ from the product's accepted ones.
-    pub(crate) changed: i64,
+    pub changed: i64,
 }
 
 /// One scenario of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RunScenarioRow {
     /// Its place in the run.
-    pub(crate) position: i64,
+    pub position: i64,
     /// Its file.
-    pub(crate) file: String,
+    pub file: String,
     /// Its name.
-    pub(crate) name: String,
+    pub name: String,
     /// `passed`, `failed` or `skipped`.
-    pub(crate) status: String,
+    pub status: String,
     /// Why it was skipped.
-    pub(crate) skip_reason: Option<String>,
+    pub skip_reason: Option<String>,
     /// Failed checks.
-    pub(crate) failed_checks: i64,
+    pub failed_checks: i64,
     /// `new` (accepted as the first), `matched`, `changed`, then `accepted` or `rejected`.
-    pub(crate) snapshot: Option<String>,
+    pub snapshot: Option<String>,
     /// The scenario as the terminal report shows it.
     #[serde(skip)]
-    pub(crate) text: String,
+    pub text: String,
     /// Its normalised transcript.
     #[serde(skip)]
-    pub(crate) transcript: Option<String>,
+    pub transcript: Option<String>,
     /// The unified diff from the accepted transcript, when it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) diff: Option<String>,
+    pub diff: Option<String>,
 }
 
 /// What a finished run writes.
 #[derive(Debug, Clone)]
-pub(crate) struct FinishedRun {
+pub struct FinishedRun {
     /// When it finished.
-    pub(crate) finished_at: i64,
+    pub finished_at: i64,
     /// Its verdict's slug.
-    pub(crate) verdict: String,
+    pub verdict: String,
     /// Totals.
-    pub(crate) counts: RunCounts,
+    pub counts: RunCounts,
     /// The JSON report.
-    pub(crate) report: String,
+    pub report: String,
     /// The JUnit report.
-    pub(crate) junit: String,
+    pub junit: String,
     /// Every scenario.
-    pub(crate) scenarios: Vec<RunScenarioRow>,
+    pub scenarios: Vec<RunScenarioRow>,
     /// Transcripts the product had none of yet: accepted as they are.
-    pub(crate) first_transcripts: Vec<(String, String)>,
+    pub first_transcripts: Vec<(String, String)>,
 }
 
 /// Which of a run's reports.
@@ -202,7 +202,7 @@ impl Reader {
 
 impl Writer {
     /// Records a run as started; returns its id.
-    pub(crate) fn start_suite_run(
+    pub fn start_suite_run(
         &self,
         product: i64,
         started_at: i64,
@@ -222,7 +222,7 @@ impl Writer {
 
     /// Writes a finished run, its scenarios and the transcripts it accepted as the product's
     /// first, in one transaction.
-    pub(crate) fn finish_suite_run(
+    pub fn finish_suite_run(
         &mut self,
         run: i64,
         product: i64,

@@ -106,6 +106,9 @@ pub(crate) struct ReproduceRequest {
     /// What the logs hold: a V1 request URL, a V2 URL with its JSON body on the following
     /// lines, or a curl command.
     pub(crate) request: String,
+    /// Also save it as a debug case (replayed by the dial tests).
+    #[serde(default)]
+    pub(crate) save: bool,
 }
 
 /// A production request re-signed with the product's local key, sent to its production
@@ -119,7 +122,11 @@ pub(crate) async fn reproduce(
     Path(id): Path<i64>,
     ApiJson(request): ApiJson<ReproduceRequest>,
 ) -> ApiResult<ReproduceOutcome> {
-    Ok(Json(app.service.reproduce(id, &request.request).await?))
+    Ok(Json(
+        app.service
+            .reproduce(id, &request.request, request.save)
+            .await?,
+    ))
 }
 
 /// `POST /api/debug-cases/run`.

@@ -165,9 +165,10 @@ pub(super) async fn reproduce(
     TokenForm(posted_form): TokenForm<Vec<(String, String)>>,
 ) -> PageResult {
     let id = posted_product(&posted_form)?;
+    let save = !posted(&posted_form, "save").is_empty();
     let outcome = app
         .service
-        .reproduce(id, posted(&posted_form, "request"))
+        .reproduce(id, posted(&posted_form, "request"), save)
         .await?;
     let (form, _) = form_for(&app, id, None, 0, &BTreeMap::new()).await?;
     let results = Results {
@@ -308,6 +309,7 @@ fn reproduce_section(id: i64, reproduced: Option<&ReproduceOutcome>, token: &str
             br;
             textarea name="request" #reproduce-request rows="4" cols="80" {}
             br;
+            label for="reproduce-save" { input type="checkbox" name="save" value="1" #reproduce-save; " Also save it as a debug case (replayed by the dial tests)" }
             button type="submit" #reproduce { "Reproduce" }
         }
         @if let Some(outcome) = reproduced {
@@ -317,6 +319,9 @@ fn reproduce_section(id: i64, reproduced: Option<&ReproduceOutcome>, token: &str
                     (badge(attempt.verdict)) " " (attempt.exchange.activity) " "
                     (attempt.check_id.unwrap_or("")) " "
                     (attempt.message.as_deref().unwrap_or("the console accepts the answer"))
+                }
+                @if let Some(case) = outcome.saved_case {
+                    p { "Saved as debug case #" (case) "." }
                 }
                 @if let Some(status) = attempt.exchange.status {
                     pre #reproduce-answer { "HTTP " (status) "\n" (attempt.exchange.body.as_deref().unwrap_or("")) }
