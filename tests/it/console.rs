@@ -164,6 +164,18 @@ impl Api {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     }
 
+    /// Reads a stream of server-sent events to its end (a run's or an exploration's ends
+    /// with it): waits without polling.
+    pub(crate) async fn follow(&self, path: &str) -> String {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        response.text().await.unwrap()
+    }
+
     /// A page's HTML.
     pub(crate) async fn page(&self, path: &str) -> String {
         let response = self
@@ -692,6 +704,10 @@ async fn every_api_route_is_documented_and_every_documented_route_is_served() {
         "/api/runs/{run_id}/junit.xml",
         "/api/runs/{run_id}/report.json",
         "/api/runs/{run_id}/transcripts",
+        "/api/products/{id}/explorations",
+        "/api/explorations/{exploration_id}",
+        "/api/explorations/{exploration_id}/replay",
+        "/api/products/{id}/debug-form",
     ] {
         assert!(paths.contains_key(path), "{path} is not documented");
     }
@@ -699,6 +715,7 @@ async fn every_api_route_is_documented_and_every_documented_route_is_served() {
         let concrete = path
             .replace("{id}", "1.0")
             .replace("{run_id}", "1.0")
+            .replace("{exploration_id}", "1.0")
             .replace("{order_id}", "CS1");
         for method in operations.as_object().unwrap().keys() {
             let url = format!("{}{concrete}", api.base);
@@ -723,7 +740,11 @@ async fn every_api_route_is_documented_and_every_documented_route_is_served() {
         let text = std::fs::read_to_string(file).unwrap();
         for (at, _) in text.match_indices(".route(\"/api") {
             let route: String = text[at + 8..].chars().take_while(|c| *c != '"').collect();
-            let streams = ["/api/events", "/api/runs/{run_id}/events"];
+            let streams = [
+                "/api/events",
+                "/api/runs/{run_id}/events",
+                "/api/explorations/{exploration_id}/events",
+            ];
             if !streams.contains(&route.as_str()) && route != "/api/openapi.json" {
                 undocumented.push(route);
             }

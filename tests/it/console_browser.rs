@@ -372,6 +372,43 @@ async fn suite_runs_transcripts_the_debug_form_and_reproduce_work_in_chromium() 
     )
     .await;
 
+    // An exploration of a merchant with a fault only a sequence of events shows: found,
+    // shrunk, and replayed as a suite run.
+    let mut config = kgsim::merchant::MerchantConfig::new(
+        kgsim::protocol::Protocol::V1,
+        kgsim::protocol::AccessKey::new(crate::independent_merchant::KEY),
+    );
+    config.faults = kgsim::merchant::Faults::of([kgsim::merchant::Fault::ThirdRenewalRefused]);
+    let faulty = crate::support::start_merchant(config).await;
+    let explored = api.create_product(&faulty, "v1").await;
+    client
+        .goto(&format!("{base}/products/{explored}"))
+        .await
+        .unwrap();
+    fill(&client, "#explore-seed", "1").await;
+    click(&client, "#start-exploration").await;
+    text_appears(
+        &client,
+        "//*[@id='exploration-check']",
+        "console.result-code",
+    )
+    .await;
+    text_appears(
+        &client,
+        "//*[@id='exploration-scenario']",
+        "kgsim explore --seed 1",
+    )
+    .await;
+    screenshot(&client, "exploration.png").await;
+    accessible(
+        &client,
+        axe.as_deref(),
+        "an exploration that found a failure",
+    )
+    .await;
+    click(&client, "#replay-exploration").await;
+    text_appears(&client, "//*[@id='run-verdict']", "not-conformant").await;
+
     // Readable on a narrow window: nothing wider than the screen but the tables, which scroll
     // in their own box.
     client.set_window_size(375, 800).await.unwrap();

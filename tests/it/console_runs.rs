@@ -21,15 +21,7 @@ async fn run_to_the_end(api: &Api, product: i64, patterns: &[&str]) -> Value {
         .await;
     assert_eq!(status, 202, "{started}");
     let run = started["run_id"].as_i64().unwrap();
-    let events = api
-        .http
-        .get(format!("{}/api/runs/{run}/events", api.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let events = api.follow(&format!("/api/runs/{run}/events")).await;
     let detail = api.get(&format!("/api/runs/{run}")).await;
     assert_eq!(detail["status"], "finished", "{detail}\nevents: {events}");
     detail

@@ -6,6 +6,7 @@ mod cli_signatures;
 mod console;
 mod console_browser;
 mod console_debug;
+mod console_explore;
 mod console_runs;
 mod diagnostics;
 mod differential;

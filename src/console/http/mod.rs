@@ -75,6 +75,10 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/events", get(events))
         .route("/api/runs/{run_id}/events", get(run_events))
         .route(
+            "/api/explorations/{exploration_id}/events",
+            get(exploration_events),
+        )
+        .route(
             "/api/openapi.json",
             get(move || {
                 let document = document.clone();
@@ -166,6 +170,23 @@ async fn run_events(
                 }
             }
         });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// `GET /api/explorations/{exploration_id}/events`: a live exploration's progress as it
+/// changes (server-sent events); the stream ends when the exploration does.
+async fn exploration_events(
+    State(app): State<Arc<App>>,
+    axum::extract::Path(exploration_id): axum::extract::Path<i64>,
+) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {
+    let watching = app.service.exploration_progress(exploration_id);
+    let stream = futures_util::stream::unfold(watching, |watching| async move {
+        let mut watching = watching?;
+        // Closed when the exploration ended: the stream ends with it.
+        watching.changed().await.ok()?;
+        let data = serde_json::to_string(&*watching.borrow_and_update()).unwrap_or_default();
+        Some((Ok(Event::default().data(data)), Some(watching)))
+    });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

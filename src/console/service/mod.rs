@@ -10,6 +10,7 @@
 
 mod debug_form;
 mod dial;
+mod explorations;
 mod open_api;
 mod reproduce;
 mod runs;
@@ -34,6 +35,7 @@ use dial::next_dial_slot;
 
 pub(crate) use debug_form::{DebugForm, FormField};
 pub(crate) use dial::{DebugOutcome, DialOutcome};
+pub(crate) use explorations::ExploreProgress;
 pub(crate) use reproduce::ReproduceOutcome;
 pub(crate) use runs::product_of_scope;
 pub(crate) use settle::AttemptOutcome;
@@ -99,6 +101,8 @@ pub struct Service {
     book: Option<Book>,
     /// Suite runs in progress.
     runs: runs::LiveRuns,
+    /// Explorations in progress.
+    explorations: explorations::LiveExplorations,
 }
 
 impl Service {
@@ -121,6 +125,12 @@ impl Service {
         if interrupted > 0 {
             warnings.push(format!(
                 "{interrupted} suite run(s) were cut short when the console stopped: they are shown as interrupted"
+            ));
+        }
+        let interrupted = writer.interrupt_explorations(None)?;
+        if interrupted > 0 {
+            warnings.push(format!(
+                "{interrupted} exploration(s) were cut short when the console stopped: they are shown as interrupted"
             ));
         }
         let clock = match writer.meta("clock")? {
@@ -166,6 +176,7 @@ impl Service {
             next_dial: tokio::sync::Mutex::new(next_dial),
             book,
             runs: runs::LiveRuns::default(),
+            explorations: explorations::LiveExplorations::default(),
         };
         Ok((service, warnings))
     }

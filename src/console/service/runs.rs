@@ -35,15 +35,18 @@ use crate::transport::wire::wall_clock;
 /// What a scenario skipped for want of the open APIs tells the console's user.
 const SERVE_OPEN_APIS: &str = "start `kgsim serve` with --openapi-listen ADDRESS";
 
-/// Scopes of suite runs in the console's open-API book sit above every product's (a product
-/// publishes under its id): bit 62, the product in bits 40–61, the run in bits 12–39, and
-/// 4,096 scenarios per run.
+/// Scopes of suite runs and explorations in the console's open-API book sit above every
+/// product's (a product publishes under its id): bit 62, the product in bits 40–61, the job
+/// in bits 12–39 (an exploration's with bit 39 set), and 4,096 scenarios or walks per job.
 const RUN_SCOPES: Scope = 1 << 62;
 
-/// The first open-API scope of a run.
-fn first_scope(product: i64, run: i64) -> Scope {
-    RUN_SCOPES | ((product as Scope & 0x3f_ffff) << 40) | ((run as Scope & 0xfff_ffff) << 12)
+/// The first open-API scope of a job (a run, or an exploration: [`EXPLORATION_JOBS`] + id).
+fn first_scope(product: i64, job: i64) -> Scope {
+    RUN_SCOPES | ((product as Scope & 0x3f_ffff) << 40) | ((job as Scope & 0xfff_ffff) << 12)
 }
+
+/// Explorations' jobs, beside the runs' in [`first_scope`].
+pub(super) const EXPLORATION_JOBS: i64 = 1 << 27;
 
 /// The product a scope belongs to: a product's own scope is its id, a suite run's carries it.
 pub(crate) fn product_of_scope(scope: Scope) -> Option<i64> {
@@ -199,6 +202,13 @@ impl Service {
         product: i64,
         patterns: &[String],
     ) -> Result<i64, ConsoleError> {
+        let (spec, _) = self.product_spec(product)?;
+        let (scenarios, source) = scenarios_for(&spec, patterns)?;
+        self.launch_run(product, scenarios, &source, patterns)
+    }
+
+    /// A product's request, and its settings as they resolve now.
+    fn product_spec(&self, product: i64) -> Result<(ProductSpec, Resolved), ConsoleError> {
         let row = self
             .writer()
             .product(product)?
@@ -206,20 +216,23 @@ impl Service {
         let spec: ProductSpec = serde_json::from_str(&row.spec)
             .map_err(|e| ConsoleError::Invalid(format!("product {product}: {e}")))?;
         let resolved = spec.resolve(&self.key, &self.keys, &self.identity)?;
-        let (scenarios, source) = scenarios_for(&spec, patterns)?;
+        Ok((spec, resolved))
+    }
+
+    /// What `kgsim run` would be given for the product and `scenarios`: its profile, the key,
+    /// a client of its production address, its Kit; the open APIs are the caller's to share.
+    pub(super) fn suite_for(
+        &self,
+        product: i64,
+        scenarios: Vec<Arc<Scenario>>,
+    ) -> Result<SuiteRun, ConsoleError> {
+        let (spec, resolved) = self.product_spec(product)?;
         let client = Client::with_platform_trust(resolved.target.clone(), resolved.timeout)
             .map_err(|e| ConsoleError::Invalid(format!("TLS: {e}")))?;
         let client = match resolved.notify.clone() {
             Some(notify) => client.with_notify(notify),
             None => client,
         };
-        let needs_open_apis = scenarios.iter().any(|s| !s.applies.calls.is_empty());
-        let note = (self.book.is_none() && needs_open_apis).then(|| {
-            format!(
-                "the open APIs are not served: the scenarios that need them are skipped ({SERVE_OPEN_APIS})"
-            )
-        });
-        let total = scenarios.len();
         let mut run = SuiteRun::new(
             profile_of(&spec, &resolved),
             self.key.clone(),
@@ -230,17 +243,42 @@ impl Service {
         run.keys = self.keys.clone();
         run.kit = resolved.settings.kit;
         run.serve_open_apis = SERVE_OPEN_APIS;
+        Ok(run)
+    }
+
+    /// Has the run's merchant calls answered by the console's open APIs, when they are
+    /// served, under scopes of the job's own.
+    pub(super) fn share_open_apis(&self, run: &mut SuiteRun, product: i64, job: i64) {
+        if let Some(book) = &self.book {
+            run.share_open_apis(book.clone(), first_scope(product, job));
+        }
+    }
+
+    /// Starts a run of `scenarios` against a product in the background; returns its id.
+    pub(crate) fn launch_run(
+        self: &Arc<Self>,
+        product: i64,
+        scenarios: Vec<Arc<Scenario>>,
+        source: &str,
+        patterns: &[String],
+    ) -> Result<i64, ConsoleError> {
+        let needs_open_apis = scenarios.iter().any(|s| !s.applies.calls.is_empty());
+        let note = (self.book.is_none() && needs_open_apis).then(|| {
+            format!(
+                "the open APIs are not served: the scenarios that need them are skipped ({SERVE_OPEN_APIS})"
+            )
+        });
+        let total = scenarios.len();
+        let mut run = self.suite_for(product, scenarios)?;
         let run_id = self.writer().start_suite_run(
             product,
             wall_clock().0,
             patterns,
-            &source,
+            source,
             total,
             note.as_deref(),
         )?;
-        if let Some(book) = &self.book {
-            run.share_open_apis(book.clone(), first_scope(product, run_id));
-        }
+        self.share_open_apis(&mut run, product, run_id);
         self.runs.progress().insert(run_id, (Vec::new(), total));
         let service = self.clone();
         tokio::spawn(async move {

@@ -146,7 +146,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX usage_records_by_id ON usage_records(id DESC);
     ",
     // 5: suite runs started from the console, their scenarios and transcripts, and each
-    // product's accepted transcripts (its snapshots); the fields a saved debug case changed.
+    // product's accepted transcripts (its snapshots); explorations and what they found; the
+    // fields a saved debug case changed.
     r"
     ALTER TABLE debug_cases ADD COLUMN edits TEXT;  -- JSON {set, remove}; NULL: the case as is
     CREATE TABLE suite_runs (
@@ -183,6 +184,24 @@ const MIGRATIONS: &[&str] = &[
         diff        TEXT,                  -- from the accepted transcript, when changed
         PRIMARY KEY (run_id, position)
     );
+    CREATE TABLE explorations (
+        id          INTEGER PRIMARY KEY,
+        product_id  INTEGER NOT NULL REFERENCES products(id),
+        started_at  INTEGER NOT NULL,      -- wall time (Unix ms)
+        finished_at INTEGER,
+        status      TEXT NOT NULL,         -- running, finished, interrupted
+        seed        TEXT NOT NULL,         -- the walks' seed (a u64, as text)
+        budget      INTEGER NOT NULL,      -- the steps asked for
+        walks       INTEGER NOT NULL DEFAULT 0,
+        steps       INTEGER NOT NULL DEFAULT 0,
+        exchanges   INTEGER NOT NULL DEFAULT 0,
+        coverage    TEXT,                  -- the lifecycle transitions exercised, as text
+        check_id    TEXT,                  -- the failing check found, if any
+        message     TEXT,
+        scenario    TEXT,                  -- the shrunk scenario (YAML), if any
+        note        TEXT                   -- steps the engine refused (a kgsim bug)
+    );
+    CREATE INDEX explorations_by_product ON explorations(product_id, id DESC);
     CREATE TABLE accepted_transcripts (
         product_id INTEGER NOT NULL REFERENCES products(id),
         file       TEXT NOT NULL,

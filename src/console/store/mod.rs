@@ -9,11 +9,13 @@
 //!
 //! Access keys are never written here: only a fingerprint (see [`fingerprint`]).
 
+mod explorations;
 mod migrations;
 mod read;
 mod runs;
 mod write;
 
+pub use explorations::ExplorationRow;
 pub(crate) use read::UsageRecordRow;
 pub use read::{
     AttemptRow, Counted, DebugCaseRow, DialRunRow, EnterpriseRow, InstanceRow, MerchantCallRow,

@@ -6,10 +6,11 @@
 //! One file per resource: [`products`], [`orders`] (purchases, orders, instance and Kit
 //! actions, notice restarts), [`clock`], [`debug`] (debug cases and dial tests), [`log`]
 //! (the call log and the merchant's open-API calls), [`runs`] (suite runs, their reports and
-//! transcripts).
+//! transcripts), [`explorations`] (random walks and the scenarios they found).
 
 mod clock;
 mod debug;
+pub(crate) mod explorations;
 mod log;
 mod orders;
 mod products;
@@ -58,6 +59,13 @@ pub(crate) fn router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(runs::junit))
         .routes(routes!(runs::report))
         .routes(routes!(runs::decide))
+        .routes(routes!(
+            explorations::start,
+            explorations::product_explorations
+        ))
+        .routes(routes!(explorations::exploration))
+        .routes(routes!(explorations::scenario))
+        .routes(routes!(explorations::replay))
         .routes(routes!(orders::purchase))
         .routes(routes!(orders::order))
         .routes(routes!(orders::act))

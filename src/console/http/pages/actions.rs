@@ -266,3 +266,51 @@ pub(super) async fn decide_transcript(
         form.run_id, row.position
     )))
 }
+
+#[derive(Deserialize)]
+pub(super) struct ExploreForm {
+    product_id: i64,
+    /// Empty: a seed is drawn.
+    #[serde(default)]
+    seed: String,
+    steps: String,
+}
+
+pub(super) async fn start_exploration(
+    State(app): State<Arc<App>>,
+    TokenForm(form): TokenForm<ExploreForm>,
+) -> Redirected {
+    let number = |text: &str, what: &str| {
+        text.trim().parse::<u64>().map_err(|_| {
+            PageError(
+                StatusCode::BAD_REQUEST,
+                format!("{what}: {text:?} is not a whole number"),
+            )
+        })
+    };
+    let seed = match form.seed.trim() {
+        "" => None,
+        text => Some(number(text, "seed")?),
+    };
+    let steps = number(&form.steps, "steps")? as usize;
+    let id = app
+        .service
+        .start_exploration(form.product_id, seed, steps)?;
+    Ok(Redirect::to(&format!("/explorations/{id}")))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReplayExplorationForm {
+    exploration_id: i64,
+}
+
+pub(super) async fn replay_exploration(
+    State(app): State<Arc<App>>,
+    TokenForm(form): TokenForm<ReplayExplorationForm>,
+) -> Redirected {
+    let exploration =
+        crate::console::http::api::explorations::exploration_detail(&app, form.exploration_id)?
+            .exploration;
+    let run = app.service.replay_exploration(&exploration)?;
+    Ok(Redirect::to(&format!("/runs/{run}")))
+}

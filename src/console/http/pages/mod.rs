@@ -3,12 +3,14 @@
 //! a product with its buyer actions ([`product`]), the debug page with saved cases and dial
 //! tests ([`debug`]), an order's timeline ([`order`]), 生产接口消息 ([`log`]), the
 //! merchant's open-API calls ([`calls`]), 话单管理 — the usage records pushed ([`usage`]), a
-//! suite run with its transcripts to review ([`run`]). Forms post to `/ui/…` ([`actions`]) with the start
+//! suite run with its transcripts to review ([`run`]), an exploration and what it found
+//! ([`exploration`]). Forms post to `/ui/…` ([`actions`]) with the start
 //! token, checked once by the [`TokenForm`] extractor, and come back to a page.
 
 mod actions;
 mod calls;
 mod debug;
+mod exploration;
 mod home;
 mod log;
 mod order;
@@ -41,6 +43,7 @@ pub(super) fn router() -> Router<Arc<App>> {
         .route("/products/{id}/debug", get(debug::page))
         .route("/orders/{order_id}", get(order::page))
         .route("/runs/{run_id}", get(run::page))
+        .route("/explorations/{id}", get(exploration::page))
         .route("/log", get(log::page))
         .route("/openapi", get(calls::page))
         .route("/usage-records", get(usage::page))
@@ -55,6 +58,8 @@ pub(super) fn router() -> Router<Arc<App>> {
         .route("/ui/replay", post(actions::replay))
         .route("/ui/runs", post(actions::start_run))
         .route("/ui/transcripts", post(actions::decide_transcript))
+        .route("/ui/explorations", post(actions::start_exploration))
+        .route("/ui/explorations/replay", post(actions::replay_exploration))
 }
 
 /// A page, or the error page.

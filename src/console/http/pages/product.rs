@@ -11,7 +11,9 @@ use crate::console::http::pages::{PageResult, frame, product_of, rendered};
 use crate::console::http::view::{badge, beijing, button_form, page as framed};
 use crate::console::journal::BuyerAction;
 use crate::console::product::ProductSpec;
-use crate::console::store::{EnterpriseRow, InstanceRow, OrderRow, Page, ProductRow, SuiteRunRow};
+use crate::console::store::{
+    EnterpriseRow, ExplorationRow, InstanceRow, OrderRow, Page, ProductRow, SuiteRunRow,
+};
 use crate::marketplace::kind::ProductType;
 
 /// What a product's page shows.
@@ -26,6 +28,8 @@ pub(crate) struct ProductView {
     pub(crate) orders: Vec<OrderRow>,
     /// The latest suite runs.
     pub(crate) runs: Vec<SuiteRunRow>,
+    /// The latest explorations.
+    pub(crate) explorations: Vec<ExplorationRow>,
 }
 
 pub(super) async fn page(State(app): State<Arc<App>>, Path(id): Path<i64>) -> PageResult {
@@ -51,6 +55,7 @@ pub(super) async fn page(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Pa
         },
         orders: app.read(|r| r.orders(id, Page::first(50)))?,
         runs: app.read(|r| r.suite_runs(id, Page::first(RUNS_SHOWN)))?,
+        explorations: app.read(|r| r.explorations(id, Page::first(RUNS_SHOWN)))?,
         row,
         spec,
     };
@@ -67,6 +72,7 @@ pub(crate) fn content(view: &ProductView, token: &str) -> Markup {
         }
         (panel(view))
         (runs(view, token))
+        (explorations(view, token))
         h2 { "Buyer" }
         form method="post" action="/ui/purchase" .panel {
             input type="hidden" name="token" value=(token);
@@ -158,6 +164,41 @@ fn runs(view: &ProductView, token: &str) -> Markup {
                             td { (run.summary.failed) }
                             td { (run.summary.skipped) }
                             td { (run.summary.changed) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Random walks through the product's lifecycle: the form that starts one, and the latest.
+fn explorations(view: &ProductView, token: &str) -> Markup {
+    html! {
+        h2 { "Exploration" }
+        form method="post" action="/ui/explorations" .panel {
+            input type="hidden" name="token" value=(token);
+            input type="hidden" name="product_id" value=(view.row.id);
+            "Walks the product's lifecycle at random (as " code { "kgsim explore" } "), judged by the suite's checks; a failure is shrunk to a short scenario you can replay. "
+            br;
+            label for="explore-seed" { "Seed (optional) " }
+            input type="text" name="seed" #explore-seed size="12" inputmode="numeric";
+            label for="explore-steps" { "Steps " }
+            input type="text" name="steps" #explore-steps size="7" value="2000" inputmode="numeric";
+            button type="submit" #start-exploration { "Explore" }
+        }
+        @if !view.explorations.is_empty() {
+            div.scroll {
+                table #explorations {
+                    tr { th { "Exploration" } th { "Started" } th { "Seed" } th { "Status" } th { "Steps" } th { "Found" } }
+                    @for e in &view.explorations {
+                        tr {
+                            td { a href={ "/explorations/" (e.exploration_id) } { "#" (e.exploration_id) } }
+                            td { (beijing(e.started_at)) }
+                            td { code { (e.seed) } }
+                            td { (badge(&e.status)) }
+                            td { (e.steps) " / " (e.budget) }
+                            td { @if let Some(check) = &e.check_id { (badge("failed")) " " code { (check) } } }
                         }
                     }
                 }
@@ -399,6 +440,7 @@ mod tests {
                 },
                 note: None,
             }],
+            explorations: Vec::new(),
         };
         insta::assert_snapshot!(fixtures::lines(content(&view, fixtures::TOKEN)));
     }
