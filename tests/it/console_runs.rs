@@ -279,3 +279,42 @@ async fn a_run_cut_short_by_a_restart_shows_as_interrupted() {
     assert_eq!(detail["status"], "interrupted", "{detail}");
     assert!(detail["conformant"].is_null(), "{detail}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_with_its_own_scenario_folder_runs_those() {
+    let merchant = Switched::start(false).await;
+    let console = console("runs-folder.db", None).await;
+    let api = Api::new(&format!("http://{}", console.address));
+    let folder = crate::support::temp_file("own-scenarios", b"").with_extension("d");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("renew-twice.yaml"),
+        "name: our renewals\nsteps:\n  - purchase: {}\n    as: p\n  - renew: {instance: p}\n  - renew: {instance: p}\n    expect: {instance: active}\n",
+    )
+    .unwrap();
+    let created = api
+        .post(
+            "/api/products",
+            json!({"production_address": merchant.url, "scenarios": folder.display().to_string()}),
+        )
+        .await;
+    let product = created["id"].as_i64().unwrap();
+    let run = run_to_the_end(&api, product, &[]).await;
+    assert_eq!(run["source"], folder.display().to_string(), "{run}");
+    assert_eq!(statuses(&run).len(), 1, "{run}");
+    assert_eq!(run["scenarios"][0]["name"], "our renewals");
+    assert_eq!(run["verdict"], "conformant", "{run}");
+
+    // A scenario that does not load: a 400 with the file, line and column.
+    std::fs::write(
+        folder.join("broken.yaml"),
+        "name: broken\nsteps:\n  - purchse: {}\n",
+    )
+    .unwrap();
+    let (status, refused) = api
+        .try_post(&format!("/api/products/{product}/runs"), json!({}))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let message = refused["error"].as_str().unwrap();
+    assert!(message.contains("broken.yaml:3:"), "{message}");
+}
