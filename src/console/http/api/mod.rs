@@ -153,7 +153,7 @@ impl Paging {
     }
 }
 
-/// Parses a JSON body as the route `route` picks (of the eight that take one) parses it —
+/// Parses a JSON body as the route `route` picks (of the twelve that take one) parses it —
 /// the same extractor, the same 400 or 415 — and checks it as far as its handler does before
 /// the service acts: a product's spec resolved into settings (addresses, timeout, the Kit's
 /// RSA key), a clock advance's duration. What the fuzzer drives; returns whether the body
@@ -176,7 +176,7 @@ pub(crate) async fn check_body(route: u8, content_type: &str, body: Vec<u8>) -> 
             }
         }
     }
-    match route % 8 {
+    match route % 12 {
         0 => taken::<crate::console::product::ProductSpec>(content_type, body)
             .await
             .is_some_and(|spec| {
@@ -201,6 +201,14 @@ pub(crate) async fn check_body(route: u8, content_type: &str, body: Vec<u8>) -> 
         6 => taken::<debug::DebugRequest>(content_type, body)
             .await
             .is_some(),
-        _ => taken::<debug::RunCases>(content_type, body).await.is_some(),
+        7 => taken::<debug::RunCases>(content_type, body).await.is_some(),
+        8 => taken::<runs::StartRun>(content_type, body).await.is_some(),
+        9 => taken::<runs::Decide>(content_type, body).await.is_some(),
+        10 => taken::<explorations::StartExploration>(content_type, body)
+            .await
+            .is_some_and(|start| (1..=100_000).contains(&start.steps)),
+        _ => taken::<debug::ReproduceRequest>(content_type, body)
+            .await
+            .is_some_and(|paste| crate::reproduce::paste::read(&paste.request).is_ok()),
     }
 }
