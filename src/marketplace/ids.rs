@@ -30,36 +30,74 @@ impl Ids {
         z ^ (z >> 31)
     }
 
+    /// Appends `len` characters drawn from `alphabet`.
+    fn push_picked(&mut self, out: &mut String, alphabet: &[u8], len: usize) {
+        for _ in 0..len {
+            out.push(char::from(
+                alphabet[(self.next_u64() % alphabet.len() as u64) as usize],
+            ));
+        }
+    }
+
     fn pick(&mut self, alphabet: &[u8], len: usize) -> String {
-        (0..len)
-            .map(|_| alphabet[(self.next_u64() % alphabet.len() as u64) as usize] as char)
-            .collect()
+        let mut picked = String::with_capacity(len);
+        self.push_picked(&mut picked, alphabet, len);
+        picked
+    }
+
+    /// The 32 lowercase hex digits of two draws (written directly: load mode makes ids for
+    /// every request it sends).
+    fn hex32(&mut self) -> [u8; 32] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [0_u8; 32];
+        for half in digits.chunks_exact_mut(16) {
+            let value = self.next_u64();
+            for (index, digit) in half.iter_mut().enumerate() {
+                *digit = HEX[((value >> (60 - 4 * index)) & 0xF) as usize];
+            }
+        }
+        digits
     }
 
     /// An order id shaped like the documented ones: `CS` + 10 digits + 5 letters or digits
     /// (`CS2211181819B4LVS`).
     pub(crate) fn order_id(&mut self) -> OrderId {
-        let digits = self.next_u64() % 10_000_000_000;
-        OrderId(format!("CS{digits:010}{}", self.pick(ALNUM_UPPER, 5)))
+        let mut digits = self.next_u64() % 10_000_000_000;
+        let mut id = String::with_capacity(17);
+        id.push_str("CS");
+        let mut decimal = [b'0'; 10];
+        for digit in decimal.iter_mut().rev() {
+            *digit = b'0' + (digits % 10) as u8;
+            digits /= 10;
+        }
+        decimal.iter().for_each(|d| id.push(char::from(*d)));
+        self.push_picked(&mut id, ALNUM_UPPER, 5);
+        OrderId(id)
     }
 
-    /// A UUID-shaped business id, different on every request.
+    /// A UUID-shaped business id, different on every request: `8-4-4-4-12` hex digits with
+    /// the version nibble `4` and the variant nibble `a`.
     pub(crate) fn business_id(&mut self) -> String {
-        let (a, b) = (self.next_u64(), self.next_u64());
-        let hex = format!("{a:016x}{b:016x}");
-        format!(
-            "{}-{}-4{}-a{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[13..16],
-            &hex[17..20],
-            &hex[20..32]
-        )
+        let hex = self.hex32();
+        let mut id = String::with_capacity(36);
+        for (index, range) in [0..8, 8..12, 13..16, 17..20, 20..32]
+            .into_iter()
+            .enumerate()
+        {
+            match index {
+                0 => {}
+                2 => id.push_str("-4"),
+                3 => id.push_str("-a"),
+                _ => id.push('-'),
+            }
+            hex[range].iter().for_each(|d| id.push(char::from(*d)));
+        }
+        id
     }
 
     /// A 32-hex-digit customer id (`68cbc86abc2018ab880d92f36422fa0e`).
     pub(crate) fn customer_id(&mut self) -> String {
-        format!("{:016x}{:016x}", self.next_u64(), self.next_u64())
+        self.hex32().iter().map(|d| char::from(*d)).collect()
     }
 
     /// A 32-character secret (an OAuth client secret).
@@ -98,5 +136,29 @@ mod tests {
         assert_eq!(a.customer_id().len(), 32);
         assert_eq!(a.iv().as_str().len(), 16);
         assert_ne!(Ids::new(8).order_id(), order);
+    }
+
+    #[test]
+    fn ids_are_the_ones_formatting_made() {
+        // The ids written digit by digit are the ones `format!` wrote before (seeded runs
+        // and their snapshots depend on them).
+        let mut ids = Ids::new(42);
+        let mut again = Ids::new(42);
+        let digits = again.next_u64() % 10_000_000_000;
+        let order = format!("CS{digits:010}{}", again.pick(ALNUM_UPPER, 5));
+        assert_eq!(ids.order_id().0, order);
+        let (a, b) = (again.next_u64(), again.next_u64());
+        let hex = format!("{a:016x}{b:016x}");
+        let business = format!(
+            "{}-{}-4{}-a{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[13..16],
+            &hex[17..20],
+            &hex[20..32]
+        );
+        assert_eq!(ids.business_id(), business);
+        let customer = format!("{:016x}{:016x}", again.next_u64(), again.next_u64());
+        assert_eq!(ids.customer_id(), customer);
     }
 }
