@@ -52,6 +52,11 @@ pub(crate) struct LoadArgs {
     /// compare with a general-purpose load tool on the same request).
     #[arg(long, requires = "target_text")]
     pub(crate) print_request: bool,
+    /// Print `--orders` signed purchases, each a new order (one URL per line, a V2 body on
+    /// the line after its URL), and exit: a general-purpose load tool that sends these makes
+    /// the merchant do the work `kgsim load` makes it do, not answer one duplicate again.
+    #[arg(long, requires = "target_text", conflicts_with = "print_request")]
+    pub(crate) print_requests: bool,
 }
 
 /// The marketplace settings the load signs with.
@@ -70,15 +75,25 @@ fn ms(duration: Duration) -> f64 {
 pub(crate) fn run(args: &LoadArgs, out: &mut dyn Write) -> Exit {
     let target = args.target.target()?;
     let key = args.target.access_key()?;
-    if let (true, Some(target)) = (args.print_request, target) {
+    if let (true, Some(target)) = (args.print_request || args.print_requests, target) {
         let settings = settings(args, key);
-        let request = load::purchase(&settings, &mut Ids::new(rand::random()));
-        let form = wire::WireForm::of(&settings, 0, 1);
-        let wire = wire::sign_now(&request, &settings.access_key, &Edit::default(), None, form);
-        writeln!(out, "{}", target.with_query(&wire.query))?;
-        if let Some(body) = &wire.body {
-            writeln!(out, "{body}")?;
+        let mut ids = Ids::new(rand::random());
+        let mut request = load::purchase(&settings, &mut ids);
+        let count = if args.print_requests { args.orders } else { 1 };
+        let mut out = std::io::BufWriter::new(out);
+        for sequence in 0..count {
+            if sequence > 0 {
+                // A new order, renumbered as a load worker renumbers its buyer's purchase.
+                load::renumber(&mut request, &mut ids);
+            }
+            let form = wire::WireForm::of(&settings, sequence, 1);
+            let wire = wire::sign_now(&request, &settings.access_key, &Edit::default(), None, form);
+            writeln!(out, "{}", target.with_query(&wire.query))?;
+            if let Some(body) = &wire.body {
+                writeln!(out, "{body}")?;
+            }
         }
+        out.flush()?;
         return Ok(exit::OK);
     }
     if let Some(path) = args.json.as_deref().filter(|p| !fsio::is_stdout(p)) {

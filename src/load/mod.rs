@@ -20,7 +20,7 @@ use crate::checks::CheckId;
 use crate::marketplace::settings::Settings;
 use crate::transport::Client;
 
-pub use worker::purchase;
+pub use worker::{purchase, renumber};
 
 /// What to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -169,6 +169,13 @@ pub fn purchase(settings: &Settings, ids: &mut Ids) -> Request {
     requests::new_instance(settings, ids, &buyer, &instance)
 }
 
+/// Makes `request` (the buyer's purchase) a new order under fresh ids; returns the orderId.
+pub fn renumber(request: &mut Request, ids: &mut Ids) -> String {
+    let order = ids.order_id().0;
+    requests::renumber(request, &order, &format!("{order}-000001"), ids);
+    order
+}
+
 /// The connections of one worker: one for the original, one for the overlapping resend, one
 /// for each later resend.
 struct Connections {
@@ -198,8 +205,7 @@ pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
     };
     while shared.next.fetch_add(1, Ordering::Relaxed) < shared.plan.orders {
         // Every order, the first included, is the buyer's purchase under fresh ids.
-        let order = ids.order_id().0;
-        requests::renumber(&mut request, &order, &format!("{order}-000001"), &mut ids);
+        let order = renumber(&mut request, &mut ids);
         let mut answered = Vec::new();
         match &mut connections.racing {
             None => {

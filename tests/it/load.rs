@@ -153,3 +153,42 @@ fn print_request_shows_one_correctly_signed_purchase() {
     let without_target = kgsim(&["load", "--print-request"], None, None);
     assert_eq!(without_target.code, 2);
 }
+
+/// `--print-requests`: `--orders` signed purchases, each a new order under its own orderId
+/// and businessId, every token valid (checked by the diagnosing verifier).
+#[test]
+fn print_requests_prints_new_orders_each_signed() {
+    let run = kgsim(
+        &[
+            "load",
+            "--target",
+            "http://127.0.0.1:9/saasproduce",
+            "--print-requests",
+            "--orders",
+            "5",
+        ],
+        Some("print-key"),
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let key = kgsim::protocol::AccessKey::new("print-key");
+    let mut orders = std::collections::BTreeSet::new();
+    let mut businesses = std::collections::BTreeSet::new();
+    for line in run.stdout.lines() {
+        let query = line
+            .strip_prefix("http://127.0.0.1:9/saasproduce?")
+            .unwrap();
+        let verdict = kgsim::protocol::v1::auth_token::diagnose_query(&key, query).unwrap();
+        assert!(verdict.is_valid(), "{verdict:?}");
+        let value = |name: &str| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+                .unwrap()
+                .to_owned()
+        };
+        orders.insert(value("orderId"));
+        businesses.insert(value("businessId"));
+    }
+    assert_eq!((orders.len(), businesses.len()), (5, 5), "{}", run.stdout);
+}
