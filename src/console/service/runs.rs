@@ -135,16 +135,25 @@ impl LiveRuns {
 }
 
 /// The status of a scenario run as it finished (judged, before the report).
-fn status_of(run: &ScenarioRun) -> &'static str {
+fn status_of(run: &ScenarioRun) -> Status {
     if run.skipped.is_some() {
-        "skipped"
+        Status::Skipped
     } else if crate::conformance::evaluate(run)
         .iter()
         .all(|step| step.failures().next().is_none())
     {
-        "passed"
+        Status::Passed
     } else {
-        "failed"
+        Status::Failed
+    }
+}
+
+/// A scenario's status as the API names it (the JSON report's names).
+fn status_slug(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "passed",
+        Status::Failed => "failed",
+        Status::Skipped => "skipped",
     }
 }
 
@@ -305,7 +314,7 @@ impl Service {
                 ScenarioLine {
                     file: scenario.scenario.file.display().to_string(),
                     name: scenario.scenario.name.clone(),
-                    status: status_of(scenario).to_owned(),
+                    status: status_slug(status_of(scenario)).to_owned(),
                 },
             );
         };
@@ -412,12 +421,7 @@ fn scenario_row(position: usize, scenario: &ScenarioReport) -> RunScenarioRow {
         position: position as i64,
         file: scenario.file.clone(),
         name: scenario.name.clone(),
-        status: match scenario.status {
-            Status::Passed => "passed",
-            Status::Failed => "failed",
-            Status::Skipped => "skipped",
-        }
-        .to_owned(),
+        status: status_slug(scenario.status).to_owned(),
         skip_reason: scenario.skip_reason.clone(),
         failed_checks: scenario.failures().count() as i64,
         snapshot: None,

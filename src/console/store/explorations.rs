@@ -104,7 +104,9 @@ impl Writer {
         Ok(self.connection.last_insert_rowid())
     }
 
-    /// Writes what an exploration did and found (an interrupted one stays so).
+    /// Writes what an exploration did and found: its end, counts, coverage and finding (its
+    /// start, seed and budget were written when it started and are not written again); an
+    /// interrupted one stays so.
     pub(crate) fn finish_exploration(&self, ended: &ExplorationRow) -> Result<(), StoreError> {
         self.connection.execute(
             "UPDATE explorations SET status = 'finished', finished_at = ?2, walks = ?3,
