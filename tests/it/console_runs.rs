@@ -317,4 +317,21 @@ async fn a_product_with_its_own_scenario_folder_runs_those() {
     assert_eq!(status, 400, "{refused}");
     let message = refused["error"].as_str().unwrap();
     assert!(message.contains("broken.yaml:3:"), "{message}");
+
+    // A file is not a folder: refused without reading it.
+    let created = api
+        .post(
+            "/api/products",
+            json!({"production_address": merchant.url, "scenarios": folder.join("broken.yaml").display().to_string()}),
+        )
+        .await;
+    let product = created["id"].as_i64().unwrap();
+    let (status, refused) = api
+        .try_post(&format!("/api/products/{product}/runs"), json!({}))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused.to_string().contains("is not a directory"),
+        "{refused}"
+    );
 }

@@ -180,6 +180,12 @@ fn scenarios_for(
     patterns: &[String],
 ) -> Result<(Vec<Arc<Scenario>>, String), ConsoleError> {
     let (loaded, source) = match &spec.scenarios {
+        // A folder only: a file named here would have its lines quoted back in the errors.
+        Some(folder) if !std::path::Path::new(folder).is_dir() => {
+            return Err(ConsoleError::Invalid(format!(
+                "the product's scenario folder `{folder}` is not a directory"
+            )));
+        }
         Some(folder) => (
             crate::scenario::sources::load_paths(&[PathBuf::from(folder)]),
             folder.clone(),
