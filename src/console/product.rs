@@ -50,6 +50,10 @@ pub(crate) struct ProductSpec {
     /// runs take instead of the built-in suite.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) scenarios: Option<String>,
+    /// The optional interfaces the product implements (`kgsim run --interface`): its suite
+    /// runs take the scenarios that test them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) interfaces: Vec<String>,
 }
 
 /// What is wrong with a product request.
@@ -120,6 +124,29 @@ impl ProductSpec {
         )
     }
 
+    /// The optional interfaces the product declares, each one its kind has.
+    pub(crate) fn declared(&self, kind: ProductKind) -> Result<Vec<Activity>, SpecError> {
+        self.interfaces
+            .iter()
+            .map(|name| {
+                name.parse::<Activity>()
+                    .ok()
+                    .filter(|a| kind.optional().contains(a))
+                    .ok_or_else(|| {
+                        let allowed: Vec<&str> = kind.optional().iter().map(|a| a.slug()).collect();
+                        SpecError {
+                            field: "interfaces",
+                            message: format!(
+                                "`{name}` is not an optional interface of {} products (they have: {})",
+                                kind.name(),
+                                allowed.join(", ")
+                            ),
+                        }
+                    })
+            })
+            .collect()
+    }
+
     /// The Kit's settings, when the product has the Kit; `domain` is where the identity
     /// centre is served (announced in tenantSync).
     fn kit(&self, kind: ProductKind, domain: &str) -> Result<Option<KitSettings>, SpecError> {
@@ -178,6 +205,7 @@ impl ProductSpec {
                 message: e.to_string(),
             })?),
         };
+        self.declared(kind)?;
         let mut settings = Settings::new(kind.protocol, key.clone());
         settings.billing = kind.billing;
         settings.product = kind.product;
@@ -256,6 +284,24 @@ mod tests {
                 .to_string()
                 .starts_with("billing: ")
         );
+    }
+
+    #[test]
+    fn declared_interfaces_are_the_kinds_optional_ones() {
+        let key = AccessKey::new("k");
+        let ok = spec(r#"{"production_address":"http://h/p","interfaces":["upgrade"]}"#).unwrap();
+        assert!(ok.resolve(&key, &InterfaceKeys::default(), DOMAIN).is_ok());
+        let bad =
+            spec(r#"{"production_address":"http://h/p","interfaces":["new-instance"]}"#).unwrap();
+        let error = bad
+            .resolve(&key, &InterfaceKeys::default(), DOMAIN)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("interfaces: `new-instance` is not an optional"),
+            "{error}"
+        );
+        assert!(error.contains("upgrade"), "{error}");
     }
 
     #[test]

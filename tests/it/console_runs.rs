@@ -335,3 +335,40 @@ async fn a_product_with_its_own_scenario_folder_runs_those() {
         "{refused}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_optional_interface_brings_its_scenarios_into_the_run() {
+    let merchant = Switched::start(false).await;
+    let console = console("runs-interfaces.db", None).await;
+    let api = Api::new(&format!("http://{}", console.address));
+    let plain = api.create_product(&merchant.url, "v1").await;
+    let skipped = run_to_the_end(&api, plain, &["lifecycle/upgrade"]).await;
+    assert_eq!(skipped["scenarios"][0]["status"], "skipped", "{skipped}");
+    assert!(
+        skipped["scenarios"][0]["skip_reason"]
+            .as_str()
+            .unwrap()
+            .contains("upgrade"),
+        "{skipped}"
+    );
+    let created = api
+        .post(
+            "/api/products",
+            json!({"production_address": merchant.url, "interfaces": ["upgrade"]}),
+        )
+        .await;
+    let declared = created["id"].as_i64().unwrap();
+    let ran = run_to_the_end(&api, declared, &["lifecycle/upgrade"]).await;
+    assert_eq!(ran["scenarios"][0]["status"], "passed", "{ran}");
+    let (status, refused) = api
+        .try_post(
+            "/api/products",
+            json!({"production_address": merchant.url, "interfaces": ["new-instance"]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused.to_string().contains("not an optional interface"),
+        "{refused}"
+    );
+}

@@ -157,8 +157,8 @@ fn status_slug(status: Status) -> &'static str {
     }
 }
 
-/// The profile `kgsim run` would be given for the product: its kind, timeout, Kit and
-/// order notification (its optional interfaces are not declared, as without `--interface`).
+/// The profile `kgsim run` would be given for the product: its kind, the optional interfaces
+/// it declares, timeout, Kit and order notification.
 fn profile_of(spec: &ProductSpec, resolved: &Resolved) -> Profile {
     let settings = &resolved.settings;
     Profile::with_overrides(&Overrides {
@@ -169,6 +169,11 @@ fn profile_of(spec: &ProductSpec, resolved: &Resolved) -> Profile {
         kit: Some(settings.kit.is_some()),
         kit_oaep_digest: settings.kit.as_ref().map(|k| k.digest),
         order_notify: spec.order_notify.clone(),
+        interfaces: Some(
+            spec.kind()
+                .and_then(|kind| spec.declared(kind))
+                .unwrap_or_default(),
+        ),
         ..Overrides::default()
     })
 }

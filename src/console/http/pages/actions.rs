@@ -34,6 +34,8 @@ pub(super) struct CreateForm {
     kit_public_key: String,
     #[serde(default)]
     scenarios: String,
+    #[serde(default)]
+    interfaces: String,
 }
 
 /// Non-empty text, trimmed.
@@ -56,6 +58,12 @@ pub(super) async fn create_product(
         kit_public_key: given(&form.kit_public_key),
         kit_oaep_digest: None,
         scenarios: given(&form.scenarios),
+        interfaces: form
+            .interfaces
+            .split([' ', ','])
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+            .collect(),
     };
     let id = app.service.create_product(&spec)?;
     Ok(Redirect::to(&format!("/products/{id}")))

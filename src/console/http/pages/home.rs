@@ -100,6 +100,8 @@ fn create_form(token: &str) -> Markup {
             br;
             label { "The product's own scenario folder, run instead of the built-in suite (optional) " input type="text" name="scenarios" #scenario-folder size="40"; }
             br;
+            label { "Optional interfaces it implements, for its suite runs (e.g. " code { "upgrade query-instance" } ") " input type="text" name="interfaces" #declared-interfaces size="40"; }
+            br;
             button type="submit" #create-product { "Add product" }
         }
     }

@@ -121,7 +121,7 @@ fn panel(view: &ProductView) -> Markup {
             br; b { "Interfaces" } " "
             @for (index, (activity, required)) in spec.interfaces().iter().enumerate() {
                 @if index > 0 { ", " }
-                (activity) " " span.muted { "(" (activity.interface_type()) ", " (if *required { "required" } else { "optional" }) ")" }
+                (activity) " " span.muted { "(" (activity.interface_type()) ", " (if *required { "required" } else if spec.interfaces.iter().any(|d| d == activity.slug()) { "optional, implemented" } else { "optional" }) ")" }
             }
             br;
             a href={ "/products/" (id) "/debug" } { "接口调试 · Debug page" } " · "
