@@ -152,27 +152,18 @@ pub async fn run_suite(
 ) -> std::io::Result<Report> {
     let started = Instant::now();
     let context = run.context();
+    let lifecycle = run.lifecycle();
     let runs = suite::run_all(&run.scenarios, &context, run.jobs, on_done).await;
     let leftovers = match &run.open_api {
         // kgsim's own merchant says when it owes no call: nothing to wait out.
         Some(link) if link.merchant_owes.is_some() => {
             let _ = tokio::time::timeout(LEFTOVER_MOST, link.merchant_done()).await;
             let now = std::time::Duration::ZERO;
-            link.book.leftovers(now, now).await
+            link.leftovers(now, now).await
         }
         // Only a merchant that called at all is waited for, until it has been quiet a while.
-        Some(link) if link.book.lock().calls.iter().any(|c| link.owns(c.scope)) => {
-            link.book.leftovers(LEFTOVER_QUIET, LEFTOVER_MOST).await
-        }
+        Some(link) if link.was_called() => link.leftovers(LEFTOVER_QUIET, LEFTOVER_MOST).await,
         _ => Vec::new(),
-    };
-    // A shared book holds other runs' calls too.
-    let leftovers: Vec<_> = match &run.open_api {
-        Some(link) => leftovers
-            .into_iter()
-            .filter(|c| link.owns(c.scope))
-            .collect(),
-        None => leftovers,
     };
     let verdicts: Vec<_> = runs.iter().map(evaluate).collect();
     let profile = &run.profile;
@@ -199,7 +190,7 @@ pub async fn run_suite(
     };
     let mut report = build(&runs, &verdicts, &report_context);
     report.coverage = Coverage::of(
-        &Lifecycle::new(profile.kind(), profile.implemented()),
+        &lifecycle,
         runs.iter()
             .flat_map(|r| &r.steps)
             .flat_map(|s| &s.transitions),

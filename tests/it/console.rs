@@ -151,13 +151,16 @@ impl Api {
         }
     }
 
-    pub(crate) async fn get(&self, path: &str) -> Value {
-        let response = self
-            .http
+    async fn send_get(&self, path: &str) -> reqwest::Response {
+        self.http
             .get(format!("{}{path}", self.base))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Value {
+        let response = self.send_get(path).await;
         let status = response.status();
         let text = response.text().await.unwrap();
         assert!(status.is_success(), "GET {path}: {status} {text}");
@@ -167,23 +170,12 @@ impl Api {
     /// Reads a stream of server-sent events to its end (a run's or an exploration's ends
     /// with it): waits without polling.
     pub(crate) async fn follow(&self, path: &str) -> String {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        response.text().await.unwrap()
+        self.send_get(path).await.text().await.unwrap()
     }
 
     /// A page's HTML.
     pub(crate) async fn page(&self, path: &str) -> String {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        let response = self.send_get(path).await;
         assert!(
             response.status().is_success(),
             "GET {path}: {}",
@@ -405,22 +397,22 @@ fn config_for(db: PathBuf) -> kgsim::console::ServeConfig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_open_apis_answer_from_the_consoles_orders() {
+/// A console serving the open APIs, and the independent V2 merchant calling them with its
+/// own signer (query-order for each order it is told about); its production address.
+pub(crate) async fn serving_open_apis(name: &str) -> (kgsim::console::Running, String) {
     let keys = kgsim::open_api::Keys {
         app_key: "independent-ak".into(),
         app_secret: kgsim::protocol::AccessKey::new("independent-sk"),
         usage_key: kgsim::protocol::AccessKey::new(KEY),
     };
-    let console = start_in_process("openapi.db", Some(keys)).await;
-    let (base, book) = console.open_api.clone().unwrap();
+    let console = start_in_process(name, Some(keys)).await;
+    let (base, _) = console.open_api.clone().unwrap();
     let access = crate::independent_client::OpenApiAccess {
         base,
         ak: "independent-ak".into(),
         sk: "independent-sk".into(),
         key: KEY.into(),
     };
-    // The independent merchant queries each V2 order it is told about, with its own signer.
     let url = crate::independent_merchant::start_calling(
         true,
         HeaderCase::AsWritten,
@@ -428,6 +420,14 @@ async fn the_open_apis_answer_from_the_consoles_orders() {
         Some(access),
     )
     .await;
+    (console, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_apis_answer_from_the_consoles_orders() {
+    // The independent merchant queries each V2 order it is told about, with its own signer.
+    let (console, url) = serving_open_apis("openapi.db").await;
+    let (_, book) = console.open_api.clone().unwrap();
     let api = Api::new(&format!("http://{}", console.address));
     let product = api.create_product(&url, "v2").await;
     let bought = api

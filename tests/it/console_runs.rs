@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 
 use crate::console::{Api, Mode, Served, Switched, fresh_db};
-use crate::independent_merchant::{Conduct, HeaderCase, KEY};
+use crate::independent_merchant::{Conduct, HeaderCase};
 
 /// Starts a run and returns it once finished: the run's events end when it does (no polling).
 async fn run_to_the_end(api: &Api, product: i64, patterns: &[&str]) -> Value {
@@ -205,26 +205,7 @@ async fn open_api_scenarios_run_when_the_console_serves_them_and_say_why_when_no
     );
 
     // Served: the merchant's calls are answered for the run's orders and judged.
-    let keys = kgsim::open_api::Keys {
-        app_key: "independent-ak".into(),
-        app_secret: kgsim::protocol::AccessKey::new("independent-sk"),
-        usage_key: kgsim::protocol::AccessKey::new(KEY),
-    };
-    let console = console("runs-served.db", Some(keys)).await;
-    let (base, _) = console.open_api.clone().unwrap();
-    let access = crate::independent_client::OpenApiAccess {
-        base,
-        ak: "independent-ak".into(),
-        sk: "independent-sk".into(),
-        key: KEY.into(),
-    };
-    let calling = crate::independent_merchant::start_calling(
-        true,
-        HeaderCase::AsWritten,
-        Conduct::default(),
-        Some(access),
-    )
-    .await;
+    let (console, calling) = crate::console::serving_open_apis("runs-served.db").await;
     let api = Api::new(&format!("http://{}", console.address));
     let product = api.create_product(&calling, "v2").await;
     let served = run_to_the_end(&api, product, &["openapi/query-order"]).await;

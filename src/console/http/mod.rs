@@ -20,7 +20,7 @@ use axum::routing::get;
 use tokio::sync::broadcast;
 
 use crate::console::clock::ConsoleClock;
-use crate::console::service::{AttemptOutcome, ConsoleError, Service};
+use crate::console::service::{AttemptOutcome, ConsoleError, RunEvent, Service};
 use crate::console::store::{Reader, StoreError};
 use crate::protocol::UnixMillis;
 use crate::transport::wire::wall_clock;
@@ -132,15 +132,7 @@ async fn events(
     State(app): State<Arc<App>>,
 ) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {
     let receiver = app.service.events().subscribe();
-    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(outcome) => return Some((Ok(event_of(&outcome)), receiver)),
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    });
+    let stream = broadcast_stream(Some(receiver), |outcome| Pick::Send(event_of(&outcome)));
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
@@ -153,23 +145,17 @@ async fn run_events(
     // Subscribed before looking: a run that ends in between still sends its last event.
     let receiver = app.service.run_events().subscribe();
     let live = app.service.run_progress(run_id).is_some();
-    let stream =
-        futures_util::stream::unfold((receiver, live), move |(mut receiver, live)| async move {
-            if !live {
-                return None;
-            }
-            loop {
-                match receiver.recv().await {
-                    Ok(event) if event.run_id == run_id => {
-                        let last = event.scenario.is_none();
-                        let data = serde_json::to_string(&event).unwrap_or_default();
-                        return Some((Ok(Event::default().data(data)), (receiver, !last)));
-                    }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        });
+    // A run that already ended: the stream ends at once.
+    let stream = broadcast_stream(live.then_some(receiver), move |event: RunEvent| {
+        if event.run_id != run_id {
+            return Pick::Skip;
+        }
+        let data = Event::default().data(serde_json::to_string(&event).unwrap_or_default());
+        match event.scenario {
+            Some(_) => Pick::Send(data),
+            None => Pick::Last(data),
+        }
+    });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
@@ -188,6 +174,39 @@ async fn exploration_events(
         Some((Ok(Event::default().data(data)), Some(watching)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// What a stream makes of one broadcast message.
+enum Pick {
+    /// Not for this stream.
+    Skip,
+    /// Sent.
+    Send(Event),
+    /// The stream's last, then the stream ends.
+    Last(Event),
+}
+
+/// A server-sent-event stream of a broadcast channel's messages, each picked by `pick`; it
+/// ends after a [`Pick::Last`] or when the channel closes (at once without a receiver), and
+/// a subscriber that lagged skips what it missed.
+fn broadcast_stream<T: Clone + Send + 'static>(
+    receiver: Option<broadcast::Receiver<T>>,
+    pick: impl FnMut(T) -> Pick + Send + 'static,
+) -> impl futures_core::Stream<Item = Result<Event, Infallible>> {
+    futures_util::stream::unfold(receiver.map(|r| (r, pick)), |state| async move {
+        let (mut receiver, mut pick) = state?;
+        loop {
+            match receiver.recv().await {
+                Ok(message) => match pick(message) {
+                    Pick::Skip => continue,
+                    Pick::Send(event) => return Some((Ok(event), Some((receiver, pick)))),
+                    Pick::Last(event) => return Some((Ok(event), None)),
+                },
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
 }
 
 /// One live-log event: the outcome's JSON with its rendered row.

@@ -78,18 +78,7 @@ impl Service {
             let verdict = outcome
                 .as_ref()
                 .map_or(AttemptVerdict::Rejected, |o| o.verdict);
-            let stored = (!edits.is_empty())
-                .then(|| serde_json::to_string(edits))
-                .transpose()
-                .map_err(|e| ConsoleError::Encode("a debug case's edits", e))?;
-            Some(self.writer().save_debug_case(
-                product,
-                activity,
-                variant as i64,
-                stored.as_deref(),
-                self.now().0,
-                verdict,
-            )?)
+            Some(self.save_case(product, (activity, variant), edits, verdict)?)
         } else {
             None
         };
@@ -98,6 +87,29 @@ impl Service {
             outcome,
             case_id,
         })
+    }
+
+    /// Saves a debug case with the form's edits and the verdict of its first send; returns
+    /// its id.
+    pub(super) fn save_case(
+        &self,
+        product: i64,
+        (activity, variant): (&str, usize),
+        edits: &FieldEdits,
+        verdict: AttemptVerdict,
+    ) -> Result<i64, ConsoleError> {
+        let stored = (!edits.is_empty())
+            .then(|| serde_json::to_string(edits))
+            .transpose()
+            .map_err(|e| ConsoleError::Encode("a debug case's edits", e))?;
+        Ok(self.writer().save_debug_case(
+            product,
+            activity,
+            variant as i64,
+            stored.as_deref(),
+            self.now().0,
+            verdict,
+        )?)
     }
 
     /// "生成请求命令": the signed request of a case, without sending it.

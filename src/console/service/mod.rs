@@ -37,7 +37,7 @@ pub(crate) use debug_form::{DebugForm, FormField};
 pub(crate) use dial::{DebugOutcome, DialOutcome};
 pub(crate) use explorations::ExploreProgress;
 pub(crate) use reproduce::ReproduceOutcome;
-pub(crate) use runs::product_of_scope;
+pub(crate) use runs::{RunEvent, product_of_scope};
 pub(crate) use settle::AttemptOutcome;
 
 /// A change the console refuses, or could not make.

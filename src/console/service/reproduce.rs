@@ -109,20 +109,11 @@ impl Service {
         let activity = request.activity();
         let case = case_request(settings, activity, 0, self.now())?;
         let edits = edits_between(&case, request);
-        let stored = serde_json::to_string(&edits)
-            .map_err(|e| ConsoleError::Encode("a debug case's edits", e))?;
         let verdict = if accepted {
             AttemptVerdict::Accepted
         } else {
             AttemptVerdict::Rejected
         };
-        Ok(self.writer().save_debug_case(
-            product,
-            activity.slug(),
-            0,
-            Some(&stored),
-            self.now().0,
-            verdict,
-        )?)
+        self.save_case(product, (activity.slug(), 0), &edits, verdict)
     }
 }

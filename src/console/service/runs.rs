@@ -350,30 +350,31 @@ impl Service {
             .map_err(|e| ConsoleError::Encode("the JSON report", e))?;
         let junit = crate::report::junit::render(report)
             .map_err(|e| ConsoleError::Invalid(format!("the JUnit report: {e}")))?;
+        // The report's own totals, as its summary line and JSON give them.
+        let summary = &report.summary;
         let mut counts = RunCounts {
-            scenarios: report.scenarios.len() as i64,
-            ..RunCounts::default()
+            scenarios: summary.scenarios as i64,
+            passed: summary.passed as i64,
+            failed: summary.failed as i64,
+            skipped: summary.skipped as i64,
+            changed: 0,
         };
+        // Read once: every scenario of the run is compared with them.
+        let accepted = self.writer().accepted_transcripts(product)?;
         let mut scenarios = Vec::new();
         let mut first_transcripts = Vec::new();
         for (position, scenario) in report.scenarios.iter().enumerate() {
-            match scenario.status {
-                Status::Passed => counts.passed += 1,
-                Status::Failed => counts.failed += 1,
-                Status::Skipped => counts.skipped += 1,
-            }
             let mut row = scenario_row(position, scenario);
             if let Some(transcript) = transcript_of(scenario, report) {
-                let accepted = self.writer().accepted_transcript(product, &scenario.file)?;
-                let (state, diff) = match accepted {
+                let (state, diff) = match accepted.get(&scenario.file) {
                     None => {
                         first_transcripts.push((scenario.file.clone(), transcript.clone()));
                         ("new", None)
                     }
-                    Some(kept) if kept == transcript => ("matched", None),
+                    Some(kept) if *kept == transcript => ("matched", None),
                     Some(kept) => {
                         counts.changed += 1;
-                        let diff = crate::report::snapshot::diff(&kept, &transcript);
+                        let diff = crate::report::snapshot::diff(kept, &transcript);
                         ("changed", Some(diff))
                     }
                 };

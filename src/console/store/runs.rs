@@ -6,6 +6,8 @@
 //! finishes; a run still `running` when the console starts again was cut short by the
 //! restart and is marked `interrupted`.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension as _, Row, params};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -112,6 +114,8 @@ pub(crate) enum RunFile {
 
 const RUN_COLUMNS: &str = "SELECT id, product_id, started_at, finished_at, status, verdict, patterns, source, scenarios, passed, failed, skipped, changed, note FROM suite_runs";
 
+const SCENARIO_COLUMNS: &str = "SELECT position, file, name, status, skip_reason, failed_checks, text, transcript, snapshot, diff FROM suite_run_scenarios";
+
 fn run_row(row: &Row<'_>) -> rusqlite::Result<SuiteRunRow> {
     let verdict: Option<String> = row.get(5)?;
     let patterns: String = row.get(6)?;
@@ -174,10 +178,8 @@ impl Reader {
 
     /// A finished run's scenarios, in order.
     pub(crate) fn suite_run_scenarios(&self, run: i64) -> Result<Vec<RunScenarioRow>, StoreError> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT position, file, name, status, skip_reason, failed_checks, text, transcript,
-             snapshot, diff FROM suite_run_scenarios WHERE run_id = ?1 ORDER BY position",
-        )?;
+        let sql = format!("{SCENARIO_COLUMNS} WHERE run_id = ?1 ORDER BY position");
+        let mut statement = self.connection.prepare_cached(&sql)?;
         let rows = statement.query_map([run], scenario_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -297,20 +299,16 @@ impl Writer {
         Ok(())
     }
 
-    /// A product's accepted transcript of a scenario file.
-    pub(crate) fn accepted_transcript(
+    /// A product's accepted transcripts, by scenario file.
+    pub(crate) fn accepted_transcripts(
         &self,
         product: i64,
-        file: &str,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(self
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut statement = self
             .connection
-            .query_row(
-                "SELECT transcript FROM accepted_transcripts WHERE product_id = ?1 AND file = ?2",
-                params![product, file],
-                |row| row.get(0),
-            )
-            .optional()?)
+            .prepare("SELECT file, transcript FROM accepted_transcripts WHERE product_id = ?1")?;
+        let rows = statement.query_map([product], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Accepts (the run's transcript becomes the product's snapshot) or rejects a changed
@@ -342,8 +340,7 @@ impl Writer {
             params![run, file, if accepted { "accepted" } else { "rejected" }],
         )?;
         let row = transaction.query_row(
-            "SELECT position, file, name, status, skip_reason, failed_checks, text, transcript,
-             snapshot, diff FROM suite_run_scenarios WHERE run_id = ?1 AND file = ?2",
+            &format!("{SCENARIO_COLUMNS} WHERE run_id = ?1 AND file = ?2"),
             params![run, file],
             scenario_row,
         )?;

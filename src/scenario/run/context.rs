@@ -87,6 +87,23 @@ impl OpenApiLink {
         }
     }
 
+    /// Whether the merchant made any call about what this run published.
+    pub(crate) fn was_called(&self) -> bool {
+        self.book.lock().calls.iter().any(|c| self.owns(c.scope))
+    }
+
+    /// This run's calls no step reported, once the merchant has been quiet for a while (see
+    /// [`Book::leftovers`]); a shared book's other calls are not this run's.
+    pub(crate) async fn leftovers(
+        &self,
+        quiet: std::time::Duration,
+        most: std::time::Duration,
+    ) -> Vec<crate::open_api::MerchantCall> {
+        let mut calls = self.book.leftovers(quiet, most).await;
+        calls.retain(|c| self.owns(c.scope));
+        calls
+    }
+
     /// Whether a call of `scope` belongs to this run.
     pub(crate) fn owns(&self, scope: Scope) -> bool {
         let next = self.next_scope.load(std::sync::atomic::Ordering::Relaxed);

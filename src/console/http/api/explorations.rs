@@ -6,13 +6,13 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::console::http::App;
 use crate::console::http::api::runs::RunStarted;
-use crate::console::http::api::{ApiError, ApiJson, ApiResult, Paging};
+use crate::console::http::api::{ApiError, ApiJson, ApiResult, Paging, attachment};
 use crate::console::service::{ConsoleError, ExploreProgress};
 use crate::console::store::ExplorationRow;
 
@@ -120,20 +120,11 @@ pub(crate) async fn scenario(
         .ok_or_else(|| {
             ConsoleError::NotFound(format!("exploration {exploration_id} found no scenario"))
         })?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/yaml; charset=utf-8".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"exploration-{exploration_id}.yaml\""),
-            ),
-        ],
+    Ok(attachment(
+        "application/yaml; charset=utf-8",
+        &format!("exploration-{exploration_id}.yaml"),
         found,
-    )
-        .into_response())
+    ))
 }
 
 /// Replays the scenario an exploration found as a suite run of its product.

@@ -104,6 +104,21 @@ impl IntoResponse for ConsoleError {
 
 type ApiResult<T> = Result<Json<T>, ConsoleError>;
 
+/// A file to download: `body` as `content_type`, saved as `file_name`.
+pub(crate) fn attachment(content_type: &str, file_name: &str, body: String) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// A JSON request body; a body that does not decode is a 400 naming the field and the values
 /// allowed (axum's own rejection would be a bare 422), a wrong content type keeps its 415.
 pub(crate) struct ApiJson<T>(pub(crate) T);

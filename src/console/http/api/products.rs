@@ -6,13 +6,13 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::console::clock::ConsoleClock;
 use crate::console::http::App;
-use crate::console::http::api::{ApiError, ApiJson, ApiResult, Paging};
+use crate::console::http::api::{ApiError, ApiJson, ApiResult, Paging, attachment};
 use crate::console::product::ProductSpec;
 use crate::console::service::ConsoleError;
 use crate::console::store::{EnterpriseRow, OrderRow, ProductRow};
@@ -114,18 +114,9 @@ pub(crate) async fn export(
     Path(id): Path<i64>,
 ) -> Result<Response, ConsoleError> {
     let yaml = app.service.export(id).await?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/yaml; charset=utf-8".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"console-product-{id}.yaml\""),
-            ),
-        ],
+    Ok(attachment(
+        "application/yaml; charset=utf-8",
+        &format!("console-product-{id}.yaml"),
         yaml,
-    )
-        .into_response())
+    ))
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::console::http::App;
-use crate::console::http::api::{ApiError, ApiJson, ApiResult, Paging};
+use crate::console::http::api::{ApiError, ApiJson, ApiResult, Paging, attachment};
 use crate::console::service::ConsoleError;
 use crate::console::store::{RunCounts, RunFile, RunScenarioRow, SuiteRunRow};
 
@@ -137,17 +137,7 @@ fn download(app: &App, run_id: i64, which: RunFile) -> Result<Response, ConsoleE
             format!("kgsim-run-{run_id}.xml"),
         ),
     };
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        text,
-    )
-        .into_response())
+    Ok(attachment(content_type, &name, text))
 }
 
 /// A finished run's JUnit report (as `kgsim run --junit` writes it).

@@ -38,6 +38,14 @@ pub(super) struct CreateForm {
     interfaces: String,
 }
 
+/// A list typed in one field, separated by spaces or commas.
+fn words(text: &str) -> Vec<String> {
+    text.split([' ', ','])
+        .filter(|word| !word.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Non-empty text, trimmed.
 fn given(text: &str) -> Option<String> {
     Some(text.trim().to_owned()).filter(|t| !t.is_empty())
@@ -58,12 +66,7 @@ pub(super) async fn create_product(
         kit_public_key: given(&form.kit_public_key),
         kit_oaep_digest: None,
         scenarios: given(&form.scenarios),
-        interfaces: form
-            .interfaces
-            .split([' ', ','])
-            .filter(|name| !name.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        interfaces: words(&form.interfaces),
     };
     let id = app.service.create_product(&spec)?;
     Ok(Redirect::to(&format!("/products/{id}")))
@@ -241,12 +244,7 @@ pub(super) async fn start_run(
     State(app): State<Arc<App>>,
     TokenForm(form): TokenForm<RunForm>,
 ) -> Redirected {
-    let patterns: Vec<String> = form
-        .scenarios
-        .split([' ', ','])
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let patterns = words(&form.scenarios);
     let run = app.service.start_run(form.product_id, &patterns)?;
     Ok(Redirect::to(&format!("/runs/{run}")))
 }
