@@ -212,6 +212,33 @@ mod tests {
         run(settings, client(&url), plan, 7, 2).await.unwrap()
     }
 
+    #[test]
+    fn a_worker_signs_each_renumbered_purchase_as_a_single_signing_would() {
+        use crate::marketplace::ids::Ids;
+        use crate::protocol::UnixMillis;
+        use crate::protocol::v1::query_memo::QueryMemo;
+        use crate::transport::wire::{self, Changes, Edit, WireForm};
+        let settings = Settings::new(Protocol::V1, AccessKey::new(KEY));
+        let mut ids = Ids::new(3);
+        let mut request = purchase(&settings, &mut ids);
+        let mut memo = QueryMemo::default();
+        for round in 0..4 {
+            renumber(&mut request, &mut ids);
+            let now = UnixMillis(1_765_000_000_000 + round);
+            let key = &settings.access_key;
+            let form = WireForm::CANONICAL;
+            let unchanged = Changes {
+                edit: &Edit::default(),
+                tamper: None,
+            };
+            assert_eq!(
+                wire::sign_repeated(&mut memo, &request, key, now, form),
+                wire::sign(&request, key, now, "", unchanged, form),
+                "order {round}"
+            );
+        }
+    }
+
     const PLAN: Plan = Plan {
         orders: 40,
         resends: 2,

@@ -2,8 +2,8 @@
 //! every answer judged by the console rules.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::checks::CheckId;
@@ -15,8 +15,9 @@ use crate::marketplace::lifecycle::{Instance, OrderLine};
 use crate::marketplace::requests::{self, Buyer};
 use crate::marketplace::settings::Settings;
 use crate::protocol::Request;
+use crate::protocol::v1::query_memo::QueryMemo;
 use crate::transport::http1::Connection;
-use crate::transport::wire::{self, Edit, Wire, WireForm, wall_clock};
+use crate::transport::wire::{self, Wire, WireForm, wall_clock};
 use crate::transport::{Client, Sent, join_all};
 
 /// What every worker shares.
@@ -56,23 +57,22 @@ impl Tally {
     }
 }
 
-/// Signs a worker's requests as production sends them, each body's key order another.
+/// Signs a worker's requests as production sends them, each body's key order another; what
+/// did not change since the worker's last request is not encoded again ([`QueryMemo`]).
 struct Signer<'a> {
     settings: &'a Settings,
     sequence: AtomicUsize,
+    /// Locked only while one request is signed (never across an await): uncontended.
+    memo: Mutex<QueryMemo>,
 }
 
 impl Signer<'_> {
     fn sign(&self, request: &Request) -> Wire {
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let form = WireForm::of(self.settings, sequence, 1);
-        wire::sign_now(
-            request,
-            &self.settings.access_key,
-            &Edit::default(),
-            None,
-            form,
-        )
+        let key = &self.settings.access_key;
+        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        wire::sign_repeated(&mut memo, request, key, wall_clock(), form)
     }
 }
 
@@ -194,6 +194,7 @@ pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
     let signer = Signer {
         settings: &shared.settings,
         sequence: AtomicUsize::new(0),
+        memo: Mutex::new(QueryMemo::default()),
     };
     let client = &shared.client;
     let mut connections = Connections {

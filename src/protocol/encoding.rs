@@ -24,39 +24,39 @@ const UNRESERVED: [bool; 256] = {
 ///
 /// Runs of unreserved bytes are copied whole: this runs over every byte of every request
 /// sent, load mode included.
-fn push_encoded(out: &mut Vec<u8>, value: &str) {
+pub(crate) fn push_encoded(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut rest = value.as_bytes();
+    let mut rest = value;
     out.reserve(rest.len());
     while !rest.is_empty() {
         let run = rest
-            .iter()
-            .position(|&byte| !UNRESERVED[usize::from(byte)])
+            .bytes()
+            .position(|byte| !UNRESERVED[usize::from(byte)])
             .unwrap_or(rest.len());
-        out.extend_from_slice(&rest[..run]);
-        let Some((&byte, after)) = rest[run..].split_first() else {
+        // Unreserved bytes are ASCII, so `run` is a character boundary; every byte of the
+        // character that follows is escaped one by one.
+        out.push_str(&rest[..run]);
+        let Some(&byte) = rest.as_bytes().get(run) else {
             break;
         };
-        out.extend_from_slice(&[
-            b'%',
-            HEX[usize::from(byte >> 4)],
-            HEX[usize::from(byte & 0x0F)],
-        ]);
-        rest = after;
+        out.push('%');
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0F)]));
+        let width = rest[run..].chars().next().map_or(1, char::len_utf8);
+        for &byte in &rest.as_bytes()[run + 1..run + width] {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
+        }
+        rest = &rest[run + width..];
     }
-}
-
-/// Encoded output is ASCII by construction.
-fn ascii_string(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes)
-        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 /// Percent-encodes one name or value for a query string.
 pub(crate) fn encode_component(value: &str) -> String {
-    let mut encoded = Vec::with_capacity(value.len());
+    let mut encoded = String::with_capacity(value.len());
     push_encoded(&mut encoded, value);
-    ascii_string(encoded)
+    encoded
 }
 
 /// Builds `a=1&b=2` from pairs, encoding names and values, in the given order.
@@ -64,16 +64,16 @@ pub(crate) fn build_query(pairs: &[(&str, &str)]) -> String {
     // One buffer for the whole query, sized for some escaping: this runs once per request
     // sent, load mode included.
     let plain: usize = pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
-    let mut query = Vec::with_capacity(plain + plain / 2);
+    let mut query = String::with_capacity(plain + plain / 2);
     for (index, &(name, value)) in pairs.iter().enumerate() {
         if index > 0 {
-            query.push(b'&');
+            query.push('&');
         }
         push_encoded(&mut query, name);
-        query.push(b'=');
+        query.push('=');
         push_encoded(&mut query, value);
     }
-    ascii_string(query)
+    query
 }
 
 /// A query string could not be decoded.

@@ -11,6 +11,7 @@ use crate::marketplace::Span;
 use crate::marketplace::settings::{BodyForm, SignCase};
 use crate::protocol::encoding::build_query;
 use crate::protocol::v1::auth_token::{self, AUTH_TOKEN, TIME_STAMP};
+use crate::protocol::v1::query_memo::QueryMemo;
 use crate::protocol::v2::canonical::{canonical_object, production_form};
 use crate::protocol::v2::kit::{self, X_NONCE, X_SIGN, X_TIMESTAMP};
 use crate::protocol::v2::kit_sync::KitSync;
@@ -325,14 +326,7 @@ pub fn sign(
             if tamper != Some(Tamper::MissingSignature) {
                 params.push((AUTH_TOKEN, &token));
             }
-            Wire {
-                method: Method::Get,
-                query: build_query(&params),
-                headers: Vec::new(),
-                body: None,
-                content_type: None,
-                to: Destination::Production,
-            }
+            Wire::v1(build_query(&params))
         }
         Request::V2(inner) => {
             let mut object = inner.to_body();
@@ -370,6 +364,48 @@ pub fn sign(
                 content_type: Some(content_type),
                 to,
             }
+        }
+    }
+}
+
+/// Signs one load worker's requests, one after another: V1 queries through the worker's
+/// [`QueryMemo`] (what did not change since the last request is not encoded or sorted
+/// again; the bytes are [`sign`]'s, tested), anything else through [`sign`] itself — never
+/// edited, never tampered with.
+pub(crate) fn sign_repeated(
+    memo: &mut QueryMemo,
+    request: &Request,
+    key: &AccessKey,
+    now: UnixMillis,
+    form: WireForm,
+) -> Wire {
+    match request {
+        Request::V1(inner) => {
+            let time_stamp = now.to_v1_timestamp();
+            let mut params = inner.to_params();
+            params.push((TIME_STAMP, &time_stamp));
+            Wire::v1(memo.signed_query(key, &params).unwrap_or_default())
+        }
+        _ => {
+            let unchanged = Changes {
+                edit: &Edit::default(),
+                tamper: None,
+            };
+            sign(request, key, now, &fresh_nonce(), unchanged, form)
+        }
+    }
+}
+
+impl Wire {
+    /// A V1 request: GET to the production address, everything in the query.
+    fn v1(query: String) -> Self {
+        Self {
+            method: Method::Get,
+            query,
+            headers: Vec::new(),
+            body: None,
+            content_type: None,
+            to: Destination::Production,
         }
     }
 }
@@ -507,6 +543,23 @@ mod tests {
                 Some(tamper),
             );
             assert!(!v1_valid(&wire, &key), "{tamper:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_v1_signing_gives_the_bytes_of_a_single_signing() {
+        let key = AccessKey::new("k");
+        let mut memo = QueryMemo::default();
+        for (round, instance) in ["i+1", "i+1", "实例 2", "i/3"].into_iter().enumerate() {
+            let request = Request::V1(v1::Request::ExpireInstance(v1::ExpireInstance {
+                instance_id: instance.into(),
+                order_id: (round == 3).then(|| "CS3".into()),
+                test_flag: None,
+            }));
+            let now = UnixMillis(1_595_835_431_903 + round as i64);
+            let repeated = sign_repeated(&mut memo, &request, &key, now, WireForm::CANONICAL);
+            let single = signed(&request, &key, now, "", &Edit::default(), None);
+            assert_eq!(repeated, single, "round {round}");
         }
     }
 

@@ -74,7 +74,7 @@ fn token_for(key_bytes: &[u8], string: &str) -> String {
     STANDARD.encode(hmac_sha256(key_bytes, string.as_bytes()))
 }
 
-fn time_stamp_of<'a>(params: &[(&'a str, &'a str)]) -> Result<&'a str, AuthTokenError> {
+pub(crate) fn time_stamp_of<'a>(params: &[(&'a str, &'a str)]) -> Result<&'a str, AuthTokenError> {
     params
         .iter()
         .find(|(name, _)| *name == TIME_STAMP)

@@ -6,3 +6,4 @@ pub mod body_sign;
 pub mod crypto;
 pub(crate) mod extend_params;
 pub mod messages;
+pub(crate) mod query_memo;
