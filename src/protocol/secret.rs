@@ -6,13 +6,23 @@
 //! code in this module's siblings.
 
 use std::fmt;
+use std::sync::OnceLock;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
 /// A secret string (the KooGallery access key, an APIGW secret key) that never prints itself.
 ///
 /// `Debug` and `Display` both render `[redacted]`, so a secret that slips into a log line,
 /// an error message or a report stays secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AccessKey(String);
+#[derive(Clone)]
+pub struct AccessKey {
+    value: String,
+    /// HMAC-SHA256 keyed with the secret, prepared on first use: `Body-Sign` over every V1
+    /// answer, the V2 signatures and the Kit's `x-sign` all key the HMAC with the bare
+    /// secret, and preparing the key is two of the hash's blocks each time otherwise.
+    keyed: OnceLock<Hmac<Sha256>>,
+}
 
 /// What every secret prints as.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -20,19 +30,43 @@ pub(crate) const REDACTED: &str = "[redacted]";
 impl AccessKey {
     /// Wraps a secret value.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self {
+            value: value.into(),
+            keyed: OnceLock::new(),
+        }
     }
 
     /// The secret's bytes, for HMAC keys and key derivation only.
     pub(crate) fn expose_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        self.value.as_bytes()
     }
 
     /// The secret as text, for building HMAC keys that concatenate it with other text.
     pub(crate) fn expose_str(&self) -> &str {
-        &self.0
+        &self.value
+    }
+
+    /// `HMAC-SHA256(key = the secret, data)`.
+    pub(crate) fn hmac_sha256(&self, data: &[u8]) -> [u8; 32] {
+        let mut mac = self
+            .keyed
+            .get_or_init(|| {
+                <Hmac<Sha256> as KeyInit>::new_from_slice(self.value.as_bytes())
+                    .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+            })
+            .clone();
+        mac.update(data);
+        mac.finalize().into_bytes().into()
     }
 }
+
+impl PartialEq for AccessKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl Eq for AccessKey {}
 
 impl fmt::Debug for AccessKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -65,6 +99,22 @@ mod tests {
         assert_eq!(format!("{key}"), "[redacted]");
         assert_eq!(format!("{key:?}"), "[redacted]");
         assert_eq!(format!("{:?}", Some(&key)), "Some([redacted])");
+    }
+
+    #[test]
+    fn the_prepared_hmac_is_the_hmac_keyed_with_the_secret() {
+        use crate::protocol::digest::hmac_sha256;
+        // Short keys are padded, keys longer than a block are hashed first (RFC 2104).
+        for secret in ["k", "a-typical-koogallery-access-key", &"long".repeat(40)] {
+            let key = AccessKey::new(secret);
+            for data in [&b""[..], b"body", &[7u8; 300]] {
+                assert_eq!(key.hmac_sha256(data), hmac_sha256(secret.as_bytes(), data));
+                // Prepared once, used again: the same answer.
+                assert_eq!(key.hmac_sha256(data), hmac_sha256(secret.as_bytes(), data));
+            }
+            assert_eq!(key.clone(), key);
+            assert_ne!(AccessKey::new("other"), key);
+        }
     }
 
     #[test]

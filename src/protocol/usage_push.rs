@@ -11,7 +11,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::protocol::digest::hmac_sha256;
 use crate::protocol::secret::{AccessKey, constant_time_eq};
 use crate::protocol::v2::canonical::{CanonicalError, sort_keys_deep};
 
@@ -25,7 +24,7 @@ pub(crate) fn canonical_body(body: &[u8]) -> Result<String, CanonicalError> {
 /// The signature header over an already canonical body.
 pub(crate) fn signature(key: &AccessKey, ts: &str, nonce: &str, body: &str) -> String {
     let message = format!("ts={ts}&nonce={nonce}&body={body}");
-    STANDARD.encode(hmac_sha256(key.expose_bytes(), message.as_bytes()))
+    STANDARD.encode(key.hmac_sha256(message.as_bytes()))
 }
 
 /// Verifies a received signature against a raw body.

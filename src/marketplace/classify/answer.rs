@@ -1,6 +1,8 @@
 //! Reading an answer as the console reads it: the JSON body, the V1 `Body-Sign` header with
 //! its exact name, and the V1 credentials under the declared `encryptType`.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::marketplace::classify::RawResponse;
@@ -129,7 +131,7 @@ pub(crate) fn decrypt_credentials(answer: &mut Answer, key: &AccessKey) -> Vec<F
             let Some(value) = info.get(field).and_then(Value::as_str) else {
                 continue;
             };
-            let path = format!("{prefix}.{field}");
+            let path = [prefix.as_ref(), ".", field].concat();
             match crypto::decrypt(key, encrypt_type, value) {
                 Ok(plaintext) => decrypted.push(Decrypted { path, plaintext }),
                 Err(error) => findings.push(Finding::NotDecryptable {
@@ -145,10 +147,10 @@ pub(crate) fn decrypt_credentials(answer: &mut Answer, key: &AccessKey) -> Vec<F
 }
 
 /// Every appInfo object of an answer with its dotted path.
-fn app_infos(body: &Map<String, Value>) -> Vec<(String, &Map<String, Value>)> {
+fn app_infos(body: &Map<String, Value>) -> Vec<(Cow<'static, str>, &Map<String, Value>)> {
     let mut found = Vec::new();
     if let Some(info) = body.get("appInfo").and_then(Value::as_object) {
-        found.push(("appInfo".to_owned(), info));
+        found.push((Cow::Borrowed("appInfo"), info));
     }
     for (i, item) in body
         .get("info")
@@ -158,7 +160,7 @@ fn app_infos(body: &Map<String, Value>) -> Vec<(String, &Map<String, Value>)> {
         .enumerate()
     {
         if let Some(info) = item.get("appInfo").and_then(Value::as_object) {
-            found.push((format!("info[{i}].appInfo"), info));
+            found.push((Cow::Owned(format!("info[{i}].appInfo")), info));
         }
     }
     found

@@ -12,7 +12,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::protocol::digest::hmac_sha256;
 use crate::protocol::secret::{AccessKey, constant_time_eq};
 use crate::protocol::verdict::{Suspect, Verdict, judge};
 
@@ -126,7 +125,7 @@ impl BodySign {
 
 /// `Base64(HMAC-SHA256(accessKey, body))`.
 pub(crate) fn signature(key: &AccessKey, body: &[u8]) -> String {
-    STANDARD.encode(hmac_sha256(key.expose_bytes(), body))
+    STANDARD.encode(key.hmac_sha256(body))
 }
 
 /// Verifies a signature over the exact body bytes, in constant time.
@@ -180,7 +179,7 @@ pub fn diagnose(key: &AccessKey, body: &[u8], received: &str) -> Verdict {
             "hex-encoded",
             "the HMAC was hex-encoded; it must be standard Base64 with padding",
             || {
-                let mac = hmac_sha256(key.expose_bytes(), body);
+                let mac = key.hmac_sha256(body);
                 Some(if received.chars().any(|c| c.is_ascii_uppercase()) {
                     hex::encode_upper(mac)
                 } else {
@@ -304,7 +303,7 @@ mod tests {
         };
         assert_eq!(mismatch.cause.unwrap().id, "trailing-whitespace");
 
-        let hex_sig = hex::encode(hmac_sha256(key.expose_bytes(), body.as_bytes()));
+        let hex_sig = hex::encode(key.hmac_sha256(body.as_bytes()));
         let Verdict::Invalid(mismatch) = diagnose(&key, body.as_bytes(), &hex_sig) else {
             panic!("must not verify");
         };

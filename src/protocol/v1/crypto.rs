@@ -13,7 +13,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit, block_padding::Pkcs7};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngExt as _;
@@ -180,37 +180,51 @@ fn update_state(state: &mut [u8; 20], output: &[u8; 20]) {
     }
 }
 
-/// The AES key of an access key, derived once per thread and key: both sides encrypt or
-/// decrypt several fields per exchange with the same key, and the derivation is four
-/// SHA-1 blocks each time otherwise.
-fn aes_key(key: &AccessKey, encrypt_type: EncryptType) -> Vec<u8> {
+/// An AES key schedule, expanded once.
+#[derive(Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "copied out of the cache for each field; boxing would add an allocation"
+)]
+enum Schedule {
+    Aes256(aes::Aes256),
+    Aes128(aes::Aes128),
+}
+
+/// The key schedule for an access key and key length, cached per thread for the last pair
+/// used: deriving the key (SHA1PRNG) and expanding it cost more than the field itself, and
+/// every field of a run (every answer of a load) uses the same pair.
+fn schedule(key: &AccessKey, encrypt_type: EncryptType) -> Schedule {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(AccessKey, usize, Vec<u8>)>> =
+        static LAST: std::cell::RefCell<Option<(AccessKey, EncryptType, Schedule)>> =
             const { std::cell::RefCell::new(None) };
     }
-    let len = encrypt_type.key_len();
     LAST.with_borrow_mut(|last| match last {
-        Some((cached, cached_len, derived)) if cached == key && *cached_len == len => {
-            derived.clone()
+        Some((cached, cached_type, schedule)) if *cached_type == encrypt_type && cached == key => {
+            schedule.clone()
         }
         _ => {
-            let derived = derive_key(key.expose_bytes(), len);
-            *last = Some((key.clone(), len, derived.clone()));
-            derived
+            let derived = derive_key(key.expose_bytes(), encrypt_type.key_len());
+            let schedule = match encrypt_type {
+                EncryptType::Aes256 => aes::Aes256::new_from_slice(&derived).map(Schedule::Aes256),
+                EncryptType::Aes128 => aes::Aes128::new_from_slice(&derived).map(Schedule::Aes128),
+            }
+            .unwrap_or_else(|_| unreachable!("the derived key has the type's length"));
+            *last = Some((key.clone(), encrypt_type, schedule.clone()));
+            schedule
         }
     })
 }
 
 /// Encrypts one field: IV + Base64(AES-CBC-PKCS5(plaintext)).
 pub fn encrypt(key: &AccessKey, encrypt_type: EncryptType, iv: &Iv, plaintext: &str) -> String {
-    let aes_key = aes_key(key, encrypt_type);
-    let ciphertext = match encrypt_type {
-        EncryptType::Aes256 => cbc::Encryptor::<aes::Aes256>::new_from_slices(&aes_key, &iv.0)
-            .map(|c| c.encrypt_padded_vec::<Pkcs7>(plaintext.as_bytes())),
-        EncryptType::Aes128 => cbc::Encryptor::<aes::Aes128>::new_from_slices(&aes_key, &iv.0)
-            .map(|c| c.encrypt_padded_vec::<Pkcs7>(plaintext.as_bytes())),
-    }
-    .unwrap_or_else(|_| unreachable!("key and IV lengths are fixed by EncryptType and Iv"));
+    let iv_bytes = (&iv.0).into();
+    let ciphertext = match schedule(key, encrypt_type) {
+        Schedule::Aes256(cipher) => cbc::Encryptor::inner_iv_init(cipher, iv_bytes)
+            .encrypt_padded_vec::<Pkcs7>(plaintext.as_bytes()),
+        Schedule::Aes128(cipher) => cbc::Encryptor::inner_iv_init(cipher, iv_bytes)
+            .encrypt_padded_vec::<Pkcs7>(plaintext.as_bytes()),
+    };
     format!("{}{}", iv.as_str(), STANDARD.encode(ciphertext))
 }
 
@@ -225,23 +239,26 @@ pub fn decrypt(
     }
     let (iv, body) = value.split_at_checked(IV_LEN).ok_or(DecryptError::BadIv)?;
     let iv: Iv = iv.parse().map_err(|_| DecryptError::BadIv)?;
-    let ciphertext = STANDARD.decode(body).map_err(|_| DecryptError::NotBase64)?;
-    if ciphertext.is_empty() {
+    let mut buffer = STANDARD.decode(body).map_err(|_| DecryptError::NotBase64)?;
+    if buffer.is_empty() {
         return Err(DecryptError::TooShort);
     }
-    if ciphertext.len() % 16 != 0 {
+    if buffer.len() % 16 != 0 {
         return Err(DecryptError::NotBlockAligned);
     }
-    let aes_key = aes_key(key, encrypt_type);
-    let plain = match encrypt_type {
-        EncryptType::Aes256 => cbc::Decryptor::<aes::Aes256>::new_from_slices(&aes_key, &iv.0)
-            .map(|c| c.decrypt_padded_vec::<Pkcs7>(&ciphertext)),
-        EncryptType::Aes128 => cbc::Decryptor::<aes::Aes128>::new_from_slices(&aes_key, &iv.0)
-            .map(|c| c.decrypt_padded_vec::<Pkcs7>(&ciphertext)),
+    // Decrypted in place: the plaintext is the buffer's start.
+    let iv_bytes = (&iv.0).into();
+    let plain = match schedule(key, encrypt_type) {
+        Schedule::Aes256(cipher) => cbc::Decryptor::inner_iv_init(cipher, iv_bytes)
+            .decrypt_padded::<Pkcs7>(&mut buffer)
+            .map(<[u8]>::len),
+        Schedule::Aes128(cipher) => cbc::Decryptor::inner_iv_init(cipher, iv_bytes)
+            .decrypt_padded::<Pkcs7>(&mut buffer)
+            .map(<[u8]>::len),
     }
-    .unwrap_or_else(|_| unreachable!("key and IV lengths are fixed by EncryptType and Iv"))
     .map_err(|_| DecryptError::BadPadding)?;
-    String::from_utf8(plain).map_err(|_| DecryptError::NotUtf8)
+    buffer.truncate(plain);
+    String::from_utf8(buffer).map_err(|_| DecryptError::NotUtf8)
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@
 //! concatenated. Every published Kit example shows uppercase hex, as the basic signature's
 //! do, so kgsim signs in uppercase; verification ignores case [I:kit-sign-case].
 
-use crate::protocol::digest::hmac_sha256;
 use crate::protocol::secret::AccessKey;
 use crate::protocol::v2::canonical::canonical_body;
 use crate::protocol::v2::signature::{self, hex_eq_ignore_case};
@@ -26,10 +25,7 @@ pub(crate) const X_NONCE: &str = "x-nonce";
 /// `x-sign` over an already canonical payload, uppercase hex.
 pub(crate) fn x_sign(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -> String {
     let canonical_request = format!("{}{nonce}{timestamp}{payload}", key.expose_str());
-    hex::encode_upper(hmac_sha256(
-        key.expose_bytes(),
-        canonical_request.as_bytes(),
-    ))
+    hex::encode_upper(key.hmac_sha256(canonical_request.as_bytes()))
 }
 
 /// Verifies a received `x-sign` against the raw body (canonicalised first).
@@ -46,7 +42,7 @@ pub(crate) fn verify(
 }
 
 fn hmac_hex(key: &AccessKey, message: &str) -> String {
-    hex::encode(hmac_sha256(key.expose_bytes(), message.as_bytes()))
+    hex::encode(key.hmac_sha256(message.as_bytes()))
 }
 
 /// Verifies a received `x-sign` and, when it does not match, names the step a signer got

@@ -13,7 +13,6 @@
 //! a timestamp more than 60 s from its clock (§2.4 of the V1 file); the check here is a pure
 //! function of a given `now`.
 
-use crate::protocol::digest::hmac_sha256;
 use crate::protocol::encoding::build_query;
 use crate::protocol::secret::{AccessKey, constant_time_eq};
 use crate::protocol::time::UnixMillis;
@@ -51,7 +50,7 @@ impl SignedQuery {
 
 /// `lower(hex(HMAC-SHA256(accessKey, payload)))`.
 pub(crate) fn inner_hash(key: &AccessKey, payload: &str) -> String {
-    hex::encode(hmac_sha256(key.expose_bytes(), payload.as_bytes()))
+    hex::encode(key.hmac_sha256(payload.as_bytes()))
 }
 
 /// The signature over an already canonical payload, uppercase hex.
@@ -61,10 +60,7 @@ pub(crate) fn signature(key: &AccessKey, nonce: &str, timestamp: &str, payload: 
         key.expose_str(),
         inner_hash(key, payload)
     );
-    hex::encode_upper(hmac_sha256(
-        key.expose_bytes(),
-        canonical_request.as_bytes(),
-    ))
+    hex::encode_upper(key.hmac_sha256(canonical_request.as_bytes()))
 }
 
 /// Signs a payload that is sent exactly as given.
@@ -182,10 +178,7 @@ pub fn diagnose(
     let raw = String::from_utf8_lossy(body);
     let outer = |inner: &str| {
         let canonical_request = format!("{}{nonce}{timestamp}{inner}", key.expose_str());
-        hex::encode_upper(hmac_sha256(
-            key.expose_bytes(),
-            canonical_request.as_bytes(),
-        ))
+        hex::encode_upper(key.hmac_sha256(canonical_request.as_bytes()))
     };
     let suspects = vec![
         Suspect::new(
@@ -217,10 +210,9 @@ pub fn diagnose(
                     key.expose_str(),
                     inner_hash(key, &payload)
                 );
-                Some(hex::encode_upper(hmac_sha256(
-                    key.expose_bytes(),
-                    canonical_request.as_bytes(),
-                )))
+                Some(hex::encode_upper(
+                    key.hmac_sha256(canonical_request.as_bytes()),
+                ))
             },
         ),
         Suspect::new(
@@ -228,10 +220,9 @@ pub fn diagnose(
             "the access key was left out of canonicalRequest; it is accessKey + nonce + timestamp + inner",
             || {
                 let canonical_request = format!("{nonce}{timestamp}{}", inner_hash(key, &payload));
-                Some(hex::encode_upper(hmac_sha256(
-                    key.expose_bytes(),
-                    canonical_request.as_bytes(),
-                )))
+                Some(hex::encode_upper(
+                    key.hmac_sha256(canonical_request.as_bytes()),
+                ))
             },
         ),
     ];
@@ -241,6 +232,7 @@ pub fn diagnose(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::digest::hmac_sha256;
     use crate::protocol::test_vectors::text;
 
     const GROUP: &str = "v2_basic_signature";
