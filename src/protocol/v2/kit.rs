@@ -24,8 +24,7 @@ pub(crate) const X_NONCE: &str = "x-nonce";
 
 /// `x-sign` over an already canonical payload, uppercase hex.
 pub(crate) fn x_sign(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -> String {
-    let canonical_request = format!("{}{nonce}{timestamp}{payload}", key.expose_str());
-    hex::encode_upper(key.hmac_sha256(canonical_request.as_bytes()))
+    signature::outer_signature(key, nonce, timestamp, payload)
 }
 
 /// Verifies a received `x-sign` against the raw body (canonicalised first).

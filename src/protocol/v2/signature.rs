@@ -55,11 +55,18 @@ pub(crate) fn inner_hash(key: &AccessKey, payload: &str) -> String {
 
 /// The signature over an already canonical payload, uppercase hex.
 pub(crate) fn signature(key: &AccessKey, nonce: &str, timestamp: &str, payload: &str) -> String {
-    let canonical_request = format!(
-        "{}{nonce}{timestamp}{}",
-        key.expose_str(),
-        inner_hash(key, payload)
-    );
+    outer_signature(key, nonce, timestamp, &inner_hash(key, payload))
+}
+
+/// `upper(hex(HMAC-SHA256(accessKey, accessKey + nonce + timestamp + inner)))`: the basic
+/// signature's outer step, and the Kit's whole `x-sign`, whose `inner` is the payload itself.
+pub(crate) fn outer_signature(
+    key: &AccessKey,
+    nonce: &str,
+    timestamp: &str,
+    inner: &str,
+) -> String {
+    let canonical_request = [key.expose_str(), nonce, timestamp, inner].concat();
     hex::encode_upper(key.hmac_sha256(canonical_request.as_bytes()))
 }
 
@@ -176,10 +183,7 @@ pub fn diagnose(
     };
     let expected = signature(key, nonce, timestamp, &payload);
     let raw = String::from_utf8_lossy(body);
-    let outer = |inner: &str| {
-        let canonical_request = format!("{}{nonce}{timestamp}{inner}", key.expose_str());
-        hex::encode_upper(key.hmac_sha256(canonical_request.as_bytes()))
-    };
+    let outer = |inner: &str| outer_signature(key, nonce, timestamp, inner);
     let suspects = vec![
         Suspect::new(
             "body-not-canonical",
@@ -205,13 +209,11 @@ pub fn diagnose(
             "nonce-timestamp-swapped",
             "timestamp and nonce were concatenated in the wrong order; it is accessKey + nonce + timestamp + inner",
             || {
-                let canonical_request = format!(
-                    "{}{timestamp}{nonce}{}",
-                    key.expose_str(),
-                    inner_hash(key, &payload)
-                );
-                Some(hex::encode_upper(
-                    key.hmac_sha256(canonical_request.as_bytes()),
+                Some(outer_signature(
+                    key,
+                    timestamp,
+                    nonce,
+                    &inner_hash(key, &payload),
                 ))
             },
         ),
