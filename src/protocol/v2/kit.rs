@@ -40,10 +40,6 @@ pub(crate) fn verify(
         .unwrap_or(false)
 }
 
-fn hmac_hex(key: &AccessKey, message: &str) -> String {
-    hex::encode(key.hmac_sha256(message.as_bytes()))
-}
-
 /// Verifies a received `x-sign` and, when it does not match, names the step a signer got
 /// wrong: the raw body signed, the basic interface's inner HMAC used, nonce and timestamp
 /// swapped, the key prefix left out, the key alone used with the V1 Body-Sign habit.
@@ -76,19 +72,29 @@ pub(crate) fn diagnose(
             "nonce-timestamp-swapped",
             "timestamp and nonce were concatenated in the wrong order; it is accessKey + nonce + \
              timestamp + payload",
-            || Some(hmac_hex(key, &format!("{k}{timestamp}{nonce}{payload}"))),
+            || {
+                Some(signature::inner_hash(
+                    key,
+                    &format!("{k}{timestamp}{nonce}{payload}"),
+                ))
+            },
         ),
         Suspect::new(
             "key-prefix-missing",
             "the access key was left out of the signed string; it starts the string as well as \
              keying the HMAC",
-            || Some(hmac_hex(key, &format!("{nonce}{timestamp}{payload}"))),
+            || {
+                Some(signature::inner_hash(
+                    key,
+                    &format!("{nonce}{timestamp}{payload}"),
+                ))
+            },
         ),
         Suspect::new(
             "payload-only",
             "only the payload was signed (as for V1 Body-Sign); sign accessKey + nonce + \
              timestamp + payload",
-            || Some(hmac_hex(key, &payload)),
+            || Some(signature::inner_hash(key, &payload)),
         ),
     ];
     judge(
@@ -163,14 +169,17 @@ mod tests {
             "basic-signature-scheme"
         );
         assert_eq!(
-            cause(&hmac_hex(&key, &format!("{k}{ts}{nonce}{body}"))),
+            cause(&signature::inner_hash(
+                &key,
+                &format!("{k}{ts}{nonce}{body}")
+            )),
             "nonce-timestamp-swapped"
         );
         assert_eq!(
-            cause(&hmac_hex(&key, &format!("{nonce}{ts}{body}"))),
+            cause(&signature::inner_hash(&key, &format!("{nonce}{ts}{body}"))),
             "key-prefix-missing"
         );
-        assert_eq!(cause(&hmac_hex(&key, &body)), "payload-only");
+        assert_eq!(cause(&signature::inner_hash(&key, &body)), "payload-only");
         assert_eq!(cause("00"), "unexplained");
         let spaced = body.replace(",", ", ");
         let raw_signed = x_sign(&key, &nonce, &ts, &spaced);
