@@ -8,12 +8,17 @@
 //! - debug calls (`testFlag=1`) succeed in any order, unknown instances included, while real
 //!   traffic for an unknown instance gets 000003.
 
-use std::collections::HashMap;
-
 use rand::RngExt as _;
 
 use crate::merchant::faults::{Fault, Faults};
 use crate::protocol::ResultCode;
+
+/// The store's tables hash with foldhash (randomly seeded per process) rather than SipHash:
+/// under `kgsim load` they hold hundreds of thousands of short ids, and SipHash alone took
+/// about 3 % of the merchant's CPU there. The reference merchant is a local test peer, not a
+/// server facing hash-flooding.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Generated admin credentials of an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +28,25 @@ pub(crate) struct Credentials {
     pub(crate) password: String,
 }
 
+impl Credentials {
+    /// The credentials the merchant issued for an instance: its own front-end URL, the
+    /// admin user, the generated password.
+    fn issued(instance_id: &str, password: &str) -> Self {
+        Self {
+            front_end_url: format!("https://app.merchant.example/instances/{instance_id}"),
+            user_name: "admin".into(),
+            password: password.to_owned(),
+        }
+    }
+}
+
+/// An instance as the merchant keeps it: only what cannot be derived from its id (the
+/// front-end URL and the admin user name can), so that a store holding hundreds of
+/// thousands of orders under load stays small.
 #[derive(Debug, Clone)]
 struct Stored {
-    credentials: Credentials,
+    /// The generated admin password.
+    password: String,
     on_demand: bool,
     frozen: bool,
     expired: bool,
@@ -100,7 +121,7 @@ pub(crate) struct Store {
     new_attempts: HashMap<String, u32>,
     by_customer: HashMap<String, String>,
     /// Buyers one of whose instances was released (`purchase-after-release-refused`).
-    released_customers: std::collections::HashSet<String>,
+    released_customers: HashSet<String>,
 }
 
 fn random_password() -> String {
@@ -210,11 +231,7 @@ impl Store {
         self.instances
             .entry(instance_id.clone())
             .or_insert_with(|| Stored {
-                credentials: Credentials {
-                    front_end_url: format!("https://app.merchant.example/instances/{instance_id}"),
-                    user_name: "admin".into(),
-                    password: random_password(),
-                },
+                password: random_password(),
                 on_demand: purchase.on_demand,
                 frozen: false,
                 expired: false,
@@ -235,7 +252,7 @@ impl Store {
         let stored = &self.instances[instance_id];
         Reply::Instance {
             instance_id: instance_id.to_owned(),
-            credentials: stored.credentials.clone(),
+            credentials: Credentials::issued(instance_id, &stored.password),
             provisioning: stored.provisioning_polls > 0,
         }
     }
@@ -446,7 +463,7 @@ impl Store {
                     }
                     listed.push(Listed {
                         instance_id: id.to_owned(),
-                        credentials: stored.credentials.clone(),
+                        credentials: Credentials::issued(id, &stored.password),
                         on_demand: stored.on_demand,
                     });
                 }
