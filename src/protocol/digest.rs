@@ -3,13 +3,26 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-/// `HMAC-SHA256(key, data)`.
-pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+/// HMAC-SHA256 with its key already prepared: clone it to sign again under the same key
+/// without preparing the key (two of the hash's blocks) again.
+pub(crate) type KeyedHmac = Hmac<Sha256>;
+
+/// Prepares HMAC-SHA256 under `key`.
+pub(crate) fn keyed_hmac(key: &[u8]) -> KeyedHmac {
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    <KeyedHmac as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+}
+
+/// The MAC of `data` under a prepared key.
+pub(crate) fn hmac_with(mut mac: KeyedHmac, data: &[u8]) -> [u8; 32] {
     mac.update(data);
     mac.finalize().into_bytes().into()
+}
+
+/// `HMAC-SHA256(key, data)`.
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    hmac_with(keyed_hmac(key), data)
 }
 
 /// `SHA-256(data)`.

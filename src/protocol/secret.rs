@@ -8,8 +8,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use crate::protocol::digest::{KeyedHmac, hmac_with, keyed_hmac};
 
 /// A secret string (the KooGallery access key, an APIGW secret key) that never prints itself.
 ///
@@ -21,7 +20,7 @@ pub struct AccessKey {
     /// HMAC-SHA256 keyed with the secret, prepared on first use: `Body-Sign` over every V1
     /// answer, the V2 signatures and the Kit's `x-sign` all key the HMAC with the bare
     /// secret, and preparing the key is two of the hash's blocks each time otherwise.
-    keyed: OnceLock<Hmac<Sha256>>,
+    keyed: OnceLock<KeyedHmac>,
 }
 
 /// What every secret prints as.
@@ -48,15 +47,8 @@ impl AccessKey {
 
     /// `HMAC-SHA256(key = the secret, data)`.
     pub(crate) fn hmac_sha256(&self, data: &[u8]) -> [u8; 32] {
-        let mut mac = self
-            .keyed
-            .get_or_init(|| {
-                <Hmac<Sha256> as KeyInit>::new_from_slice(self.value.as_bytes())
-                    .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
-            })
-            .clone();
-        mac.update(data);
-        mac.finalize().into_bytes().into()
+        let prepared = self.keyed.get_or_init(|| keyed_hmac(self.value.as_bytes()));
+        hmac_with(prepared.clone(), data)
     }
 }
 

@@ -10,9 +10,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use hmac::Mac as _;
 
+use crate::protocol::digest::keyed_hmac;
 use crate::protocol::encoding::push_encoded;
 use crate::protocol::secret::AccessKey;
 use crate::protocol::v1::auth_token::{self, AUTH_TOKEN, AuthTokenError};
@@ -50,8 +50,7 @@ impl QueryMemo {
         self.key_bytes.clear();
         self.key_bytes.extend_from_slice(key.expose_bytes());
         self.key_bytes.extend_from_slice(time_stamp.as_bytes());
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key_bytes)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut mac = keyed_hmac(&self.key_bytes);
         for (index, &position) in self.signing_order.iter().enumerate() {
             let Seen { name, value, .. } = &self.seen[position];
             if index > 0 {
