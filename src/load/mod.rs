@@ -9,6 +9,7 @@
 //! clock (as every kgsim request does); the figures are wall-clock requests per second and
 //! latencies.
 
+mod answered;
 mod worker;
 
 use std::collections::{BTreeMap, HashMap};
@@ -78,27 +79,30 @@ impl LoadResult {
         self.console_failures.is_empty() && self.idempotency_failures.is_empty()
     }
 
-    fn absorb(&mut self, tally: worker::Tally, owner: &mut HashMap<String, String>) {
-        self.latencies.extend(tally.latencies);
-        for (check, failures) in tally.console {
+    /// Adds one worker's tally; `owner` remembers which order each instance answered, across
+    /// workers.
+    fn absorb<'a>(&mut self, tally: &'a worker::Tally, owner: &mut HashMap<&'a str, &'a str>) {
+        self.latencies.extend_from_slice(&tally.latencies);
+        for (check, failures) in &tally.console {
             let entry = self
                 .console_failures
-                .entry(check)
+                .entry(*check)
                 .or_insert_with(|| ConsoleFailures {
                     count: 0,
                     example: failures.example.clone(),
                 });
             entry.count += failures.count;
         }
-        for (order, mut ids) in tally.instances_by_order {
-            ids.sort();
+        for (order, named) in tally.answered.iter() {
+            let mut ids: Vec<&str> = named.collect();
+            ids.sort_unstable();
             ids.dedup();
             if ids.len() > 1 {
                 self.idempotency_failures
                     .push(format!("order {order} got {} instances", ids.len()));
             }
             for id in ids {
-                if let Some(other) = owner.insert(id.clone(), order.clone()) {
+                if let Some(other) = owner.insert(id, order) {
                     self.idempotency_failures
                         .push(format!("orders {other} and {order} share instance {id}"));
                 }
@@ -170,8 +174,8 @@ pub(crate) async fn run(
         wall: started.elapsed(),
         ..LoadResult::default()
     };
-    let mut owner: HashMap<String, String> = HashMap::with_capacity(plan.orders);
-    for tally in tallies {
+    let mut owner = HashMap::with_capacity(plan.orders);
+    for tally in &tallies {
         outcome.absorb(tally, &mut owner);
     }
     outcome.requests = outcome.latencies.len();

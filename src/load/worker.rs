@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::checks::CheckId;
 use crate::conformance::console_check;
+use crate::load::answered::AnsweredOrders;
 use crate::load::{ConsoleFailures, Plan};
 use crate::marketplace::classify::classify;
 use crate::marketplace::ids::Ids;
@@ -34,26 +35,35 @@ pub(crate) struct Shared {
 pub(crate) struct Tally {
     pub(crate) latencies: Vec<Duration>,
     pub(crate) console: BTreeMap<CheckId, ConsoleFailures>,
-    pub(crate) instances_by_order: Vec<(String, Vec<String>)>,
+    pub(crate) answered: AnsweredOrders,
 }
 
-/// The latency, every console check broken (once each, with its first message), and the
-/// instanceId.
-type Judged = (Duration, Vec<(CheckId, String)>, Option<String>);
-
 impl Tally {
-    fn record(&mut self, (latency, failures, instance): Judged, answered: &mut Vec<String>) {
-        self.latencies.push(latency);
-        for (check, message) in failures {
+    /// Judges an answer as the console does: its latency, every console check it broke (once
+    /// each, with the first message), and the instanceId it named.
+    fn judge(&mut self, settings: &Settings, request: &Request, sent: &Sent) {
+        self.latencies.push(sent.elapsed);
+        let judgement = classify(&sent.transport, &settings.context(request.activity()));
+        if let Some(instance) = judgement.answer.as_ref().and_then(|a| a.instance_id()) {
+            self.answered.named(instance);
+        }
+        let mut broken: Vec<CheckId> = Vec::new();
+        for finding in &judgement.findings {
+            let Some(check) = console_check(finding.rule()) else {
+                continue;
+            };
+            if broken.contains(&check) {
+                continue;
+            }
+            broken.push(check);
             self.console
                 .entry(check)
                 .or_insert_with(|| ConsoleFailures {
                     count: 0,
-                    example: message,
+                    example: finding.message(),
                 })
                 .count += 1;
         }
-        answered.extend(instance);
     }
 }
 
@@ -76,29 +86,8 @@ impl Signer<'_> {
     }
 }
 
-/// Judges an answer as the console does.
-fn judge(settings: &Settings, request: &Request, sent: &Sent) -> Judged {
-    let judgement = classify(&sent.transport, &settings.context(request.activity()));
-    let instance = judgement
-        .answer
-        .as_ref()
-        .and_then(|a| a.instance_id())
-        .map(str::to_owned);
-    let mut failures: Vec<(CheckId, String)> = Vec::new();
-    for finding in &judgement.findings {
-        let Some(check) = console_check(finding.rule()) else {
-            continue;
-        };
-        if !failures.iter().any(|(seen, _)| *seen == check) {
-            failures.push((check, finding.message()));
-        }
-    }
-    (sent.elapsed, failures, instance)
-}
-
-async fn send(signer: &Signer<'_>, connection: &mut Connection, request: &Request) -> Judged {
-    let sent = connection.send(&signer.sign(request)).await;
-    judge(signer.settings, request, &sent)
+async fn send(signer: &Signer<'_>, connection: &mut Connection, request: &Request) -> Sent {
+    connection.send(&signer.sign(request)).await
 }
 
 /// Reads the answer to a released request, or reports why it never left.
@@ -122,8 +111,7 @@ async fn send_pair(
     signer: &Signer<'_>,
     (a, b): (&mut Connection, &mut Connection),
     requests: (&Request, &Request),
-) -> (Judged, Judged) {
-    let settings = signer.settings;
+) -> (Sent, Sent) {
     let (wire_a, wire_b) = (signer.sign(requests.0), signer.sign(requests.1));
     let started = std::time::Instant::now();
     let (staged_a, staged_b) = tokio::join!(a.stage(&wire_a), b.stage(&wire_b));
@@ -135,13 +123,9 @@ async fn send_pair(
         Ok(()) => b.release().await.map(|_| ()),
         Err(transport) => Err(transport),
     };
-    let (sent_a, sent_b) = tokio::join!(
+    tokio::join!(
         finished(a, released_a, started),
         finished(b, released_b, started)
-    );
-    (
-        judge(settings, requests.0, &sent_a),
-        judge(settings, requests.1, &sent_b),
     )
 }
 
@@ -189,6 +173,10 @@ struct Connections {
 /// resends follow together once both are answered (a retry storm after the fact).
 pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
     let mut tally = Tally::default();
+    // About this worker's share: the workers take orders from one counter as they go.
+    let plan = &shared.plan;
+    let share = plan.orders.div_ceil(plan.concurrency.max(1)) * (1 + plan.resends);
+    tally.latencies.reserve(share);
     let mut ids = Ids::new(shared.seed ^ (index.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
     let mut request = purchase(&shared.settings, &mut ids);
     let signer = Signer {
@@ -206,19 +194,19 @@ pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
     };
     while shared.next.fetch_add(1, Ordering::Relaxed) < shared.plan.orders {
         // Every order, the first included, is the buyer's purchase under fresh ids.
-        let order = renumber(&mut request, &mut ids);
-        let mut answered = Vec::new();
+        tally.answered.order(&renumber(&mut request, &mut ids));
+        let settings = &shared.settings;
         match &mut connections.racing {
             None => {
-                let judged = send(&signer, &mut connections.first, &request).await;
-                tally.record(judged, &mut answered);
+                let sent = send(&signer, &mut connections.first, &request).await;
+                tally.judge(settings, &request, &sent);
             }
             Some(racing) => {
                 let resend = requests::with_new_business_id(&request, &mut ids);
                 let pair = (&mut connections.first, racing);
                 let (original, copy) = send_pair(&signer, pair, (&request, &resend)).await;
-                tally.record(original, &mut answered);
-                tally.record(copy, &mut answered);
+                tally.judge(settings, &request, &original);
+                tally.judge(settings, &resend, &copy);
             }
         }
         let resends: Vec<Request> = connections
@@ -226,10 +214,10 @@ pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
             .iter()
             .map(|_| requests::with_new_business_id(&request, &mut ids))
             .collect();
-        for judged in join_sends(&signer, &mut connections.later, &resends).await {
-            tally.record(judged, &mut answered);
+        let sent = join_sends(&signer, &mut connections.later, &resends).await;
+        for (resend, sent) in resends.iter().zip(&sent) {
+            tally.judge(settings, resend, sent);
         }
-        tally.instances_by_order.push((order, answered));
     }
     tally
 }
@@ -239,7 +227,7 @@ async fn join_sends(
     signer: &Signer<'_>,
     connections: &mut [Connection],
     requests: &[Request],
-) -> Vec<Judged> {
+) -> Vec<Sent> {
     let sends = connections
         .iter_mut()
         .zip(requests)

@@ -340,8 +340,12 @@ impl Request {
     /// authToken: those are added when the request is signed at send time).
     pub(crate) fn to_params(&self) -> Vec<(&'static str, &str)> {
         let name = self.activity().wire_name(Protocol::V1).unwrap_or_default();
-        let mut params = vec![("activity", name)];
-        params.extend(for_each_request!(self, inner => inner.query_params()));
+        let fields = for_each_request!(self, inner => inner.query_params());
+        // Room for the whole envelope (activity here, timeStamp and authToken when signed), so
+        // that signing does not reallocate.
+        let mut params = Vec::with_capacity(fields.len() + ENVELOPE.len());
+        params.push(("activity", name));
+        params.extend(fields);
         params
     }
 
