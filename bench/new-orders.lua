@@ -1,8 +1,14 @@
 -- wrk script: every request a different pre-signed newInstance — a new order, as kgsim load
 -- sends — so that the merchant does the same work for both tools (a duplicate of one order
--- is only looked up). FILE holds one signed URL per line (`kgsim load --print-requests`);
--- thread k of THREADS sends lines k+1, k+1+THREADS, …, so no two threads send the same order.
---   wrk -t2 -c64 -d3s -s bench/new-orders.lua http://127.0.0.1:18950 -- FILE THREADS
+-- is only looked up).
+--
+-- PREFIX.K holds thread K's requests (K from 0), ready to send: raw HTTP/1.1 GET requests
+-- back to back, each ending with its blank line (bench/run.sh writes them from
+-- `kgsim load --print-requests`). A thread reads its file in one go when it starts, so that
+-- no thread sends while another is still reading (wrk starts its clock once every thread has
+-- been started, and a thread starts sending as soon as it is); each request then costs the
+-- thread one search for the next blank line.
+--   wrk -t2 -c64 -d3s -s bench/new-orders.lua http://127.0.0.1:18950 -- PREFIX
 local counter = 0
 
 function setup(thread)
@@ -11,19 +17,21 @@ function setup(thread)
 end
 
 function init(args)
-  local stride = tonumber(args[2])
-  local position = 0
-  requests = {}
-  for line in io.lines(args[1]) do
-    if position % stride == index then
-      requests[#requests + 1] = wrk.format("GET", line:match("^https?://[^/]+(/.*)$"))
-    end
-    position = position + 1
-  end
-  next_request = 0
+  local file = assert(io.open(args[1] .. "." .. index, "rb"))
+  requests = file:read("*a")
+  file:close()
+  assert(#requests > 0, "no requests for thread " .. index)
+  position = 1
 end
 
 function request()
-  next_request = next_request % #requests + 1
-  return requests[next_request]
+  local last = requests:find("\r\n\r\n", position, true)
+  if not last then
+    -- Past the last one: start again (repeats are duplicates the merchant looks up).
+    position = 1
+    last = requests:find("\r\n\r\n", position, true)
+  end
+  local request = requests:sub(position, last + 3)
+  position = last + 4
+  return request
 end
