@@ -172,30 +172,26 @@ struct Connections {
 /// overlapping a slow original, what breaks check-then-insert merchants); the remaining
 /// resends follow together once both are answered (a retry storm after the fact).
 pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
+    let (plan, settings, client) = (&shared.plan, &shared.settings, &shared.client);
     let mut tally = Tally::default();
     // About this worker's share: the workers take orders from one counter as they go.
-    let plan = &shared.plan;
     let share = plan.orders.div_ceil(plan.concurrency.max(1)) * (1 + plan.resends);
     tally.latencies.reserve(share);
     let mut ids = Ids::new(shared.seed ^ (index.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-    let mut request = purchase(&shared.settings, &mut ids);
+    let mut request = purchase(settings, &mut ids);
     let signer = Signer {
-        settings: &shared.settings,
+        settings,
         sequence: AtomicUsize::new(0),
         memo: Mutex::new(QueryMemo::default()),
     };
-    let client = &shared.client;
     let mut connections = Connections {
         first: client.connection(),
-        racing: (shared.plan.resends > 0).then(|| client.connection()),
-        later: (1..shared.plan.resends)
-            .map(|_| client.connection())
-            .collect(),
+        racing: (plan.resends > 0).then(|| client.connection()),
+        later: (1..plan.resends).map(|_| client.connection()).collect(),
     };
-    while shared.next.fetch_add(1, Ordering::Relaxed) < shared.plan.orders {
+    while shared.next.fetch_add(1, Ordering::Relaxed) < plan.orders {
         // Every order, the first included, is the buyer's purchase under fresh ids.
         tally.answered.order(&renumber(&mut request, &mut ids));
-        let settings = &shared.settings;
         match &mut connections.racing {
             None => {
                 let sent = send(&signer, &mut connections.first, &request).await;
