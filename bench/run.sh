@@ -164,14 +164,13 @@ round_wrk() {
         wrk -t"$THREADS" -c"$CONCURRENCY" -d"${WRK_SECONDS}s" "$FIXED" >"$WORK/wrk-$1.txt"
     echo "$(( $(cpu_ticks) - before ))" >"$WORK/wrk-merchant-ticks-$1"
 }
-# wrk sending new orders, as kgsim load does (each a different pre-signed purchase, fresh
-# for every round): the merchant then does the same work for both tools. The signed URLs are
-# written out as raw requests, one file per wrk thread, which each thread reads in one go when
-# it starts (bench/new-orders.lua says why that matters).
-round_wrk_new() {
-    local before
-    "$KGSIM" load --target "$URL" --print-requests --orders 250000 >"$WORK/new-orders.txt"
-    python3 - "$WORK/new-orders.txt" "$WORK/new-orders.http" "$THREADS" <<'PY'
+# wrk sending new orders, as kgsim load does (each a different pre-signed purchase): the
+# merchant then does the same work for both tools. The signed URLs are written out once as raw
+# requests, one file per wrk thread, which each thread reads in one go when it starts
+# (bench/new-orders.lua says why that matters); every run meets a fresh merchant with an empty
+# store, to which each of them is a new order.
+"$KGSIM" load --target "$URL" --print-requests --orders 250000 >"$WORK/new-orders.txt"
+python3 - "$WORK/new-orders.txt" "$WORK/new-orders.http" "$THREADS" <<'PY'
 import sys
 urls, prefix, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 files = [open(f"{prefix}.{k}", "wb") for k in range(threads)]
@@ -181,6 +180,8 @@ for n, url in enumerate(open(urls, "rb").read().split()):
 for file in files:
     file.close()
 PY
+round_wrk_new() {
+    local before
     fresh_merchant
     before=$(cpu_ticks)
     $PIN_CLIENT /usr/bin/time -f "%U %S" -o "$WORK/wrknew-cpu-$1" \
@@ -331,8 +332,7 @@ w(f"The reference merchant runs as its own process (`kgsim merchant`), started a
   f"`kgsim load` ({orders} distinct V1 purchases, every request signed and every answer judged in full), "
   f"`wrk` ({wrk_seconds} s of one fixed pre-signed V1 newInstance of the same shape, from "
   f"`kgsim load --print-request`) and `wrk` sending new orders (`bench/new-orders.lua` over "
-  f"`kgsim load --print-requests` written out as raw requests, one file per wrk thread, fresh "
-  f"each round), all with {threads} threads and "
+  f"`kgsim load --print-requests` written out as raw requests, one file per wrk thread), all with {threads} threads and "
   f"{concurrency} connections. Client CPU is user + system time from `/usr/bin/time`.")
 w("")
 w("### Shared cores (the goal's setting)")
