@@ -45,8 +45,8 @@ impl Credentials {
 /// thousands of orders under load stays small.
 #[derive(Debug, Clone)]
 struct Stored {
-    /// The generated admin password.
-    password: String,
+    /// The generated admin password, held inline (no allocation per instance).
+    password: Password,
     on_demand: bool,
     frozen: bool,
     expired: bool,
@@ -119,17 +119,29 @@ pub(crate) struct Store {
     renewals: HashMap<String, String>,
     upgrades: HashMap<String, String>,
     new_attempts: HashMap<String, u32>,
+    /// A buyer's first instance, kept only under `shared-instance-id` (the fault reuses it).
     by_customer: HashMap<String, String>,
     /// Buyers one of whose instances was released (`purchase-after-release-refused`).
     released_customers: HashSet<String>,
 }
 
-fn random_password() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-    let mut rng = rand::rng();
-    (0..12)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+/// A generated admin password: twelve characters of an alphabet without look-alikes.
+#[derive(Debug, Clone, Copy)]
+struct Password([u8; 12]);
+
+impl Password {
+    fn random() -> Self {
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+        let mut rng = rand::rng();
+        Self(std::array::from_fn(|_| {
+            ALPHABET[rng.random_range(0..ALPHABET.len())]
+        }))
+    }
+
+    fn as_str(&self) -> &str {
+        // Built from an ASCII alphabet only.
+        std::str::from_utf8(&self.0).unwrap_or_else(|_| unreachable!("ASCII alphabet"))
+    }
 }
 
 impl Store {
@@ -213,7 +225,8 @@ impl Store {
         async_provisioning: bool,
     ) -> Reply {
         // Under shared-instance-id a buyer's later orders reuse its first instanceId.
-        let shared = if faults.has(Fault::SharedInstanceId) {
+        let shares = faults.has(Fault::SharedInstanceId);
+        let shared = if shares {
             purchase
                 .customer
                 .as_ref()
@@ -223,7 +236,8 @@ impl Store {
             None
         };
         let instance_id = shared.unwrap_or_else(|| purchase.business_id.clone());
-        if let Some(customer) = &purchase.customer {
+        // Only the fault reads the buyer table, so only the fault fills it.
+        if let Some(customer) = purchase.customer.as_ref().filter(|_| shares) {
             self.by_customer
                 .entry(customer.clone())
                 .or_insert_with(|| instance_id.clone());
@@ -231,7 +245,7 @@ impl Store {
         self.instances
             .entry(instance_id.clone())
             .or_insert_with(|| Stored {
-                password: random_password(),
+                password: Password::random(),
                 on_demand: purchase.on_demand,
                 frozen: false,
                 expired: false,
@@ -252,7 +266,7 @@ impl Store {
         let stored = &self.instances[instance_id];
         Reply::Instance {
             instance_id: instance_id.to_owned(),
-            credentials: Credentials::issued(instance_id, &stored.password),
+            credentials: Credentials::issued(instance_id, stored.password.as_str()),
             provisioning: stored.provisioning_polls > 0,
         }
     }
@@ -463,7 +477,7 @@ impl Store {
                     }
                     listed.push(Listed {
                         instance_id: id.to_owned(),
-                        credentials: Credentials::issued(id, &stored.password),
+                        credentials: Credentials::issued(id, stored.password.as_str()),
                         on_demand: stored.on_demand,
                     });
                 }
