@@ -224,24 +224,20 @@ impl Store {
         faults: &Faults,
         async_provisioning: bool,
     ) -> Reply {
-        // Under shared-instance-id a buyer's later orders reuse its first instanceId.
-        let shares = faults.has(Fault::SharedInstanceId);
-        let shared = if shares {
-            purchase
-                .customer
-                .as_ref()
-                .and_then(|c| self.by_customer.get(c))
-                .cloned()
-        } else {
-            None
-        };
-        let instance_id = shared.unwrap_or_else(|| purchase.business_id.clone());
-        // Only the fault reads the buyer table, so only the fault fills it.
-        if let Some(customer) = purchase.customer.as_ref().filter(|_| shares) {
-            self.by_customer
+        // Under shared-instance-id a buyer's later orders reuse its first instanceId. Only
+        // that fault reads the buyer table, so only that fault fills it.
+        let sharing_buyer = purchase
+            .customer
+            .as_ref()
+            .filter(|_| faults.has(Fault::SharedInstanceId));
+        let instance_id = match sharing_buyer {
+            Some(customer) => self
+                .by_customer
                 .entry(customer.clone())
-                .or_insert_with(|| instance_id.clone());
-        }
+                .or_insert_with(|| purchase.business_id.clone())
+                .clone(),
+            None => purchase.business_id.clone(),
+        };
         self.instances
             .entry(instance_id.clone())
             .or_insert_with(|| Stored {
