@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::marketplace::classify::RawResponse;
 use crate::marketplace::classify::finding::Finding;
+use crate::protocol::fields::member;
 use crate::protocol::v1::body_sign::{self, BodySign};
 use crate::protocol::v1::crypto::{self, EncryptType};
 use crate::protocol::{AccessKey, ResultCode};
@@ -34,18 +35,18 @@ pub struct Answer {
 impl Answer {
     /// `instanceId` at the top level (newInstance).
     pub(crate) fn instance_id(&self) -> Option<&str> {
-        self.body.get("instanceId").and_then(Value::as_str)
+        member(&self.body, "instanceId").and_then(Value::as_str)
     }
 
     /// The instance ids listed in `info` (queryInstance).
     pub fn listed_instances(&self) -> Vec<&str> {
-        self.body
-            .get("info")
+        member(&self.body, "info")
             .and_then(Value::as_array)
             .map(|items| {
                 items
                     .iter()
-                    .filter_map(|i| i.get("instanceId").and_then(Value::as_str))
+                    .filter_map(|i| i.as_object().and_then(|i| member(i, "instanceId")))
+                    .filter_map(Value::as_str)
                     .collect()
             })
             .unwrap_or_default()
@@ -66,7 +67,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Answer, String> {
     let Value::Object(body) = value else {
         return Err("JSON, but not an object".to_owned());
     };
-    let result_code = match body.get("resultCode") {
+    let result_code = match member(&body, "resultCode") {
         Some(Value::String(code)) => Some(code.clone()),
         Some(_) => return Err("resultCode is not a string".to_owned()),
         None => return Err("no resultCode".to_owned()),
@@ -117,7 +118,7 @@ pub(crate) fn check_body_sign(response: &RawResponse, key: &AccessKey) -> Vec<Fi
 /// Decrypts `userName`/`password` of every appInfo (top level and in `info[]`) with the
 /// declared encryptType, recording plaintexts and findings.
 pub(crate) fn decrypt_credentials(answer: &mut Answer, key: &AccessKey) -> Vec<Finding> {
-    let encrypt_type = match answer.body.get("encryptType").and_then(Value::as_str) {
+    let encrypt_type = match member(&answer.body, "encryptType").and_then(Value::as_str) {
         None => EncryptType::default(),
         Some(text) => match text.parse::<EncryptType>() {
             Ok(ty) => ty,
@@ -128,7 +129,7 @@ pub(crate) fn decrypt_credentials(answer: &mut Answer, key: &AccessKey) -> Vec<F
     let mut decrypted = Vec::new();
     for (prefix, info) in app_infos(&answer.body) {
         for field in ["userName", "password"] {
-            let Some(value) = info.get(field).and_then(Value::as_str) else {
+            let Some(value) = member(info, field).and_then(Value::as_str) else {
                 continue;
             };
             let path = [prefix.as_ref(), ".", field].concat();
@@ -149,17 +150,20 @@ pub(crate) fn decrypt_credentials(answer: &mut Answer, key: &AccessKey) -> Vec<F
 /// Every appInfo object of an answer with its dotted path.
 fn app_infos(body: &Map<String, Value>) -> Vec<(Cow<'static, str>, &Map<String, Value>)> {
     let mut found = Vec::new();
-    if let Some(info) = body.get("appInfo").and_then(Value::as_object) {
+    if let Some(info) = member(body, "appInfo").and_then(Value::as_object) {
         found.push((Cow::Borrowed("appInfo"), info));
     }
-    for (i, item) in body
-        .get("info")
+    for (i, item) in member(body, "info")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .enumerate()
     {
-        if let Some(info) = item.get("appInfo").and_then(Value::as_object) {
+        if let Some(info) = item
+            .as_object()
+            .and_then(|item| member(item, "appInfo"))
+            .and_then(Value::as_object)
+        {
             found.push((Cow::Owned(format!("info[{i}].appInfo")), info));
         }
     }

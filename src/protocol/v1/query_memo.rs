@@ -8,11 +8,13 @@
 //! The query is byte-identical to [`auth_token::signed_query`]'s for the same parameters
 //! (tested over random lists and changes).
 
+use std::cell::RefCell;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::Mac as _;
 
-use crate::protocol::digest::keyed_hmac;
+use crate::protocol::digest::{KeyedHmac, keyed_hmac};
 use crate::protocol::encoding::push_encoded;
 use crate::protocol::secret::AccessKey;
 use crate::protocol::v1::auth_token::{self, AUTH_TOKEN, AuthTokenError};
@@ -33,8 +35,37 @@ pub(crate) struct QueryMemo {
     /// Positions in `seen` in signing order: `authToken` left out, sorted by name (stable,
     /// as [`auth_token::string_to_sign`] sorts).
     signing_order: Vec<usize>,
-    /// The HMAC key's buffer (access key + timeStamp), kept to avoid an allocation per call.
-    key_bytes: Vec<u8>,
+}
+
+/// The HMAC last prepared on this thread, with its key (access key + timeStamp): every
+/// request a thread signs within one millisecond has that key, whichever of its workers
+/// signs it, and preparing a key is two of the hash's blocks.
+#[derive(Default)]
+struct Prepared {
+    key: Vec<u8>,
+    mac: Option<KeyedHmac>,
+}
+
+impl Prepared {
+    /// HMAC-SHA256 under `access key + time_stamp`, prepared again only when the key changed.
+    fn keyed(&mut self, key: &AccessKey, time_stamp: &str) -> KeyedHmac {
+        let same = self.key.strip_prefix(key.expose_bytes()) == Some(time_stamp.as_bytes());
+        match &self.mac {
+            Some(mac) if same => mac.clone(),
+            _ => {
+                self.key.clear();
+                self.key.extend_from_slice(key.expose_bytes());
+                self.key.extend_from_slice(time_stamp.as_bytes());
+                let mac = keyed_hmac(&self.key);
+                self.mac = Some(mac.clone());
+                mac
+            }
+        }
+    }
+}
+
+thread_local! {
+    static PREPARED: RefCell<Prepared> = RefCell::new(Prepared::default());
 }
 
 impl QueryMemo {
@@ -47,10 +78,7 @@ impl QueryMemo {
     ) -> Result<String, AuthTokenError> {
         self.remember(params);
         let time_stamp = auth_token::time_stamp_of(params)?;
-        self.key_bytes.clear();
-        self.key_bytes.extend_from_slice(key.expose_bytes());
-        self.key_bytes.extend_from_slice(time_stamp.as_bytes());
-        let mut mac = keyed_hmac(&self.key_bytes);
+        let mut mac = PREPARED.with_borrow_mut(|prepared| prepared.keyed(key, time_stamp));
         for (index, &position) in self.signing_order.iter().enumerate() {
             let Seen { name, value, .. } = &self.seen[position];
             if index > 0 {
@@ -168,6 +196,25 @@ mod tests {
                 plain(&key(), &pairs),
                 "round {round}"
             );
+        }
+    }
+
+    #[test]
+    fn the_prepared_key_follows_the_access_key_and_the_time_stamp() {
+        // One thread, one millisecond, keys alternating (two runs' workers on one thread),
+        // then the same key again and the next millisecond: each as the plain signer.
+        let mut memo = QueryMemo::default();
+        let other = AccessKey::new("memo-test-key-2");
+        for (key, time_stamp) in [
+            (key(), "20261206071245578"),
+            (other.clone(), "20261206071245578"),
+            (key(), "20261206071245578"),
+            (key(), "20261206071245578"),
+            (key(), "20261206071245579"),
+            (other, "20261206071245579"),
+        ] {
+            let pairs = [("activity", "newInstance"), ("timeStamp", time_stamp)];
+            assert_eq!(memo.signed_query(&key, &pairs), plain(&key, &pairs));
         }
     }
 

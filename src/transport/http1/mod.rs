@@ -313,12 +313,7 @@ impl Connection {
                     let headers: Vec<(String, String)> = parsed
                         .headers
                         .iter()
-                        .map(|h| {
-                            (
-                                h.name.to_owned(),
-                                String::from_utf8_lossy(h.value).into_owned(),
-                            )
-                        })
+                        .map(|h| (h.name.to_owned(), header_text(h.value)))
                         .collect();
                     let head = (
                         parsed.code.unwrap_or_default(),
@@ -504,6 +499,15 @@ fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
         }
     }
     out.extend_from_slice(&digits[at..]);
+}
+
+/// A header value as text, bytes that are not UTF-8 replaced. Values are nearly always
+/// ASCII: the plain UTF-8 check is several times cheaper than the lossy conversion's walk.
+fn header_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// The first header of a name, compared case-insensitively.

@@ -363,3 +363,16 @@ async fn only_a_keeping_client_reuses_its_connection() {
         );
     }
 }
+
+#[test]
+fn header_values_are_text_with_bytes_that_are_not_utf8_replaced() {
+    for bytes in [
+        &b"application/json"[..],
+        "订单 ok".as_bytes(),
+        b"a\xffb",
+        b"",
+    ] {
+        assert_eq!(header_text(bytes), String::from_utf8_lossy(bytes));
+    }
+    assert_eq!(header_text(b"a\xffb"), "a\u{fffd}b");
+}
