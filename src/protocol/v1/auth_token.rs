@@ -62,7 +62,15 @@ fn join_pairs(pairs: &[(&str, &str)]) -> String {
 
 /// The HMAC key: the access key's bytes followed by the `timeStamp` value's bytes.
 pub(crate) fn hmac_key(key: &AccessKey, time_stamp: &str) -> Vec<u8> {
-    [key.expose_bytes(), time_stamp.as_bytes()].concat()
+    let mut bytes = Vec::new();
+    push_hmac_key(&mut bytes, key, time_stamp);
+    bytes
+}
+
+/// Writes the HMAC key ([`hmac_key`]) into a reused buffer.
+pub(crate) fn push_hmac_key(out: &mut Vec<u8>, key: &AccessKey, time_stamp: &str) {
+    out.extend_from_slice(key.expose_bytes());
+    out.extend_from_slice(time_stamp.as_bytes());
 }
 
 /// How the HMAC key is built, with the access key redacted, for printing.

@@ -49,13 +49,13 @@ struct Prepared {
 impl Prepared {
     /// HMAC-SHA256 under `access key + time_stamp`, prepared again only when the key changed.
     fn keyed(&mut self, key: &AccessKey, time_stamp: &str) -> KeyedHmac {
+        // The key is the access key followed by the time stamp (`auth_token::hmac_key`).
         let same = self.key.strip_prefix(key.expose_bytes()) == Some(time_stamp.as_bytes());
         match &self.mac {
             Some(mac) if same => mac.clone(),
             _ => {
                 self.key.clear();
-                self.key.extend_from_slice(key.expose_bytes());
-                self.key.extend_from_slice(time_stamp.as_bytes());
+                auth_token::push_hmac_key(&mut self.key, key, time_stamp);
                 let mac = keyed_hmac(&self.key);
                 self.mac = Some(mac.clone());
                 mac
