@@ -59,9 +59,7 @@ pub(crate) fn facts_of(transport: &Transport, judged: Option<&Answer>) -> Answer
         body_bytes: raw.map_or(0, |raw| raw.body.len()),
         instance_id,
         credentials: judged.map_or_else(Vec::new, credentials),
-        listed: judged
-            .filter(|a| a.body.contains_key("info"))
-            .map(|a| a.listed_instances().len()),
+        listed: judged.and_then(|a| a.info.as_ref()).map(Vec::len),
     }
 }
 
@@ -81,21 +79,11 @@ fn credentials(answer: &Answer) -> Vec<(String, String)> {
             (field.to_owned(), d.plaintext.clone())
         })
         .collect();
-    if !decrypted.is_empty() {
-        return decrypted;
+    if decrypted.is_empty() {
+        answer.clear_credentials.clone()
+    } else {
+        decrypted
     }
-    let info = answer
-        .body
-        .get("info")
-        .and_then(|i| i.get(0))
-        .and_then(|i| i.get("appInfo"));
-    ["userName", "password"]
-        .iter()
-        .filter_map(|f| {
-            let value = info?.get(*f)?.as_str()?;
-            Some(((*f).to_owned(), value.to_owned()))
-        })
-        .collect()
 }
 
 /// Cuts a raw body: JSON keeps its shape with long strings and the excess marked; anything
@@ -122,25 +110,19 @@ fn cut_body(body: &mut Vec<u8>) {
     }
 }
 
-/// Cuts the console's parse of an answer down to size. What the engine reads of it (the
-/// instanceId, the instances listed, the credentials decrypted) lies within the cut: ids
-/// are far shorter than [`STRING_CAP`], and the decrypted credentials are kept apart.
+/// Cuts what the console kept of an answer down to size. What the engine reads of it (the
+/// instanceId, the instances listed) lies within the cut: ids are far shorter than
+/// [`STRING_CAP`], and the decrypted credentials are kept apart.
 pub(crate) fn cut_judgement(judgement: &mut Judgement) {
     if let Some(answer) = judgement.answer.as_mut() {
-        cut_answer(answer);
-    }
-}
-
-fn cut_answer(answer: &mut Answer) {
-    let mut budget = BODY_BUDGET;
-    for (_, value) in answer.body.iter_mut() {
-        cut_value(value, &mut budget);
-    }
-    if let Some(code) = answer.result_code.as_mut() {
-        let mut value = Value::String(std::mem::take(code));
-        let mut budget = STRING_CAP;
-        cut_value(&mut value, &mut budget);
-        *code = value.as_str().unwrap_or_default().to_owned();
+        let mut budget = BODY_BUDGET;
+        let kept = (answer.result_code.iter_mut())
+            .chain(answer.instance_id.iter_mut())
+            .chain(answer.info.iter_mut().flatten())
+            .chain(answer.clear_credentials.iter_mut().map(|(_, value)| value));
+        for text in kept {
+            cut_string(text, &mut budget);
+        }
     }
 }
 
@@ -301,5 +283,36 @@ mod tests {
         let mut body = vec![b'x'; BODY_BUDGET * 3];
         cut_body(&mut body);
         assert!(body.ends_with(format!("…[{} bytes elided]", BODY_BUDGET * 2).as_bytes()));
+    }
+
+    #[test]
+    fn what_the_console_kept_of_an_answer_is_cut_after_the_facts_are_taken() {
+        let items: Vec<Value> = (0..100_000)
+            .map(|i| json!({"instanceId": format!("id-{i}")}))
+            .collect();
+        let body =
+            json!({"resultCode": "000000", "instanceId": "i".repeat(900_000), "info": items});
+        let raw = crate::marketplace::classify::RawResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: serde_json::to_vec(&body).unwrap(),
+        };
+        let mut judgement = Judgement {
+            findings: Vec::new(),
+            answer: Some(answer::parse(&raw.body).unwrap()),
+            provisioning: false,
+        };
+        let facts = facts_of(&Transport::Answered(raw), judgement.answer.as_ref());
+        assert_eq!(facts.listed, Some(100_000));
+        assert_eq!(facts.instance_id.map(|id| id.len()), Some(900_000));
+        cut_judgement(&mut judgement);
+        let kept = judgement.answer.unwrap();
+        assert_eq!(kept.result_code.as_deref(), Some("000000"));
+        let id = kept.instance_id.unwrap();
+        assert!(id.starts_with(&"i".repeat(256)) && id.ends_with("…[899744 bytes elided]"));
+        let listed = kept.info.unwrap();
+        assert_eq!(listed[..2], ["id-0".to_owned(), "id-1".to_owned()]);
+        let kept_bytes: usize = listed.iter().map(String::len).sum();
+        assert!(kept_bytes < BODY_BUDGET + 100_000 * 32, "{kept_bytes}");
     }
 }

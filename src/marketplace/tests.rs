@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::marketplace::classify::{Answer, Finding, Judgement};
+use crate::marketplace::classify::{Finding, Judgement, answer};
 use crate::marketplace::clock::Span;
 use crate::marketplace::engine::{AttemptResult, CallState, Delivery, Marketplace};
 use crate::marketplace::events::{CallOptions, PurchaseSpec};
@@ -16,22 +16,12 @@ fn market(protocol: Protocol) -> Marketplace {
     Marketplace::new(Settings::new(protocol, AccessKey::new("k")), START, 42)
 }
 
-fn accepted(body: serde_json::Value) -> Judgement {
-    let serde_json::Value::Object(body) = body else {
-        unreachable!()
-    };
-    let result_code = body
-        .get("resultCode")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    let provisioning = result_code.as_deref() == Some("000004");
+fn accepted(body: &serde_json::Value) -> Judgement {
+    let answer = answer::parse(body.to_string().as_bytes()).expect("an answer");
+    let provisioning = answer.result_code.as_deref() == Some("000004");
     Judgement {
         findings: vec![],
-        answer: Some(Answer {
-            body,
-            result_code,
-            decrypted: vec![],
-        }),
+        answer: Some(answer),
         provisioning,
     }
 }
@@ -39,7 +29,7 @@ fn accepted(body: serde_json::Value) -> Judgement {
 fn ok(instance_id: &str) -> Judgement {
     // Lists the instance too, so that a V2 provisioning poll counts it as ready.
     accepted(
-        json!({"resultCode": "000000", "resultMsg": "ok", "instanceId": instance_id, "info": [{"instanceId": instance_id}]}),
+        &json!({"resultCode": "000000", "resultMsg": "ok", "instanceId": instance_id, "info": [{"instanceId": instance_id}]}),
     )
 }
 
@@ -392,14 +382,14 @@ fn v2_asynchronous_provisioning_polls_query_instance_until_success() {
     let mut polls = 0;
     let deliveries = drive(&mut m, hours(1), |d| match d.request.activity() {
         Activity::NewInstance => accepted(
-            json!({"resultCode": "000004", "resultMsg": "processing", "instanceId": "async-1"}),
+            &json!({"resultCode": "000004", "resultMsg": "processing", "instanceId": "async-1"}),
         ),
         Activity::QueryInstance if polls < 3 => {
             polls += 1;
             rejected()
         }
         _ => accepted(
-            json!({"resultCode": "000000", "resultMsg": "ok", "info": [{"instanceId": "async-1"}]}),
+            &json!({"resultCode": "000000", "resultMsg": "ok", "info": [{"instanceId": "async-1"}]}),
         ),
     });
     let polls_at: Vec<_> = deliveries.iter().skip(1).map(|d| elapsed(d.due)).collect();
@@ -425,9 +415,9 @@ fn a_poll_answer_that_does_not_list_the_instance_is_not_ready() {
     let purchase = m.purchase(&PurchaseSpec::default());
     let deliveries = drive(&mut m, hours(5), |d| match d.request.activity() {
         Activity::NewInstance => {
-            accepted(json!({"resultCode": "000004", "resultMsg": "p", "instanceId": "a"}))
+            accepted(&json!({"resultCode": "000004", "resultMsg": "p", "instanceId": "a"}))
         }
-        _ => accepted(json!({"resultCode": "000000", "resultMsg": "ok", "info": []})),
+        _ => accepted(&json!({"resultCode": "000000", "resultMsg": "ok", "info": []})),
     });
     assert_eq!(
         deliveries.len(),
@@ -446,7 +436,7 @@ fn v2_provisioning_that_never_completes_is_refunded() {
     let purchase = m.purchase(&PurchaseSpec::default());
     drive(&mut m, hours(5), |d| match d.request.activity() {
         Activity::NewInstance => {
-            accepted(json!({"resultCode": "000004", "resultMsg": "p", "instanceId": "a"}))
+            accepted(&json!({"resultCode": "000004", "resultMsg": "p", "instanceId": "a"}))
         }
         _ => rejected(),
     });

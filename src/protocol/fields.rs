@@ -6,7 +6,11 @@
 //! field against the spec's tables — including a hostile peer's, which need not parse into
 //! the struct at all.
 
+use std::fmt;
+
 use serde_json::{Map, Value};
+
+use crate::protocol::json_ref::{JsonRef, Members};
 
 /// Whether a field must be present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,9 +112,9 @@ const SCAN_LIMIT: usize = 16;
 /// The member `name` of a JSON object, found by comparing names rather than hashing.
 ///
 /// A message's objects hold a handful of members, and serde_json's order-preserving map
-/// hashes every name looked up with SipHash: for the dozen or so lookups judging one answer
-/// makes, that is about a tenth of the judge's instructions (load mode judges every answer).
-/// Names are unique within a map, so the first match is the only one.
+/// hashes every name looked up with SipHash, which costs more than comparing a handful of
+/// short names (validating a request looks up every field of its table). Names are unique
+/// within a map, so the first match is the only one.
 pub(crate) fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     if object.len() > SCAN_LIMIT {
         return object.get(name);
@@ -120,31 +124,132 @@ pub(crate) fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&
         .find_map(|(key, value)| (key == name).then_some(value))
 }
 
+/// What validation reads of a JSON value, whichever way it was parsed: serde_json's `Value`
+/// (requests, which are then deserialised into their structs) or [`JsonRef`] (answers, read
+/// in place).
+pub(crate) enum Shape<'a, V: JsonValue> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool,
+    /// A number; `integer` when it has no fraction or exponent.
+    Number {
+        /// Whether it is an integer.
+        integer: bool,
+    },
+    /// A string.
+    Text(&'a str),
+    /// An object.
+    Object(&'a V::Object),
+    /// An array.
+    Array(&'a [V]),
+}
+
+/// A JSON value as [`validate`] reads it.
+pub(crate) trait JsonValue: Sized {
+    /// Its objects.
+    type Object: JsonObject<Value = Self>;
+    /// What the value is.
+    fn shape(&self) -> Shape<'_, Self>;
+}
+
+/// A JSON object as [`validate`] reads it.
+pub(crate) trait JsonObject {
+    /// Its members' values.
+    type Value: JsonValue<Object = Self>;
+    /// The member `name`.
+    fn member(&self, name: &str) -> Option<&Self::Value>;
+}
+
+impl JsonValue for Value {
+    type Object = Map<String, Value>;
+
+    fn shape(&self) -> Shape<'_, Self> {
+        match self {
+            Value::Null => Shape::Null,
+            Value::Bool(_) => Shape::Bool,
+            Value::Number(n) => Shape::Number {
+                integer: n.is_i64() || n.is_u64(),
+            },
+            Value::String(text) => Shape::Text(text),
+            Value::Object(object) => Shape::Object(object),
+            Value::Array(items) => Shape::Array(items),
+        }
+    }
+}
+
+impl JsonObject for Map<String, Value> {
+    type Value = Value;
+
+    fn member(&self, name: &str) -> Option<&Value> {
+        member(self, name)
+    }
+}
+
+impl<'a> JsonValue for JsonRef<'a> {
+    type Object = Members<'a>;
+
+    fn shape(&self) -> Shape<'_, Self> {
+        match self {
+            JsonRef::Null => Shape::Null,
+            JsonRef::Bool(_) => Shape::Bool,
+            JsonRef::Number(n) => Shape::Number {
+                integer: n.is_i64() || n.is_u64(),
+            },
+            JsonRef::Text(text) => Shape::Text(text),
+            JsonRef::Object(object) => Shape::Object(object),
+            JsonRef::Array(items) => Shape::Array(items),
+        }
+    }
+}
+
+impl<'a> JsonObject for Members<'a> {
+    type Value = JsonRef<'a>;
+
+    fn member(&self, name: &str) -> Option<&JsonRef<'a>> {
+        self.get(name)
+    }
+}
+
 /// Validates a JSON object against a table; returns every violation, in table order.
-pub(crate) fn validate(
-    object: &Map<String, Value>,
+pub(crate) fn validate<O: JsonObject>(
+    object: &O,
     fields: &[Field],
     rules: Rules,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
-    validate_into(object, fields, rules, "", &mut violations);
+    validate_into(object, fields, rules, Path::Root, &mut violations);
     violations
 }
 
-/// `prefix.name`, or `name` at the top level; built only when a violation needs it.
-fn field_path(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{prefix}.{name}")
+/// Where a value stands in the message; written out only when a violation names it.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    /// The message itself.
+    Root,
+    /// A member of an object.
+    Member(&'a Path<'a>, &'a str),
+    /// An item of an array.
+    Item(&'a Path<'a>, usize),
+}
+
+impl fmt::Display for Path<'_> {
+    /// `appInfo.frontEndUrl`, `info[0].instanceId`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Root => Ok(()),
+            Self::Member(Self::Root, name) => f.write_str(name),
+            Self::Member(parent, name) => write!(f, "{parent}.{name}"),
+            Self::Item(parent, index) => write!(f, "{parent}[{index}]"),
+        }
     }
 }
 
-fn validate_into(
-    object: &Map<String, Value>,
+fn validate_into<O: JsonObject>(
+    object: &O,
     fields: &[Field],
     rules: Rules,
-    prefix: &str,
+    at: Path<'_>,
     out: &mut Vec<Violation>,
 ) {
     for field in fields {
@@ -153,59 +258,58 @@ fn validate_into(
             Presence::Optional => false,
             Presence::ConsoleMandatory => rules == Rules::Console,
         };
-        match member(object, field.name) {
-            None | Some(Value::Null) => {
+        let path = Path::Member(&at, field.name);
+        match object.member(field.name).map(JsonValue::shape) {
+            None | Some(Shape::Null) => {
                 if required {
                     out.push(Violation::Missing {
-                        path: field_path(prefix, field.name),
+                        path: path.to_string(),
                     });
                 }
             }
-            Some(value) => validate_value(value, field.kind, rules, (prefix, field.name), out),
+            Some(shape) => validate_value(shape, field.kind, rules, path, out),
         }
     }
 }
 
-fn validate_value(
-    value: &Value,
+fn validate_value<V: JsonValue>(
+    shape: Shape<'_, V>,
     kind: Kind,
     rules: Rules,
-    (prefix, name): (&str, &str),
+    path: Path<'_>,
     out: &mut Vec<Violation>,
 ) {
-    let path = || field_path(prefix, name);
-    match (kind, value) {
-        (Kind::Text { max }, Value::String(s)) => {
+    match (kind, shape) {
+        (Kind::Text { max }, Shape::Text(s)) => {
             let len = s.chars().count();
             if len > max {
                 out.push(Violation::TooLong {
-                    path: path(),
+                    path: path.to_string(),
                     len,
                     max,
                 });
             }
         }
-        (Kind::Number, Value::Number(_)) => {}
-        (Kind::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {}
-        (Kind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => {}
-        (Kind::Object(table), Value::Object(inner)) => {
-            validate_into(inner, table, rules, &path(), out);
+        (Kind::Number, Shape::Number { .. }) => {}
+        (Kind::Number, Shape::Text(s)) if s.trim().parse::<f64>().is_ok() => {}
+        (Kind::Integer, Shape::Number { integer: true }) => {}
+        (Kind::Object(table), Shape::Object(inner)) => {
+            validate_into(inner, table, rules, path, out);
         }
-        (Kind::List(table), Value::Array(items)) => {
-            let path = path();
+        (Kind::List(table), Shape::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                let item_path = format!("{path}[{i}]");
-                match item {
-                    Value::Object(inner) => validate_into(inner, table, rules, &item_path, out),
+                let item_path = Path::Item(&path, i);
+                match item.shape() {
+                    Shape::Object(inner) => validate_into(inner, table, rules, item_path, out),
                     _ => out.push(Violation::WrongType {
-                        path: item_path,
+                        path: item_path.to_string(),
                         expected: "object",
                     }),
                 }
             }
         }
         (kind, _) => out.push(Violation::WrongType {
-            path: path(),
+            path: path.to_string(),
             expected: kind_name(kind),
         }),
     }
@@ -442,8 +546,15 @@ mod tests {
         },
     ];
 
+    /// Validates both readings of the document, serde_json's and the one in place, and
+    /// checks that they agree.
     fn check(value: &Value, rules: Rules) -> Vec<Violation> {
-        validate(value.as_object().unwrap(), OUTER, rules)
+        let violations = validate(value.as_object().unwrap(), OUTER, rules);
+        let text = value.to_string();
+        let in_place = JsonRef::parse(&text).unwrap();
+        let object = in_place.as_object().unwrap();
+        assert_eq!(validate(object, OUTER, rules), violations, "{text}");
+        violations
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod encoding;
 pub(crate) mod enumerations;
 pub mod fields;
 pub(crate) mod identity;
+pub(crate) mod json_ref;
 pub(crate) mod open_api;
 pub(crate) mod request;
 pub(crate) mod secret;

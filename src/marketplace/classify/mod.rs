@@ -15,6 +15,7 @@ pub(crate) mod finding;
 
 use crate::marketplace::clock::Span;
 use crate::protocol::fields::{Rules, Violation, validate};
+use crate::protocol::json_ref::Members;
 use crate::protocol::v2::client_secret::OaepDigest;
 use crate::protocol::{AccessKey, Activity, Protocol, ResultCode, v1, v2};
 
@@ -131,8 +132,8 @@ pub fn classify(transport: &Transport, context: &Context<'_>) -> Judgement {
     if !content_type.is_some_and(answer::is_json_media_type) {
         findings.push(Finding::ContentType(content_type.map(str::to_owned)));
     }
-    let mut parsed = match answer::parse(&response.body) {
-        Ok(answer) => Some(answer),
+    let mut parsed = match answer::read(&response.body) {
+        Ok(read) => Some(read),
         Err(why) => {
             findings.push(Finding::NotJson(why));
             None
@@ -142,12 +143,12 @@ pub fn classify(transport: &Transport, context: &Context<'_>) -> Judgement {
         findings.extend(answer::check_body_sign(response, context.key));
     }
     let mut provisioning = false;
-    if let Some(answer) = parsed.as_mut() {
-        provisioning = judge_fields(answer, context, &mut findings);
+    if let Some((members, answer)) = parsed.as_mut() {
+        provisioning = judge_fields(members, answer, context, &mut findings);
     }
     Judgement {
         findings,
-        answer: parsed,
+        answer: parsed.map(|(_, answer)| answer),
         provisioning,
     }
 }
@@ -155,7 +156,12 @@ pub fn classify(transport: &Transport, context: &Context<'_>) -> Judgement {
 /// The rules about a parsed answer's content: result code, the table's fields, the listing
 /// of queried instances, (V1) decryptable credentials. Returns whether the answer is an
 /// accepted V2 asynchronous provisioning (000004 to newInstance).
-fn judge_fields(answer: &mut Answer, context: &Context<'_>, findings: &mut Vec<Finding>) -> bool {
+fn judge_fields(
+    members: &Members<'_>,
+    answer: &mut Answer,
+    context: &Context<'_>,
+    findings: &mut Vec<Finding>,
+) -> bool {
     let code = answer.result_code.clone().unwrap_or_default();
     // "000000 资源同步开通, 000004 资源异步开通": newInstance (V2 §2.1) and getLicenseAsync (§4.5).
     let async_allowed = context.protocol == Protocol::V2
@@ -183,7 +189,7 @@ fn judge_fields(answer: &mut Answer, context: &Context<'_>, findings: &mut Vec<F
         (true, Protocol::V2) => v2::messages::response_table(context.activity),
     };
     findings.extend(
-        validate(&answer.body, table, context.rules)
+        validate(members, table, context.rules)
             .into_iter()
             .map(|violation| match violation {
                 Violation::Missing { path } => Finding::MissingField(path),
@@ -199,12 +205,12 @@ fn judge_fields(answer: &mut Answer, context: &Context<'_>, findings: &mut Vec<F
             context
                 .must_list
                 .iter()
-                .filter(|id| !listed.contains(&id.as_str()))
+                .filter(|id| !listed.contains(id))
                 .map(|id| Finding::NotListed(id.clone())),
         );
     }
     if context.protocol == Protocol::V1 {
-        findings.extend(answer::decrypt_credentials(answer, context.key));
+        findings.extend(answer::decrypt_credentials(members, answer, context.key));
     }
     provisioning
 }

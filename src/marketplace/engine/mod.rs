@@ -470,10 +470,11 @@ impl Marketplace {
         let ready = match &call.effect {
             Effect::Poll { instance } => {
                 let wanted = self.instances[instance.0].merchant_id.as_deref();
-                judgement
-                    .answer
-                    .as_ref()
-                    .is_some_and(|a| a.listed_instances().iter().any(|id| Some(*id) == wanted))
+                judgement.answer.as_ref().is_some_and(|a| {
+                    a.listed_instances()
+                        .iter()
+                        .any(|id| Some(id.as_str()) == wanted)
+                })
             }
             _ => true,
         };
