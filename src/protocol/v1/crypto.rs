@@ -181,37 +181,44 @@ fn update_state(state: &mut [u8; 20], output: &[u8; 20]) {
 }
 
 /// An AES key schedule, expanded once.
-#[derive(Clone)]
 #[expect(
     clippy::large_enum_variant,
-    reason = "copied out of the cache for each field; boxing would add an allocation"
+    reason = "one per thread, lent where it is kept; boxing would only add an indirection"
 )]
 enum Schedule {
     Aes256(aes::Aes256),
     Aes128(aes::Aes128),
 }
 
-/// The key schedule for an access key and key length, cached per thread for the last pair
-/// used: deriving the key (SHA1PRNG) and expanding it cost more than the field itself, and
-/// every field of a run (every answer of a load) uses the same pair.
-fn schedule(key: &AccessKey, encrypt_type: EncryptType) -> Schedule {
+/// Runs `use_it` with the key schedule for an access key and key length, cached per thread
+/// for the last pair used: deriving the key (SHA1PRNG) and expanding it cost more than the
+/// field itself, and every field of a run (every answer of a load) uses the same pair. The
+/// schedule is lent, not copied (it is several hundred bytes).
+fn with_schedule<T>(
+    key: &AccessKey,
+    encrypt_type: EncryptType,
+    use_it: impl FnOnce(&Schedule) -> T,
+) -> T {
     thread_local! {
         static LAST: std::cell::RefCell<Option<(AccessKey, EncryptType, Schedule)>> =
             const { std::cell::RefCell::new(None) };
     }
-    LAST.with_borrow_mut(|last| match last {
-        Some((cached, cached_type, schedule)) if *cached_type == encrypt_type && cached == key => {
-            schedule.clone()
-        }
-        _ => {
+    LAST.with_borrow_mut(|last| {
+        let cached = last
+            .as_ref()
+            .is_some_and(|(cached, cached_type, _)| *cached_type == encrypt_type && cached == key);
+        if !cached {
             let derived = derive_key(key.expose_bytes(), encrypt_type.key_len());
             let schedule = match encrypt_type {
                 EncryptType::Aes256 => aes::Aes256::new_from_slice(&derived).map(Schedule::Aes256),
                 EncryptType::Aes128 => aes::Aes128::new_from_slice(&derived).map(Schedule::Aes128),
             }
             .unwrap_or_else(|_| unreachable!("the derived key has the type's length"));
-            *last = Some((key.clone(), encrypt_type, schedule.clone()));
-            schedule
+            *last = Some((key.clone(), encrypt_type, schedule));
+        }
+        match last {
+            Some((_, _, schedule)) => use_it(schedule),
+            None => unreachable!("filled above"),
         }
     })
 }
@@ -219,12 +226,12 @@ fn schedule(key: &AccessKey, encrypt_type: EncryptType) -> Schedule {
 /// Encrypts one field: IV + Base64(AES-CBC-PKCS5(plaintext)).
 pub fn encrypt(key: &AccessKey, encrypt_type: EncryptType, iv: &Iv, plaintext: &str) -> String {
     let iv_bytes = (&iv.0).into();
-    let ciphertext = match schedule(key, encrypt_type) {
+    let ciphertext = with_schedule(key, encrypt_type, |schedule| match schedule {
         Schedule::Aes256(cipher) => cbc::Encryptor::inner_iv_init(cipher, iv_bytes)
             .encrypt_padded_vec::<Pkcs7>(plaintext.as_bytes()),
         Schedule::Aes128(cipher) => cbc::Encryptor::inner_iv_init(cipher, iv_bytes)
             .encrypt_padded_vec::<Pkcs7>(plaintext.as_bytes()),
-    };
+    });
     format!("{}{}", iv.as_str(), STANDARD.encode(ciphertext))
 }
 
@@ -248,14 +255,14 @@ pub fn decrypt(
     }
     // Decrypted in place: the plaintext is the buffer's start.
     let iv_bytes = (&iv.0).into();
-    let plain = match schedule(key, encrypt_type) {
+    let plain = with_schedule(key, encrypt_type, |schedule| match schedule {
         Schedule::Aes256(cipher) => cbc::Decryptor::inner_iv_init(cipher, iv_bytes)
             .decrypt_padded::<Pkcs7>(&mut buffer)
             .map(<[u8]>::len),
         Schedule::Aes128(cipher) => cbc::Decryptor::inner_iv_init(cipher, iv_bytes)
             .decrypt_padded::<Pkcs7>(&mut buffer)
             .map(<[u8]>::len),
-    }
+    })
     .map_err(|_| DecryptError::BadPadding)?;
     buffer.truncate(plain);
     String::from_utf8(buffer).map_err(|_| DecryptError::NotUtf8)
