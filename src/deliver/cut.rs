@@ -116,7 +116,9 @@ fn cut_body(body: &mut Vec<u8>) {
 pub(crate) fn cut_judgement(judgement: &mut Judgement) {
     if let Some(answer) = judgement.answer.as_mut() {
         let mut budget = BODY_BUDGET;
-        let kept = (answer.result_code.iter_mut())
+        let kept = answer
+            .result_code
+            .iter_mut()
             .chain(answer.instance_id.iter_mut())
             .chain(answer.info.iter_mut().flatten())
             .chain(answer.clear_credentials.iter_mut().map(|(_, value)| value));

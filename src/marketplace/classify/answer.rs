@@ -74,14 +74,15 @@ pub(crate) fn read(body: &[u8]) -> Result<(Members<'_>, Answer), String> {
         Some(_) => return Err("resultCode is not a string".to_owned()),
         None => return Err("no resultCode".to_owned()),
     };
+    let info = members.get("info");
     let answer = Answer {
         result_code,
         instance_id: members
             .get("instanceId")
             .and_then(JsonRef::as_str)
             .map(str::to_owned),
-        info: members.get("info").map(listed_instances),
-        clear_credentials: clear_credentials(&members),
+        info: info.map(listed_instances),
+        clear_credentials: info.map_or_else(Vec::new, clear_credentials),
         decrypted: Vec::new(),
     };
     Ok((members, answer))
@@ -97,11 +98,10 @@ fn listed_instances(info: &JsonRef<'_>) -> Vec<String> {
         .collect()
 }
 
-/// `userName` and `password` of `info[0].appInfo`, when strings.
-fn clear_credentials(members: &Members<'_>) -> Vec<(String, String)> {
-    let app_info = members
-        .get("info")
-        .and_then(JsonRef::as_array)
+/// `userName` and `password` of an `info` array's first `appInfo`, when strings.
+fn clear_credentials(info: &JsonRef<'_>) -> Vec<(String, String)> {
+    let app_info = info
+        .as_array()
         .and_then(<[JsonRef<'_>]>::first)
         .and_then(JsonRef::as_object)
         .and_then(|item| item.get("appInfo"))
