@@ -25,15 +25,33 @@ impl AnsweredOrders {
         self.push(order);
     }
 
-    /// An instanceId one of the current order's answers named.
+    /// Room for about `orders` orders, so that the buffers do not grow (and copy themselves)
+    /// while the load runs.
+    pub(crate) fn with_capacity(orders: usize) -> Self {
+        Self {
+            // An order id and one instance id; documented ones are 17 and 36 bytes.
+            text: String::with_capacity(orders * 64),
+            ends: Vec::with_capacity(orders * 2),
+            orders: Vec::with_capacity(orders),
+        }
+    }
+
+    /// An instanceId one of the current order's answers named; kept once per order (an
+    /// order's resends all name the same instance when the merchant is idempotent).
     pub(crate) fn named(&mut self, instance: &str) {
-        debug_assert!(!self.orders.is_empty(), "an answer before any order");
+        let Some(&current) = self.orders.last() else {
+            debug_assert!(false, "an answer before any order");
+            return;
+        };
+        if (current + 1..self.ends.len()).any(|k| self.piece(k) == instance) {
+            return;
+        }
         self.push(instance);
     }
 
-    /// Each order with the instance ids its answers named (repeats included), in the order
-    /// the orders were sent.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &str>)> {
+    /// Each order with the distinct instance ids its answers named, in the order the orders
+    /// were sent.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, impl ExactSizeIterator<Item = &str>)> {
         self.orders.iter().enumerate().map(|(index, &first)| {
             let next = self.orders.get(index + 1).copied();
             let last = next.unwrap_or(self.ends.len());
@@ -64,10 +82,11 @@ mod tests {
     }
 
     #[test]
-    fn each_order_keeps_the_ids_named_after_it_until_the_next() {
+    fn each_order_keeps_the_distinct_ids_named_after_it_until_the_next() {
         let mut answered = AnsweredOrders::default();
         answered.order("CS1");
         answered.named("i-1");
+        answered.named("i-2");
         answered.named("i-1");
         answered.order("CS2");
         answered.order("CS3");
@@ -75,7 +94,7 @@ mod tests {
         assert_eq!(
             listed(&answered),
             [
-                ("CS1".into(), vec!["i-1".into(), "i-1".into()]),
+                ("CS1".into(), vec!["i-1".into(), "i-2".into()]),
                 ("CS2".into(), vec![]),
                 ("CS3".into(), vec!["实例-3".into()]),
             ]

@@ -17,11 +17,17 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
+use foldhash::fast::RandomState;
+
 use crate::checks::CheckId;
 use crate::marketplace::settings::Settings;
 use crate::transport::Client;
 
 pub use worker::{purchase, renumber};
+
+/// Which order each instanceId answered, across workers: one entry per order, hashed with
+/// foldhash (as the reference merchant's store is) rather than SipHash.
+type Owners<'a> = HashMap<&'a str, &'a str, RandomState>;
 
 /// What to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +87,7 @@ impl LoadResult {
 
     /// Adds one worker's tally; `owner` remembers which order each instance answered, across
     /// workers.
-    fn absorb<'a>(&mut self, tally: &'a worker::Tally, owner: &mut HashMap<&'a str, &'a str>) {
+    fn absorb<'a>(&mut self, tally: &'a worker::Tally, owner: &mut Owners<'a>) {
         self.latencies.extend_from_slice(&tally.latencies);
         for (check, failures) in &tally.console {
             let entry = self
@@ -94,14 +100,13 @@ impl LoadResult {
             entry.count += failures.count;
         }
         for (order, named) in tally.answered.iter() {
-            let mut ids: Vec<&str> = named.collect();
-            ids.sort_unstable();
-            ids.dedup();
-            if ids.len() > 1 {
+            // Each order's ids are distinct already (`AnsweredOrders::named`).
+            let count = named.len();
+            if count > 1 {
                 self.idempotency_failures
-                    .push(format!("order {order} got {} instances", ids.len()));
+                    .push(format!("order {order} got {count} instances"));
             }
-            for id in ids {
+            for id in named {
                 if let Some(other) = owner.insert(id, order) {
                     self.idempotency_failures
                         .push(format!("orders {other} and {order} share instance {id}"));
@@ -174,7 +179,7 @@ pub(crate) async fn run(
         wall: started.elapsed(),
         ..LoadResult::default()
     };
-    let mut owner = HashMap::with_capacity(plan.orders);
+    let mut owner = Owners::with_capacity_and_hasher(plan.orders, RandomState::default());
     for tally in &tallies {
         outcome.absorb(tally, &mut owner);
     }

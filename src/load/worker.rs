@@ -156,7 +156,11 @@ pub fn purchase(settings: &Settings, ids: &mut Ids) -> Request {
 /// Makes `request` (the buyer's purchase) a new order under fresh ids; returns the orderId.
 pub fn renumber(request: &mut Request, ids: &mut Ids) -> String {
     let order = ids.order_id().0;
-    requests::renumber(request, &order, &format!("{order}-000001"), ids);
+    // The order's one line (`orderLineId`, V2), written without `format!`'s reallocations.
+    let mut line = String::with_capacity(order.len() + 7);
+    line.push_str(&order);
+    line.push_str("-000001");
+    requests::renumber(request, &order, &line, ids);
     order
 }
 
@@ -173,10 +177,13 @@ struct Connections {
 /// resends follow together once both are answered (a retry storm after the fact).
 pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
     let (plan, settings, client) = (&shared.plan, &shared.settings, &shared.client);
-    let mut tally = Tally::default();
     // About this worker's share: the workers take orders from one counter as they go.
-    let share = plan.orders.div_ceil(plan.concurrency.max(1)) * (1 + plan.resends);
-    tally.latencies.reserve(share);
+    let orders = plan.orders.div_ceil(plan.concurrency.max(1));
+    let mut tally = Tally {
+        latencies: Vec::with_capacity(orders * (1 + plan.resends)),
+        console: BTreeMap::new(),
+        answered: AnsweredOrders::with_capacity(orders),
+    };
     let mut ids = Ids::new(shared.seed ^ (index.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
     let mut request = purchase(settings, &mut ids);
     let signer = Signer {
@@ -204,6 +211,9 @@ pub(crate) async fn run(shared: Arc<Shared>, index: u64) -> Tally {
                 tally.judge(settings, &request, &original);
                 tally.judge(settings, &resend, &copy);
             }
+        }
+        if connections.later.is_empty() {
+            continue;
         }
         let resends: Vec<Request> = connections
             .later

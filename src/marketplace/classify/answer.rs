@@ -120,10 +120,13 @@ fn clear_credentials(info: &JsonRef<'_>) -> Vec<(String, String)> {
 
 /// Whether a `Content-Type` value names JSON (parameters such as `charset` allowed).
 pub(crate) fn is_json_media_type(value: &str) -> bool {
-    value
-        .split(';')
-        .next()
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+    // Up to the first `;` (parameters follow it); searched as a byte, which `split(';')`
+    // is not (its char searcher compares through `memcmp` on every judged answer).
+    let media = value
+        .bytes()
+        .position(|byte| byte == b';')
+        .map_or(value, |end| &value[..end]);
+    media.trim().eq_ignore_ascii_case("application/json")
 }
 
 /// The console's `Body-Sign` rules (V1 §1, §2.3): exactly one header, named exactly

@@ -137,8 +137,11 @@ impl Connection {
 
     /// Sends one signed request and reads the answer within the timeout and the body cap.
     pub(crate) async fn send(&mut self, wire: &Wire) -> Sent {
-        let (started, timeout) = (Instant::now(), self.timeout);
-        let outcome = tokio::time::timeout(timeout, self.exchange(wire)).await;
+        // One clock reading serves as the latency's start and the timeout's (`timeout`
+        // would read the clock again).
+        let started = tokio::time::Instant::now();
+        let deadline = started + self.timeout;
+        let outcome = tokio::time::timeout_at(deadline, self.exchange(wire)).await;
         Sent {
             transport: self.settle(outcome).map_or_else(|t| t, Transport::Answered),
             elapsed: started.elapsed(),
