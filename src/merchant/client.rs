@@ -222,10 +222,11 @@ impl OpenApiClient {
         Some(OrderTerms { billing, expires })
     }
 
-    /// An obligation to call, open until the returned guard is dropped: taken before the
-    /// merchant answers the request that obliges it.
-    pub(crate) fn owe(&self) -> Busy {
-        self.config.outstanding.begin()
+    /// An obligation to call about `subject` (an order, a License code, an upload event),
+    /// open until the returned guard is dropped: taken before the merchant answers the
+    /// request that obliges it.
+    pub(crate) fn owe(&self, subject: &str) -> Busy {
+        self.config.outstanding.begin(subject)
     }
 
     /// Uploads a License as characters for a marketplace event (§4.6), as

@@ -208,7 +208,7 @@ impl Merchant {
         let fingerprint = r.device_fingerprint.as_deref().unwrap_or_default();
         let license = license_text(&r.instance_id, &r.event_id, fingerprint, salt);
         if let (Some(open_api), false) = (&self.open_api, self.faults.has(Fault::LicenseNoUpload)) {
-            let owed = open_api.owe();
+            let owed = open_api.owe(&r.event_id);
             tokio::spawn(
                 open_api
                     .clone()
@@ -225,7 +225,7 @@ impl Merchant {
         if let (Some(open_api), true) = (&self.open_api, query) {
             let open_api = open_api.clone();
             let (order, line) = (r.order_id.clone(), r.order_line_id.clone());
-            let owed = open_api.owe();
+            let owed = open_api.owe(&order);
             tokio::spawn(async move {
                 let _ = open_api.query_order(&order, &line).await;
                 drop(owed);

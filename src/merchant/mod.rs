@@ -241,7 +241,7 @@ impl Merchant {
             instance_id: instance_id.clone(),
             created: (self.clock)(),
         };
-        let owed = open_api.owe();
+        let owed = open_api.owe(&purchase.order_id);
         tokio::spawn(open_api.clone().follow_up(follow_up, owed));
     }
 
@@ -390,7 +390,7 @@ async fn software(State(merchant): State<Arc<Merchant>>, body: Bytes) -> Respons
     match (code, &merchant.open_api) {
         (Some(code), Some(open_api)) => {
             merchant.licenses().learn_code(&code);
-            let owed = open_api.owe();
+            let owed = open_api.owe(&code);
             tokio::spawn(open_api.clone().use_license(code, owed));
             (axum::http::StatusCode::ACCEPTED, "activating").into_response()
         }

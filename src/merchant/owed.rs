@@ -4,33 +4,39 @@
 //!
 //! The merchant takes a [`Busy`] before it answers the request that obliges it to call (a
 //! purchase to query and meter, a License code to activate, a License to upload, an order
-//! notified) and drops it once the call it owes now has been answered. The run sees only the
-//! count, through [`Outstanding::watch`] — a plain channel, so that nothing of kgsim's
+//! notified) and drops it once the call it owes now has been answered. Each obligation names
+//! its subject (the order, the License code, the upload event), so that a scenario can wait
+//! for the calls about its own orders while other scenarios run beside it. The run sees only
+//! those names, through [`Outstanding::watch`] — a plain channel, so that nothing of kgsim's
 //! judgement depends on the merchant's code.
 
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
-/// Shared between the merchant and the run: how many obligations are open.
+/// Shared between the merchant and the run: the obligations that are open.
 #[derive(Debug, Clone)]
-pub(crate) struct Outstanding(Arc<watch::Sender<usize>>);
+pub(crate) struct Outstanding(Arc<watch::Sender<Vec<String>>>);
 
 impl Default for Outstanding {
     fn default() -> Self {
-        Self(Arc::new(watch::Sender::new(0)))
+        Self(Arc::new(watch::Sender::new(Vec::new())))
     }
 }
 
 impl Outstanding {
-    /// One more obligation, open until the returned guard is dropped.
-    pub(crate) fn begin(&self) -> Busy {
-        self.0.send_modify(|open| *open += 1);
-        Busy(self.clone())
+    /// One more obligation about `subject`, open until the returned guard is dropped.
+    pub(crate) fn begin(&self, subject: &str) -> Busy {
+        self.0.send_modify(|open| open.push(subject.to_owned()));
+        Busy {
+            outstanding: self.clone(),
+            subject: subject.to_owned(),
+        }
     }
 
-    /// The count of open obligations, for whoever waits for it to reach zero.
-    pub(crate) fn watch(&self) -> watch::Receiver<usize> {
+    /// The subject of every open obligation (once per obligation), for whoever waits for
+    /// them to close.
+    pub(crate) fn watch(&self) -> watch::Receiver<Vec<String>> {
         self.0.subscribe()
     }
 
@@ -39,17 +45,24 @@ impl Outstanding {
     async fn idle(&self) {
         let mut open = self.0.subscribe();
         // The sender lives in `self`, so the channel cannot close while this waits.
-        let _ = open.wait_for(|open| *open == 0).await;
+        let _ = open.wait_for(Vec::is_empty).await;
     }
 }
 
 /// An open obligation; dropping it closes it.
 #[derive(Debug)]
-pub(crate) struct Busy(Outstanding);
+pub(crate) struct Busy {
+    outstanding: Outstanding,
+    subject: String,
+}
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.0.send_modify(|open| *open = open.saturating_sub(1));
+        self.outstanding.0.send_modify(|open| {
+            if let Some(at) = open.iter().position(|s| *s == self.subject) {
+                open.swap_remove(at);
+            }
+        });
     }
 }
 
@@ -61,8 +74,8 @@ mod tests {
     async fn idle_once_every_obligation_is_dropped() {
         let outstanding = Outstanding::default();
         outstanding.idle().await;
-        let first = outstanding.begin();
-        let second = outstanding.begin();
+        let first = outstanding.begin("CS1");
+        let second = outstanding.begin("CS2");
         let waiter = tokio::spawn({
             let outstanding = outstanding.clone();
             async move { outstanding.idle().await }
@@ -73,5 +86,25 @@ mod tests {
         drop(second);
         waiter.await.unwrap();
         outstanding.idle().await;
+    }
+
+    #[tokio::test]
+    async fn each_obligation_names_its_subject_until_it_closes() {
+        let outstanding = Outstanding::default();
+        let watch = outstanding.watch();
+        let first = outstanding.begin("CS1");
+        let again = outstanding.begin("CS1");
+        let other = outstanding.begin("PL-9");
+        assert_eq!(*watch.borrow(), ["CS1", "CS1", "PL-9"]);
+        drop(first);
+        let mut open = watch.borrow().clone();
+        open.sort();
+        assert_eq!(
+            open,
+            ["CS1", "PL-9"],
+            "one of the two about CS1 is still open"
+        );
+        drop((again, other));
+        assert!(watch.borrow().is_empty());
     }
 }

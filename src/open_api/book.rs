@@ -234,6 +234,9 @@ pub struct State {
     /// Whether a marketplace is publishing into the book: a call naming something not yet
     /// published is then held briefly, since the marketplace may be about to publish it.
     pub(crate) live: bool,
+    /// How many calls are held now, waiting for their marketplace to publish what they name
+    /// (see [`Book::holding`]).
+    pub(crate) held: usize,
     /// The identity centre: clients, tenants and users, codes, tokens, tickets.
     pub(crate) identity: IdentityState,
     /// What was uploaded for each event: the characters, or the file's SHA-256.
@@ -284,6 +287,19 @@ impl std::fmt::Debug for Book {
     }
 }
 
+/// A call held by the open-API server; dropping it releases the mark.
+#[derive(Debug)]
+pub(crate) struct Held(Book);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.held = state.held.saturating_sub(1);
+        drop(state);
+        self.0.notify();
+    }
+}
+
 impl Book {
     /// An empty book.
     pub(crate) fn new() -> Self {
@@ -298,6 +314,14 @@ impl Book {
     /// Wakes whoever waits: something was published.
     pub(crate) fn notify(&self) {
         self.changed.notify_waiters();
+    }
+
+    /// Marks one call as held until the returned guard drops, waking whoever waits: a run
+    /// that waits for the merchant's calls must stop waiting once a call waits for the run.
+    pub(crate) fn holding(&self) -> Held {
+        self.lock().held += 1;
+        self.notify();
+        Held(self.clone())
     }
 
     /// Records a call, tells the sinks, and wakes whoever waits for one.

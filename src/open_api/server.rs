@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::checks::CheckId;
 use crate::open_api::auth::{Keys, check_apigw, check_usage_signature};
-use crate::open_api::book::{Book, MerchantCall};
+use crate::open_api::book::{self, Book, MerchantCall};
 use crate::open_api::ops::{Received, Reply, identity, license, query_order, upload, usage};
 use crate::protocol::UnixMillis;
 use crate::protocol::open_api::license::LicenseCode;
@@ -119,12 +119,13 @@ impl OpenApi {
         if subjects.is_empty() || !self.book.lock().live {
             return;
         }
+        let published = |state: &book::State| subjects.iter().all(|s| state.scope_of(s).is_some());
+        if published(&self.book.lock()) {
+            return;
+        }
         let deadline = tokio::time::Instant::now() + HOLD;
-        self.book
-            .wait_for(deadline, |state| {
-                subjects.iter().all(|s| state.scope_of(s).is_some())
-            })
-            .await;
+        let _held = self.book.holding();
+        self.book.wait_for(deadline, published).await;
     }
 
     fn authenticate(

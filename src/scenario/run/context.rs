@@ -49,9 +49,9 @@ pub(crate) struct OpenApiLink {
     pub(crate) software_url: Option<String>,
     /// Every `await` waits at most this long, whatever its `within` says.
     pub(crate) await_within: Option<Span>,
-    /// How many calls the merchant still owes, when it is kgsim's own (the embedded
-    /// merchant): then a wait ends as soon as it owes none, instead of at its bound.
-    pub(crate) merchant_owes: Option<tokio::sync::watch::Receiver<usize>>,
+    /// The calls the merchant still owes (what each is about), when it is kgsim's own (the
+    /// embedded merchant): then a wait ends as soon as it owes none, instead of at its bound.
+    pub(crate) merchant_owes: Option<tokio::sync::watch::Receiver<Vec<String>>>,
     /// The run's first scope; the book may also hold other runs' (the console's products
     /// and suite runs share one), whose calls are not this run's.
     first_scope: Scope,
@@ -110,15 +110,39 @@ impl OpenApiLink {
         (self.first_scope..next).contains(&scope) || (scope == 0 && !self.shared)
     }
 
-    /// Returns once the merchant owes no call — at once for a merchant kgsim cannot see
-    /// into ([`Self::merchant_owes`] none), which the caller bounds by its own wait.
+    /// Returns once the merchant owes no call — never for a merchant kgsim cannot see into
+    /// ([`Self::merchant_owes`] none), which the caller bounds by its own wait.
     pub(crate) async fn merchant_done(&self) {
         match &self.merchant_owes {
             Some(owes) => {
                 // The sender lives as long as the merchant; closed means it is gone.
-                let _ = owes.clone().wait_for(|open| *open == 0).await;
+                let _ = owes.clone().wait_for(Vec::is_empty).await;
             }
             None => std::future::pending().await,
+        }
+    }
+
+    /// Returns once the merchant owes no call about what `scope` published (its orders,
+    /// License codes, upload events), or once one of its calls is held waiting for a
+    /// marketplace to publish what it names (the run must go on to publish it) — at once for
+    /// a merchant kgsim cannot see into. Other scenarios' obligations are not waited for:
+    /// they run beside this one.
+    pub(crate) async fn merchant_settled(&self, scope: Scope) {
+        let Some(owes) = &self.merchant_owes else {
+            return;
+        };
+        let mut owes = owes.clone();
+        let settled = owes.wait_for(|open| {
+            let state = self.book.lock();
+            open.iter()
+                .all(|subject| state.scope_of(subject) != Some(scope))
+        });
+        // A held call waits at most a few seconds; the caller bounds this wait as well.
+        let far = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
+        let waits_for_the_run = self.book.wait_for(far, |state| state.held > 0);
+        tokio::select! {
+            _ = settled => {}
+            _ = waits_for_the_run => {}
         }
     }
 
@@ -126,5 +150,73 @@ impl OpenApiLink {
     pub(super) fn scope(&self) -> Scope {
         self.next_scope
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::merchant::owed::Outstanding;
+
+    /// A link to a book where order `CS7` is scope 7's and `CS8` scope 8's, watching what
+    /// `merchant` owes.
+    fn link_owed_by(merchant: &Outstanding) -> OpenApiLink {
+        let book = Book::new();
+        book.lock()
+            .events
+            .extend([("CS7".into(), 7), ("CS8".into(), 8)]);
+        let mut link = OpenApiLink::scoped(book, None, 7, true);
+        link.merchant_owes = Some(merchant.watch());
+        link
+    }
+
+    /// Whether `merchant_settled(scope)` is still waiting after a (virtual) minute.
+    async fn still_waiting(link: &OpenApiLink, scope: Scope) -> bool {
+        let wait = link.merchant_settled(scope);
+        tokio::time::timeout(Duration::from_secs(60), wait)
+            .await
+            .is_err()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_waits_for_the_calls_its_own_scenario_obliged_and_no_others() {
+        let merchant = Outstanding::default();
+        let link = link_owed_by(&merchant);
+        let about_seven = merchant.begin("CS7");
+        let about_eight = merchant.begin("CS8");
+        assert!(
+            still_waiting(&link, 7).await,
+            "CS7's usage push is still owed"
+        );
+        assert!(!still_waiting(&link, 9).await, "scope 9 owes nothing");
+        drop(about_seven);
+        assert!(
+            !still_waiting(&link, 7).await,
+            "only scope 8's call is open"
+        );
+        assert!(still_waiting(&link, 8).await);
+        drop(about_eight);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_held_for_the_run_to_publish_ends_the_wait() {
+        let merchant = Outstanding::default();
+        let link = link_owed_by(&merchant);
+        let _owed = merchant.begin("CS7");
+        let held = link.book.holding();
+        assert!(
+            !still_waiting(&link, 7).await,
+            "the call waits for the next step: waiting for it would deadlock"
+        );
+        drop(held);
+        assert!(still_waiting(&link, 7).await);
+    }
+
+    #[tokio::test]
+    async fn a_merchant_kgsim_cannot_see_into_is_not_waited_for() {
+        let link = OpenApiLink::new(Book::new(), None);
+        link.merchant_settled(1).await;
     }
 }

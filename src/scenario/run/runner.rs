@@ -113,6 +113,11 @@ pub(crate) struct Session<'a> {
     started: Instant,
 }
 
+/// The longest a step waits for kgsim's own merchant to make the calls the steps before it
+/// obliged it to (they take milliseconds; the bound only keeps a stuck call from holding the
+/// run).
+const SETTLE_MOST: Duration = Duration::from_secs(2);
+
 impl<'a> Session<'a> {
     /// A fresh marketplace for `scenario` (whose file and name seed its ids with the run's
     /// seed), nothing done yet.
@@ -238,6 +243,7 @@ impl Run<'_> {
     }
 
     async fn step(&mut self, index: usize, step: &Step) -> StepRun {
+        self.merchant_settled().await;
         match &step.action {
             Action::Await(awaited) => return self.await_step(index, awaited).await,
             Action::EnterLicense(reference) => return self.enter_license(index, reference).await,
@@ -295,6 +301,20 @@ impl Run<'_> {
             awaited: None,
             transitions: Vec::new(),
         }
+    }
+
+    /// Waits (at most [`SETTLE_MOST`]) until kgsim's own merchant has made the open-API calls
+    /// the steps before this one obliged it to: a step must not overtake them. A usage push
+    /// about an on-demand instance overtaken by the stop-when-used-up package bought next
+    /// would be judged against that package; which of the two wins is timing, and a report
+    /// must not depend on timing. A merchant kgsim cannot see into is not waited for here
+    /// (its calls are judged as they come, as production judges them).
+    async fn merchant_settled(&self) {
+        let (Some(link), Some(publisher)) = (&self.context.open_api, &self.publisher) else {
+            return;
+        };
+        let settled = link.merchant_settled(publisher.scope());
+        let _ = tokio::time::timeout(SETTLE_MOST, settled).await;
     }
 
     /// The packages whose quota the merchant's usage pushes used up stop their on-demand
