@@ -116,12 +116,15 @@ impl OpenApi {
     /// (at most [`HOLD`]): the merchant may act on a newInstance before kgsim has recorded
     /// the instance the merchant's own answer named.
     async fn hold_for(&self, subjects: &BTreeSet<String>) {
-        if subjects.is_empty() || !self.book.lock().live {
+        if subjects.is_empty() {
             return;
         }
         let published = |state: &book::State| subjects.iter().all(|s| state.scope_of(s).is_some());
-        if published(&self.book.lock()) {
-            return;
+        {
+            let state = self.book.lock();
+            if !state.live || published(&state) {
+                return;
+            }
         }
         let deadline = tokio::time::Instant::now() + HOLD;
         let _held = self.book.holding();

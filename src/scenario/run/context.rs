@@ -123,11 +123,11 @@ impl OpenApiLink {
     }
 
     /// Returns once the merchant owes no call about what `scope` published (its orders,
-    /// License codes, upload events), or once one of its calls is held waiting for a
-    /// marketplace to publish what it names (the run must go on to publish it) — at once for
-    /// a merchant kgsim cannot see into. Other scenarios' obligations are not waited for:
-    /// they run beside this one.
-    pub(crate) async fn merchant_settled(&self, scope: Scope) {
+    /// License codes, upload events), once one of its calls is held waiting for a
+    /// marketplace to publish what it names (the run must go on to publish it), or at
+    /// `deadline` — at once for a merchant kgsim cannot see into. Other scenarios'
+    /// obligations are not waited for: they run beside this one.
+    pub(crate) async fn merchant_settled(&self, scope: Scope, deadline: tokio::time::Instant) {
         let Some(owes) = &self.merchant_owes else {
             return;
         };
@@ -137,11 +137,9 @@ impl OpenApiLink {
             open.iter()
                 .all(|subject| state.scope_of(subject) != Some(scope))
         });
-        // A held call waits at most a few seconds; the caller bounds this wait as well.
-        let far = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
-        let waits_for_the_run = self.book.wait_for(far, |state| state.held > 0);
+        let waits_for_the_run = self.book.wait_for(deadline, |state| state.held > 0);
         tokio::select! {
-            _ = settled => {}
+            _ = tokio::time::timeout_at(deadline, settled) => {}
             _ = waits_for_the_run => {}
         }
     }
@@ -172,9 +170,11 @@ mod tests {
         link
     }
 
-    /// Whether `merchant_settled(scope)` is still waiting after a (virtual) minute.
+    /// Whether `merchant_settled(scope)` is still waiting after a (virtual) minute, when it
+    /// may wait an hour.
     async fn still_waiting(link: &OpenApiLink, scope: Scope) -> bool {
-        let wait = link.merchant_settled(scope);
+        let hour = tokio::time::Instant::now() + Duration::from_secs(3600);
+        let wait = link.merchant_settled(scope, hour);
         tokio::time::timeout(Duration::from_secs(60), wait)
             .await
             .is_err()
@@ -217,6 +217,7 @@ mod tests {
     #[tokio::test]
     async fn a_merchant_kgsim_cannot_see_into_is_not_waited_for() {
         let link = OpenApiLink::new(Book::new(), None);
-        link.merchant_settled(1).await;
+        let hour = tokio::time::Instant::now() + Duration::from_secs(3600);
+        link.merchant_settled(1, hour).await;
     }
 }

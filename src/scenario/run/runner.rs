@@ -313,8 +313,8 @@ impl Run<'_> {
         let (Some(link), Some(publisher)) = (&self.context.open_api, &self.publisher) else {
             return;
         };
-        let settled = link.merchant_settled(publisher.scope());
-        let _ = tokio::time::timeout(SETTLE_MOST, settled).await;
+        let deadline = tokio::time::Instant::now() + SETTLE_MOST;
+        link.merchant_settled(publisher.scope(), deadline).await;
     }
 
     /// The packages whose quota the merchant's usage pushes used up stop their on-demand
