@@ -280,9 +280,9 @@ fn validate_value<V: JsonValue>(
     out: &mut Vec<Violation>,
 ) {
     match (kind, shape) {
-        (Kind::Text { max }, Shape::Text(s)) => {
-            // A text has no more characters than bytes: only a long one needs counting.
-            let len = if s.len() <= max { 0 } else { s.chars().count() };
+        // A text has no more characters than bytes: only one longer in bytes needs counting.
+        (Kind::Text { max }, Shape::Text(s)) if s.len() > max => {
+            let len = s.chars().count();
             if len > max {
                 out.push(Violation::TooLong {
                     path: path.to_string(),
@@ -291,6 +291,7 @@ fn validate_value<V: JsonValue>(
                 });
             }
         }
+        (Kind::Text { .. }, Shape::Text(_)) => {}
         (Kind::Number, Shape::Number { .. }) => {}
         (Kind::Number, Shape::Text(s)) if s.trim().parse::<f64>().is_ok() => {}
         (Kind::Integer, Shape::Number { integer: true }) => {}
