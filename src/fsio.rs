@@ -236,13 +236,6 @@ pub(crate) fn check_writable_dir(dir: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("kgsim-fsio-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn reads_are_capped_even_on_endless_devices() {
         let error = read_capped(Path::new("/dev/zero"), 1024).unwrap_err();
@@ -251,7 +244,8 @@ mod tests {
             error.to_string(),
             "/dev/zero is larger than 1 KiB (kgsim reads at most that much of it)"
         );
-        let dir = temp_dir("cap");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let file = dir.join("f");
         std::fs::write(&file, b"12345").unwrap();
         assert_eq!(read_capped(&file, 5).unwrap(), b"12345");
@@ -265,14 +259,16 @@ mod tests {
 
     #[test]
     fn an_io_error_names_its_cause_once() {
-        let dir = temp_dir("io");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let text = read_capped(&dir, 10).unwrap_err().to_string();
         assert_eq!(text.matches("os error").count(), 1, "{text}");
     }
 
     #[test]
     fn atomic_writes_replace_whole_files_and_leave_no_temporary() {
-        let dir = temp_dir("atomic");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let file = dir.join("sub/report.json");
         write_atomic(&file, b"first").unwrap();
         write_atomic(&file, b"second").unwrap();
@@ -287,7 +283,8 @@ mod tests {
 
     #[test]
     fn writability_is_checked_before_anything_is_written() {
-        let dir = temp_dir("writable");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         assert!(check_writable(&dir.join("new/out.xml")).is_ok());
         assert!(check_writable(&dir).is_err());
         assert!(check_writable(Path::new("/proc/kgsim/none.xml")).is_err());

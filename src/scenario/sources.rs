@@ -138,18 +138,12 @@ pub(crate) fn load_paths(paths: &[PathBuf]) -> Loaded {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("kgsim-sources-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     const SCENARIO: &str = "name: x\nsteps:\n  - purchase: {}\n";
 
     #[test]
     fn symlink_loops_end_and_each_file_loads_once() {
-        let dir = temp_dir("loops");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         std::fs::write(dir.join("a.yaml"), SCENARIO).unwrap();
         std::os::unix::fs::symlink(".", dir.join("s1")).unwrap();
         std::os::unix::fs::symlink(".", dir.join("s2")).unwrap();
@@ -166,7 +160,8 @@ mod tests {
 
     #[test]
     fn oversized_and_unreadable_files_are_problems() {
-        let dir = temp_dir("big");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let big = dir.join("big.yaml");
         std::fs::write(&big, vec![b'#'; INPUT_FILE_CAP as usize + 1]).unwrap();
         let loaded = load_paths(&[big, dir.join("none.yaml")]);

@@ -129,11 +129,10 @@ impl Drop for Served {
     }
 }
 
-/// A fresh database path.
+/// A fresh database path in the test's scratch directory (removed, with the database's
+/// journal files, when the test ends).
 pub(crate) fn fresh_db(name: &str) -> PathBuf {
-    let path = crate::support::temp_file(name, b"");
-    std::fs::remove_file(&path).unwrap();
-    path
+    crate::support::scratch_path(name)
 }
 
 /// A JSON API client for one console.

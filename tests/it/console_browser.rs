@@ -53,8 +53,11 @@ fn start_driver() -> Option<Driver> {
         return None;
     };
     let port = free_port();
+    // Chromium's profile and its singleton socket go to TMPDIR: the test's scratch directory,
+    // removed when the test ends, instead of the system's temporary directory.
     let mut child = Command::new(program)
         .arg(format!("--port={port}"))
+        .env("TMPDIR", crate::support::temp_dir("chromium"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -266,8 +266,7 @@ async fn a_product_with_its_own_scenario_folder_runs_those() {
     let merchant = Switched::start(false).await;
     let console = console("runs-folder.db", None).await;
     let api = Api::new(&format!("http://{}", console.address));
-    let folder = crate::support::temp_file("own-scenarios", b"").with_extension("d");
-    std::fs::create_dir_all(&folder).unwrap();
+    let folder = crate::support::temp_dir("own-scenarios");
     std::fs::write(
         folder.join("renew-twice.yaml"),
         "name: our renewals\nsteps:\n  - purchase: {}\n    as: p\n  - renew: {instance: p}\n  - renew: {instance: p}\n    expect: {instance: active}\n",

@@ -126,15 +126,9 @@ fn run_with_json(path: &str) -> crate::support::Run {
     )
 }
 
-fn output_dir(name: &str) -> std::path::PathBuf {
-    let dir = temp_file(name, b"").with_extension("d");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn a_symlinked_report_is_written_through_the_link_which_stays() {
-    let dir = output_dir("symlink");
+    let dir = crate::support::temp_dir("symlink");
     let artifacts = dir.join("artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let link = dir.join("link.json");
@@ -156,7 +150,7 @@ fn a_symlinked_report_is_written_through_the_link_which_stays() {
 
 #[test]
 fn a_fifo_is_written_in_place() {
-    let dir = output_dir("fifo");
+    let dir = crate::support::temp_dir("fifo");
     let fifo = dir.join("report.fifo");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     if !made.is_ok_and(|s| s.success()) {
@@ -185,7 +179,7 @@ fn a_full_device_is_exit_3_and_stays_a_device() {
         eprintln!("skipped: mknod needs root");
         return;
     }
-    let dir = output_dir("full");
+    let dir = crate::support::temp_dir("full");
     let full = dir.join("full");
     // The same device as /dev/full: every write fails with ENOSPC.
     let made = std::process::Command::new("mknod")

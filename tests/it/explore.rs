@@ -5,11 +5,11 @@
 //! in every explorable kind and the independent test merchant — give no finding; the same
 //! seed gives the same scenario byte for byte.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{kgsim, temp_file};
+use crate::support::{kgsim, temp_dir};
 
 const KEY: &str = "explore-test-key";
 
@@ -47,13 +47,6 @@ pub(crate) const SEQUENCE_FAULTS: &[(&str, &[&str])] = &[
         &["--protocol", "v1", "--billing", "period"],
     ),
 ];
-
-/// A fresh directory for one exploration's output.
-fn out_dir(name: &str) -> PathBuf {
-    let dir = temp_file(name, b"").with_extension("d");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// `kgsim explore` with `args`, writing under `out`; the run and its JSON summary.
 fn explore(args: &[&str], out: &Path) -> (crate::support::Run, Value) {
@@ -93,7 +86,7 @@ fn each_sequence_fault_is_missed_by_the_suite_and_found_shrunk_and_replayed_by_e
             run.stdout
         );
 
-        let out = out_dir(fault);
+        let out = temp_dir(fault);
         let mut args = vec!["--seed", "1"];
         args.extend(&faulty);
         let (found, summary) = explore(&args, &out);
@@ -185,7 +178,7 @@ const KINDS: &[&[&str]] = &[
 fn the_reference_merchant_gives_no_finding_in_any_kind() {
     for options in KINDS {
         for seed in ["1", "2"] {
-            let out = out_dir("correct");
+            let out = temp_dir("correct");
             let mut args = vec!["--seed", seed, "--steps", "600"];
             args.extend(*options);
             let (run, summary) = explore(&args, &out);
@@ -213,7 +206,7 @@ async fn the_independent_merchant_gives_no_finding() {
         )
         .await;
         for billing in ["period", "one-time", "on-demand", "package"] {
-            let out = out_dir("independent");
+            let out = temp_dir("independent");
             let mut args: Vec<String> = [
                 "--target",
                 &url,
@@ -250,7 +243,7 @@ fn the_same_seed_writes_the_same_scenario() {
     let (fault, options) = SEQUENCE_FAULTS[0];
     let mut files = Vec::new();
     for round in ["a", "b"] {
-        let out = out_dir(round);
+        let out = temp_dir(round);
         let mut args = vec!["--seed", "1"];
         args.extend(with_fault(options, fault));
         let (_, summary) = explore(&args, &out);
@@ -273,7 +266,7 @@ async fn license_code_walks_need_the_software_address() {
         crate::independent_merchant::Conduct::default(),
     )
     .await;
-    let out = out_dir("license");
+    let out = temp_dir("license");
     let run = tokio::task::spawn_blocking(move || {
         kgsim(
             &[
@@ -334,7 +327,7 @@ fn the_run_report_lists_the_lifecycle_coverage_of_the_suite() {
 /// The README's shrunk scenario is what `kgsim explore` writes today.
 #[test]
 fn the_readme_shows_a_real_shrunk_scenario() {
-    let out = out_dir("readme");
+    let out = temp_dir("readme");
     let (run, summary) = explore(
         &[
             "--seed",

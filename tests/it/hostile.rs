@@ -13,19 +13,13 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::fault_matrix::failing_checks;
 use crate::independent_merchant::{Conduct, HeaderCase, KEY, failing_against, start_with};
-use crate::support::{kgsim, kgsim_env, kgsim_measured, temp_file};
+use crate::support::{kgsim, kgsim_env, kgsim_measured, temp_dir, temp_file};
 
 /// Memory any of these runs may use: a normal suite run peaks near 15 MiB.
 const MEMORY_BOUND_MIB: u64 = 150;
 /// The bound for 900 KB answers in a debug build (46 MiB measured; the release figure, under
 /// 50 MiB, is in bench/RESULTS.md).
 const PADDED_BOUND_MIB: u64 = 80;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = temp_file(name, b"").with_extension("d");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Runs `kgsim` off the async runtime with the independent merchant's key and measures it.
 async fn measured(args: Vec<String>, key: &'static str) -> crate::support::Measured {

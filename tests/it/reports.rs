@@ -4,21 +4,14 @@
 //! scenario; the JSON validates against its documented schema; and snapshot tests of the
 //! terminal, JUnit and JSON renderings.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{Run, kgsim_env, temp_file};
+use crate::support::{Run, kgsim_env, temp_dir, temp_file};
 
 const KEY: &str = "reports-test-key";
 const START: &str = "20260115093000";
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kgsim-reports-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn run(args: &[&str], ci: bool) -> Run {
     kgsim_env(

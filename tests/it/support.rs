@@ -91,15 +91,37 @@ pub(crate) fn kgsim_env(
     }
 }
 
-/// Writes `contents` to a fresh file in this test process's temporary directory. Every call
-/// gets a file of its own (a number before `name`), so tests running at once never share one.
+thread_local! {
+    /// The running test's scratch directory. libtest runs every test on a thread of its own
+    /// and joins it, so a thread's directory is its test's: it is removed, with every file,
+    /// database and folder in it, when the test ends — passed or failed — and a run leaves
+    /// nothing behind in the system's temporary directory.
+    static SCRATCH: tempfile::TempDir = tempfile::Builder::new()
+        .prefix("kgsim-it-")
+        .tempdir()
+        .expect("a temporary directory");
+}
+
+/// A fresh path named after `name` in the running test's scratch directory, not yet
+/// created. Every call gets a path of its own (a number before `name`), so that helpers
+/// called twice in one test never share one.
+pub(crate) fn scratch_path(name: &str) -> PathBuf {
+    static PATHS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PATHS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    SCRATCH.with(|dir| dir.path().join(format!("{n}-{name}")))
+}
+
+/// Writes `contents` to a fresh file in the running test's scratch directory.
 pub(crate) fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
-    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("kgsim-it-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = dir.join(format!("{n}-{name}"));
+    let path = scratch_path(name);
     std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+/// Creates a fresh, empty directory in the running test's scratch directory.
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
+    let path = scratch_path(name);
+    std::fs::create_dir(&path).expect("create temp dir");
     path
 }
 

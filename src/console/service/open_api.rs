@@ -73,10 +73,8 @@ mod tests {
 
     #[test]
     fn a_pushs_records_are_listed_as_they_come_abnormal_ones_with_their_code() {
-        let dir = std::env::temp_dir().join(format!("kgsim-usage-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("usage.db");
-        let _ = std::fs::remove_file(&path);
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join("usage.db");
         let writer = Arc::new(Mutex::new(Writer::new(store::open(&path).unwrap())));
         let book = Book::new();
         record_calls_as_they_come(&book, &writer);

@@ -224,10 +224,8 @@ mod tests {
 
     #[test]
     fn the_console_leaves_a_lost_attempt_pending_for_its_resend() {
-        let dir = std::env::temp_dir().join(format!("kgsim-settle-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("lost.db");
-        let _ = std::fs::remove_file(&path);
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join("lost.db");
         let writer = Writer::new(store::open(&path).unwrap());
         let (service, _) =
             Service::open(writer, AccessKey::new("k"), InterfaceKeys::default(), None).unwrap();

@@ -1,14 +1,6 @@
 use super::*;
 use crate::console::store::read::OrderRow;
 
-fn temp_db(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kgsim-store-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
 fn order(id: &str, status: &str) -> OrderRow {
     OrderRow {
         product_id: 1,
@@ -22,7 +14,8 @@ fn order(id: &str, status: &str) -> OrderRow {
 
 #[test]
 fn a_fresh_file_is_migrated_once_in_wal_mode_and_a_newer_one_is_refused() {
-    let path = temp_db("migrate.db");
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("migrate.db");
     let connection = open(&path).unwrap();
     let mode: String = connection
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -46,7 +39,8 @@ fn a_fresh_file_is_migrated_once_in_wal_mode_and_a_newer_one_is_refused() {
 
 #[test]
 fn a_change_writes_its_journal_entry_and_only_the_rows_that_changed() {
-    let path = temp_db("commit.db");
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("commit.db");
     let mut writer = Writer::new(open(&path).unwrap());
     let product = writer.insert_product("p", "{}", 10, 7).unwrap();
     let mut mirror = Mirror::default();
@@ -77,7 +71,8 @@ fn a_change_writes_its_journal_entry_and_only_the_rows_that_changed() {
 
 #[test]
 fn a_failed_change_leaves_nothing_behind() {
-    let path = temp_db("atomic.db");
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("atomic.db");
     let mut writer = Writer::new(open(&path).unwrap());
     let product = writer.insert_product("p", "{}", 10, 7).unwrap();
     let mut mirror = Mirror::default();
@@ -108,7 +103,8 @@ fn the_fingerprint_names_the_key_without_revealing_it() {
 
 #[test]
 fn a_claimed_database_is_refused_to_a_second_owner_until_released() {
-    let path = temp_db("claimed.db");
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("claimed.db");
     let first = claim(&path).unwrap();
     let error = claim(&path).unwrap_err().to_string();
     assert!(error.contains("in use by another kgsim serve"), "{error}");
