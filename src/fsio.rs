@@ -245,7 +245,7 @@ mod tests {
             "/dev/zero is larger than 1 KiB (kgsim reads at most that much of it)"
         );
         let scratch = tempfile::tempdir().unwrap();
-        let dir = scratch.path().to_path_buf();
+        let dir = scratch.path();
         let file = dir.join("f");
         std::fs::write(&file, b"12345").unwrap();
         assert_eq!(read_capped(&file, 5).unwrap(), b"12345");
@@ -260,15 +260,15 @@ mod tests {
     #[test]
     fn an_io_error_names_its_cause_once() {
         let scratch = tempfile::tempdir().unwrap();
-        let dir = scratch.path().to_path_buf();
-        let text = read_capped(&dir, 10).unwrap_err().to_string();
+        let dir = scratch.path();
+        let text = read_capped(dir, 10).unwrap_err().to_string();
         assert_eq!(text.matches("os error").count(), 1, "{text}");
     }
 
     #[test]
     fn atomic_writes_replace_whole_files_and_leave_no_temporary() {
         let scratch = tempfile::tempdir().unwrap();
-        let dir = scratch.path().to_path_buf();
+        let dir = scratch.path();
         let file = dir.join("sub/report.json");
         write_atomic(&file, b"first").unwrap();
         write_atomic(&file, b"second").unwrap();
@@ -278,16 +278,16 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("report.json")]);
-        assert!(write_atomic(&dir, b"x").is_err(), "a directory is refused");
+        assert!(write_atomic(dir, b"x").is_err(), "a directory is refused");
     }
 
     #[test]
     fn writability_is_checked_before_anything_is_written() {
         let scratch = tempfile::tempdir().unwrap();
-        let dir = scratch.path().to_path_buf();
+        let dir = scratch.path();
         assert!(check_writable(&dir.join("new/out.xml")).is_ok());
-        assert!(check_writable(&dir).is_err());
+        assert!(check_writable(dir).is_err());
         assert!(check_writable(Path::new("/proc/kgsim/none.xml")).is_err());
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only `new/`");
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1, "only `new/`");
     }
 }

@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn oversized_and_unreadable_files_are_problems() {
         let scratch = tempfile::tempdir().unwrap();
-        let dir = scratch.path().to_path_buf();
+        let dir = scratch.path();
         let big = dir.join("big.yaml");
         std::fs::write(&big, vec![b'#'; INPUT_FILE_CAP as usize + 1]).unwrap();
         let loaded = load_paths(&[big, dir.join("none.yaml")]);
